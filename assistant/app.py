@@ -1,0 +1,116 @@
+"""The composition root: builds every service from Settings and owns start-up/shut-down order.
+
+Nothing else constructs services. The command line and the GUI both start from
+:meth:`Reverie.open`, which is fast (settings, database, repositories); the model is
+started separately with :meth:`Reverie.start_engine` because it is the slow part and
+the window must appear before it is ready.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from assistant.config import LoadedSettings, Settings, load_settings, save_settings
+from assistant.llm.bundled import Progress, ensure_bundled_model
+from assistant.llm.engine import Engine
+from assistant.paths import Paths
+from assistant.recall.responder import Responder
+from assistant.store.chats import ChatRepository
+from assistant.store.db import Database
+from assistant.store.notes import NoteRepository
+
+log = logging.getLogger("assistant")
+
+EngineFactory = Callable[[Path, Settings, Paths], Engine]
+
+
+def default_engine_factory(model_path: Path, settings: Settings, paths: Paths) -> Engine:
+    from assistant.llm.llama import LlamaEngine
+
+    return LlamaEngine(model_path, n_ctx=settings.model.n_ctx,
+                       n_threads=settings.model.n_threads or None)
+
+
+def configure_logging(paths: Paths, *, debug: bool = False) -> None:
+    """A rotating log file per profile; warnings (or everything with --debug) on stderr."""
+    root = logging.getLogger("assistant")
+    if any(getattr(h, "_reverie", False) for h in root.handlers):
+        return
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
+    paths.log_dir.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(paths.log_file, maxBytes=2_000_000,
+                                                   backupCount=3, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler._reverie = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    if debug:
+        console = logging.StreamHandler()
+        console.setLevel(logging.DEBUG)
+        console._reverie = True  # type: ignore[attr-defined]
+        root.addHandler(console)
+
+
+class Reverie:
+    """One open profile: settings, database, repositories and (once started) the model."""
+
+    def __init__(self, paths: Paths, loaded: LoadedSettings, db: Database,
+                 engine_factory: EngineFactory = default_engine_factory) -> None:
+        self.paths = paths
+        self.settings = loaded.settings
+        #: One sentence for the person if the settings file was bad (shown once).
+        self.settings_warning = loaded.warning
+        self.db = db
+        self.chats = ChatRepository(db)
+        self.notes = NoteRepository(db)
+        self._engine_factory = engine_factory
+        self._engine: Engine | None = None
+        self._engine_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, data_dir: str | os.PathLike[str] | None = None, *,
+             engine_factory: EngineFactory = default_engine_factory) -> Reverie:
+        """Resolve paths, load settings, open and migrate the database."""
+        paths = Paths.resolve(data_dir).ensure()
+        loaded = load_settings(paths.settings_file)
+        if not paths.settings_file.exists():
+            save_settings(loaded.settings, paths.settings_file)
+        db = Database.open(paths.database_file, paths.backups_dir)
+        return cls(paths, loaded, db, engine_factory)
+
+    def save_settings(self, settings: Settings) -> None:
+        save_settings(settings, self.paths.settings_file)
+        self.settings = settings
+
+    def model_path(self, progress: Progress | None = None) -> Path:
+        """The configured model file, or the bundled one (assembled on first use)."""
+        if self.settings.model.path:
+            return Path(self.settings.model.path).expanduser()
+        return ensure_bundled_model(self.paths.models_dir, progress)
+
+    def start_engine(self, progress: Progress | None = None) -> Engine:
+        """Create the engine once; it loads the model on its own thread."""
+        with self._engine_lock:
+            if self._engine is None:
+                self._engine = self._engine_factory(self.model_path(progress), self.settings,
+                                                    self.paths)
+            return self._engine
+
+    @property
+    def engine(self) -> Engine | None:
+        return self._engine
+
+    def responder(self, engine: Engine) -> Responder:
+        return Responder(engine, self.chats, self.settings.model)
+
+    def close(self) -> None:
+        """Stop the model first (it may be writing), then close the database."""
+        with self._engine_lock:
+            if self._engine is not None:
+                self._engine.close()
+                self._engine = None
+        self.db.close()

@@ -1,0 +1,241 @@
+"""The ``reverie`` command line (ARCHITECTURE section 6). No business logic lives here.
+
+Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad input. Errors are one
+sentence on stderr; ``--debug`` adds the traceback and verbose logging.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from assistant import __version__
+from assistant.app import Reverie, configure_logging
+from assistant.config import SettingsError
+from assistant.llm.bundled import BundledModelError
+from assistant.llm.engine import EngineError
+from assistant.paths import Paths
+from assistant.store.db import DatabaseError
+from assistant.store.importers import ImportFileError
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+CLI_CONVERSATION_KEY = "reverie:command-line"
+
+
+class UsageError(Exception):
+    """Bad input from the person: exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"reverie: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="reverie", description="A private assistant that thinks while "
+                     "you are away. Without a command, opens the window.")
+    parser.add_argument("--version", action="version", version=f"reverie {__version__}")
+    parser.add_argument("--data-dir", metavar="DIR",
+                        help="keep every file of this profile under DIR (also $REVERIE_HOME)")
+    parser.add_argument("--debug", action="store_true", help="verbose logs and tracebacks")
+    parser.add_argument("--tray", action="store_true", help="start in the system tray only")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    doctor = sub.add_parser("doctor", help="check versions, paths, database and model")
+    doctor.add_argument("--json", action="store_true")
+    doctor.add_argument("--no-model", action="store_true", help="skip loading the model")
+
+    ask = sub.add_parser("ask", help="ask a question and print the answer")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+
+    note = sub.add_parser("note", help="work with notes")
+    note_sub = note.add_subparsers(dest="note_command", metavar="ACTION", required=True,
+                                   parser_class=_Parser)
+    add = note_sub.add_parser("add", help="add a note from text or a file")
+    add.add_argument("text", nargs="?")
+    add.add_argument("--file", type=Path)
+    add.add_argument("--title")
+
+    imp = sub.add_parser("import", help="import chats or notes")
+    imp_sub = imp.add_subparsers(dest="import_command", metavar="WHAT", required=True,
+                                 parser_class=_Parser)
+    chats = imp_sub.add_parser("chats", help="Reverie JSONL or ChatGPT conversations.json")
+    chats.add_argument("file", type=Path)
+    chats.add_argument("--json", action="store_true")
+    notes = imp_sub.add_parser("notes", help="a folder of Markdown or text files")
+    notes.add_argument("dir", type=Path)
+    notes.add_argument("--json", action="store_true")
+
+    export = sub.add_parser("export", help="export everything as JSON and Markdown")
+    export.add_argument("--out", type=Path, required=True, metavar="DIR")
+    return parser
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _progress_printer(label: str) -> Callable[[int, int], None]:
+    state = {"last": -10}
+
+    def report(done: int, total: int) -> None:
+        pct = int(done * 100 / total) if total else 100
+        if pct >= state["last"] + 10 or (pct == 100 and state["last"] != 100):
+            state["last"] = pct
+            print(f"{label}: {pct}%", file=sys.stderr, flush=True)
+
+    return report
+
+
+def _start_engine(app: Reverie) -> Any:
+    engine = app.start_engine(_progress_printer("Preparing the bundled model"))
+    if not engine.wait_ready():
+        raise EngineError(getattr(engine, "load_error", None) or "The model did not load.")
+    return engine
+
+
+def cmd_ask(app: Reverie, args: argparse.Namespace) -> int:
+    question = args.question.strip()
+    if not question:
+        raise UsageError("The question is empty; type a question in quotes.")
+    engine = _start_engine(app)
+    conv = app.chats.by_import_key(CLI_CONVERSATION_KEY) or app.chats.create_conversation(
+        "Asked from the command line", import_key=CLI_CONVERSATION_KEY)
+    if args.json:
+        answer = app.responder(engine).ask(question, conv.id or 0)
+        _print_json(answer.to_json())
+    else:
+        answer = app.responder(engine).ask(
+            question, conv.id or 0, on_token=lambda t: print(t, end="", flush=True))
+        print()
+    return EXIT_OK
+
+
+def cmd_note(app: Reverie, args: argparse.Namespace) -> int:
+    if (args.text is None) == (args.file is None):
+        raise UsageError("Give the note text or --file PATH (one of them).")
+    if args.file is not None:
+        try:
+            body = args.file.read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            raise UsageError(f"{args.file} does not exist; check the path.") from None
+        except (UnicodeDecodeError, IsADirectoryError):
+            raise UsageError(f"{args.file} is not a UTF-8 text file.") from None
+        from assistant.store.importers import note_title
+
+        title = args.title or note_title(args.file, body)
+    else:
+        from assistant.store.chats import title_from
+
+        body = args.text
+        title = args.title or title_from(body)
+    if not body.strip():
+        raise UsageError("The note is empty; give some text.")
+    note = app.notes.add(title, body)
+    print(f"Added note {note.id}: {note.title}")
+    return EXIT_OK
+
+
+def cmd_import(app: Reverie, args: argparse.Namespace) -> int:
+    from assistant.store.importers import import_chats, import_notes
+
+    if args.import_command == "chats":
+        report = import_chats(args.file, app.chats)
+    else:
+        report = import_notes(args.dir, app.notes)
+    for problem in report.problems:
+        print(f"skipped {problem}", file=sys.stderr)
+    if args.json:
+        _print_json(report.__dict__)
+    else:
+        print(report.summary())
+    return EXIT_OK
+
+
+def cmd_export(app: Reverie, args: argparse.Namespace) -> int:
+    from assistant.store.export import export_all
+
+    report = export_all(app.db, args.out)
+    print(f"Exported {report.conversations} conversations, {report.messages} messages, "
+          f"{report.notes} notes and {report.memories} memories to {report.folder}")
+    return EXIT_OK
+
+
+def cmd_doctor(app: Reverie, args: argparse.Namespace) -> int:
+    from assistant.doctor import run_checks
+
+    report = run_checks(app, load_model=not args.no_model)
+    if args.json:
+        _print_json(report)
+    else:
+        for key, value in report.items():
+            shown = json.dumps(value, default=str) if isinstance(value, dict | list) else value
+            print(f"{key}: {shown}")
+    return EXIT_OK if report["ok"] else EXIT_FAILURE
+
+
+COMMANDS: dict[str, Callable[[Reverie, argparse.Namespace], int]] = {
+    "ask": cmd_ask,
+    "note": cmd_note,
+    "import": cmd_import,
+    "export": cmd_export,
+    "doctor": cmd_doctor,
+}
+
+_BAD_INPUT = (UsageError, ImportFileError, SettingsError, DatabaseError, BundledModelError)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        paths = Paths.resolve(args.data_dir)
+        configure_logging(paths.ensure(), debug=args.debug)
+        if args.command is None:
+            from assistant.gui.main import run_gui  # type: ignore[import-not-found,unused-ignore]
+
+            return int(run_gui(args.data_dir, tray=args.tray))
+        app = Reverie.open(args.data_dir)
+        try:
+            if app.settings_warning:
+                print(app.settings_warning, file=sys.stderr)
+            return COMMANDS[args.command](app, args)
+        finally:
+            app.close()
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 130
+    except _BAD_INPUT as exc:
+        return _fail(exc, args.debug, EXIT_USAGE)
+    except (EngineError, OSError, RuntimeError) as exc:
+        return _fail(exc, args.debug, EXIT_FAILURE)
+    except Exception as exc:  # a bug: one sentence here, the traceback in the log
+        logging.getLogger("assistant").exception("unexpected error")
+        print(f"reverie: unexpected error ({type(exc).__name__}: {exc}); details are in "
+              "the log file (see `reverie doctor`).", file=sys.stderr)
+        if args.debug:
+            traceback.print_exc()
+        return EXIT_FAILURE
+
+
+def _fail(exc: BaseException, debug: bool, code: int) -> int:
+    if debug:
+        traceback.print_exc()
+    message = str(exc).strip() or type(exc).__name__
+    if isinstance(exc, OSError) and exc.strerror:
+        message = f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    print(f"reverie: {message}", file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,184 @@
+"""Typed, validated settings kept in ``settings.toml``.
+
+Every setting is declared once, with its type, default, bounds and a sentence that
+documents it (the table documents itself: ``reverie doctor`` and the settings page
+read the same declarations). A settings file that is not valid TOML, or holds a value
+of the wrong type or out of range, never stops the app: it starts on defaults, the bad
+file is kept as ``settings.toml.broken-<timestamp>`` and the person is told once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import tempfile
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+log = logging.getLogger("assistant.config")
+
+
+def _opt(default: Any, doc: str, *, lo: float | None = None, hi: float | None = None,
+         choices: tuple[str, ...] | None = None) -> Any:
+    """Declare one setting: default, description and bounds live together."""
+    return field(default=default, metadata={"doc": doc, "lo": lo, "hi": hi, "choices": choices})
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    path: str = _opt("", "GGUF model file to use; empty means the bundled Gemma 3 270M.")
+    n_ctx: int = _opt(4096, "Context window in tokens.", lo=512, hi=131072)
+    n_threads: int = _opt(0, "CPU threads for the model; 0 picks the number of cores.",
+                          lo=0, hi=256)
+    max_answer_tokens: int = _opt(200, "Longest answer, in tokens.", lo=16, hi=8192)
+    temperature: float = _opt(0.3, "Sampling temperature for answers.", lo=0.0, hi=2.0)
+
+
+@dataclass(frozen=True)
+class IdleSettings:
+    threshold_minutes: float = _opt(5.0, "Minutes without input before Reverie starts thinking.",
+                                    lo=0.1, hi=240.0)
+    min_battery_percent: int = _opt(50, "On battery, think only above this charge level.",
+                                    lo=0, hi=100)
+    max_cpu_percent: int = _opt(30, "Think only while other programs use less CPU than this.",
+                                lo=1, hi=100)
+
+
+@dataclass(frozen=True)
+class ThinkingSettings:
+    enabled: bool = _opt(True, "Use idle time to consolidate memory and prepare answers.")
+    daily_budget_minutes: int = _opt(60, "Most minutes of thinking per day.", lo=0, hi=1440)
+
+
+@dataclass(frozen=True)
+class UiSettings:
+    theme: str = _opt("system", "Colour theme.", choices=("system", "light", "dark"))
+    autostart: bool = _opt(False, "Start Reverie in the tray when you log in.")
+    tray_notice_shown: bool = _opt(False, "Whether the 'still running in the tray' notice "
+                                   "has been shown once.")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All settings, grouped as the sections of ``settings.toml``."""
+
+    model: ModelSettings = field(default_factory=ModelSettings)
+    idle: IdleSettings = field(default_factory=IdleSettings)
+    thinking: ThinkingSettings = field(default_factory=ThinkingSettings)
+    ui: UiSettings = field(default_factory=UiSettings)
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        return dataclasses.asdict(self)
+
+    def replace(self, section: str, **changes: Any) -> Settings:
+        """A copy with some values of one section changed (validated)."""
+        current = getattr(self, section)
+        data = self.to_dict()
+        data[section] = {**dataclasses.asdict(current), **changes}
+        return settings_from_dict(data)
+
+
+#: Section name -> its dataclass, in file order.
+SECTIONS: dict[str, type[Any]] = {
+    "model": ModelSettings,
+    "idle": IdleSettings,
+    "thinking": ThinkingSettings,
+    "ui": UiSettings,
+}
+
+
+class SettingsError(ValueError):
+    """The settings data is not valid; the message says which key and why."""
+
+
+@dataclass(frozen=True)
+class LoadedSettings:
+    settings: Settings
+    #: One sentence for the person when the file was bad and has been set aside.
+    warning: str | None = None
+
+
+def _check_value(section: str, f: dataclasses.Field[Any], value: Any) -> Any:
+    key = f"{section}.{f.name}"
+    kind = f.type if isinstance(f.type, type) else {"str": str, "int": int, "float": float,
+                                                      "bool": bool}[str(f.type)]
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if (kind is not bool and isinstance(value, bool)) or not isinstance(value, kind):
+        raise SettingsError(f"{key} must be a {kind.__name__}, not {value!r}")
+    meta = f.metadata
+    if meta.get("lo") is not None and value < meta["lo"]:
+        raise SettingsError(f"{key} must be at least {meta['lo']}, not {value!r}")
+    if meta.get("hi") is not None and value > meta["hi"]:
+        raise SettingsError(f"{key} must be at most {meta['hi']}, not {value!r}")
+    if meta.get("choices") and value not in meta["choices"]:
+        raise SettingsError(f"{key} must be one of {', '.join(meta['choices'])}, not {value!r}")
+    return value
+
+
+def settings_from_dict(data: dict[str, Any]) -> Settings:
+    """Build validated Settings; unknown sections and keys are ignored (logged)."""
+    sections: dict[str, Any] = {}
+    for name, cls in SECTIONS.items():
+        raw = data.get(name, {})
+        if not isinstance(raw, dict):
+            raise SettingsError(f"[{name}] must be a table of settings")
+        values = {}
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        for key, value in raw.items():
+            if key not in known:
+                log.warning("ignoring unknown setting %s.%s", name, key)
+                continue
+            values[key] = _check_value(name, known[key], value)
+        sections[name] = cls(**values)
+    for name in data:
+        if name not in sections:
+            log.warning("ignoring unknown settings section [%s]", name)
+    return Settings(**sections)
+
+
+def describe_settings() -> list[tuple[str, Any, str]]:
+    """(key, default, description) for every setting, in declaration order."""
+    rows = []
+    for name, cls in SECTIONS.items():
+        for f in dataclasses.fields(cls):
+            rows.append((f"{name}.{f.name}", f.default, str(f.metadata["doc"])))
+    return rows
+
+
+def load_settings(path: Path) -> LoadedSettings:
+    """Read ``path``; a missing file gives defaults, a bad one is set aside (see module doc)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return LoadedSettings(Settings())
+    try:
+        return LoadedSettings(settings_from_dict(tomllib.loads(text)))
+    except (tomllib.TOMLDecodeError, SettingsError, UnicodeDecodeError) as exc:
+        kept = path.with_name(f"{path.name}.broken-{time.strftime('%Y%m%d-%H%M%S')}")
+        os.replace(path, kept)
+        reason = str(exc).rstrip(".")
+        warning = (f"Your settings file was not valid ({reason}), so Reverie started with "
+                   f"default settings; the old file was kept as {kept.name}.")
+        log.warning(warning)
+        return LoadedSettings(Settings(), warning)
+
+
+def save_settings(settings: Settings, path: Path) -> None:
+    """Write atomically (a crash never leaves half a file), readable by the owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".toml", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            tomli_w.dump(settings.to_dict(), out)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

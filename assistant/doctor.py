@@ -1,0 +1,116 @@
+"""``reverie doctor``: what is installed, where the files are, and whether each part works."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import sqlite3
+import subprocess
+import sys
+import time
+from typing import Any
+
+from assistant import __version__
+from assistant.app import Reverie
+from assistant.llm.engine import EngineError
+from assistant.store.db import head_revision, stored_revision
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def has_display() -> bool:
+    """Whether a Qt window could be shown here (Qt aborts the process otherwise)."""
+    if sys.platform.startswith("linux"):
+        if os.environ.get("QT_QPA_PLATFORM", "").startswith(("offscreen", "minimal")):
+            return True
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def tray_check(timeout: float = 20.0) -> dict[str, Any]:
+    """Ask a short-lived child process whether a system tray exists (Qt may abort)."""
+    if not has_display():
+        return {"available": False, "reason": "no display"}
+    code = ("from assistant.gui.probe import tray_available; import sys; "
+            "sys.exit(0 if tray_available() else 3)")
+    try:
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                              timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return {"available": False, "reason": "the display did not answer"}
+    if proc.returncode == 0:
+        return {"available": True, "reason": None}
+    if proc.returncode == 3:
+        return {"available": False, "reason": "the desktop has no system tray"}
+    return {"available": False, "reason": "Qt could not start on this display"}
+
+
+def run_checks(app: Reverie, *, load_model: bool = True) -> dict[str, Any]:
+    paths = app.paths
+    report: dict[str, Any] = {
+        "ok": True,
+        "version": __version__,
+        "versions": {
+            "python": platform.python_version(),
+            "sqlite": sqlite3.sqlite_version,
+            "llama_cpp_python": _version("llama-cpp-python"),
+            "pyside6": _version("PySide6-Essentials") or _version("PySide6"),
+            "sqlmodel": _version("sqlmodel"),
+            "alembic": _version("alembic"),
+            "apscheduler": _version("APScheduler"),
+        },
+        "platform": platform.platform(),
+        "paths": {
+            "config": str(paths.config_dir),
+            "data": str(paths.data_dir),
+            "database": str(paths.database_file),
+            "models": str(paths.models_dir),
+            "kv_cache": str(paths.kv_dir),
+            "logs": str(paths.log_dir),
+        },
+        "settings_warning": app.settings_warning,
+    }
+    integrity = app.db.integrity_check()
+    report["database"] = {
+        "integrity": integrity,
+        "schema": stored_revision(paths.database_file),
+        "schema_expected": head_revision(),
+        "conversations": len(app.chats.list_conversations(include_archived=True)),
+        "messages": app.chats.count_messages(),
+        "notes": len(app.notes.all()),
+    }
+    if integrity != "ok":
+        report["ok"] = False
+    report["model"] = _model_check(app) if load_model else {"checked": False}
+    if load_model and not report["model"]["loadable"]:
+        report["ok"] = False
+    report["tray"] = tray_check()
+    return report
+
+
+def _model_check(app: Reverie) -> dict[str, Any]:
+    info: dict[str, Any] = {"checked": True, "loadable": False}
+    try:
+        path = app.model_path()
+        info["path"] = str(path)
+        info["size_bytes"] = path.stat().st_size
+        started = time.perf_counter()
+        engine = app.start_engine()
+        if engine.wait_ready():
+            info["loadable"] = True
+            info["load_ms"] = round((time.perf_counter() - started) * 1000, 1)
+            info["name"] = engine.info.name
+            info["sha256"] = engine.info.sha256
+            info["n_ctx"] = engine.info.n_ctx
+            info["prompt_style"] = engine.info.prompt_style.value
+        else:
+            info["error"] = getattr(engine, "load_error", None) or "the model did not load"
+    except (EngineError, OSError, RuntimeError) as exc:
+        info["error"] = str(exc)
+    return info

@@ -1,0 +1,121 @@
+"""The Engine protocol: what the rest of Reverie needs from a language model.
+
+Requests carry either a finished text prompt (completion style, for base models such
+as the bundled Gemma 3 270M) or chat messages (for models with a chat template); the
+engine renders messages with the model's own template. Every result reports the
+accounting that ``reverie ask --json`` and the benchmarks print.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+from typing import Protocol, runtime_checkable
+
+
+class Priority(IntEnum):
+    """Lower runs first. FOREGROUND means the person is waiting."""
+
+    FOREGROUND = 0
+    BACKGROUND = 1
+
+
+class PromptStyle(StrEnum):
+    COMPLETION = "completion"
+    CHAT = "chat"
+
+
+class FinishReason(StrEnum):
+    STOP = "stop"  # end of text or a stop sequence
+    LENGTH = "length"  # max_tokens reached
+    CANCELLED = "cancelled"  # the caller asked to stop (Stop button, Esc)
+    ABORTED = "aborted"  # preempted by foreground work; the caller may re-queue it
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: str  # "system" | "user" | "assistant"
+    content: str
+
+
+TokenCallback = Callable[[str], None]
+StopCheck = Callable[[], bool]
+
+
+@dataclass
+class GenerationRequest:
+    """One generation. Exactly one of ``prompt`` and ``messages`` is set."""
+
+    prompt: str | None = None
+    messages: Sequence[ChatMessage] | None = None
+    max_tokens: int = 256
+    temperature: float = 0.3
+    top_p: float = 0.95
+    top_k: int = 40
+    repeat_penalty: float = 1.1
+    stop: Sequence[str] = ()
+    seed: int | None = None
+    priority: Priority = Priority.FOREGROUND
+    #: Polled during prefill (through llama.cpp's abort callback) and after every token.
+    should_stop: StopCheck | None = None
+
+    def __post_init__(self) -> None:
+        if (self.prompt is None) == (self.messages is None):
+            raise ValueError("a GenerationRequest needs exactly one of prompt or messages")
+
+
+@dataclass
+class GenerationResult:
+    text: str
+    finish_reason: FinishReason
+    #: Tokens evaluated at request time (prefill work actually done now).
+    prompt_tokens: int
+    #: Prompt tokens served from an already evaluated or saved state.
+    cached_tokens: int
+    completion_tokens: int
+    ttft_ms: float
+    total_ms: float
+    model: str
+    #: For an aborted request: how far it got, e.g. "prefill 300/1200".
+    progress: str = ""
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    path: str
+    sha256: str
+    n_ctx: int
+    prompt_style: PromptStyle
+
+
+class EngineError(RuntimeError):
+    """The model could not be loaded or failed; the message is for the person."""
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """A language model that serves one request at a time, in priority order."""
+
+    @property
+    def info(self) -> ModelInfo: ...
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Block until the model is loaded (True) or loading failed or timed out (False)."""
+        ...
+
+    def generate(
+        self, request: GenerationRequest, on_token: TokenCallback | None = None
+    ) -> GenerationResult:
+        """Run ``request``, streaming text pieces to ``on_token``; thread-safe, blocking."""
+        ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def abort(self) -> None:
+        """Stop the request that is running now, if any (from any thread)."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,396 @@
+"""``LlamaEngine``: the Engine protocol on llama-cpp-python.
+
+One ``Llama`` object is not thread-safe, so the engine owns it on one worker thread and
+serves a priority queue: FOREGROUND requests (the person is waiting) run before
+BACKGROUND ones (sleep-time work), and a FOREGROUND request that arrives while
+BACKGROUND work runs aborts it at once. Aborting uses llama.cpp's abort callback, which
+stops even a prompt in the middle of prefill, plus a check after every decoded token.
+
+Prompt tokens already in the KV cache (the longest common prefix with what was
+evaluated last) are reused, and the result reports how many were.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import itertools
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant.llm.bundled import read_verified_sha256, record_verified, sha256_file
+from assistant.llm.engine import (
+    ChatMessage,
+    EngineError,
+    FinishReason,
+    GenerationRequest,
+    GenerationResult,
+    ModelInfo,
+    Priority,
+    PromptStyle,
+    TokenCallback,
+)
+
+log = logging.getLogger("assistant.llm")
+
+
+_llama_log = logging.getLogger("assistant.llm.llamacpp")
+_log_callback: Any = None
+
+
+def route_llama_logs() -> None:
+    """Send llama.cpp's own log lines to our log file instead of the terminal."""
+    global _log_callback
+    if _log_callback is not None:
+        return
+    import llama_cpp
+
+    levels = {2: logging.INFO, 3: logging.INFO}  # aborted decodes log "errors" by design
+
+    @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
+    def forward(level: int, text: bytes, _data: ctypes.c_void_p) -> None:
+        line = text.decode("utf-8", errors="replace").rstrip()
+        if line:
+            _llama_log.log(levels.get(level, logging.DEBUG), "%s", line)
+
+    _log_callback = forward
+    llama_cpp.llama_log_set(forward, ctypes.c_void_p(0))
+
+
+class _Interrupted(Exception):
+    """Raised inside the worker when the running request must stop."""
+
+
+@dataclass(order=True)
+class _Job:
+    priority: int
+    seq: int
+    request: GenerationRequest | None = field(compare=False)
+    on_token: TokenCallback | None = field(compare=False, default=None)
+    future: Future[GenerationResult] = field(compare=False, default_factory=Future)
+
+
+def longest_common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def held_back(text: str, stops: Sequence[str]) -> int:
+    """How many trailing characters of ``text`` could be the start of a stop sequence."""
+    keep = 0
+    for stop in stops:
+        for n in range(min(len(stop) - 1, len(text)), keep, -1):
+            if text.endswith(stop[:n]):
+                keep = n
+                break
+    return keep
+
+
+def check_gguf_magic(path: Path) -> None:
+    """Refuse, in one sentence, a file that is missing or not a GGUF model."""
+    try:
+        with path.open("rb") as fh:
+            magic = fh.read(4)
+    except FileNotFoundError:
+        raise EngineError(f"The model file {path} does not exist; choose another model "
+                          "in Settings or reinstall Reverie.") from None
+    except IsADirectoryError:
+        raise EngineError(f"{path} is a folder, not a model file; choose a .gguf file.") from None
+    if magic != b"GGUF":
+        raise EngineError(f"{path.name} is not a GGUF model file; choose a .gguf file.")
+
+
+class LlamaEngine:
+    """A llama.cpp model served from one worker thread. Loading starts at construction."""
+
+    def __init__(self, model_path: Path, *, n_ctx: int = 4096, n_threads: int | None = None,
+                 n_batch: int = 512, seed: int = 0) -> None:
+        self.model_path = Path(model_path)
+        self._n_ctx = n_ctx
+        self._n_threads = n_threads or max(1, os.cpu_count() or 1)
+        self._n_batch = n_batch
+        self._seed = seed
+        self._queue: queue.PriorityQueue[_Job] = queue.PriorityQueue()
+        self._seq = itertools.count()
+        self._ready = threading.Event()
+        self._loaded = False
+        self.load_error: str | None = None
+        self._info = ModelInfo(self.model_path.stem, str(self.model_path), "", n_ctx,
+                               PromptStyle.COMPLETION)
+        self._llm: Any = None
+        self._chat_formatter: Any = None
+        self._current: _Job | None = None
+        self._current_lock = threading.Lock()
+        self._abort_current = threading.Event()
+        self._closed = False
+        # Kept referenced for as long as the context lives: llama.cpp calls it during decode.
+        self._abort_cb: Any = None
+        self._thread = threading.Thread(target=self._run, name="llama-engine", daemon=True)
+        self._thread.start()
+
+    # -- public API (any thread) -------------------------------------------------------
+    @property
+    def info(self) -> ModelInfo:
+        return self._info
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        self._ready.wait(timeout)
+        return self._loaded
+
+    @property
+    def is_ready(self) -> bool:
+        return self._loaded
+
+    def submit(self, request: GenerationRequest,
+               on_token: TokenCallback | None = None) -> Future[GenerationResult]:
+        """Queue ``request``; a FOREGROUND request preempts running BACKGROUND work."""
+        if self._closed:
+            raise EngineError("The model has been shut down.")
+        job = _Job(int(request.priority), next(self._seq), request, on_token)
+        with self._current_lock:
+            running = self._current
+            if (running is not None and running.request is not None
+                    and request.priority < running.request.priority):
+                self._abort_current.set()
+        self._queue.put(job)
+        return job.future
+
+    def generate(self, request: GenerationRequest,
+                 on_token: TokenCallback | None = None) -> GenerationResult:
+        return self.submit(request, on_token).result()
+
+    def abort(self) -> None:
+        """Stop whatever request runs now."""
+        with self._current_lock:
+            if self._current is not None:
+                self._abort_current.set()
+
+    def abort_background(self) -> None:
+        """Stop the running request if it is BACKGROUND work (the person came back)."""
+        with self._current_lock:
+            job = self._current
+            if job is not None and job.request is not None and (
+                    job.request.priority is Priority.BACKGROUND):
+                self._abort_current.set()
+
+    def count_tokens(self, text: str) -> int:
+        if not self._loaded:
+            raise EngineError("The model is not loaded yet.")
+        # The tokenizer reads only immutable vocabulary data: safe beside the worker.
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def close(self) -> None:
+        """Stop the running request, finish the worker and free the model."""
+        if self._closed:
+            return
+        self._closed = True
+        self.abort()
+        self._queue.put(_Job(-1, -1, None))
+        self._thread.join(timeout=30)
+
+    # -- worker thread -----------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            self._load()
+        except Exception as exc:  # the message is shown to the person
+            self.load_error = str(exc) if isinstance(exc, EngineError) else (
+                f"The model {self.model_path.name} could not be loaded ({exc}); "
+                "choose another model file.")
+            log.error("model load failed: %s", exc)
+        finally:
+            self._ready.set()
+        while True:
+            job = self._queue.get()
+            if job.request is None:
+                break
+            if not self._loaded:
+                job.future.set_exception(EngineError(self.load_error or "No model loaded."))
+                continue
+            if not job.future.set_running_or_notify_cancel():
+                continue
+            with self._current_lock:
+                self._current = job
+                self._abort_current.clear()
+            try:
+                job.future.set_result(self._generate(job))
+            except Exception as exc:
+                log.exception("generation failed")
+                job.future.set_exception(exc)
+            finally:
+                with self._current_lock:
+                    self._current = None
+        self._drain()
+        if self._llm is not None:
+            self._llm.close()
+            self._llm = None
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if job.request is not None:
+                job.future.set_exception(EngineError("The model has been shut down."))
+
+    def _load(self) -> None:
+        check_gguf_magic(self.model_path)
+        import llama_cpp
+
+        route_llama_logs()
+        started = time.perf_counter()
+        llm = llama_cpp.Llama(
+            model_path=str(self.model_path), n_ctx=self._n_ctx, n_threads=self._n_threads,
+            n_threads_batch=self._n_threads, n_batch=self._n_batch, seed=self._seed,
+            verbose=False,
+        )
+
+        def should_abort(_data: ctypes.c_void_p) -> bool:
+            return self._interrupt_requested()
+
+        self._abort_cb = llama_cpp.ggml_abort_callback(should_abort)
+        llama_cpp.llama_set_abort_callback(llm._ctx.ctx, self._abort_cb, None)
+        template = llm.metadata.get("tokenizer.chat_template")
+        style = PromptStyle.COMPLETION
+        if template:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            eos, bos = llm.token_eos(), llm.token_bos()
+            self._chat_formatter = Jinja2ChatFormatter(
+                template=template,
+                eos_token=llm._model.token_get_text(eos) if eos != -1 else "",
+                bos_token=llm._model.token_get_text(bos) if bos != -1 else "",
+            )
+            style = PromptStyle.CHAT
+        sha = read_verified_sha256(self.model_path)
+        if sha is None:
+            sha = sha256_file(self.model_path)
+            record_verified(self.model_path, sha)
+        self._llm = llm
+        self._vocab = llama_cpp.llama_model_get_vocab(llm._model.model)
+        self._is_eog = llama_cpp.llama_vocab_is_eog
+        name = str(llm.metadata.get("general.name") or self.model_path.stem)
+        self._info = ModelInfo(name, str(self.model_path), sha, llm.n_ctx(), style)
+        self._loaded = True
+        log.info("loaded %s (%s style, n_ctx %d) in %.2f s", name, style.value, llm.n_ctx(),
+                 time.perf_counter() - started)
+
+    def _interrupt_requested(self) -> bool:
+        job = self._current
+        if job is None or job.request is None:
+            return False
+        if self._abort_current.is_set():
+            return True
+        check = job.request.should_stop
+        return bool(check is not None and check())
+
+    def _render(self, request: GenerationRequest) -> tuple[str, list[str]]:
+        stops = list(request.stop)
+        if request.prompt is not None:
+            return request.prompt, stops
+        messages: Sequence[ChatMessage] = request.messages or ()
+        if self._chat_formatter is None:
+            text = "\n".join(f"{m.role.capitalize()}: {m.content}" for m in messages)
+            return text + "\nAssistant:", [*stops, "\nUser:"]
+        rendered = self._chat_formatter(
+            messages=[{"role": m.role, "content": m.content} for m in messages])
+        extra = rendered.stop if isinstance(rendered.stop, list) else (
+            [rendered.stop] if rendered.stop else [])
+        return rendered.prompt, [*stops, *extra]
+
+    def _generate(self, job: _Job) -> GenerationResult:
+        assert job.request is not None
+        request, llm = job.request, self._llm
+        started = time.perf_counter()
+        prompt, stops = self._render(request)
+        tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
+        if len(tokens) >= self._info.n_ctx:
+            raise EngineError(f"The prompt has {len(tokens)} tokens, more than the model's "
+                              f"context window of {self._info.n_ctx}.")
+        max_tokens = min(request.max_tokens, self._info.n_ctx - len(tokens))
+        reuse = self._reuse_prefix(tokens)
+        to_eval = tokens[reuse:]
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        text, emitted, n_out, ttft = "", 0, 0, 0.0
+        finish = FinishReason.LENGTH
+        if request.seed is not None:
+            llm.set_seed(request.seed)
+        gen = llm.generate(
+            to_eval, top_k=request.top_k, top_p=request.top_p, temp=request.temperature,
+            repeat_penalty=request.repeat_penalty, reset=False,
+        )
+        try:
+            for token in gen:
+                if n_out == 0:
+                    ttft = (time.perf_counter() - started) * 1000
+                if self._interrupt_requested():
+                    raise _Interrupted
+                if self._is_eog(self._vocab, token):
+                    finish = FinishReason.STOP
+                    break
+                n_out += 1
+                text += decoder.decode(llm.detokenize([token]))
+                cut = min((text.find(s) for s in stops if s and s in text), default=-1)
+                if cut >= 0:
+                    text = text[:cut]
+                    finish = FinishReason.STOP
+                    break
+                safe = len(text) - held_back(text, stops)
+                if job.on_token is not None and safe > emitted:
+                    job.on_token(text[emitted:safe])
+                emitted = max(emitted, safe)
+                if n_out >= max_tokens:
+                    break
+            else:
+                finish = FinishReason.STOP
+        except (_Interrupted, RuntimeError) as exc:
+            if isinstance(exc, RuntimeError) and not self._interrupt_requested():
+                raise
+            text = text[:emitted]
+            finish = (FinishReason.ABORTED if self._abort_current.is_set()
+                      and request.priority is Priority.BACKGROUND else FinishReason.CANCELLED)
+            if n_out == 0:
+                ttft = 0.0
+        finally:
+            gen.close()
+        tail = text[emitted:]
+        if job.on_token is not None and tail:
+            job.on_token(tail)
+        interrupted = finish in (FinishReason.CANCELLED, FinishReason.ABORTED)
+        prefilled = len(to_eval) if n_out or not interrupted else max(0, llm.n_tokens - reuse)
+        return GenerationResult(
+            text=text,
+            finish_reason=finish,
+            prompt_tokens=prefilled,
+            cached_tokens=reuse,
+            completion_tokens=n_out,
+            ttft_ms=ttft,
+            total_ms=(time.perf_counter() - started) * 1000,
+            model=self._info.name,
+            progress=f"prefill {min(llm.n_tokens, len(tokens))}/{len(tokens)}, "
+                     f"decoded {n_out}",
+        )
+
+    def _reuse_prefix(self, tokens: list[int]) -> int:
+        """Keep the evaluated tokens shared with ``tokens``; at least one is left to eval."""
+        llm = self._llm
+        common = longest_common_prefix(llm.input_ids[: llm.n_tokens].tolist(), tokens)
+        reuse = min(common, len(tokens) - 1)
+        if reuse > 0 and llm._ctx.kv_cache_seq_rm(-1, reuse, -1):
+            llm.n_tokens = reuse
+            return reuse
+        llm.reset()
+        llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+        return 0

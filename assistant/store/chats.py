@@ -1,0 +1,141 @@
+"""Conversations and messages: what the person said, kept exactly as said."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlmodel import col, select
+
+from assistant.store.db import Database
+from assistant.store.fts import fts_query
+from assistant.store.models import Conversation, Message, Origin, Role, utcnow
+
+
+class ChatRepository:
+    """Reads and writes conversations; every write is one transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def create_conversation(self, title: str = "", *, import_key: str | None = None,
+                            created_at: datetime | None = None) -> Conversation:
+        now = created_at or utcnow()
+        conv = Conversation(title=title, import_key=import_key, created_at=now, updated_at=now)
+        with self._db.write() as s:
+            s.add(conv)
+            s.flush()
+            s.refresh(conv)
+        return conv
+
+    def get(self, conversation_id: int) -> Conversation | None:
+        with self._db.session() as s:
+            return s.get(Conversation, conversation_id)
+
+    def by_import_key(self, import_key: str) -> Conversation | None:
+        with self._db.session() as s:
+            return s.exec(
+                select(Conversation).where(Conversation.import_key == import_key)
+            ).first()
+
+    def list_conversations(self, *, include_archived: bool = False) -> list[Conversation]:
+        """Most recently active first."""
+        with self._db.session() as s:
+            query = select(Conversation).order_by(col(Conversation.updated_at).desc(),
+                                                  col(Conversation.id).desc())
+            if not include_archived:
+                query = query.where(Conversation.archived == False)  # noqa: E712
+            return list(s.exec(query))
+
+    def rename(self, conversation_id: int, title: str) -> None:
+        with self._db.write() as s:
+            conv = s.get(Conversation, conversation_id)
+            if conv is None:
+                raise KeyError(conversation_id)
+            conv.title = title
+            s.add(conv)
+
+    def delete(self, conversation_id: int) -> None:
+        """Delete a conversation and its messages (the person asked for it)."""
+        with self._db.write() as s:
+            conv = s.get(Conversation, conversation_id)
+            if conv is not None:
+                s.delete(conv)
+
+    def add_message(self, conversation_id: int, role: Role | str, content: str, *,
+                    origin: Origin | str = Origin.TYPED, created_at: datetime | None = None,
+                    token_count: int | None = None) -> Message:
+        """Append a message and bump the conversation's activity time."""
+        when = created_at or utcnow()
+        msg = Message(conversation_id=conversation_id, role=str(role), content=content,
+                      origin=str(origin), created_at=when, token_count=token_count)
+        with self._db.write() as s:
+            conv = s.get(Conversation, conversation_id)
+            if conv is None:
+                raise KeyError(conversation_id)
+            s.add(msg)
+            conv.updated_at = max(conv.updated_at, when)
+            if not conv.title and Role(str(role)) is Role.USER:
+                conv.title = title_from(content)
+            s.add(conv)
+            s.flush()
+            s.refresh(msg)
+        return msg
+
+    def add_messages(self, conversation_id: int, messages: Sequence[Message]) -> int:
+        """Append several messages in one transaction; returns how many."""
+        with self._db.write() as s:
+            conv = s.get(Conversation, conversation_id)
+            if conv is None:
+                raise KeyError(conversation_id)
+            for msg in messages:
+                msg.conversation_id = conversation_id
+                s.add(msg)
+                conv.updated_at = max(conv.updated_at, msg.created_at)
+            s.add(conv)
+        return len(messages)
+
+    def messages(self, conversation_id: int) -> list[Message]:
+        """In the order they were said."""
+        with self._db.session() as s:
+            return list(s.exec(
+                select(Message).where(Message.conversation_id == conversation_id)
+                .order_by(col(Message.created_at), col(Message.id))
+            ))
+
+    def recent_messages(self, limit: int, conversation_id: int | None = None) -> list[Message]:
+        """The newest ``limit`` messages (of one conversation, or of all), oldest first."""
+        with self._db.session() as s:
+            query = select(Message).order_by(col(Message.created_at).desc(),
+                                             col(Message.id).desc()).limit(limit)
+            if conversation_id is not None:
+                query = query.where(Message.conversation_id == conversation_id)
+            return list(reversed(list(s.exec(query))))
+
+    def all_messages(self) -> list[Message]:
+        with self._db.session() as s:
+            return list(s.exec(select(Message).order_by(col(Message.created_at),
+                                                        col(Message.id))))
+
+    def search(self, query: str, limit: int = 20) -> list[Message]:
+        """Messages matching ``query`` by FTS5 BM25 rank, best first."""
+        match = fts_query(query)
+        if not match:
+            return []
+        with self._db.session() as s:
+            ids = [row[0] for row in s.connection().execute(
+                text("SELECT rowid FROM message_fts WHERE message_fts MATCH :q "
+                     "ORDER BY bm25(message_fts) LIMIT :n"), {"q": match, "n": limit})]
+            found = {m.id: m for m in s.exec(select(Message).where(col(Message.id).in_(ids)))}
+        return [found[i] for i in ids if i in found]
+
+    def count_messages(self) -> int:
+        with self._db.session() as s:
+            return int(s.connection().execute(text("SELECT count(*) FROM message")).scalar_one())
+
+
+def title_from(content: str, limit: int = 60) -> str:
+    """A short title from the first line of what the person typed."""
+    line = " ".join(content.strip().split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"

@@ -1,0 +1,181 @@
+"""Opening the database: pragmas on every connection, backup, migrations, version checks.
+
+Reads use ordinary (deferred) transactions; writes go through :meth:`Database.write`,
+which starts with ``BEGIN IMMEDIATE`` so that concurrent writers queue on SQLite's
+``busy_timeout`` instead of failing with "database is locked" when a read transaction
+tries to upgrade.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+log = logging.getLogger("assistant.store")
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+BUSY_TIMEOUT_MS = 30_000
+KEEP_BACKUPS = 5
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be used; the message is one sentence for the person."""
+
+
+class SchemaTooNewError(DatabaseError):
+    """The file was written by a newer Reverie; it is left untouched."""
+
+
+def _alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return cfg
+
+
+def known_revisions() -> set[str]:
+    return {rev.revision for rev in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def stored_revision(path: Path) -> str | None:
+    """The Alembic revision recorded in ``path`` (None for a new or empty database)."""
+    if not path.exists() or path.stat().st_size == 0:
+        return None
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"Cannot open the database {path}: {exc}.") from exc
+    try:
+        has_table = con.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'"
+        ).fetchone()
+        if not has_table:
+            return None
+        row = con.execute("SELECT version_num FROM alembic_version").fetchone()
+        return str(row[0]) if row else None
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(
+            f"{path} is not a Reverie database or is damaged ({exc}); move it away "
+            "or restore a copy from the backups folder."
+        ) from exc
+    finally:
+        con.close()
+
+
+def backup_database(path: Path, backups_dir: Path, keep: int = KEEP_BACKUPS) -> Path:
+    """Copy ``path`` consistently (SQLite backup API) and keep only the newest ``keep``."""
+    backups_dir.mkdir(parents=True, exist_ok=True)
+    target = backups_dir / f"reverie-{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 10**9}.db"
+    src = sqlite3.connect(path)
+    dst = sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+    target.chmod(0o600)
+    old = sorted(backups_dir.glob("reverie-*.db"), key=lambda p: p.stat().st_mtime)
+    for stale in old[:-keep]:
+        stale.unlink(missing_ok=True)
+    log.info("database backed up to %s", target)
+    return target
+
+
+def _on_connect(dbapi_con: sqlite3.Connection, _record: Any) -> None:
+    dbapi_con.isolation_level = None  # SQLAlchemy's begin event decides how to BEGIN
+    cur = dbapi_con.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _on_begin(conn: Any) -> None:
+    immediate = conn.get_execution_options().get("immediate", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def make_engine(path: Path) -> Engine:
+    engine = create_engine(
+        f"sqlite:///{path}",
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+    )
+    event.listen(engine, "connect", _on_connect)
+    event.listen(engine, "begin", _on_begin)
+    return engine
+
+
+class Database:
+    """One SQLite database file, migrated to the current schema and ready to use."""
+
+    def __init__(self, path: Path, engine: Engine) -> None:
+        self.path = path
+        self.engine = engine
+        self._write_engine = engine.execution_options(immediate=True)
+
+    @classmethod
+    def open(cls, path: Path, backups_dir: Path) -> Database:
+        """Refuse a newer schema (file untouched), back up, then migrate to head."""
+        current = stored_revision(path)
+        if current is not None and current not in known_revisions():
+            raise SchemaTooNewError(
+                f"The database {path} was written by a newer version of Reverie "
+                f"(schema {current}); update Reverie to open it. The file was not changed."
+            )
+        head = head_revision()
+        if current is not None and current != head:
+            backup_database(path, backups_dir)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(path)
+        if current != head:
+            cfg = _alembic_config()
+            with engine.begin() as connection:
+                cfg.attributes["connection"] = connection
+                command.upgrade(cfg, "head")
+            log.info("database migrated from %s to %s", current, head)
+        if path.exists():
+            path.chmod(0o600)
+        return cls(path, engine)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session for reading (or small writes that cannot race); commits on success."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+            session.commit()
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A write transaction that takes the write lock up front; all or nothing."""
+        with Session(self._write_engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def integrity_check(self) -> str:
+        with self.engine.connect() as con:
+            return str(con.exec_driver_sql("PRAGMA integrity_check").scalar())
+
+    def close(self) -> None:
+        self.engine.dispose()

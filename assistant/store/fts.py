@@ -1,0 +1,59 @@
+"""FTS5 full-text indexes kept in sync with their tables by triggers.
+
+Each index is an external-content FTS5 table over some text columns of a base table;
+insert, update and delete triggers keep it exact, so no code path has to remember to
+re-index. Migrations call :func:`create_fts_sql` with the columns as they were then.
+"""
+
+from __future__ import annotations
+
+#: (base table, indexed text columns) as of the latest schema.
+FTS_TABLES: dict[str, tuple[str, ...]] = {
+    "message": ("content",),
+    "note": ("title", "body"),
+    "memory": ("subject", "text"),
+    "anticipation": ("question", "answer"),
+}
+
+
+def fts_name(table: str) -> str:
+    return f"{table}_fts"
+
+
+def create_fts_sql(table: str, columns: tuple[str, ...]) -> list[str]:
+    """The statements that create ``<table>_fts`` and its three sync triggers."""
+    fts = fts_name(table)
+    cols = ", ".join(columns)
+    new = ", ".join(f"new.{c}" for c in columns)
+    old = ", ".join(f"old.{c}" for c in columns)
+    delete_old = (
+        f"INSERT INTO {fts}({fts}, rowid, {cols}) VALUES ('delete', old.id, {old});"
+    )
+    insert_new = f"INSERT INTO {fts}(rowid, {cols}) VALUES (new.id, {new});"
+    return [
+        f"CREATE VIRTUAL TABLE {fts} USING fts5({cols}, content='{table}', "
+        f"content_rowid='id', tokenize='porter unicode61 remove_diacritics 2')",
+        f"CREATE TRIGGER {table}_fts_ai AFTER INSERT ON {table} BEGIN {insert_new} END",
+        f"CREATE TRIGGER {table}_fts_ad AFTER DELETE ON {table} BEGIN {delete_old} END",
+        f"CREATE TRIGGER {table}_fts_au AFTER UPDATE OF {cols} ON {table} "
+        f"BEGIN {delete_old} {insert_new} END",
+    ]
+
+
+def drop_fts_sql(table: str) -> list[str]:
+    fts = fts_name(table)
+    return [
+        *(f"DROP TRIGGER IF EXISTS {table}_fts_{s}" for s in ("ai", "ad", "au")),
+        f"DROP TABLE IF EXISTS {fts}",
+    ]
+
+
+def fts_query(text: str) -> str:
+    """Turn free text into a safe FTS5 query: any of its words, as quoted terms."""
+    words = []
+    for raw in text.replace('"', " ").split():
+        word = "".join(ch for ch in raw if ch.isalnum() or ch in "-'_")
+        word = word.strip("-'_")
+        if word:
+            words.append(f'"{word}"')
+    return " OR ".join(words)

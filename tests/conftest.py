@@ -1,0 +1,67 @@
+"""Fixtures shared by every test package.
+
+``app`` is a Reverie profile in a temporary folder wired to the deterministic
+FakeEngine; ``bundled_model`` is the real Gemma 3 270M GGUF, assembled once per test
+session (about a second), for the tests that must run on the real model.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from assistant.app import Reverie  # noqa: E402
+from assistant.config import Settings  # noqa: E402
+from assistant.llm.engine import Engine  # noqa: E402
+from assistant.llm.fake import FakeEngine  # noqa: E402
+from assistant.paths import Paths  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory,
+                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test ever touches the real profile of the person running the tests."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local/share"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local/state"))
+    monkeypatch.delenv("REVERIE_HOME", raising=False)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "profile"
+
+
+@pytest.fixture
+def fake_engine() -> FakeEngine:
+    return FakeEngine(rules=[("capital of France", "The capital of France is Paris.")])
+
+
+@pytest.fixture
+def app(data_dir: Path, fake_engine: FakeEngine) -> Iterator[Reverie]:
+    def factory(_model: Path, _settings: Settings, _paths: Paths) -> Engine:
+        return fake_engine
+
+    reverie = Reverie.open(data_dir, engine_factory=factory)
+    reverie.settings = reverie.settings.replace("model", path=str(data_dir / "fake.gguf"))
+    yield reverie
+    reverie.close()
+
+
+@pytest.fixture(scope="session")
+def bundled_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real bundled GGUF, assembled once per test session."""
+    from assistant.llm.bundled import ensure_bundled_model
+
+    cached = os.environ.get("REVERIE_TEST_MODEL")
+    if cached and Path(cached).is_file():
+        return Path(cached)
+    return ensure_bundled_model(tmp_path_factory.mktemp("models"))
