@@ -164,11 +164,21 @@ def _open(
     timeout: float,
     label: str,
 ) -> _Plan:
-    """Start the request for bytes ``offset``…; decide whether the server resumes."""
-    request_headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity", **headers}
+    """Start the request for bytes ``offset``…; decide whether the server resumes.
+
+    Credentials are not forwarded on redirects: Hugging Face checks the token
+    and then redirects to a signed CDN address that must not receive it.
+    """
+    request = urllib.request.Request(url)
+    request.add_header("User-Agent", USER_AGENT)
+    request.add_header("Accept-Encoding", "identity")
+    for name, value in headers.items():
+        if name.lower() == "authorization":
+            request.add_unredirected_header(name, value)
+        else:
+            request.add_header(name, value)
     if offset:
-        request_headers["Range"] = f"bytes={offset}-"
-    request = urllib.request.Request(url, headers=request_headers)
+        request.add_header("Range", f"bytes={offset}-")
     try:
         response = urllib.request.urlopen(request, timeout=timeout)
     except urllib.error.HTTPError as error:
@@ -182,6 +192,8 @@ def _open(
             raise DownloadError(_describe_http_error(error, url, label)) from None
     except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
         raise DownloadError(_describe_network_error(error, url, label)) from None
+    except ValueError:
+        raise DownloadError(f"{url} is not a valid download address.") from None
 
     if not isinstance(response, http.client.HTTPResponse):
         response.close()

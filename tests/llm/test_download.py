@@ -46,6 +46,7 @@ class ServerState:
     ignore_range: bool = False
     corrupt: bool = False
     status: int | None = None  # answer every request with this error status
+    redirect: bool = False  # send /models/... to /cdn/... like Hugging Face does
     requests: list[Served] = field(default_factory=list)
 
 
@@ -59,6 +60,13 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.server.state
         served = Served(self.path, self.headers.get("Range"), self.headers.get("Authorization"))
         state.requests.append(served)
+        if state.redirect and not self.path.startswith("/cdn/"):
+            served.status = 302
+            self.send_response(302)
+            self.send_header("Location", "/cdn" + self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if state.status is not None:
             served.status = state.status
             self.send_error(state.status)
@@ -356,6 +364,29 @@ def test_token_is_sent_and_refusal_mentions_it(server: LocalServer, tmp_path: Pa
     with pytest.raises(DownloadError, match="access token"):
         _get(server, tmp_path / "tiny.gguf", token="hf_secret")
     assert server.state.requests[0].authorization == "Bearer hf_secret"
+
+
+def test_redirect_keeps_range_but_not_credentials(server: LocalServer, tmp_path: Path) -> None:
+    dest = tmp_path / "tiny.gguf"
+    _part(dest).write_bytes(PAYLOAD[:70_000])
+    server.state.redirect = True
+
+    _get(server, dest, expected_size=len(PAYLOAD), token="hf_secret")
+
+    assert dest.read_bytes() == PAYLOAD
+    first, second = server.state.requests
+    assert (first.path, first.status, first.authorization) == (
+        "/models/tiny.gguf",
+        302,
+        "Bearer hf_secret",
+    )
+    assert (second.path, second.status, second.authorization) == (
+        "/cdn/models/tiny.gguf",
+        206,
+        None,
+    )
+    assert second.range == "bytes=70000-"
+    assert second.sent == len(PAYLOAD) - 70_000
 
 
 def test_extra_headers_are_sent(server: LocalServer, tmp_path: Path) -> None:
