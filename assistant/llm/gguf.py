@@ -531,16 +531,17 @@ def estimate_kv_cache_bytes(info: GgufInfo, n_ctx: int) -> int:
     return per_token * n_ctx
 
 
-def estimate_ram_bytes(path: str | os.PathLike[str], n_ctx: int) -> int:
+def estimate_ram_bytes(model: GgufInfo | str | os.PathLike[str], n_ctx: int) -> int:
     """Estimate the memory llama.cpp needs to run the model at ``n_ctx`` tokens.
 
-    Weights (the file size) + the K/V cache from the model's own metadata +
-    a fixed runtime overhead. Meant for a "will it fit" warning, so it errs high.
-    Raises :class:`InvalidGgufError` when the file is not a readable GGUF.
+    ``model`` is a path or an already-read :class:`GgufInfo`. Weights (the file
+    size) + the K/V cache from the model's own metadata + a fixed runtime
+    overhead. Meant for a "will it fit" warning, so it errs high. Raises
+    :class:`InvalidGgufError` when the file is not a readable GGUF.
     """
     if n_ctx <= 0:
         raise ValueError(f"n_ctx must be positive, not {n_ctx}")
-    info = read_gguf_header(path)
+    info = model if isinstance(model, GgufInfo) else read_gguf_header(model)
     return info.file_size + estimate_kv_cache_bytes(info, n_ctx) + RUNTIME_OVERHEAD_BYTES
 
 

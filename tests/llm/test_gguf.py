@@ -324,6 +324,7 @@ def test_kv_cache_and_ram_estimate_follow_the_metadata(tmp_path: Path) -> None:
     size = path.stat().st_size
     assert estimate_ram_bytes(path, 4096) == size + per_token * 4096 + RUNTIME_OVERHEAD_BYTES
     assert estimate_ram_bytes(path, 8192) - estimate_ram_bytes(path, 4096) == per_token * 4096
+    assert estimate_ram_bytes(info, 4096) == estimate_ram_bytes(path, 4096)
     with pytest.raises(ValueError, match="n_ctx"):
         estimate_ram_bytes(path, 0)
 
