@@ -15,11 +15,11 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from assistant.app import Reverie  # noqa: E402
-from assistant.config import Settings  # noqa: E402
-from assistant.llm.engine import Engine  # noqa: E402
-from assistant.llm.fake import FakeEngine  # noqa: E402
-from assistant.paths import Paths  # noqa: E402
+from assistant.app import Reverie
+from assistant.config import Settings
+from assistant.llm.engine import Engine
+from assistant.llm.fake import FakeEngine
+from assistant.paths import Paths
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import struct
 import time
@@ -375,14 +374,9 @@ def test_check_ram_reads_free_memory_from_psutil(monkeypatch: pytest.MonkeyPatch
     )
 
 
-REAL_MODEL = os.environ.get("REVERIE_TEST_MODEL")
-
-
 @pytest.mark.model
-@pytest.mark.skipif(not REAL_MODEL, reason="set REVERIE_TEST_MODEL to a real .gguf file")
-def test_real_bundled_model(tmp_path: Path) -> None:
-    assert REAL_MODEL is not None
-    path = Path(REAL_MODEL)
+def test_real_bundled_model(bundled_model: Path, tmp_path: Path) -> None:
+    path = bundled_model
     started = time.perf_counter()
     info = read_gguf_header(path)
     elapsed = time.perf_counter() - started
