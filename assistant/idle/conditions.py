@@ -33,7 +33,10 @@ class Verdict:
 class Condition(Protocol):
     """Anything that can say whether thinking may start now."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """Short identifier, e.g. "power", shown with the reason."""
+        ...
 
     def check(self) -> Verdict:
         """Return OK or a blocking reason; never raises for an unreadable sensor."""
@@ -190,7 +193,9 @@ class CpuLoadCondition:
         others = reading.others_percent
         limit = _pct(self.max_others_percent)
         if others < self.max_others_percent:
-            return Verdict(self.name, True, f"Other programs use {_pct(others)} CPU (limit {limit}).")
+            return Verdict(
+                self.name, True, f"Other programs use {_pct(others)} CPU (limit {limit})."
+            )
         return Verdict(
             self.name,
             False,
@@ -235,9 +240,7 @@ class PauseCondition:
         now = self.now().astimezone()
         if now >= until:
             return Verdict(self.name, True, "The pause has ended.")
-        return Verdict(
-            self.name, False, f"Thinking is paused until {_describe_time(until, now)}."
-        )
+        return Verdict(self.name, False, f"Thinking is paused until {_describe_time(until, now)}.")
 
 
 # --- daily budget --------------------------------------------------------------------
@@ -267,9 +270,7 @@ class BudgetCondition:
                 f"Today's thinking budget of {budget} is used up "
                 f"({self.spent_minutes_today:.0f} minutes spent); it renews at midnight.",
             )
-        return Verdict(
-            self.name, True, f"{self.remaining_minutes:.0f} of {budget} left today."
-        )
+        return Verdict(self.name, True, f"{self.remaining_minutes:.0f} of {budget} left today.")
 
 
 # --- full screen ---------------------------------------------------------------------
@@ -320,8 +321,7 @@ class FullscreenCondition:
             return Verdict(
                 self.name,
                 True,
-                "Cannot tell on this platform whether a full-screen app is running; "
-                "not blocking.",
+                "Cannot tell on this platform whether a full-screen app is running; not blocking.",
             )
         if fullscreen:
             return Verdict(

@@ -32,4 +32,5 @@ __all__ = [
     "X11Backend",
     "platform_candidates",
     "probe_backend",
+    "qt_dbus_call",
 ]

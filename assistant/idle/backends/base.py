@@ -35,8 +35,15 @@ class IdleBackend(Protocol):
     calls. `close()` releases OS resources and is safe to call twice.
     """
 
-    name: str
-    system_wide: bool
+    @property
+    def name(self) -> str:
+        """Stable identifier shown by `reverie doctor`, e.g. "x11-screensaver"."""
+        ...
+
+    @property
+    def system_wide(self) -> bool:
+        """False when only input inside Reverie is seen."""
+        ...
 
     def idle_seconds(self) -> float:
         """Seconds since the last keyboard/mouse input (>= 0); raises IdleQueryError."""
