@@ -81,3 +81,55 @@ def xdotool() -> str:
     if path is None:
         pytest.fail("xdotool is not installed (Debian package xdotool); CI must provide it")
     return path
+
+
+def _start_bus(daemon: str, errors: IO[bytes]) -> tuple[subprocess.Popen[bytes], str]:
+    read_fd, write_fd = os.pipe()
+    proc = subprocess.Popen(
+        [daemon, "--session", "--nofork", "--nopidfile", f"--print-address={write_fd}"],
+        pass_fds=(write_fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=errors,
+    )
+    os.close(write_fd)
+    try:
+        data = b""
+        deadline = time.monotonic() + 10
+        while not data.endswith(b"\n"):
+            remaining = deadline - time.monotonic()
+            ready, _, _ = select.select([read_fd], [], [], max(0.0, remaining))
+            if not ready:
+                proc.kill()
+                raise TimeoutError("dbus-daemon did not print its address in time")
+            chunk = os.read(read_fd, 256)
+            if not chunk:
+                raise RuntimeError("dbus-daemon exited before printing its address")
+            data += chunk
+    finally:
+        os.close(read_fd)
+    return proc, data.decode().strip()
+
+
+@pytest.fixture
+def private_buses() -> Iterator[dict[str, str]]:
+    """Two private dbus-daemons; returns env entries pointing the session and system bus at them."""
+    daemon = shutil.which("dbus-daemon")
+    if daemon is None:
+        pytest.skip("dbus-daemon is not installed (Debian package dbus-daemon)")
+    procs: list[subprocess.Popen[bytes]] = []
+    with tempfile.TemporaryFile() as errors:
+        try:
+            session_proc, session = _start_bus(daemon, errors)
+            procs.append(session_proc)
+            system_proc, system = _start_bus(daemon, errors)
+            procs.append(system_proc)
+            yield {"DBUS_SESSION_BUS_ADDRESS": session, "DBUS_SYSTEM_BUS_ADDRESS": system}
+        finally:
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                try:
+                    proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(timeout=5)

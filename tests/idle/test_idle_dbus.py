@@ -138,7 +138,7 @@ def test_logind_lock_from_xdg_session_id() -> None:
             properties_get(SESSION_PATH): [True],
         }
     )
-    reader = LogindLockReader(bus, env={"XDG_SESSION_ID": "3"}, pid=42)
+    reader = LogindLockReader(bus, env={"XDG_SESSION_ID": "3"})
     assert reader() is True
     bus.replies[properties_get(SESSION_PATH)] = [False]
     assert reader() is False
@@ -151,23 +151,23 @@ def test_logind_lock_from_xdg_session_id() -> None:
     )
 
 
-def test_logind_session_by_pid_then_auto() -> None:
-    bus = FakeBus(
-        {
-            (*MANAGER, "GetSessionByPID"): [SESSION_PATH],
-            properties_get(SESSION_PATH): [False],
-        }
-    )
-    assert LogindLockReader(bus, env={}, pid=42)() is False
-    assert ((*MANAGER, "GetSessionByPID"), [42]) in bus.calls
+def test_logind_without_session_id_or_when_lookup_fails_uses_auto() -> None:
+    auto = properties_get(LOGIN1_AUTO_SESSION)
+    bus = FakeBus({auto: [False]})
+    assert LogindLockReader(bus, env={})() is False
+    assert [call[0][-1] for call in bus.calls] == ["Get"]
 
-    auto = FakeBus({properties_get(LOGIN1_AUTO_SESSION): [True]})
-    assert LogindLockReader(auto, env={"XDG_SESSION_ID": "c2"}, pid=42)() is True
+    failing_lookup = FakeBus({auto: [True]})
+    assert LogindLockReader(failing_lookup, env={"XDG_SESSION_ID": "c2"})() is True
+    assert [call[0][-1] for call in failing_lookup.calls] == ["GetSession", "Get"]
+
+    odd_lookup = FakeBus({(*MANAGER, "GetSession"): ["not-a-path"], auto: [True]})
+    assert LogindLockReader(odd_lookup, env={"XDG_SESSION_ID": "4"})() is True
 
 
 def test_logind_unreachable_is_unknown_and_not_asked_again() -> None:
     bus = FakeBus({})
-    reader = LogindLockReader(bus, env={}, pid=1)
+    reader = LogindLockReader(bus, env={})
     assert reader() is None
     assert reader.unavailable_reason is not None
     assert "LockedHint" in reader.unavailable_reason
@@ -178,7 +178,7 @@ def test_logind_unreachable_is_unknown_and_not_asked_again() -> None:
 
 def test_logind_odd_reply_is_unknown() -> None:
     bus = FakeBus({properties_get(LOGIN1_AUTO_SESSION): ["yes"]})
-    assert LogindLockReader(bus, env={}, pid=1)() is None
+    assert LogindLockReader(bus, env={})() is None
 
 
 def test_unwrap_qt_values() -> None:

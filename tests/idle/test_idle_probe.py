@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -113,3 +116,20 @@ def test_real_linux_probe_without_desktop_reports_every_reason() -> None:
 def test_real_windows_candidate_refuses_cleanly_elsewhere() -> None:
     result = probe_backend(platform_candidates("win32", {}))
     assert result.failures == [("windows-lastinput", "this is not Windows")]
+
+
+def test_importing_the_idle_package_loads_no_qt() -> None:
+    code = (
+        "import sys, assistant.idle, assistant.idle.backends.dbus;"
+        "print([m for m in sys.modules if m.startswith('PySide6')])"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=dict(os.environ, PYTHONPATH=str(root)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.strip() == "[]"

@@ -88,44 +88,39 @@ class LogindLockReader:
     """Reads the logind session's `LockedHint` over the system bus.
 
     GNOME, KDE and most lockers set LockedHint while the screen is locked. The
-    session comes from $XDG_SESSION_ID (`GetSession`), else the caller's PID
-    (`GetSessionByPID`), else logind's `session/auto` object. Returns None (and
-    says why in `unavailable_reason`) when logind cannot be asked.
+    session is $XDG_SESSION_ID's (`GetSession`), else logind's `session/auto`
+    object (the caller's session, or the user's graphical one for processes
+    started outside a session, such as systemd user services).
+    `GetSessionByPID` is not used: it takes a uint32, and PySide6's QtDBus sends
+    Python ints as int32, which logind rejects. Returns None (and says why in
+    `unavailable_reason`) when logind cannot be asked.
     """
 
-    def __init__(
-        self,
-        call: DBusCall = qt_dbus_call,
-        *,
-        env: Mapping[str, str] | None = None,
-        pid: int | None = None,
-    ) -> None:
+    def __init__(self, call: DBusCall = qt_dbus_call, *, env: Mapping[str, str] | None = None):
         self._call = call
         self._env = os.environ if env is None else env
-        self._pid = os.getpid() if pid is None else pid
         self._session_path: str | None = None
         self._mutex = threading.Lock()
         self.unavailable_reason: str | None = None
 
     def _resolve_session(self) -> str:
         session_id = self._env.get("XDG_SESSION_ID", "")
-        attempts: list[tuple[str, list[object]]] = []
         if session_id:
-            attempts.append(("GetSession", [session_id]))
-        attempts.append(("GetSessionByPID", [self._pid]))
-        errors: list[str] = []
-        for method, args in attempts:
             try:
                 reply = self._call(
-                    "system", LOGIN1, LOGIN1_PATH, "org.freedesktop.login1.Manager", method, args
+                    "system",
+                    LOGIN1,
+                    LOGIN1_PATH,
+                    "org.freedesktop.login1.Manager",
+                    "GetSession",
+                    [session_id],
                 )
             except DBusCallError as exc:
-                errors.append(f"{method}: {exc}")
-                continue
-            if len(reply) == 1 and isinstance(reply[0], str) and reply[0].startswith("/"):
-                return reply[0]
-            errors.append(f"{method} replied {reply!r}")
-        log.debug("logind session lookup failed (%s); trying session/auto", "; ".join(errors))
+                log.debug("logind GetSession(%s) failed: %s; using session/auto", session_id, exc)
+            else:
+                if len(reply) == 1 and isinstance(reply[0], str) and reply[0].startswith("/"):
+                    return reply[0]
+                log.debug("logind GetSession replied %r; using session/auto", reply)
         return LOGIN1_AUTO_SESSION
 
     def __call__(self) -> bool | None:
