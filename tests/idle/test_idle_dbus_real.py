@@ -45,10 +45,17 @@ result = probe_backend(platform_candidates("linux", {"WAYLAND_DISPLAY": "wayland
                                                      "XDG_SESSION_ID": "3"}))
 out["probed"] = result.backend.name
 out["failures"] = result.failures
+import threading
 events = []
-monitor = IdleMonitor(result.backend, 60.0, lambda: events.append("idle"),
-                      lambda: events.append("active"))
-monitor.poll()
+went = threading.Event()
+def on_idle():
+    events.append("idle")
+    went.set()
+# Poll from the monitor's own thread, as the app does: QtDBus must work off the main thread.
+monitor = IdleMonitor(result.backend, 60.0, on_idle, lambda: events.append("active"))
+monitor.start()
+went.wait(5 if result.backend.system_wide else 0.5)
+monitor.stop()
 out["events"] = events
 print(json.dumps(out))
 """
