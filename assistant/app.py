@@ -33,7 +33,8 @@ def default_engine_factory(model_path: Path, settings: Settings, paths: Paths) -
     from assistant.llm.llama import LlamaEngine
 
     return LlamaEngine(model_path, n_ctx=settings.model.n_ctx,
-                       n_threads=settings.model.n_threads or None)
+                       n_threads=settings.model.n_threads or None, kv_dir=paths.kv_dir,
+                       kv_max_bytes=settings.model.kv_cache_mb * 1024 * 1024)
 
 
 def configure_logging(paths: Paths, *, debug: bool = False) -> None:

@@ -38,6 +38,8 @@ class ModelSettings:
                           lo=0, hi=256)
     max_answer_tokens: int = _opt(200, "Longest answer, in tokens.", lo=16, hi=8192)
     temperature: float = _opt(0.3, "Sampling temperature for answers.", lo=0.0, hi=2.0)
+    kv_cache_mb: int = _opt(1024, "Disk space for saved prompt-prefix states, in MB.",
+                            lo=16, hi=65536)
 
 
 @dataclass(frozen=True)

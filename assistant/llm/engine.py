@@ -95,6 +95,10 @@ class EngineError(RuntimeError):
     """The model could not be loaded or failed; the message is for the person."""
 
 
+class Preempted(EngineError):
+    """BACKGROUND work was stopped for FOREGROUND work or the person's return; retry later."""
+
+
 @runtime_checkable
 class Engine(Protocol):
     """A language model that serves one request at a time, in priority order."""
@@ -113,6 +117,14 @@ class Engine(Protocol):
         ...
 
     def count_tokens(self, text: str) -> int: ...
+
+    def warm_prefix(self, text: str) -> str:
+        """Evaluate ``text`` at BACKGROUND priority and save its state; returns the cache key.
+
+        A later prompt that starts with ``text`` evaluates only what follows it. Raises
+        :class:`Preempted` if foreground work or ``abort()`` interrupted it.
+        """
+        ...
 
     def abort(self) -> None:
         """Stop the request that is running now, if any (from any thread)."""

@@ -8,6 +8,7 @@ slowed down with ``token_delay`` so tests can interrupt it.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -46,6 +47,7 @@ class FakeEngine:
         self._abort = threading.Event()
         self.requests: list[GenerationRequest] = []
         self.prompts: list[str] = []
+        self.warm_prefixes: dict[str, str] = {}
 
     @property
     def info(self) -> ModelInfo:
@@ -59,6 +61,19 @@ class FakeEngine:
 
     def abort(self) -> None:
         self._abort.set()
+
+    def abort_background(self) -> None:
+        self._abort.set()
+
+    def warm_prefix(self, text: str) -> str:
+        key = hashlib.sha256(text.encode()).hexdigest()[:40]
+        self.warm_prefixes[key] = text
+        return key
+
+    def _cached_part(self, prompt: str) -> int:
+        best = max((p for p in self.warm_prefixes.values() if prompt.startswith(p)),
+                   key=len, default="")
+        return self.count_tokens(best)
 
     def close(self) -> None:
         pass
@@ -110,8 +125,8 @@ class FakeEngine:
             return GenerationResult(
                 text=text,
                 finish_reason=finish,
-                prompt_tokens=self.count_tokens(prompt),
-                cached_tokens=0,
+                prompt_tokens=self.count_tokens(prompt) - self._cached_part(prompt),
+                cached_tokens=self._cached_part(prompt),
                 completion_tokens=n,
                 ttft_ms=ttft,
                 total_ms=(time.perf_counter() - start) * 1000,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import ctypes
+import hashlib
 import itertools
 import logging
 import os
@@ -34,10 +35,12 @@ from assistant.llm.engine import (
     GenerationRequest,
     GenerationResult,
     ModelInfo,
+    Preempted,
     Priority,
     PromptStyle,
     TokenCallback,
 )
+from assistant.llm.prefix_cache import PrefixCache, PrefixEntry, prefix_key
 
 log = logging.getLogger("assistant.llm")
 
@@ -75,7 +78,9 @@ class _Job:
     seq: int
     request: GenerationRequest | None = field(compare=False)
     on_token: TokenCallback | None = field(compare=False, default=None)
-    future: Future[GenerationResult] = field(compare=False, default_factory=Future)
+    future: Future[Any] = field(compare=False, default_factory=Future)
+    #: Set for a warm-prefix job: the prefix text to evaluate and save.
+    warm_text: str | None = field(compare=False, default=None)
 
 
 def longest_common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
@@ -116,8 +121,11 @@ class LlamaEngine:
     """A llama.cpp model served from one worker thread. Loading starts at construction."""
 
     def __init__(self, model_path: Path, *, n_ctx: int = 4096, n_threads: int | None = None,
-                 n_batch: int = 512, seed: int = 0) -> None:
+                 n_batch: int = 512, seed: int = 0, kv_dir: Path | None = None,
+                 kv_max_bytes: int | None = None) -> None:
         self.model_path = Path(model_path)
+        self._cache = (PrefixCache(kv_dir, **({"max_bytes": kv_max_bytes} if kv_max_bytes
+                                               else {})) if kv_dir is not None else None)
         self._n_ctx = n_ctx
         self._n_threads = n_threads or max(1, os.cpu_count() or 1)
         self._n_batch = n_batch
@@ -169,7 +177,24 @@ class LlamaEngine:
 
     def generate(self, request: GenerationRequest,
                  on_token: TokenCallback | None = None) -> GenerationResult:
-        return self.submit(request, on_token).result()
+        result: GenerationResult = self.submit(request, on_token).result()
+        return result
+
+    def warm_prefix(self, text: str) -> str:
+        """Evaluate ``text`` as BACKGROUND work and save its KV state; returns the key."""
+        if self._cache is None:
+            raise EngineError("This engine has no prefix cache folder.")
+        if self._closed:
+            raise EngineError("The model has been shut down.")
+        job = _Job(int(Priority.BACKGROUND), next(self._seq),
+                   GenerationRequest(prompt=text, priority=Priority.BACKGROUND), warm_text=text)
+        self._queue.put(job)
+        key: str = job.future.result()
+        return key
+
+    @property
+    def prefix_cache(self) -> PrefixCache | None:
+        return self._cache
 
     def abort(self) -> None:
         """Stop whatever request runs now."""
@@ -224,7 +249,10 @@ class LlamaEngine:
                 self._current = job
                 self._abort_current.clear()
             try:
-                job.future.set_result(self._generate(job))
+                job.future.set_result(self._warm(job) if job.warm_text is not None
+                                      else self._generate(job))
+            except Preempted as exc:
+                job.future.set_exception(exc)
             except Exception as exc:
                 log.exception("generation failed")
                 job.future.set_exception(exc)
@@ -278,6 +306,8 @@ class LlamaEngine:
         if sha is None:
             sha = sha256_file(self.model_path)
             record_verified(self.model_path, sha)
+        self._settings_key = (f"llama-cpp-python={llama_cpp.__version__};"
+                              f"n_batch={self._n_batch};seq=0")
         self._llm = llm
         self._vocab = llama_cpp.llama_model_get_vocab(llm._model.model)
         self._is_eog = llama_cpp.llama_vocab_is_eog
@@ -384,13 +414,96 @@ class LlamaEngine:
         )
 
     def _reuse_prefix(self, tokens: list[int]) -> int:
-        """Keep the evaluated tokens shared with ``tokens``; at least one is left to eval."""
+        """Keep the evaluated tokens shared with ``tokens`` (from memory, or from a saved
+        prefix state when that shares more); at least one token is left to evaluate."""
         llm = self._llm
         common = longest_common_prefix(llm.input_ids[: llm.n_tokens].tolist(), tokens)
-        reuse = min(common, len(tokens) - 1)
-        if reuse > 0 and llm._ctx.kv_cache_seq_rm(-1, reuse, -1):
-            llm.n_tokens = reuse
-            return reuse
+        if self._cache is not None:
+            match = self._cache.best_match(tokens, self._info.sha256, self._info.n_ctx,
+                                           self._settings_key, better_than=common)
+            if match is not None and self._load_state(match[0]):
+                common = match[1]
+        return self._truncate_to(min(common, len(tokens) - 1))
+
+    def _truncate_to(self, n: int) -> int:
+        llm = self._llm
+        if n > 0 and llm._ctx.kv_cache_seq_rm(-1, n, -1):
+            llm.n_tokens = n
+            return n
         llm.reset()
         llm._ctx.kv_cache_seq_rm(-1, 0, -1)
         return 0
+
+    def _load_state(self, entry: PrefixEntry) -> bool:
+        """Load a saved prefix into sequence 0; a bad file is deleted, never fatal."""
+        import llama_cpp
+
+        assert self._cache is not None
+        llm = self._llm
+        path = self._cache.state_path(entry.key)
+        started = time.perf_counter()
+        self._truncate_to(0)
+        capacity = self._info.n_ctx
+        out = (llama_cpp.llama_token * capacity)()
+        count = ctypes.c_size_t(0)
+        read = llama_cpp.llama_state_seq_load_file(
+            llm._ctx.ctx, str(path).encode(), 0, out, capacity, ctypes.byref(count))
+        loaded = tuple(out[: count.value])
+        if not read or loaded != entry.tokens:
+            log.warning("prefix cache file %s is unusable; deleting it", path.name)
+            self._cache.remove(entry.key)
+            self._truncate_to(0)
+            return False
+        llm.input_ids[: len(loaded)] = loaded
+        llm.n_tokens = len(loaded)
+        self._cache.touch(entry.key)
+        log.debug("loaded %d prefix tokens from %s in %.1f ms", len(loaded), path.name,
+                  (time.perf_counter() - started) * 1000)
+        return True
+
+    def _warm(self, job: _Job) -> str:
+        """Evaluate the prefix (abortable) and save its state file atomically."""
+        import llama_cpp
+
+        assert self._cache is not None and job.warm_text is not None
+        llm = self._llm
+        tokens = llm.tokenize(job.warm_text.encode("utf-8"), add_bos=True, special=True)
+        if len(tokens) >= self._info.n_ctx:
+            raise EngineError(f"The prefix has {len(tokens)} tokens, more than the model's "
+                              f"context window of {self._info.n_ctx}.")
+        key = prefix_key(self._info.sha256, self._info.n_ctx, self._settings_key,
+                         job.warm_text)
+        if self._cache.get(key) is not None:
+            self._cache.touch(key)
+            return key
+        common = longest_common_prefix(llm.input_ids[: llm.n_tokens].tolist(), tokens)
+        if common < len(tokens):
+            match = self._cache.best_match(tokens, self._info.sha256, self._info.n_ctx,
+                                           self._settings_key, better_than=common)
+            if match is not None and self._load_state(match[0]):
+                common = match[1]
+        done = self._truncate_to(min(common, len(tokens)))
+        try:
+            if done < len(tokens):
+                llm.eval(tokens[done:])
+        except RuntimeError as exc:
+            if self._interrupt_requested():
+                raise Preempted(f"warming stopped at {llm.n_tokens}/{len(tokens)} tokens"
+                                ) from None
+            raise EngineError(f"Evaluating the prefix failed ({exc}).") from exc
+        if self._interrupt_requested():
+            raise Preempted("warming stopped after evaluation")
+        path = self._cache.state_path(key)
+        tmp = path.with_name(path.name + ".tmp")
+        arr = (llama_cpp.llama_token * len(tokens))(*tokens)
+        written = llama_cpp.llama_state_seq_save_file(llm._ctx.ctx, str(tmp).encode(), 0, arr,
+                                                      len(tokens))
+        if not written:
+            tmp.unlink(missing_ok=True)
+            raise EngineError(f"Could not save the prefix state to {path.parent}; "
+                              "check free disk space.")
+        os.replace(tmp, path)
+        prefix_hash = hashlib.sha256(job.warm_text.encode("utf-8")).hexdigest()
+        self._cache.add(PrefixEntry(key, self._info.sha256, self._info.n_ctx,
+                                    self._settings_key, prefix_hash, tuple(tokens)))
+        return key
