@@ -19,7 +19,10 @@ from assistant import __version__
 from assistant.app import Reverie, configure_logging
 from assistant.config import SettingsError
 from assistant.llm.bundled import BundledModelError
+from assistant.llm.catalog import CatalogError
+from assistant.llm.download import DownloadCancelled, DownloadError
 from assistant.llm.engine import EngineError
+from assistant.llm.library import ModelCheckError, ModelLibrary, check_model_file
 from assistant.paths import Paths
 from assistant.store.db import DatabaseError
 from assistant.store.importers import ImportFileError
@@ -78,6 +81,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export", help="export everything as JSON and Markdown")
     export.add_argument("--out", type=Path, required=True, metavar="DIR")
+
+    model = sub.add_parser("model", help="list, download or choose the model")
+    model_sub = model.add_subparsers(dest="model_command", metavar="ACTION", required=True,
+                                     parser_class=_Parser)
+    mlist = model_sub.add_parser("list", help="the catalog and what is installed")
+    mlist.add_argument("--json", action="store_true")
+    mdown = model_sub.add_parser("download", help="download a catalog model (resumable)")
+    mdown.add_argument("name")
+    mdown.add_argument("--url", help="download the same file from another address (a mirror)")
+    muse = model_sub.add_parser("use", help="use a GGUF file or a downloaded catalog model")
+    muse.add_argument("path", metavar="PATH|NAME|bundled")
+    for p in (mlist, mdown, muse):
+        p.add_argument("--catalog", type=Path, help=argparse.SUPPRESS)
+
+    bench = sub.add_parser("bench", help="benchmarks (ratios measured side by side)")
+    bench_sub = bench.add_subparsers(dest="bench_command", metavar="WHICH", required=True,
+                                     parser_class=_Parser)
+    bengine = bench_sub.add_parser("engine", help="preemption latency and the prefix cache")
+    bengine.add_argument("--json", action="store_true")
+    bengine.add_argument("--trials", type=int, default=30)
+    bengine.add_argument("--sizes", default="512,1024,2048",
+                         help="prefix sizes in tokens, comma-separated")
     return parser
 
 
@@ -184,15 +209,93 @@ def cmd_doctor(app: Reverie, args: argparse.Namespace) -> int:
     return EXIT_OK if report["ok"] else EXIT_FAILURE
 
 
+def _library(app: Reverie, args: argparse.Namespace) -> ModelLibrary:
+    return ModelLibrary(app.paths.models_dir, args.catalog)
+
+
+def cmd_model(app: Reverie, args: argparse.Namespace) -> int:
+    library = _library(app, args)
+    current = app.settings.model.path
+    if args.model_command == "list":
+        rows = []
+        for row in library.rows():
+            path = row.path
+            active = (not current and row.entry.bundled) or (
+                bool(current) and path is not None and Path(current) == path)
+            rows.append({"name": row.entry.name, "display_name": row.entry.display_name,
+                         "parameters": row.entry.parameters, "size_bytes": row.entry.size_bytes,
+                         "ram_bytes": row.entry.ram_bytes, "license": row.entry.license,
+                         "prompt_style": str(row.entry.prompt_style),
+                         "installed": path is not None, "active": active,
+                         "path": str(path) if path else None})
+        if current and not any(r["active"] for r in rows):
+            rows.append({"name": Path(current).name, "display_name": Path(current).name,
+                         "installed": True, "active": True, "path": current})
+        if args.json:
+            _print_json(rows)
+        else:
+            for r in rows:
+                mark = "*" if r["active"] else ("+" if r["installed"] else " ")
+                size_bytes = int(str(r.get("size_bytes") or 0))
+                size = f"{size_bytes / 1e9:.1f} GB" if size_bytes else ""
+                print(f"{mark} {r['name']:<26} {size:>7}  {r['display_name']}")
+            print("(* in use, + downloaded)")
+        return EXIT_OK
+    if args.model_command == "download":
+        entry = library.entry(args.name)
+        print(f"Downloading {entry.display_name} ({entry.size_bytes / 1e9:.1f} GB); "
+              "Ctrl+C pauses, run the command again to resume.", file=sys.stderr)
+        report = _progress_printer("Downloading")
+        path = library.download(args.name, url=args.url,
+                                progress=lambda done, total: report(done, total or 0))
+        print(f"Downloaded and verified {path}. Use it with: reverie model use {entry.name}")
+        return EXIT_OK
+    if args.path == "bundled":
+        app.save_settings(app.settings.replace("model", path=""))
+        print("Using the bundled model.")
+        return EXIT_OK
+    path = library.resolve(args.path)
+    info = check_model_file(path, app.settings.model.n_ctx)
+    app.save_settings(app.settings.replace("model", path=str(path)))
+    print(f"Using {info.name or path.name} ({path}).")
+    return EXIT_OK
+
+
+def cmd_bench(app: Reverie, args: argparse.Namespace) -> int:
+    def report(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    if args.bench_command == "engine":
+        from assistant.bench import engine as bench_engine
+
+        try:
+            sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+        except ValueError:
+            raise UsageError("--sizes takes whole numbers separated by commas.") from None
+        if args.trials < 1 or not sizes:
+            raise UsageError("--trials must be at least 1 and --sizes must name a size.")
+        result = bench_engine.run(app.model_path(_progress_printer("Preparing the model")),
+                                  trials=args.trials, sizes=sizes, report=report)
+    if args.json:
+        _print_json(result)
+    else:
+        for key, value in result.items():
+            print(f"{key}: {value}")
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[Reverie, argparse.Namespace], int]] = {
     "ask": cmd_ask,
     "note": cmd_note,
     "import": cmd_import,
     "export": cmd_export,
     "doctor": cmd_doctor,
+    "model": cmd_model,
+    "bench": cmd_bench,
 }
 
-_BAD_INPUT = (UsageError, ImportFileError, SettingsError, DatabaseError, BundledModelError)
+_BAD_INPUT = (UsageError, ImportFileError, SettingsError, DatabaseError, BundledModelError,
+              ModelCheckError, CatalogError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -211,9 +314,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return COMMANDS[args.command](app, args)
         finally:
             app.close()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, DownloadCancelled):
         print("Interrupted.", file=sys.stderr)
         return 130
+    except DownloadError as exc:
+        return _fail(exc, args.debug, EXIT_FAILURE)
     except _BAD_INPUT as exc:
         return _fail(exc, args.debug, EXIT_USAGE)
     except (EngineError, OSError, RuntimeError) as exc:

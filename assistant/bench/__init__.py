@@ -1,0 +1,1 @@
+"""Benchmarks behind ``reverie bench ...``: ratios measured side by side in one run."""
