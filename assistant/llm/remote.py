@@ -692,6 +692,7 @@ class OpenAICompatibleEngine:
         tail = text[emitted:]
         if job.on_token is not None and tail:
             job.on_token(tail)
+        total_ms = (time.perf_counter() - started) * 1000  # before any tokenize round trip
         interrupted = finish in (FinishReason.CANCELLED, FinishReason.ABORTED)
         prompt_tokens, cached, completion = self._accounting(
             request, usage, server_cached, chunks, interrupted)
@@ -702,7 +703,7 @@ class OpenAICompatibleEngine:
             cached_tokens=cached,
             completion_tokens=completion,
             ttft_ms=ttft,
-            total_ms=(time.perf_counter() - started) * 1000,
+            total_ms=total_ms,
             model=self._info.name,
             progress=f"decoded {chunks}" if chunks else "waiting for the server",
             extra={"usage_from_server": 1.0 if usage is not None else 0.0},
