@@ -26,10 +26,19 @@ from assistant.store.notes import NoteRepository
 
 log = logging.getLogger("assistant")
 
-EngineFactory = Callable[[Path, Settings, Paths], Engine]
+#: Builds the engine; ``model_path`` is None when the model runs on a remote server.
+EngineFactory = Callable[[Path | None, Settings, Paths], Engine]
 
 
-def default_engine_factory(model_path: Path, settings: Settings, paths: Paths) -> Engine:
+def default_engine_factory(model_path: Path | None, settings: Settings, paths: Paths) -> Engine:
+    if model_path is None:
+        from assistant.llm.engine import PromptStyle
+        from assistant.llm.remote import OpenAICompatibleEngine, load_api_key
+
+        url = settings.model.remote_url
+        return OpenAICompatibleEngine(url, model=settings.model.remote_model or None,
+                                      api_key=load_api_key(url), n_ctx=settings.model.n_ctx,
+                                      prompt_style=PromptStyle(settings.model.remote_prompt_style))
     from assistant.llm.llama import LlamaEngine
 
     return LlamaEngine(model_path, n_ctx=settings.model.n_ctx,
@@ -97,8 +106,8 @@ class Reverie:
         """Create the engine once; it loads the model on its own thread."""
         with self._engine_lock:
             if self._engine is None:
-                self._engine = self._engine_factory(self.model_path(progress), self.settings,
-                                                    self.paths)
+                local = None if self.settings.model.remote_url else self.model_path(progress)
+                self._engine = self._engine_factory(local, self.settings, self.paths)
             return self._engine
 
     @property

@@ -91,7 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     mdown.add_argument("name")
     mdown.add_argument("--url", help="download the same file from another address (a mirror)")
     muse = model_sub.add_parser("use", help="use a GGUF file or a downloaded catalog model")
-    muse.add_argument("path", metavar="PATH|NAME|bundled")
+    muse.add_argument("path", metavar="PATH|NAME|URL|bundled",
+                      help="a .gguf file, a downloaded catalog model, an OpenAI-compatible "
+                      "server address, or 'bundled'")
     for p in (mlist, mdown, muse):
         p.add_argument("--catalog", type=Path, help=argparse.SUPPRESS)
 
@@ -251,12 +253,17 @@ def cmd_model(app: Reverie, args: argparse.Namespace) -> int:
         print(f"Downloaded and verified {path}. Use it with: reverie model use {entry.name}")
         return EXIT_OK
     if args.path == "bundled":
-        app.save_settings(app.settings.replace("model", path=""))
+        app.save_settings(app.settings.replace("model", path="", remote_url=""))
         print("Using the bundled model.")
+        return EXIT_OK
+    if args.path.startswith(("http://", "https://")):
+        app.save_settings(app.settings.replace("model", remote_url=args.path))
+        print(f"Using the inference server at {args.path}; `reverie doctor` checks that it "
+              "answers.")
         return EXIT_OK
     path = library.resolve(args.path)
     info = check_model_file(path, app.settings.model.n_ctx)
-    app.save_settings(app.settings.replace("model", path=str(path)))
+    app.save_settings(app.settings.replace("model", path=str(path), remote_url=""))
     print(f"Using {info.name or path.name} ({path}).")
     return EXIT_OK
 

@@ -38,6 +38,11 @@ class ModelSettings:
                           lo=0, hi=256)
     max_answer_tokens: int = _opt(200, "Longest answer, in tokens.", lo=16, hi=8192)
     temperature: float = _opt(0.3, "Sampling temperature for answers.", lo=0.0, hi=2.0)
+    remote_url: str = _opt("", "Address of an OpenAI-compatible inference server (llama.cpp "
+                           "server, vLLM, Ollama); empty runs the model on this computer.")
+    remote_model: str = _opt("", "Model name on the remote server; empty takes its first model.")
+    remote_prompt_style: str = _opt("chat", "How to prompt the remote model.",
+                                    choices=("chat", "completion"))
     kv_cache_mb: int = _opt(1024, "Disk space for saved prompt-prefix states, in MB.",
                             lo=16, hi=65536)
 

@@ -97,9 +97,12 @@ def run_checks(app: Reverie, *, load_model: bool = True) -> dict[str, Any]:
 def _model_check(app: Reverie) -> dict[str, Any]:
     info: dict[str, Any] = {"checked": True, "loadable": False}
     try:
-        path = app.model_path()
-        info["path"] = str(path)
-        info["size_bytes"] = path.stat().st_size
+        if app.settings.model.remote_url:
+            info["remote_url"] = app.settings.model.remote_url
+        else:
+            path = app.model_path()
+            info["path"] = str(path)
+            info["size_bytes"] = path.stat().st_size
         started = time.perf_counter()
         engine = app.start_engine()
         if engine.wait_ready():

@@ -47,7 +47,7 @@ def fake_engine() -> FakeEngine:
 
 @pytest.fixture
 def app(data_dir: Path, fake_engine: FakeEngine) -> Iterator[Reverie]:
-    def factory(_model: Path, _settings: Settings, _paths: Paths) -> Engine:
+    def factory(_model: Path | None, _settings: Settings, _paths: Paths) -> Engine:
         return fake_engine
 
     reverie = Reverie.open(data_dir, engine_factory=factory)

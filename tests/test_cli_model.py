@@ -109,3 +109,23 @@ def test_unknown_model_name_is_bad_input(data_dir: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--data-dir", str(data_dir), "model", "download", "no-such-model"]) == 2
     assert "no model called" in capsys.readouterr().err
+
+
+def test_use_a_server_address_switches_to_the_remote_engine(
+        data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from assistant.app import Reverie
+    from assistant.llm.remote import OpenAICompatibleEngine
+
+    url = "http://127.0.0.1:9/v1"  # the discard port: nothing answers
+    assert main(["--data-dir", str(data_dir), "model", "use", url]) == 0
+    app = Reverie.open(data_dir)
+    try:
+        assert app.settings.model.remote_url == url
+        engine = app.start_engine()
+        assert isinstance(engine, OpenAICompatibleEngine)
+        assert not engine.wait_ready(10)
+        assert engine.load_error and "127.0.0.1:9" in engine.load_error
+    finally:
+        app.close()
+    assert main(["--data-dir", str(data_dir), "model", "use", "bundled"]) == 0
+    assert Reverie.open(data_dir).settings.model.remote_url == ""

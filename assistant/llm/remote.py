@@ -393,6 +393,10 @@ class OpenAICompatibleEngine:
                     job.request.priority is Priority.BACKGROUND):
                 self._abort_current.set()
 
+    def warm_prefix(self, text: str) -> str:
+        """A remote server keeps its own prompt cache; there is no state file to save."""
+        raise EngineError("Prefix states cannot be saved on a remote inference server.")
+
     def count_tokens(self, text: str) -> int:
         """Tokens in ``text`` by the server's tokenizer, or estimated when it has none.
 
