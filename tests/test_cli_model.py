@@ -128,4 +128,6 @@ def test_use_a_server_address_switches_to_the_remote_engine(
     finally:
         app.close()
     assert main(["--data-dir", str(data_dir), "model", "use", "bundled"]) == 0
-    assert Reverie.open(data_dir).settings.model.remote_url == ""
+    again = Reverie.open(data_dir)
+    assert again.settings.model.remote_url == ""
+    again.close()
