@@ -20,7 +20,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Engine
 from sqlmodel import Session, create_engine
 
 log = logging.getLogger("assistant.store")
@@ -128,8 +128,9 @@ def _on_begin(conn: Any) -> None:
 
 
 def make_engine(path: Path) -> Engine:
+    # A URL object, not "sqlite:///{path}": a folder name with ? or % must stay literal.
     engine = create_engine(
-        f"sqlite:///{path}",
+        URL.create("sqlite", database=str(path)),
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
     )
     event.listen(engine, "connect", _on_connect)
