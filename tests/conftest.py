@@ -15,11 +15,14 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from assistant.app import Reverie  # noqa: E402
-from assistant.config import Settings  # noqa: E402
-from assistant.llm.engine import Engine  # noqa: E402
-from assistant.llm.fake import FakeEngine  # noqa: E402
-from assistant.paths import Paths  # noqa: E402
+from assistant.app import Reverie
+from assistant.config import Settings
+from assistant.llm.engine import Engine
+from assistant.llm.fake import FakeEngine
+from assistant.paths import Paths
+from assistant.store.chats import ChatRepository
+from assistant.store.db import Database
+from assistant.store.notes import NoteRepository
 
 
 @pytest.fixture(autouse=True)
@@ -65,3 +68,30 @@ def bundled_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if cached and Path(cached).is_file():
         return Path(cached)
     return ensure_bundled_model(tmp_path_factory.mktemp("models"))
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def fixtures() -> Path:
+    """The folder of small sample files (chat exports, a notes folder)."""
+    return FIXTURES
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    """A freshly migrated database in a temporary folder."""
+    database = Database.open(tmp_path / "reverie.db", tmp_path / "backups")
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def chats(db: Database) -> ChatRepository:
+    return ChatRepository(db)
+
+
+@pytest.fixture
+def notes(db: Database) -> NoteRepository:
+    return NoteRepository(db)
