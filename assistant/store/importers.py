@@ -72,19 +72,19 @@ class ImportReport:
 
 def parse_timestamp(value: Any, *, where: str) -> datetime:
     """ISO-8601 text or a Unix time, as aware UTC (a date without an offset is UTC)."""
-    if isinstance(value, bool):
-        raise ValueError(f"{where}: created_at must be an ISO-8601 date, not {value!r}")
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(float(value), UTC)
-    if not isinstance(value, str):
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ValueError(f"{where}: created_at must be an ISO-8601 date, not {value!r}")
     try:
+        if not isinstance(value, str):
+            return datetime.fromtimestamp(float(value), UTC)
         parsed = datetime.fromisoformat(value.strip())
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+    except (OverflowError, OSError):
+        raise ValueError(f"{where}: created_at {value!r} is out of range") from None
     except ValueError:
         raise ValueError(f"{where}: created_at {value!r} is not an ISO-8601 date") from None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def _conversation_key(prefix: str, title: str, messages: list[ParsedMessage]) -> str:
