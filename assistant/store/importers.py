@@ -154,7 +154,7 @@ def parse_chatgpt_export(data: Any, problems: list[str]) -> Iterator[ParsedConve
 def _parse_chatgpt_conversation(conv: Any) -> ParsedConversation:
     if not isinstance(conv, dict) or not isinstance(conv.get("mapping"), dict):
         raise ValueError("not a ChatGPT conversation (no mapping)")
-    mapping: dict[str, Any] = conv["mapping"]
+    mapping = {k: v for k, v in conv["mapping"].items() if isinstance(v, dict)}
     node_id = conv.get("current_node")
     if node_id not in mapping:  # fall back to the last leaf
         leaves = [k for k, v in mapping.items() if not v.get("children")]
@@ -172,10 +172,12 @@ def _parse_chatgpt_conversation(conv: Any) -> ParsedConversation:
         msg = node.get("message")
         if not isinstance(msg, dict):
             continue
-        role = (msg.get("author") or {}).get("role")
+        role = _as_dict(msg.get("author")).get("role")
         if role not in ("user", "assistant"):
             continue
-        parts = (msg.get("content") or {}).get("parts") or []
+        parts = _as_dict(msg.get("content")).get("parts")
+        if not isinstance(parts, list):
+            continue
         text = "\n".join(p for p in parts if isinstance(p, str)).strip()
         if not text:
             continue
@@ -187,6 +189,11 @@ def _parse_chatgpt_conversation(conv: Any) -> ParsedConversation:
     ident = conv.get("conversation_id") or conv.get("id")
     key = f"chatgpt:{ident}" if ident else _conversation_key("chatgpt", title, messages)
     return ParsedConversation(key, title, messages)
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one (exports are not always tidy)."""
+    return value if isinstance(value, dict) else {}
 
 
 def read_chat_file(path: Path, problems: list[str]) -> list[ParsedConversation]:
