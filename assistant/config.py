@@ -155,11 +155,11 @@ def describe_settings() -> list[tuple[str, Any, str]]:
 def load_settings(path: Path) -> LoadedSettings:
     """Read ``path``; a missing file gives defaults, a bad one is set aside (see module doc)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         return LoadedSettings(Settings())
     try:
-        return LoadedSettings(settings_from_dict(tomllib.loads(text)))
+        return LoadedSettings(settings_from_dict(tomllib.loads(data.decode("utf-8"))))
     except (tomllib.TOMLDecodeError, SettingsError, UnicodeDecodeError) as exc:
         kept = path.with_name(f"{path.name}.broken-{time.strftime('%Y%m%d-%H%M%S')}")
         os.replace(path, kept)
