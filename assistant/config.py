@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import os
 import tempfile
 import time
@@ -112,6 +113,8 @@ def _check_value(section: str, f: dataclasses.Field[Any], value: Any) -> Any:
         value = float(value)
     if (kind is not bool and isinstance(value, bool)) or not isinstance(value, kind):
         raise SettingsError(f"{key} must be a {kind.__name__}, not {value!r}")
+    if isinstance(value, float) and math.isnan(value):
+        raise SettingsError(f"{key} must be a number, not nan")
     meta = f.metadata
     if meta.get("lo") is not None and value < meta["lo"]:
         raise SettingsError(f"{key} must be at least {meta['lo']}, not {value!r}")
