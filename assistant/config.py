@@ -10,6 +10,7 @@ file is kept as ``settings.toml.broken-<timestamp>`` and the person is told once
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 import math
 import os
@@ -164,13 +165,31 @@ def load_settings(path: Path) -> LoadedSettings:
     try:
         return LoadedSettings(settings_from_dict(tomllib.loads(data.decode("utf-8"))))
     except (tomllib.TOMLDecodeError, SettingsError, UnicodeDecodeError) as exc:
-        kept = path.with_name(f"{path.name}.broken-{time.strftime('%Y%m%d-%H%M%S')}")
-        os.replace(path, kept)
+        kept = _set_aside(path)
         reason = str(exc).rstrip(".")
         warning = (f"Your settings file was not valid ({reason}), so Reverie started with "
                    f"default settings; the old file was kept as {kept.name}.")
         log.warning(warning)
         return LoadedSettings(Settings(), warning)
+
+
+def _set_aside(path: Path) -> Path:
+    """Rename a bad settings file to ``<name>.broken-<timestamp>``, never over an older one."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for n in itertools.count(1):
+        kept = path.with_name(f"{path.name}.broken-{stamp}" + (f"-{n}" if n > 1 else ""))
+        try:
+            os.link(path, kept)  # fails if ``kept`` exists, unlike a rename
+        except FileExistsError:
+            continue
+        except OSError:  # no hard links here (some network or FAT drives)
+            if kept.exists():
+                continue
+            os.replace(path, kept)
+            return kept
+        path.unlink()
+        return kept
+    raise AssertionError("unreachable")
 
 
 def save_settings(settings: Settings, path: Path) -> None:
