@@ -106,6 +106,11 @@ class LoadedSettings:
     warning: str | None = None
 
 
+#: How a value's expected type is named in a message to the person.
+_KIND_NAMES: dict[type[Any], str] = {bool: "true or false", int: "a whole number",
+                                     float: "a number", str: "text in quotes"}
+
+
 def _check_value(section: str, f: dataclasses.Field[Any], value: Any) -> Any:
     key = f"{section}.{f.name}"
     kind = f.type if isinstance(f.type, type) else {"str": str, "int": int, "float": float,
@@ -113,7 +118,7 @@ def _check_value(section: str, f: dataclasses.Field[Any], value: Any) -> Any:
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if (kind is not bool and isinstance(value, bool)) or not isinstance(value, kind):
-        raise SettingsError(f"{key} must be a {kind.__name__}, not {value!r}")
+        raise SettingsError(f"{key} must be {_KIND_NAMES[kind]}, not {value!r}")
     if isinstance(value, float) and math.isnan(value):
         raise SettingsError(f"{key} must be a number, not nan")
     meta = f.metadata
