@@ -7,6 +7,7 @@ session (about a second), for the tests that must run on the real model.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,6 +37,19 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory,
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local/state"))
     monkeypatch.delenv("REVERIE_HOME", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _reset_logging() -> Iterator[None]:
+    """``cli.main`` attaches a log file to the ``assistant`` logger once per process;
+    detach it after each test so the next test's profile gets its own."""
+    logger = logging.getLogger("assistant")
+    level = logger.level
+    yield
+    for handler in [h for h in logger.handlers if getattr(h, "_reverie", False)]:
+        logger.removeHandler(handler)
+        handler.close()
+    logger.setLevel(level)
 
 
 @pytest.fixture

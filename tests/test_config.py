@@ -59,7 +59,7 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
 
 
 def test_replace_validates() -> None:
-    with pytest.raises(SettingsError, match="model.n_ctx"):
+    with pytest.raises(SettingsError, match=r"model\.n_ctx"):
         Settings().replace("model", n_ctx=1)
 
 
