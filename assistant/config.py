@@ -10,7 +10,9 @@ file is kept as ``settings.toml.broken-<timestamp>`` and the person is told once
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
+import math
 import os
 import tempfile
 import time
@@ -111,6 +113,11 @@ class LoadedSettings:
     warning: str | None = None
 
 
+#: How a value's expected type is named in a message to the person.
+_KIND_NAMES: dict[type[Any], str] = {bool: "true or false", int: "a whole number",
+                                     float: "a number", str: "text in quotes"}
+
+
 def _check_value(section: str, f: dataclasses.Field[Any], value: Any) -> Any:
     key = f"{section}.{f.name}"
     kind = f.type if isinstance(f.type, type) else {"str": str, "int": int, "float": float,
@@ -118,7 +125,9 @@ def _check_value(section: str, f: dataclasses.Field[Any], value: Any) -> Any:
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if (kind is not bool and isinstance(value, bool)) or not isinstance(value, kind):
-        raise SettingsError(f"{key} must be a {kind.__name__}, not {value!r}")
+        raise SettingsError(f"{key} must be {_KIND_NAMES[kind]}, not {value!r}")
+    if isinstance(value, float) and math.isnan(value):
+        raise SettingsError(f"{key} must be a number, not nan")
     meta = f.metadata
     if meta.get("lo") is not None and value < meta["lo"]:
         raise SettingsError(f"{key} must be at least {meta['lo']}, not {value!r}")
@@ -162,19 +171,37 @@ def describe_settings() -> list[tuple[str, Any, str]]:
 def load_settings(path: Path) -> LoadedSettings:
     """Read ``path``; a missing file gives defaults, a bad one is set aside (see module doc)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         return LoadedSettings(Settings())
     try:
-        return LoadedSettings(settings_from_dict(tomllib.loads(text)))
+        return LoadedSettings(settings_from_dict(tomllib.loads(data.decode("utf-8"))))
     except (tomllib.TOMLDecodeError, SettingsError, UnicodeDecodeError) as exc:
-        kept = path.with_name(f"{path.name}.broken-{time.strftime('%Y%m%d-%H%M%S')}")
-        os.replace(path, kept)
+        kept = _set_aside(path)
         reason = str(exc).rstrip(".")
         warning = (f"Your settings file was not valid ({reason}), so Reverie started with "
                    f"default settings; the old file was kept as {kept.name}.")
         log.warning(warning)
         return LoadedSettings(Settings(), warning)
+
+
+def _set_aside(path: Path) -> Path:
+    """Rename a bad settings file to ``<name>.broken-<timestamp>``, never over an older one."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for n in itertools.count(1):
+        kept = path.with_name(f"{path.name}.broken-{stamp}" + (f"-{n}" if n > 1 else ""))
+        try:
+            os.link(path, kept)  # fails if ``kept`` exists, unlike a rename
+        except FileExistsError:
+            continue
+        except OSError:  # no hard links here (some network or FAT drives)
+            if kept.exists():
+                continue
+            os.replace(path, kept)
+            return kept
+        path.unlink()
+        return kept
+    raise AssertionError("unreachable")
 
 
 def save_settings(settings: Settings, path: Path) -> None:

@@ -7,6 +7,7 @@ session (about a second), for the tests that must run on the real model.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,9 @@ from assistant.config import Settings
 from assistant.llm.engine import Engine
 from assistant.llm.fake import FakeEngine
 from assistant.paths import Paths
+from assistant.store.chats import ChatRepository
+from assistant.store.db import Database
+from assistant.store.notes import NoteRepository
 
 
 @pytest.fixture(autouse=True)
@@ -33,6 +37,19 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory,
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local/state"))
     monkeypatch.delenv("REVERIE_HOME", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _reset_logging() -> Iterator[None]:
+    """``cli.main`` attaches a log file to the ``assistant`` logger once per process;
+    detach it after each test so the next test's profile gets its own."""
+    logger = logging.getLogger("assistant")
+    level = logger.level
+    yield
+    for handler in [h for h in logger.handlers if getattr(h, "_reverie", False)]:
+        logger.removeHandler(handler)
+        handler.close()
+    logger.setLevel(level)
 
 
 @pytest.fixture
@@ -65,3 +82,30 @@ def bundled_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if cached and Path(cached).is_file():
         return Path(cached)
     return ensure_bundled_model(tmp_path_factory.mktemp("models"))
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def fixtures() -> Path:
+    """The folder of small sample files (chat exports, a notes folder)."""
+    return FIXTURES
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    """A freshly migrated database in a temporary folder."""
+    database = Database.open(tmp_path / "reverie.db", tmp_path / "backups")
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def chats(db: Database) -> ChatRepository:
+    return ChatRepository(db)
+
+
+@pytest.fixture
+def notes(db: Database) -> NoteRepository:
+    return NoteRepository(db)

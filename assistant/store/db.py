@@ -20,7 +20,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Engine
 from sqlmodel import Session, create_engine
 
 log = logging.getLogger("assistant.store")
@@ -54,12 +54,26 @@ def head_revision() -> str:
     return head
 
 
+def _read_only_uri(path: Path) -> str:
+    """A URI that reads ``path`` without changing anything beside it.
+
+    The path is percent-encoded (a folder named ``a#b`` or ``x?y`` must not cut it
+    short). Without a ``-wal`` file every committed page is in the main file, so the
+    file is opened ``immutable``: a read-only WAL connection would otherwise leave
+    ``-wal`` and ``-shm`` files behind, even next to a database it refuses to open.
+    """
+    uri = f"{path.absolute().as_uri()}?mode=ro"
+    if not path.with_name(path.name + "-wal").exists():
+        uri += "&immutable=1"
+    return uri
+
+
 def stored_revision(path: Path) -> str | None:
     """The Alembic revision recorded in ``path`` (None for a new or empty database)."""
     if not path.exists() or path.stat().st_size == 0:
         return None
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con = sqlite3.connect(_read_only_uri(path), uri=True)
     except sqlite3.Error as exc:
         raise DatabaseError(f"Cannot open the database {path}: {exc}.") from exc
     try:
@@ -114,8 +128,9 @@ def _on_begin(conn: Any) -> None:
 
 
 def make_engine(path: Path) -> Engine:
+    # A URL object, not "sqlite:///{path}": a folder name with ? or % must stay literal.
     engine = create_engine(
-        f"sqlite:///{path}",
+        URL.create("sqlite", database=str(path)),
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
     )
     event.listen(engine, "connect", _on_connect)

@@ -75,11 +75,12 @@ def export_all(db: Database, out: Path) -> ExportReport:
     with (out / "conversations.jsonl").open("w", encoding="utf-8") as fh:
         for conv in convs:
             turns = [m for m in by_conv.get(conv.id or 0, []) if m.role in ("user", "assistant")]
-            line = {"title": conv.title, "created_at": _iso(conv.created_at),
-                    "messages": [{"role": m.role, "content": m.content,
-                                  "created_at": _iso(m.created_at), "origin": m.origin}
-                                 for m in turns]}
-            fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+            if turns:  # the import format needs at least one message per line
+                line = {"title": conv.title, "created_at": _iso(conv.created_at),
+                        "messages": [{"role": m.role, "content": m.content,
+                                      "created_at": _iso(m.created_at), "origin": m.origin}
+                                     for m in turns]}
+                fh.write(json.dumps(line, ensure_ascii=False) + "\n")
             md = [f"# {conv.title or 'Untitled conversation'}\n"]
             for m in turns:
                 md.append(f"**{'You' if m.role == 'user' else 'Reverie'}** "

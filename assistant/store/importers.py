@@ -72,19 +72,19 @@ class ImportReport:
 
 def parse_timestamp(value: Any, *, where: str) -> datetime:
     """ISO-8601 text or a Unix time, as aware UTC (a date without an offset is UTC)."""
-    if isinstance(value, bool):
-        raise ValueError(f"{where}: created_at must be an ISO-8601 date, not {value!r}")
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(float(value), UTC)
-    if not isinstance(value, str):
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ValueError(f"{where}: created_at must be an ISO-8601 date, not {value!r}")
     try:
+        if not isinstance(value, str):
+            return datetime.fromtimestamp(float(value), UTC)
         parsed = datetime.fromisoformat(value.strip())
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+    except (OverflowError, OSError):
+        raise ValueError(f"{where}: created_at {value!r} is out of range") from None
     except ValueError:
         raise ValueError(f"{where}: created_at {value!r} is not an ISO-8601 date") from None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def _conversation_key(prefix: str, title: str, messages: list[ParsedMessage]) -> str:
@@ -154,7 +154,7 @@ def parse_chatgpt_export(data: Any, problems: list[str]) -> Iterator[ParsedConve
 def _parse_chatgpt_conversation(conv: Any) -> ParsedConversation:
     if not isinstance(conv, dict) or not isinstance(conv.get("mapping"), dict):
         raise ValueError("not a ChatGPT conversation (no mapping)")
-    mapping: dict[str, Any] = conv["mapping"]
+    mapping = {k: v for k, v in conv["mapping"].items() if isinstance(v, dict)}
     node_id = conv.get("current_node")
     if node_id not in mapping:  # fall back to the last leaf
         leaves = [k for k, v in mapping.items() if not v.get("children")]
@@ -172,10 +172,12 @@ def _parse_chatgpt_conversation(conv: Any) -> ParsedConversation:
         msg = node.get("message")
         if not isinstance(msg, dict):
             continue
-        role = (msg.get("author") or {}).get("role")
+        role = _as_dict(msg.get("author")).get("role")
         if role not in ("user", "assistant"):
             continue
-        parts = (msg.get("content") or {}).get("parts") or []
+        parts = _as_dict(msg.get("content")).get("parts")
+        if not isinstance(parts, list):
+            continue
         text = "\n".join(p for p in parts if isinstance(p, str)).strip()
         if not text:
             continue
@@ -187,6 +189,11 @@ def _parse_chatgpt_conversation(conv: Any) -> ParsedConversation:
     ident = conv.get("conversation_id") or conv.get("id")
     key = f"chatgpt:{ident}" if ident else _conversation_key("chatgpt", title, messages)
     return ParsedConversation(key, title, messages)
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one (exports are not always tidy)."""
+    return value if isinstance(value, dict) else {}
 
 
 def read_chat_file(path: Path, problems: list[str]) -> list[ParsedConversation]:
