@@ -55,6 +55,8 @@ def configure_logging(paths: Paths, *, debug: bool = False) -> None:
     paths.log_dir.mkdir(parents=True, exist_ok=True)
     handler = logging.handlers.RotatingFileHandler(paths.log_file, maxBytes=2_000_000,
                                                    backupCount=3, encoding="utf-8")
+    if os.name == "posix":
+        os.chmod(paths.log_file, 0o600)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler._reverie = True  # type: ignore[attr-defined]
     root.addHandler(handler)

@@ -156,7 +156,10 @@ def cmd_note(app: Reverie, args: argparse.Namespace) -> int:
             body = args.file.read_text(encoding="utf-8-sig")
         except FileNotFoundError:
             raise UsageError(f"{args.file} does not exist; check the path.") from None
-        except (UnicodeDecodeError, IsADirectoryError):
+        except IsADirectoryError:
+            raise UsageError(f"{args.file} is a folder; give a text file, or use "
+                             "`reverie import notes FOLDER`.") from None
+        except UnicodeDecodeError:
             raise UsageError(f"{args.file} is not a UTF-8 text file.") from None
         from assistant.store.importers import note_title
 
@@ -321,6 +324,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return COMMANDS[args.command](app, args)
         finally:
             app.close()
+    except (FileExistsError, NotADirectoryError) as exc:
+        where = exc.filename or "The path"
+        return _fail(UsageError(f"{where} is a file, not a folder; give a folder path."),
+                     args.debug, EXIT_USAGE)
     except (KeyboardInterrupt, DownloadCancelled):
         print("Interrupted.", file=sys.stderr)
         return 130

@@ -255,17 +255,12 @@ def test_export(data_dir: Path, capsys: Capsys, fixtures: Path, tmp_path: Path) 
     assert "3 conversations added, 0 updated, 7 messages added" in capsys.readouterr().out
 
 
-@pytest.mark.xfail(strict=True, reason="cli.cmd_note reports a folder given to --file as "
-                   "'not a UTF-8 text file' (IsADirectoryError is grouped with "
-                   "UnicodeDecodeError)")
 def test_note_add_file_that_is_a_folder_says_so(data_dir: Path, capsys: Capsys,
                                                 tmp_path: Path) -> None:
     assert run(data_dir, "note", "add", "--file", str(tmp_path)) == 2
     assert "folder" in one_sentence(capsys.readouterr().err)
 
 
-@pytest.mark.xfail(strict=True, reason="cli.main lets FileExistsError from mkdir through as "
-                   "a runtime failure: exit 1 and 'reverie: File exists: PATH'")
 @pytest.mark.parametrize("where", ["--data-dir", "--out"])
 def test_a_file_where_a_folder_is_needed_is_bad_input(tmp_path: Path, capsys: Capsys,
                                                       where: str) -> None:
