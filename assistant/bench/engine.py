@@ -124,6 +124,7 @@ def prefix_trials(model: Path, sizes: Sequence[int], repeats: int, n_ctx: int,
     rows = []
     with TemporaryDirectory(prefix="reverie-bench-kv-") as kv:
         cold = LlamaEngine(model, n_ctx=n_ctx)
+        cold.wait_ready(120)
         warm = LlamaEngine(model, n_ctx=n_ctx, kv_dir=Path(kv))
         try:
             for engine in (cold, warm):

@@ -47,13 +47,25 @@ log = logging.getLogger("assistant.llm")
 
 _llama_log = logging.getLogger("assistant.llm.llamacpp")
 _log_callback: Any = None
+_log_lock = threading.Lock()
+# llama.cpp's backend and model loading share process-wide state: load one model at a time.
+_load_lock = threading.Lock()
 
 
 def route_llama_logs() -> None:
-    """Send llama.cpp's own log lines to our log file instead of the terminal."""
+    """Send llama.cpp's own log lines to our log file instead of the terminal.
+
+    The callback object must stay alive for the life of the process (llama.cpp keeps a
+    raw pointer to it), so it is created once, under a lock.
+    """
     global _log_callback
-    if _log_callback is not None:
-        return
+    with _log_lock:
+        if _log_callback is None:
+            _install_log_callback()
+
+
+def _install_log_callback() -> None:
+    global _log_callback
     import llama_cpp
 
     levels = {2: logging.INFO, 3: logging.INFO}  # aborted decodes log "errors" by design
@@ -279,11 +291,12 @@ class LlamaEngine:
 
         route_llama_logs()
         started = time.perf_counter()
-        llm = llama_cpp.Llama(
-            model_path=str(self.model_path), n_ctx=self._n_ctx, n_threads=self._n_threads,
-            n_threads_batch=self._n_threads, n_batch=self._n_batch, seed=self._seed,
-            verbose=False,
-        )
+        with _load_lock:
+            llm = llama_cpp.Llama(
+                model_path=str(self.model_path), n_ctx=self._n_ctx, n_threads=self._n_threads,
+                n_threads_batch=self._n_threads, n_batch=self._n_batch, seed=self._seed,
+                verbose=False,
+            )
 
         def should_abort(_data: ctypes.c_void_p) -> bool:
             return self._interrupt_requested()
