@@ -34,6 +34,7 @@ class MessageBubble(QFrame):
     def __init__(self, role: str, text: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.role = role
+        self._max_width = 600
         self.setObjectName("bubble")
         self.setProperty("role", role)
         self.label = QLabel(self)
@@ -62,6 +63,27 @@ class MessageBubble(QFrame):
     def set_text(self, text: str) -> None:
         self.label.setText(text)
         self.label.setAccessibleDescription(text)
+        self._fit()
+
+    def set_max_width(self, width: int) -> None:
+        self._max_width = width
+        self.setMaximumWidth(width)
+        self._fit()
+
+    def _fit(self) -> None:
+        """As wide as the text needs, up to the maximum; then wrap.
+
+        A word-wrapped QLabel otherwise settles on a narrow width of its own choosing.
+        """
+        self.label.ensurePolished()
+        self.note.ensurePolished()
+        margins = self.layout().contentsMargins()
+        room = self._max_width - margins.left() - margins.right()
+        widest = max((self.label.fontMetrics().horizontalAdvance(line)
+                      for line in self.label.text().split("\n")), default=0)
+        if self.note.isVisibleTo(self):
+            widest = max(widest, self.note.fontMetrics().horizontalAdvance(self.note.text()))
+        self.label.setMinimumWidth(max(0, min(widest + 4, room)))
 
     def append(self, piece: str) -> None:
         self.set_text(self.label.text() + piece)
@@ -70,6 +92,7 @@ class MessageBubble(QFrame):
         """A small line under the text (e.g. "Stopped")."""
         self.note.setText(note)
         self.note.setVisible(bool(note))
+        self._fit()
 
     def set_pending(self, pending: bool) -> None:
         self.setProperty("pending", pending)
@@ -119,7 +142,7 @@ class Transcript(QScrollArea):
         line = QHBoxLayout(row)
         line.setContentsMargins(0, 0, 0, 0)
         bubble = MessageBubble(role, text, row)
-        bubble.setMaximumWidth(self._bubble_width())
+        bubble.set_max_width(self._bubble_width())
         if role == Role.USER.value:
             line.addStretch(1)
             line.addWidget(bubble)
@@ -140,7 +163,7 @@ class Transcript(QScrollArea):
         super().resizeEvent(event)
         width = self._bubble_width()
         for bubble in self.bubbles:
-            bubble.setMaximumWidth(width)
+            bubble.set_max_width(width)
 
     def _bubble_width(self) -> int:
         return max(240, int(self.viewport().width() * _BUBBLE_SHARE))
@@ -184,7 +207,7 @@ class ChatView(QWidget):
         for message in messages:
             if message.role in (Role.USER.value, Role.ASSISTANT.value):
                 self.transcript.add(message.role, message.content)
-        QTimer.singleShot(0, self.transcript.scroll_to_end)
+        QTimer.singleShot(0, self.transcript, self.transcript.scroll_to_end)
 
     def add_user_message(self, text: str) -> MessageBubble:
         return self.transcript.add(Role.USER.value, text)

@@ -24,7 +24,7 @@ class MessageInput(QPlainTextEdit):
 
     submitted = Signal()
 
-    MIN_LINES, MAX_LINES = 2, 8
+    MIN_LINES, MAX_LINES = 3, 8
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -89,7 +89,7 @@ class Composer(QWidget):
         buttons.addStretch(1)
         row = QHBoxLayout()
         row.setSpacing(10)
-        row.addWidget(self.input, 1)
+        row.addWidget(self.input, 1, Qt.AlignmentFlag.AlignTop)
         row.addLayout(buttons)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 10, 16, 12)

@@ -125,3 +125,16 @@ def test_a_restart_shows_the_history(qtbot: QtBot, make_window, data_dir: Path,
         again.close()
     finally:
         second.close()
+
+
+def test_bubbles_fit_short_text_and_wrap_long_text(qtbot: QtBot, window: MainWindow) -> None:
+    window.resize(1000, 700)
+    short = window.chat.transcript.add("assistant", PARIS)
+    long = window.chat.transcript.add("user", " ".join(["wrapping"] * 80))
+    line = short.label.fontMetrics().lineSpacing()
+    # Wrapped onto several lines, all of them shown.
+    qtbot.waitUntil(lambda: long.label.height() >= 3 * line and long.label.height()
+                    >= long.label.heightForWidth(long.label.width()), timeout=3000)
+    assert short.label.height() < 2 * line  # one line, not squeezed into a column
+    assert long.width() <= window.chat.transcript.viewport().width() * 0.8
+    assert long.label.textInteractionFlags() & Qt.TextInteractionFlag.TextSelectableByMouse
