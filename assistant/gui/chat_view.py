@@ -1,0 +1,225 @@
+"""The conversation on the right: message bubbles above, the composer below.
+
+Bubbles are plain-text labels (selectable, word-wrapped); the person's are on the
+right, Reverie's on the left. The view follows a streaming answer to the bottom
+unless the person has scrolled up to read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from assistant.gui.composer import Composer
+from assistant.store.models import Message, Role
+
+#: A bubble is at most this share of the transcript's width.
+_BUBBLE_SHARE = 0.78
+
+
+class MessageBubble(QFrame):
+    """One message. ``role`` is a dynamic property the style sheet keys on."""
+
+    def __init__(self, role: str, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.role = role
+        self._max_width = 600
+        self.setObjectName("bubble")
+        self.setProperty("role", role)
+        self.label = QLabel(self)
+        self.label.setObjectName("bubbleText")
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                           | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.label.setCursor(Qt.CursorShape.IBeamCursor)
+        self.label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        who = "You" if role == Role.USER.value else "Reverie"
+        self.setAccessibleName(f"{who} said")
+        self.note = QLabel(self)
+        self.note.setObjectName("bubbleNote")
+        self.note.hide()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(14, 9, 14, 9)
+        layout.setSpacing(3)
+        layout.addWidget(self.label)
+        layout.addWidget(self.note)
+        self.set_text(text)
+
+    def text(self) -> str:
+        return self.label.text()
+
+    def set_text(self, text: str) -> None:
+        self.label.setText(text)
+        self.label.setAccessibleDescription(text)
+        self._fit()
+
+    def set_max_width(self, width: int) -> None:
+        self._max_width = width
+        self.setMaximumWidth(width)
+        self._fit()
+
+    def _fit(self) -> None:
+        """As wide as the text needs, up to the maximum; then wrap.
+
+        A word-wrapped QLabel otherwise settles on a narrow width of its own choosing.
+        """
+        self.label.ensurePolished()
+        self.note.ensurePolished()
+        margins = self.layout().contentsMargins()
+        room = self._max_width - margins.left() - margins.right()
+        widest = max((self.label.fontMetrics().horizontalAdvance(line)
+                      for line in self.label.text().split("\n")), default=0)
+        if self.note.isVisibleTo(self):
+            widest = max(widest, self.note.fontMetrics().horizontalAdvance(self.note.text()))
+        self.label.setMinimumWidth(max(0, min(widest + 4, room)))
+
+    def append(self, piece: str) -> None:
+        self.set_text(self.label.text() + piece)
+
+    def set_note(self, note: str) -> None:
+        """A small line under the text (e.g. "Stopped")."""
+        self.note.setText(note)
+        self.note.setVisible(bool(note))
+        self._fit()
+
+    def set_pending(self, pending: bool) -> None:
+        self.setProperty("pending", pending)
+        self.style().unpolish(self)
+        self.style().polish(self)
+
+
+class Transcript(QScrollArea):
+    """The scrolling column of bubbles."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("transcript")
+        self.setAccessibleName("Conversation")
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._column = QWidget(self)
+        self._column.setObjectName("transcriptColumn")
+        self._layout = QVBoxLayout(self._column)
+        self._layout.setContentsMargins(20, 18, 20, 18)
+        self._layout.setSpacing(12)
+        self._layout.addStretch(1)
+        self.empty = QLabel("Ask anything. Reverie answers on this computer, and thinks "
+                            "about your conversations while you are away.", self._column)
+        self.empty.setObjectName("emptyState")
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._layout.insertWidget(0, self.empty)
+        self.setWidget(self._column)
+        self.bubbles: list[MessageBubble] = []
+        self._follow = True
+        self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
+        self.verticalScrollBar().rangeChanged.connect(self._on_range_changed)
+
+    def clear(self) -> None:
+        for bubble in self.bubbles:
+            row = bubble.parentWidget()
+            self._layout.removeWidget(row)
+            row.deleteLater()
+        self.bubbles.clear()
+        self.empty.show()
+        self._follow = True
+
+    def add(self, role: str, text: str) -> MessageBubble:
+        row = QWidget(self._column)
+        line = QHBoxLayout(row)
+        line.setContentsMargins(0, 0, 0, 0)
+        bubble = MessageBubble(role, text, row)
+        bubble.set_max_width(self._bubble_width())
+        if role == Role.USER.value:
+            line.addStretch(1)
+            line.addWidget(bubble)
+        else:
+            line.addWidget(bubble)
+            line.addStretch(1)
+        self._layout.insertWidget(self._layout.count() - 1, row)
+        self.bubbles.append(bubble)
+        self.empty.hide()
+        self._follow = True
+        return bubble
+
+    def scroll_to_end(self) -> None:
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        width = self._bubble_width()
+        for bubble in self.bubbles:
+            bubble.set_max_width(width)
+
+    def _bubble_width(self) -> int:
+        return max(240, int(self.viewport().width() * _BUBBLE_SHARE))
+
+    def _on_scrolled(self, value: int) -> None:
+        self._follow = value >= self.verticalScrollBar().maximum() - 8
+
+    def _on_range_changed(self, _low: int, high: int) -> None:
+        if self._follow:
+            self.verticalScrollBar().setValue(high)
+
+
+class ChatView(QWidget):
+    """Transcript plus composer; knows nothing about the database or the model."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("chatView")
+        self.title = QLabel(self)
+        self.title.setObjectName("chatTitle")
+        self.title.setAccessibleName("Conversation title")
+        self.transcript = Transcript(self)
+        self.composer = Composer(self)
+        separator = QFrame(self)
+        separator.setObjectName("composerRule")
+        separator.setFrameShape(QFrame.Shape.HLine)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.title)
+        layout.addWidget(self.transcript, 1)
+        layout.addWidget(separator)
+        layout.addWidget(self.composer)
+        self.set_title("")
+
+    def set_title(self, title: str) -> None:
+        self.title.setText(title or "New conversation")
+
+    def show_messages(self, messages: Iterable[Message]) -> None:
+        self.transcript.clear()
+        for message in messages:
+            if message.role in (Role.USER.value, Role.ASSISTANT.value):
+                self.transcript.add(message.role, message.content)
+        QTimer.singleShot(0, self.transcript, self.transcript.scroll_to_end)
+
+    def add_user_message(self, text: str) -> MessageBubble:
+        return self.transcript.add(Role.USER.value, text)
+
+    def begin_answer(self, text: str = "") -> MessageBubble:
+        """An assistant bubble that tokens will stream into."""
+        bubble = self.transcript.add(Role.ASSISTANT.value, text)
+        bubble.set_pending(True)
+        if not text:
+            bubble.set_note("Thinking…")
+        return bubble
+
+    @property
+    def bubbles(self) -> list[MessageBubble]:
+        return self.transcript.bubbles

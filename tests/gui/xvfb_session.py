@@ -1,0 +1,196 @@
+"""Drive the real Reverie window on a virtual X display (Xvfb + xdotool + ImageMagick).
+
+Used by the ``xvfb`` tests and by ``python -m tests.gui.screenshot``. Everything here
+talks to real processes: Xvfb picks a free display itself (``-displayfd``), Reverie
+runs as ``python -m assistant --data-dir DIR``, keys go in through xdotool, and the
+answer is read back from the profile's SQLite database.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+
+REPO = Path(__file__).resolve().parents[2]
+TOOLS = ("Xvfb", "xdotool", "import")
+
+
+class XvfbError(RuntimeError):
+    """The virtual display or the app did not behave; the message says how."""
+
+
+def missing_tools() -> list[str]:
+    return [tool for tool in TOOLS if shutil.which(tool) is None]
+
+
+def _wait(check, timeout: float, what: str, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise XvfbError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+def _read_line(fd: int, timeout: float) -> str:
+    data = b""
+    deadline = time.monotonic() + timeout
+    while not data.endswith(b"\n"):
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        chunk = os.read(fd, 64) if ready else b""
+        if not chunk:
+            break
+        data += chunk
+    return data.decode().strip()
+
+
+class XvfbSession:
+    """An Xvfb display for the duration of a ``with`` block."""
+
+    def __init__(self, width: int = 1280, height: int = 800) -> None:
+        self.size = (width, height)
+        self.display = ""
+        self._xvfb: subprocess.Popen[bytes] | None = None
+        self.apps: list[subprocess.Popen[bytes]] = []
+
+    def __enter__(self) -> XvfbSession:
+        read_fd, write_fd = os.pipe()
+        try:
+            self._xvfb = subprocess.Popen(
+                ["Xvfb", "-displayfd", str(write_fd), "-screen", "0",
+                 f"{self.size[0]}x{self.size[1]}x24", "-nolisten", "tcp", "-noreset"],
+                pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        finally:
+            os.close(write_fd)
+        try:
+            number = _read_line(read_fd, timeout=15)
+        finally:
+            os.close(read_fd)  # only after the whole line: Xvfb dies if it cannot write
+        if not number.isdigit():
+            self.close()
+            raise XvfbError("Xvfb did not report a display number")
+        self.display = f":{number}"
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for app in self.apps:
+            if app.poll() is None:
+                app.terminate()
+                try:
+                    app.wait(20)
+                except subprocess.TimeoutExpired:
+                    app.kill()
+                    app.wait()
+        if self._xvfb is not None and self._xvfb.poll() is None:
+            self._xvfb.terminate()
+            self._xvfb.wait(10)
+
+    # -- processes on the display ---------------------------------------------------------
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
+        env.update(DISPLAY=self.display, QT_QPA_PLATFORM="xcb",
+                   PYTHONPATH=os.pathsep.join(filter(None, [str(REPO),
+                                                            env.get("PYTHONPATH")])))
+        env.update(extra)
+        return env
+
+    def start_reverie(self, data_dir: Path, *args: str,
+                      log: Path | None = None) -> subprocess.Popen[bytes]:
+        """``python -m assistant --data-dir DATA_DIR ARGS`` on this display."""
+        out = log.open("wb") if log is not None else subprocess.DEVNULL
+        proc = subprocess.Popen([sys.executable, "-m", "assistant", "--data-dir",
+                                 str(data_dir), *args], cwd=REPO, env=self.env(),
+                                stdout=out, stderr=subprocess.STDOUT)
+        self.apps.append(proc)
+        return proc
+
+    def xdotool(self, *args: str) -> str:
+        done = subprocess.run(["xdotool", *args], env=self.env(), capture_output=True,
+                              text=True, timeout=60, check=False)
+        if done.returncode not in (0, 1):
+            raise XvfbError(f"xdotool {' '.join(args)} failed: {done.stderr.strip()}")
+        return done.stdout.strip()
+
+    def wait_for_window(self, name: str = "^Reverie$", timeout: float = 60.0) -> str:
+        """The X window id of the first visible window whose title matches ``name``."""
+        def find() -> str:
+            found = self.xdotool("search", "--onlyvisible", "--name", name)
+            return found.splitlines()[0] if found else ""
+
+        return str(_wait(find, timeout, f"a window named {name!r}"))
+
+    def focus(self, window: str) -> None:
+        self.xdotool("windowfocus", "--sync", window)
+
+    def type(self, text: str) -> None:
+        self.xdotool("type", "--delay", "15", text)
+
+    def key(self, *keys: str) -> None:
+        self.xdotool("key", *keys)
+
+    def screenshot(self, path: Path, window: str = "root") -> Path:
+        """``import -window WINDOW PATH`` (the whole screen by default)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["import", "-display", self.display, "-window", window, str(path)],
+                       check=True, timeout=60, env=self.env())
+        return path
+
+
+def messages(data_dir: Path) -> list[tuple[str, str]]:
+    """(role, content) of every stored message, oldest first (read-only)."""
+    db = data_dir / "reverie.db"
+    if not db.exists():
+        return []
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+            return list(conn.execute("SELECT role, content FROM message ORDER BY id"))
+    except sqlite3.OperationalError:  # not migrated yet
+        return []
+
+
+def ask_in_window(session: XvfbSession, window: str, data_dir: Path, question: str, *,
+                  timeout: float = 120.0) -> str:
+    """Type ``question`` and press Return until it is sent; return the stored answer.
+
+    Return does nothing while the model loads (the text stays in the box), so it is
+    pressed again until the question shows up in the database.
+    """
+    before = len(messages(data_dir))
+    session.focus(window)
+    session.type(question)
+
+    def sent() -> bool:
+        if any(role == "user" and text == question for role, text in
+               messages(data_dir)[before:]):
+            return True
+        session.key("Return")
+        return False
+
+    _wait(sent, timeout, "the question to be sent", interval=0.5)
+
+    def answered() -> str:
+        new = messages(data_dir)[before:]
+        return next((text for role, text in new if role == "assistant"), "")
+
+    return str(_wait(answered, timeout, "the answer", interval=0.2))
+
+
+def wait_exit(proc: subprocess.Popen[bytes], timeout: float = 30.0) -> int:
+    try:
+        return proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        raise XvfbError(f"Reverie did not exit within {timeout:.0f} s") from None
