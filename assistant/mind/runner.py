@@ -136,14 +136,14 @@ class SleepRunner:
         """What the session is thinking about now (a few words), or None."""
         return self._current
 
-    def request_stop(self, reason: StopReason = StopReason.USER_RETURNED) -> None:
+    def request_stop(self, reason: StopReason | str = StopReason.USER_RETURNED) -> None:
         """Make the running session stop now; the first reason given wins. No effect when
         no session runs (a later session is not affected)."""
         with self._state:
             if not self.running:
                 return
             if self._reason is None:
-                self._reason = reason
+                self._reason = StopReason(reason)
             self._stop.set()
         abort = getattr(self._engine, "abort_background", None)
         if abort is not None:
@@ -160,15 +160,15 @@ class SleepRunner:
                     on_item: OnItem | None = None) -> SessionReport:
         """Run items until none is left, the budget ends, or a stop (``request_stop`` or
         ``should_stop``); returns the report. Raises SessionBusyError if one runs already."""
-        if not self._session_lock.acquire(blocking=False):
-            raise SessionBusyError("A thinking session is already running.")
+        started = self._clock()
+        with self._state:  # so that a request_stop() from now on is never lost
+            if not self._session_lock.acquire(blocking=False):
+                raise SessionBusyError("A thinking session is already running.")
+            self._stop.clear()
+            self._reason = None
+            self._deadline = None if budget_seconds is None else started + budget_seconds
+            self._external = should_stop
         try:
-            started = self._clock()
-            with self._state:
-                self._stop.clear()
-                self._reason = None
-                self._deadline = None if budget_seconds is None else started + budget_seconds
-                self._external = should_stop
             return self._session(started, on_item)
         finally:
             with self._state:

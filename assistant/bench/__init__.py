@@ -1,0 +1,1 @@
+"""Benchmarks behind ``reverie bench ...``: each module measures one thing on this machine."""
