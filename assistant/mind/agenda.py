@@ -41,13 +41,15 @@ class Proposal:
 
 
 def enqueue(session: Session, proposal: Proposal) -> WorkItem | None:
-    """Add ``proposal`` unless the same (kind, target) is already pending or running (or,
-    with ``once``, exists at all). Call inside a write transaction, which serialises
-    writers, so two planners cannot both add it."""
+    """Add ``proposal`` unless the same (kind, target) is already pending, running or
+    failed (or, with ``once``, exists at all). A failed item stays the last word until
+    `Agenda.retry_failed`, so failing work never loops. Call inside a write transaction,
+    which serialises writers, so two planners cannot both add it."""
     query = select(WorkItem).where(WorkItem.kind == proposal.kind,
                                    WorkItem.target == proposal.target)
     if not proposal.once:
-        query = query.where(col(WorkItem.state).in_((WorkState.PENDING, WorkState.RUNNING)))
+        query = query.where(col(WorkItem.state).in_(
+            (WorkState.PENDING, WorkState.RUNNING, WorkState.FAILED)))
     if session.exec(query.limit(1)).first() is not None:
         return None
     item = WorkItem(kind=proposal.kind, target=proposal.target, priority=proposal.priority)
@@ -145,6 +147,20 @@ class Agenda:
             log.warning("work item %s (%s %s) was left running by a crash; now %s",
                         item.id, item.kind, item.target, item.state)
         return changed
+
+    def retry_failed(self, kind: str | None = None) -> int:
+        """Give failed items (of ``kind``, or all) a fresh start, e.g. after a model change."""
+        with self._db.write() as s:
+            query = select(WorkItem).where(WorkItem.state == WorkState.FAILED)
+            if kind is not None:
+                query = query.where(WorkItem.kind == kind)
+            failed = list(s.exec(query))
+            for item in failed:
+                item.state = WorkState.PENDING
+                item.attempts = 0
+                item.updated_at = utcnow()
+                s.add(item)
+            return len(failed)
 
     def counts(self) -> dict[str, int]:
         """How many items are in each state."""
