@@ -87,7 +87,7 @@ class Journal:
         total = 0.0
         with self._db.session() as s:
             rows = s.exec(select(SleepSession).where(
-                col(SleepSession.started_at) >= since.astimezone(UTC).replace(tzinfo=None)))
+                col(SleepSession.started_at) >= since.astimezone(UTC)))
             for row in rows:
                 end = _aware(row.ended_at) if row.ended_at is not None else now
                 total += max(0.0, (end - _aware(row.started_at)).total_seconds())

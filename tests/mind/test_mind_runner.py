@@ -16,7 +16,7 @@ from assistant.llm.fake import FakeEngine
 from assistant.mind.agenda import MAX_ATTEMPTS, Agenda, Proposal
 from assistant.mind.journal import ITEM_DONE, ITEM_FAILED, SESSION, Journal
 from assistant.mind.planner import DefaultPlanner, ProposalSource
-from assistant.mind.runner import SessionBusyError, SleepRunner, StopReason
+from assistant.mind.runner import SessionBusyError, SleepRunner
 from assistant.mind.titles import KIND, TitleConversationHandler, propose_titles
 from assistant.mind.work import WorkContext, WorkHandler, WorkInterrupted, WorkOutcome
 from assistant.store.chats import ChatRepository
