@@ -148,6 +148,11 @@ class Reverie:
             )
         return self._coordinator
 
+    @property
+    def running_coordinator(self) -> ThinkingCoordinator | None:
+        """The coordinator, if `coordinator()` made one in this process."""
+        return self._coordinator
+
     def close(self) -> None:
         """Stop thinking, then the model (it may be writing), then close the database."""
         if self._coordinator is not None:

@@ -95,6 +95,9 @@ def run_checks(app: Reverie, *, load_model: bool = True) -> dict[str, Any]:
     return report
 
 
+CPU_SAMPLE_SECONDS = 0.5
+
+
 def idle_check(app: Reverie) -> dict[str, Any]:
     """The idle backend this machine gets, why others failed, and the thinking status.
 
@@ -102,7 +105,8 @@ def idle_check(app: Reverie) -> dict[str, Any]:
     it would be now (paused, blocked and why, or waiting for you to go away).
     """
     from assistant.idle.backends.probe import probe_backend
-    from assistant.idle.gate import PAUSING, ThinkingGate
+    from assistant.idle.conditions import PsutilCpuSampler
+    from assistant.idle.gate import PAUSING, Sensors, ThinkingGate
     from assistant.idle.status import ThinkingState
     from assistant.mind.agenda import Agenda
     from assistant.mind.journal import Journal
@@ -122,11 +126,13 @@ def idle_check(app: Reverie) -> dict[str, Any]:
     finally:
         backend.close()
     info["idle_seconds"] = None if idle_seconds is None else round(idle_seconds, 1)
-    coordinator = app._coordinator
+    coordinator = app.running_coordinator
     if coordinator is not None:
         info["status"] = coordinator.status.to_json()
     else:
-        gate = ThinkingGate(Journal(app.db).seconds_today)
+        cpu = PsutilCpuSampler()
+        time.sleep(CPU_SAMPLE_SECONDS)  # a load average needs an interval
+        gate = ThinkingGate(Journal(app.db).seconds_today, Sensors(cpu=cpu))
         verdicts = gate.verdicts(app.settings)
         info["conditions"] = [{"condition": v.condition, "ok": v.ok, "reason": v.reason}
                               for v in verdicts]
