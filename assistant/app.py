@@ -14,6 +14,7 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.config import LoadedSettings, Settings, load_settings, save_settings
 from assistant.llm.bundled import Progress, ensure_bundled_model
@@ -23,6 +24,12 @@ from assistant.recall.responder import Responder
 from assistant.store.chats import ChatRepository
 from assistant.store.db import Database
 from assistant.store.notes import NoteRepository
+
+if TYPE_CHECKING:
+    from assistant.idle.backends.base import IdleBackend
+    from assistant.idle.coordinator import ThinkingCoordinator
+    from assistant.idle.gate import Sensors
+    from assistant.mind.runner import SleepRunner
 
 log = logging.getLogger("assistant")
 
@@ -82,6 +89,7 @@ class Reverie:
         self._engine_factory = engine_factory
         self._engine: Engine | None = None
         self._engine_lock = threading.Lock()
+        self._coordinator: ThinkingCoordinator | None = None
 
     @classmethod
     def open(cls, data_dir: str | os.PathLike[str] | None = None, *,
@@ -119,8 +127,50 @@ class Reverie:
     def responder(self, engine: Engine) -> Responder:
         return Responder(engine, self.chats, self.settings.model)
 
+    def sleep_runner(self, engine: Engine) -> SleepRunner:
+        """The sleep-time runner, with the planner sources and work handlers that exist."""
+        from assistant.mind.planner import DefaultPlanner
+        from assistant.mind.runner import SleepRunner
+        from assistant.mind.titles import TitleConversationHandler, propose_titles
+
+        planner = DefaultPlanner(self.db, [propose_titles])
+        return SleepRunner(self.db, engine, planner, [TitleConversationHandler()])
+
+    def coordinator(self, engine: Engine, backend: IdleBackend | None = None,
+                    sensors: Sensors | None = None) -> ThinkingCoordinator:
+        """The idle -> think coordinator (made once; call ``start()`` on it to begin).
+
+        ``backend`` defaults to the best idle backend of this machine (`probe_backend`).
+        """
+        if self._coordinator is None:
+            from assistant.idle.backends.probe import probe_backend
+            from assistant.idle.coordinator import ThinkingCoordinator
+            from assistant.idle.gate import ThinkingGate
+            from assistant.mind.journal import Journal
+            from assistant.mind.maintenance import run_maintenance
+
+            journal = Journal(self.db)
+            self._coordinator = ThinkingCoordinator(
+                backend if backend is not None else probe_backend().backend,
+                self.sleep_runner(engine),
+                ThinkingGate(journal.seconds_today, sensors),
+                lambda: self.settings,
+                self.save_settings,
+                maintenance=lambda: run_maintenance(self.db, self.paths.backups_dir),
+            )
+        return self._coordinator
+
+    @property
+    def running_coordinator(self) -> ThinkingCoordinator | None:
+        """The coordinator, if `coordinator()` made one in this process."""
+        return self._coordinator
+
     def close(self) -> None:
-        """Stop the model first (it may be writing), then close the database."""
+        """Stop thinking, then the model (it may be writing), then close the database."""
+        if self._coordinator is not None:
+            self._coordinator.shutdown()
+            self._coordinator.monitor.backend.close()
+            self._coordinator = None
         with self._engine_lock:
             if self._engine is not None:
                 self._engine.close()

@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -97,9 +98,18 @@ def build_parser() -> argparse.ArgumentParser:
     for p in (mlist, mdown, muse):
         p.add_argument("--catalog", type=Path, help=argparse.SUPPRESS)
 
-    bench = sub.add_parser("bench", help="benchmarks (ratios measured side by side)")
-    bench_sub = bench.add_subparsers(dest="bench_command", metavar="WHICH", required=True,
+    sleep = sub.add_parser("sleep", help="think now: run one sleep-time session")
+    sleep.add_argument("--budget-seconds", type=float, metavar="N",
+                       help="stop after N seconds (default: when nothing is left; "
+                            "Ctrl+C stops cleanly)")
+    sleep.add_argument("--json", action="store_true", help="print one JSON object")
+
+    bench = sub.add_parser("bench", help="measure Reverie on this machine")
+    bench_sub = bench.add_subparsers(dest="bench_command", metavar="BENCHMARK", required=True,
                                      parser_class=_Parser)
+    bench_idle = bench_sub.add_parser("idle", help="how fast thinking stops when you return")
+    bench_idle.add_argument("--trials", type=int, default=30, metavar="N")
+    bench_idle.add_argument("--json", action="store_true", help="print one JSON object")
     bengine = bench_sub.add_parser("engine", help="preemption latency and the prefix cache")
     bengine.add_argument("--json", action="store_true")
     bengine.add_argument("--trials", type=int, default=30)
@@ -271,27 +281,88 @@ def cmd_model(app: Reverie, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_bench(app: Reverie, args: argparse.Namespace) -> int:
+def bench_engine(app: Reverie, args: argparse.Namespace) -> int:
+    from assistant.bench import engine as engine_bench
+
     def report(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
-    if args.bench_command == "engine":
-        from assistant.bench import engine as bench_engine
-
-        try:
-            sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-        except ValueError:
-            raise UsageError("--sizes takes whole numbers separated by commas.") from None
-        if args.trials < 1 or not sizes:
-            raise UsageError("--trials must be at least 1 and --sizes must name a size.")
-        result = bench_engine.run(app.model_path(_progress_printer("Preparing the model")),
-                                  trials=args.trials, sizes=sizes, report=report)
+    try:
+        sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    except ValueError:
+        raise UsageError("--sizes takes whole numbers separated by commas.") from None
+    if args.trials < 1 or not sizes:
+        raise UsageError("--trials must be at least 1 and --sizes must name a size.")
+    result = engine_bench.run(app.model_path(_progress_printer("Preparing the model")),
+                              trials=args.trials, sizes=sizes, report=report)
     if args.json:
         _print_json(result)
     else:
         for key, value in result.items():
             print(f"{key}: {value}")
     return EXIT_OK
+
+
+def cmd_sleep(app: Reverie, args: argparse.Namespace) -> int:
+    budget = args.budget_seconds
+    if budget is not None and not budget > 0:
+        raise UsageError("--budget-seconds must be a positive number of seconds.")
+    from assistant.mind.journal import Journal
+    from assistant.mind.runner import SessionReport
+
+    runner = app.sleep_runner(_start_engine(app))
+    reports: list[SessionReport] = []
+    worker = threading.Thread(target=lambda: reports.append(runner.run_session(budget)),
+                              name="reverie-thinking", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.2)
+    except KeyboardInterrupt:
+        runner.request_stop("user_returned")
+        worker.join()
+    if not reports:
+        raise RuntimeError("The thinking session could not run; details are in the log.")
+    report = reports[0]
+    if args.json:
+        _print_json(report.to_json())
+    else:
+        entries = Journal(app.db).entries(report.session_id) if report.session_id else []
+        for entry in reversed(entries):
+            if entry.kind != "session":
+                print(f"- {entry.summary}")
+        print(report.sentence())
+    if report.error:
+        print(f"reverie: {report.error}", file=sys.stderr)
+    return EXIT_FAILURE if report.stopped_because == "error" else EXIT_OK
+
+
+def bench_idle(app: Reverie, args: argparse.Namespace) -> int:
+    from assistant.bench.idle import run_idle_bench
+
+    if args.trials < 1:
+        raise UsageError("--trials must be at least 1.")
+    model = app.model_path(_progress_printer("Preparing the bundled model"))
+    result = run_idle_bench(model, trials=args.trials,
+                            progress=None if args.json else _progress_printer("Trials"))
+    if args.json:
+        _print_json(result.to_json())
+    else:
+        print(f"{result.trials} trials on {result.model}: thinking stopped "
+              f"{result.stop_p50_ms:.1f} ms (median), {result.stop_p99_ms:.1f} ms (p99), "
+              f"{result.stop_max_ms:.1f} ms (max) after you came back.")
+    return EXIT_OK
+
+
+#: ``reverie bench NAME``: one entry per benchmark.
+BENCH_COMMANDS: dict[str, Callable[[Reverie, argparse.Namespace], int]] = {
+    "idle": bench_idle,
+    "engine": bench_engine,
+}
+
+
+def cmd_bench(app: Reverie, args: argparse.Namespace) -> int:
+    return BENCH_COMMANDS[args.bench_command](app, args)
 
 
 COMMANDS: dict[str, Callable[[Reverie, argparse.Namespace], int]] = {
@@ -301,6 +372,7 @@ COMMANDS: dict[str, Callable[[Reverie, argparse.Namespace], int]] = {
     "export": cmd_export,
     "doctor": cmd_doctor,
     "model": cmd_model,
+    "sleep": cmd_sleep,
     "bench": cmd_bench,
 }
 

@@ -17,7 +17,9 @@ import os
 import tempfile
 import time
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +29,26 @@ log = logging.getLogger("assistant.config")
 
 
 def _opt(default: Any, doc: str, *, lo: float | None = None, hi: float | None = None,
-         choices: tuple[str, ...] | None = None) -> Any:
-    """Declare one setting: default, description and bounds live together."""
-    return field(default=default, metadata={"doc": doc, "lo": lo, "hi": hi, "choices": choices})
+         choices: tuple[str, ...] | None = None,
+         check: Callable[[Any], str | None] | None = None) -> Any:
+    """Declare one setting: default, description and bounds live together.
+
+    ``check`` returns None for a good value, else what is wrong with it (a phrase).
+    """
+    return field(default=default, metadata={"doc": doc, "lo": lo, "hi": hi, "choices": choices,
+                                            "check": check})
+
+
+def _check_timestamp(value: str) -> str | None:
+    if value == "":
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return "an ISO 8601 date and time (e.g. 2026-01-31T18:00:00+01:00) or empty"
+    if when.tzinfo is None:
+        return "a date and time with its UTC offset (e.g. 2026-01-31T18:00:00+01:00)"
+    return None
 
 
 @dataclass(frozen=True)
@@ -63,6 +82,13 @@ class IdleSettings:
 class ThinkingSettings:
     enabled: bool = _opt(True, "Use idle time to consolidate memory and prepare answers.")
     daily_budget_minutes: int = _opt(60, "Most minutes of thinking per day.", lo=0, hi=1440)
+    paused_until: str = _opt("", "Thinking is paused until this moment (ISO 8601 with offset; "
+                             "year 9999 means until resumed); empty when not paused.",
+                             check=_check_timestamp)
+
+    def paused_until_time(self) -> datetime | None:
+        """``paused_until`` as an aware datetime (None when not paused)."""
+        return datetime.fromisoformat(self.paused_until) if self.paused_until else None
 
 
 @dataclass(frozen=True)
@@ -135,6 +161,9 @@ def _check_value(section: str, f: dataclasses.Field[Any], value: Any) -> Any:
         raise SettingsError(f"{key} must be at most {meta['hi']}, not {value!r}")
     if meta.get("choices") and value not in meta["choices"]:
         raise SettingsError(f"{key} must be one of {', '.join(meta['choices'])}, not {value!r}")
+    problem = meta["check"](value) if meta.get("check") else None
+    if problem:
+        raise SettingsError(f"{key} must be {problem}, not {value!r}")
     return value
 
 

@@ -91,7 +91,64 @@ def run_checks(app: Reverie, *, load_model: bool = True) -> dict[str, Any]:
     if load_model and not report["model"]["loadable"]:
         report["ok"] = False
     report["tray"] = tray_check()
+    report["idle"] = idle_check(app)
     return report
+
+
+CPU_SAMPLE_SECONDS = 0.5
+
+
+def idle_check(app: Reverie) -> dict[str, Any]:
+    """The idle backend this machine gets, why others failed, and the thinking status.
+
+    A running window's coordinator reports its live status; otherwise the status is what
+    it would be now (paused, blocked and why, or waiting for you to go away).
+    """
+    from assistant.idle.backends.probe import probe_backend
+    from assistant.idle.conditions import PsutilCpuSampler
+    from assistant.idle.gate import PAUSING, Sensors, ThinkingGate
+    from assistant.idle.status import ThinkingState
+    from assistant.mind.agenda import Agenda
+    from assistant.mind.journal import Journal
+
+    probe = probe_backend()
+    backend = probe.backend
+    info: dict[str, Any] = {
+        "backend": backend.name,
+        "system_wide": backend.system_wide,
+        "failures": [{"backend": name, "reason": reason} for name, reason in probe.failures],
+    }
+    try:
+        idle_seconds: float | None = backend.idle_seconds()
+    except Exception as exc:
+        idle_seconds = None
+        info["error"] = str(exc)
+    finally:
+        backend.close()
+    info["idle_seconds"] = None if idle_seconds is None else round(idle_seconds, 1)
+    coordinator = app.running_coordinator
+    if coordinator is not None:
+        info["status"] = coordinator.status.to_json()
+    else:
+        cpu = PsutilCpuSampler()
+        time.sleep(CPU_SAMPLE_SECONDS)  # a load average needs an interval
+        gate = ThinkingGate(Journal(app.db).seconds_today, Sensors(cpu=cpu))
+        verdicts = gate.verdicts(app.settings)
+        info["conditions"] = [{"condition": v.condition, "ok": v.ok, "reason": v.reason}
+                              for v in verdicts]
+        blocking = [v for v in verdicts if not v.ok]
+        threshold = app.settings.idle.threshold_minutes
+        if blocking and blocking[0].condition in PAUSING:
+            state, reason = ThinkingState.PAUSED, blocking[0].reason
+        elif blocking:
+            state, reason = ThinkingState.BLOCKED, blocking[0].reason
+        else:
+            state, reason = ThinkingState.ACTIVE, (
+                f"Thinking may start after {threshold:g} minutes away.")
+        info["status"] = {"state": state.value, "reason": reason,
+                          "watching": "not in this process (the window watches for idle time)"}
+    info["agenda"] = Agenda(app.db).counts()
+    return info
 
 
 def _model_check(app: Reverie) -> dict[str, Any]:

@@ -27,7 +27,10 @@ from assistant.idle.conditions import (
     check_all,
     evaluate,
 )
+from assistant.idle.coordinator import ThinkingCoordinator
+from assistant.idle.gate import Sensors, ThinkingGate
 from assistant.idle.monitor import IdleMonitor
+from assistant.idle.status import Status, StatusTracker, ThinkingState
 
 __all__ = [
     "AppActivityBackend",
@@ -44,6 +47,12 @@ __all__ = [
     "PauseCondition",
     "PowerCondition",
     "ProbeResult",
+    "Sensors",
+    "Status",
+    "StatusTracker",
+    "ThinkingCoordinator",
+    "ThinkingGate",
+    "ThinkingState",
     "Verdict",
     "check_all",
     "evaluate",

@@ -1,0 +1,1 @@
+"""Sleep-time cognition: the agenda, the planner, work handlers and the SleepRunner."""

@@ -1,0 +1,89 @@
+"""`reverie sleep [--budget-seconds N] [--json]` through cli.main, in process."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant import cli
+from assistant.app import Reverie
+from assistant.llm.fake import FakeEngine
+
+CONTRACT = {"seconds": float, "stopped_because": str, "items_done": int,
+            "memories_added": int, "memories_updated": int, "memories_superseded": int,
+            "anticipations_made": int, "anticipations_invalidated": int,
+            "prompt_tokens": int, "completion_tokens": int}
+CHAT = {"title": "", "messages": [
+    {"role": "user", "content": "how do I change a bicycle tyre",
+     "created_at": "2026-01-02T10:00:00Z"},
+    {"role": "assistant", "content": "Take the wheel off, lever the tyre out, change the tube.",
+     "created_at": "2026-01-02T10:00:05Z"}]}
+
+
+@pytest.fixture
+def with_fake_engine(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
+    engine = FakeEngine(default=" Changing a bicycle tyre")
+    original: Callable[..., Reverie] = Reverie.open
+
+    def open_with_fake(data_dir: Any = None, **_kw: Any) -> Reverie:
+        return original(data_dir, engine_factory=lambda *_a: engine)
+
+    monkeypatch.setattr(Reverie, "open", staticmethod(open_with_fake))
+    return engine
+
+
+def import_chat(data_dir: Path, tmp_path: Path) -> None:
+    chats = tmp_path / "chats.jsonl"
+    chats.write_text(json.dumps(CHAT) + "\n")
+    assert cli.main(["--data-dir", str(data_dir), "import", "chats", str(chats)]) == 0
+
+
+def check_contract(data: dict[str, Any]) -> None:
+    assert set(data) == set(CONTRACT)
+    for key, kind in CONTRACT.items():
+        assert type(data[key]) is kind, key
+    assert data["stopped_because"] in {"done", "budget", "user_returned", "power", "error"}
+
+
+def test_sleep_json_fields_and_types(with_fake_engine: FakeEngine, data_dir: Path,
+                                     tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import_chat(data_dir, tmp_path)
+    capsys.readouterr()
+    assert cli.main(["--data-dir", str(data_dir), "sleep", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    check_contract(data)
+    assert (data["stopped_because"], data["items_done"]) == ("done", 1)
+    assert data["prompt_tokens"] > 0 and data["completion_tokens"] > 0
+
+
+def test_sleep_prints_what_it_did(with_fake_engine: FakeEngine, data_dir: Path,
+                                  tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import_chat(data_dir, tmp_path)
+    capsys.readouterr()
+    assert cli.main(["--data-dir", str(data_dir), "sleep", "--budget-seconds", "30"]) == 0
+    out = capsys.readouterr().out
+    assert '- Titled the chat "how do I change a bicycle tyre" as "Changing a bicycle tyre".' in out
+    assert "1 item done; stopped because nothing was left to think about." in out
+
+
+def test_sleep_rejects_a_bad_budget(with_fake_engine: FakeEngine, data_dir: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--data-dir", str(data_dir), "sleep", "--budget-seconds", "0"]) == 2
+    assert "--budget-seconds must be a positive number" in capsys.readouterr().err
+
+
+@pytest.mark.model
+def test_sleep_json_on_the_real_model(bundled_model: Path, data_dir: Path, tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    data_dir.mkdir(parents=True)
+    (data_dir / "settings.toml").write_text(f'[model]\npath = "{bundled_model}"\n')
+    import_chat(data_dir, tmp_path)
+    capsys.readouterr()
+    assert cli.main(["--data-dir", str(data_dir), "sleep", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    check_contract(data)
+    assert data["items_done"] == 1 and data["completion_tokens"] > 0
