@@ -139,6 +139,8 @@ def _field_strategy(f: dataclasses.Field[Any]) -> st.SearchStrategy[Any]:
         return st.integers(int(meta["lo"]), int(meta["hi"]))
     if kind == "float":
         return st.floats(meta["lo"], meta["hi"], allow_nan=False)
+    if meta.get("check"):  # a checked text field: only the texts its check accepts
+        return st.text().filter(lambda value: meta["check"](value) is None)
     return st.text()
 
 
