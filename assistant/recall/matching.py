@@ -201,11 +201,11 @@ class AnticipationMatcher:
             rows = list(s.connection().execute(text(
                 "SELECT a.id, a.question, a.expires_at FROM anticipation_fts f "
                 "JOIN anticipation a ON a.id = f.rowid "
-                "WHERE anticipation_fts MATCH :q AND a.status = 'ready' "
+                "WHERE anticipation_fts MATCH :q AND a.status IN ('ready', 'used') "
                 "ORDER BY bm25(anticipation_fts) LIMIT :n"),
                 {"q": match, "n": self._candidates}))
             pool = [q for (q,) in s.connection().execute(text(
-                "SELECT question FROM anticipation WHERE status = 'ready'"))]
+                "SELECT question FROM anticipation WHERE status IN ('ready', 'used')"))]
         weights = Weights.from_questions(pool)
         best: Match | None = None
         for ident, prepared, expires in rows:

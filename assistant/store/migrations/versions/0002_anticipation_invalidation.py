@@ -1,6 +1,6 @@
 """Anticipations go stale in the same transaction as a change to any of their sources.
 
-Triggers on message, note and memory mark every READY anticipation whose ``sources``
+Triggers on message, note and memory mark every ready or used anticipation whose ``sources``
 JSON names the changed row as ``stale``, so a prepared answer can never outlive the
 text it was prepared from, whatever code path made the change. Also records how
 often a prepared answer was rejected ("think again") next to how often it was used.
@@ -30,7 +30,7 @@ _SOURCES = (
 
 def _mark_stale(key: str, row: str) -> str:
     return (
-        "UPDATE anticipation SET status = 'stale' WHERE status = 'ready' AND EXISTS "
+        "UPDATE anticipation SET status = 'stale' WHERE status IN ('ready', 'used') AND EXISTS "
         f"(SELECT 1 FROM json_each(anticipation.sources, '$.{key}') AS src "
         f"WHERE src.value = {row}.id);"
     )
