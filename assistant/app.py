@@ -129,12 +129,30 @@ class Reverie:
 
     def sleep_runner(self, engine: Engine) -> SleepRunner:
         """The sleep-time runner, with the planner sources and work handlers that exist."""
+        from assistant.mind.consolidate import (
+            ConsolidateConversationHandler,
+            DigestNoteHandler,
+            propose_consolidation,
+        )
         from assistant.mind.planner import DefaultPlanner
+        from assistant.mind.profile import (
+            ProfileHandler,
+            WarmPrefixHandler,
+            profile_source,
+            warm_source,
+        )
         from assistant.mind.runner import SleepRunner
         from assistant.mind.titles import TitleConversationHandler, propose_titles
 
-        planner = DefaultPlanner(self.db, [propose_titles])
-        return SleepRunner(self.db, engine, planner, [TitleConversationHandler()])
+        def profile_limit() -> int:
+            return self.settings.memory.profile_tokens
+
+        planner = DefaultPlanner(self.db, [propose_titles, propose_consolidation,
+                                           profile_source(engine, profile_limit),
+                                           warm_source(engine, profile_limit)])
+        return SleepRunner(self.db, engine, planner, [
+            TitleConversationHandler(), ConsolidateConversationHandler(), DigestNoteHandler(),
+            ProfileHandler(profile_limit), WarmPrefixHandler()])
 
     def coordinator(self, engine: Engine, backend: IdleBackend | None = None,
                     sensors: Sensors | None = None) -> ThinkingCoordinator:
