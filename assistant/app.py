@@ -125,7 +125,12 @@ class Reverie:
         return self._engine
 
     def responder(self, engine: Engine) -> Responder:
-        return Responder(engine, self.chats, self.settings.model)
+        from assistant.mind.profile import profile_text
+        from assistant.recall.retrieval import Retriever
+
+        return Responder(engine, self.chats, self.settings.model, notes=self.notes,
+                         retriever=Retriever(self.db), memory=self.settings.memory,
+                         profile=lambda: profile_text(self.db))
 
     def sleep_runner(self, engine: Engine) -> SleepRunner:
         """The sleep-time runner, with the planner sources and work handlers that exist."""
