@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from assistant.app import Reverie
+from assistant.app import EngineFactory, Reverie, default_engine_factory
 from assistant.config import Settings
 from assistant.mind.runner import SessionReport
 from assistant.recall.retrieval import Hit, Retriever
@@ -55,10 +55,12 @@ class SleptProfile:
 
 @contextmanager
 def slept_fixture_profile(settings: Settings, *, data_dir: Path | None = None,
-                          sleep: bool = True) -> Iterator[SleptProfile]:
+                          sleep: bool = True,
+                          engine_factory: EngineFactory = default_engine_factory,
+                          ) -> Iterator[SleptProfile]:
     """Import the fixture into a temporary profile using ``settings``' model, and sleep."""
     with tempfile.TemporaryDirectory(prefix="reverie-bench-") as tmp:
-        app = Reverie.open(data_dir or Path(tmp))
+        app = Reverie.open(data_dir or Path(tmp), engine_factory=engine_factory)
         try:
             app.save_settings(settings)
             import_chats(fixture_dir() / "chats.jsonl", app.chats)
@@ -129,12 +131,12 @@ def measure_recall(db: Database, questions: list[dict[str, Any]], retriever: Ret
     return RecallResult(len(questions), hits / len(questions) if questions else 0.0, misses)
 
 
-def run_recall_bench(settings: Settings, progress: Callable[[int, int], None] | None = None
-                     ) -> RecallResult:
+def run_recall_bench(settings: Settings, progress: Callable[[int, int], None] | None = None,
+                     engine_factory: EngineFactory = default_engine_factory) -> RecallResult:
     from assistant.store.memories import MemoryRepository
 
     questions = load_questions()["questions"]
-    with slept_fixture_profile(settings) as slept:
+    with slept_fixture_profile(settings, engine_factory=engine_factory) as slept:
         result = measure_recall(slept.app.db, questions, Retriever(slept.app.db), progress)
         result.sleep_seconds = slept.sleep_seconds
         result.memories = len(MemoryRepository(slept.app.db).list())

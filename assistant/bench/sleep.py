@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from assistant.app import Reverie
+from assistant.app import EngineFactory, Reverie, default_engine_factory
 from assistant.bench.recall import load_questions, slept_fixture_profile
 from assistant.bench.stats import percentile, rounded
 from assistant.config import Settings
@@ -103,12 +103,13 @@ class SleepBenchResult:
 
 def run_sleep_bench(settings: Settings, *, limit: int | None = None,
                     modes: dict[str, ModeRunner] | None = None,
-                    progress: Callable[[int, int], None] | None = None) -> SleepBenchResult:
+                    progress: Callable[[int, int], None] | None = None,
+                    engine_factory: EngineFactory = default_engine_factory) -> SleepBenchResult:
     fixture = load_questions()
     questions = fixture["questions"][:limit] if limit else fixture["questions"]
     today = datetime.fromisoformat(fixture["now"]).date()
     chosen = modes or MODES
-    with slept_fixture_profile(settings) as slept:
+    with slept_fixture_profile(settings, engine_factory=engine_factory) as slept:
         app = slept.app
         engine = app.start_engine()
         stats = {name: ModeStats() for name in chosen}

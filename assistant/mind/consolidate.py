@@ -33,6 +33,7 @@ from assistant.mind.extract import (
     extractive_facts,
     fallback_summary,
     ground,
+    is_covered,
     parse_extraction,
 )
 from assistant.mind.reconcile import new_memory, reconcile
@@ -180,8 +181,7 @@ def _extract(ctx: WorkContext, document: str) -> tuple[Extraction, str]:
 def _facts_for(extraction: Extraction, sources: list[SourceLine], fallback_subject: str,
                when: datetime) -> list[Fact]:
     facts = ground(extraction.facts, sources)
-    covered = {i for f in facts for i in f.source_ids}
-    facts += extractive_facts(sources, covered, fallback_subject)
+    facts += extractive_facts(sources, [f.text for f in facts], fallback_subject)
     return [Fact(f.subject, one_line(resolve_dates(f.text, when)), f.confidence, f.source_ids)
             for f in facts]
 
@@ -365,10 +365,10 @@ class DigestNoteHandler:
         extraction, raw = _extract(ctx, document)
         lines = note_lines(note)
         # Line-level extraction: every durable line of the note, grounded to the note.
-        facts = ground(extraction.facts, lines)
-        seen = {f.text for f in facts}
-        facts += [f for f in extractive_facts(lines, set(), note.title, every_line=True)
-                  if f.text not in seen]
+        # A note's own lines are its facts; the model adds only what they do not say.
+        facts = extractive_facts(lines, [], note.title, every_line=True)
+        facts += [f for f in ground(extraction.facts, lines)
+                  if not is_covered(f.text, [x.text for x in facts])]
         facts = [Fact(f.subject, one_line(resolve_dates(f.text, note.updated_at)),
                       f.confidence) for f in facts]
         summary_text = extraction.summary or fallback_summary(note.title, lines)

@@ -175,16 +175,26 @@ def guess_subject(sentence: str, fallback: str) -> str:
     return fallback
 
 
-def extractive_facts(sources: Sequence[SourceLine], covered: set[int], fallback_subject: str,
-                     *, every_line: bool = False) -> list[Fact]:
-    """Durable sentences of the person's lines that no model fact covers (``every_line``:
-    each line with a few words, for notes, whose lines are facts already)."""
+def is_covered(sentence: str, facts: Sequence[str]) -> bool:
+    """True if one of ``facts`` says at least half of what ``sentence`` says."""
+    words = content_words(sentence)
+    return bool(words) and any(len(words & content_words(f)) / len(words) >= 0.5
+                               for f in facts)
+
+
+def extractive_facts(sources: Sequence[SourceLine], covered: Sequence[str],
+                     fallback_subject: str, *, every_line: bool = False) -> list[Fact]:
+    """Durable sentences of the person's lines that none of the ``covered`` fact texts
+    already says (``every_line``: each line with a few words, for notes, whose lines are
+    facts already)."""
     facts: list[Fact] = []
     seen: set[str] = set()
     for src in sources:
-        if not src.speaker_is_person or src.id in covered:
+        if not src.speaker_is_person:
             continue
         for sentence in _sentences(src.text):
+            if is_covered(sentence, covered):
+                continue
             if len(sentence.split()) < (3 if every_line else 4) or sentence.endswith("?"):
                 continue
             if not every_line and not _DURABLE.search(sentence):
