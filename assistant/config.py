@@ -97,7 +97,7 @@ class MemorySettings:
                                "starts every answer prompt, in tokens.", lo=32, hi=4096)
     retrieve_top_k: int = _opt(5, "How many memories, notes and messages an answer may quote.",
                                lo=1, hi=50)
-    snippet_tokens: int = _opt(240, "Most tokens of quoted memory in one answer prompt.",
+    snippet_tokens: int = _opt(200, "Most tokens of quoted memory in one answer prompt.",
                                lo=32, hi=8192)
     embedding_model: str = _opt("", "GGUF file for embeddings ('same' uses the chat model); "
                                 "empty searches by words only.")

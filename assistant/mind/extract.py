@@ -79,7 +79,7 @@ def extraction_request(style: PromptStyle, document: str) -> GenerationRequest:
             max_tokens=300, temperature=0.0)
     prompt = Template(read_prompt("consolidate_completion.txt")).substitute(
         document=document.strip())
-    return GenerationRequest(prompt=prompt.rstrip("\n"), max_tokens=96, temperature=0.0,
+    return GenerationRequest(prompt=prompt.rstrip("\n"), max_tokens=64, temperature=0.0,
                              repeat_penalty=1.0, stop=COMPLETION_STOPS)
 
 
