@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from assistant.idle.coordinator import ThinkingCoordinator
     from assistant.idle.gate import Sensors
     from assistant.mind.runner import SleepRunner
+    from assistant.mind.work import WorkHandler
+    from assistant.recall.retrieval import Embedder
 
 log = logging.getLogger("assistant")
 
@@ -90,6 +92,7 @@ class Reverie:
         self._engine: Engine | None = None
         self._engine_lock = threading.Lock()
         self._coordinator: ThinkingCoordinator | None = None
+        self._embedder: Embedder | None = None
 
     @classmethod
     def open(cls, data_dir: str | os.PathLike[str] | None = None, *,
@@ -125,24 +128,71 @@ class Reverie:
         return self._engine
 
     def responder(self, engine: Engine) -> Responder:
-        return Responder(engine, self.chats, self.settings.model)
+        from assistant.mind.profile import profile_text
+        from assistant.recall.retrieval import Retriever
+
+        return Responder(engine, self.chats, self.settings.model, notes=self.notes,
+                         retriever=Retriever(self.db, self.embedder()), memory=self.settings.memory,
+                         profile=lambda: profile_text(self.db))
 
     def sleep_runner(self, engine: Engine) -> SleepRunner:
         """The sleep-time runner, with the planner sources and work handlers that exist."""
         from assistant.mind.anticipate import AnticipateHandler, propose_anticipations
         from assistant.mind.briefing import BriefingHandler, make_briefing_source
+        from assistant.mind.consolidate import (
+            ConsolidateConversationHandler,
+            DigestNoteHandler,
+            propose_consolidation,
+        )
         from assistant.mind.planner import DefaultPlanner, ProposalSource
+        from assistant.mind.profile import (
+            ProfileHandler,
+            WarmPrefixHandler,
+            profile_source,
+            warm_source,
+        )
         from assistant.mind.runner import SleepRunner
         from assistant.mind.titles import TitleConversationHandler, propose_titles
 
-        sources: list[ProposalSource] = [propose_titles, propose_anticipations]
+        def profile_limit() -> int:
+            return self.settings.memory.profile_tokens
+
+        sources: list[ProposalSource] = [
+            propose_titles, propose_consolidation, propose_anticipations,
+            profile_source(engine, profile_limit), warm_source(engine, profile_limit)]
         if self.settings.thinking.morning_briefing:
             sources.append(make_briefing_source())
-        planner = DefaultPlanner(self.db, sources)
-        return SleepRunner(self.db, engine, planner, [
-            TitleConversationHandler(),
+        handlers: list[WorkHandler] = [
+            TitleConversationHandler(), ConsolidateConversationHandler(), DigestNoteHandler(),
+            ProfileHandler(profile_limit), WarmPrefixHandler(),
             AnticipateHandler(samples=self.settings.thinking.anticipation_samples),
-            BriefingHandler()])
+            BriefingHandler()]
+        if self.settings.memory.embedding_model:
+            from assistant.recall.embeddings import EmbedMemoriesHandler, embed_source
+
+            sources.append(embed_source)
+            handlers.append(EmbedMemoriesHandler(self._require_embedder))
+        return SleepRunner(self.db, engine, DefaultPlanner(self.db, sources), handlers)
+
+    def embedder(self) -> Embedder | None:
+        """The configured embedding model (made once), or None when none is configured."""
+        choice = self.settings.memory.embedding_model
+        if not choice:
+            return None
+        with self._engine_lock:
+            if self._embedder is None:
+                from assistant.recall.embeddings import LlamaEmbedder
+
+                path = self.model_path() if choice == "same" else Path(choice).expanduser()
+                self._embedder = LlamaEmbedder(path, n_threads=self.settings.model.n_threads
+                                               or None)
+            return self._embedder
+
+    def _require_embedder(self) -> Embedder:
+        embedder = self.embedder()
+        if embedder is None:
+            raise RuntimeError("No embedding model is configured.")
+        return embedder
 
     def coordinator(self, engine: Engine, backend: IdleBackend | None = None,
                     sensors: Sensors | None = None) -> ThinkingCoordinator:
@@ -183,4 +233,8 @@ class Reverie:
             if self._engine is not None:
                 self._engine.close()
                 self._engine = None
+            close = getattr(self._embedder, "close", None)
+            if close is not None:
+                close()
+            self._embedder = None
         self.db.close()

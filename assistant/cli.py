@@ -60,7 +60,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     ask = sub.add_parser("ask", help="ask a question and print the answer")
     ask.add_argument("question")
+    ask.add_argument("--mode", choices=("auto", "memory", "full-context"), default="auto",
+                     help="memory: retrieved memories and the warm prefix (the default); "
+                          "full-context: the whole history and notes (a baseline)")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
+
+    memory = sub.add_parser("memory", help="see and forget what Reverie remembers")
+    memory_sub = memory.add_subparsers(dest="memory_command", metavar="ACTION", required=True,
+                                       parser_class=_Parser)
+    mem_list = memory_sub.add_parser("list", help="the memories, newest first")
+    mem_list.add_argument("--kind", choices=("fact", "summary", "digest", "profile"))
+    mem_list.add_argument("--all", action="store_true", help="include superseded memories")
+    mem_list.add_argument("--json", action="store_true")
+    mem_show = memory_sub.add_parser("show", help="one memory, its sources and history")
+    mem_show.add_argument("id", type=int)
+    mem_show.add_argument("--json", action="store_true")
+    mem_forget = memory_sub.add_parser("forget", help="delete a memory (and its history)")
+    mem_forget.add_argument("id", type=int)
 
     note = sub.add_parser("note", help="work with notes")
     note_sub = note.add_subparsers(dest="note_command", metavar="ACTION", required=True,
@@ -117,6 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench_idle = bench_sub.add_parser("idle", help="how fast thinking stops when you return")
     bench_idle.add_argument("--trials", type=int, default=30, metavar="N")
     bench_idle.add_argument("--json", action="store_true", help="print one JSON object")
+    brecall = bench_sub.add_parser("recall", help="is the answer's source retrieved (top 5)?")
+    brecall.add_argument("--json", action="store_true")
+    bsleep = bench_sub.add_parser("sleep", help="test-time tokens and latency with and "
+                                  "without sleep-time memory")
+    bsleep.add_argument("--json", action="store_true")
+    bsleep.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
     bengine = bench_sub.add_parser("engine", help="preemption latency and the prefix cache")
     bengine.add_argument("--json", action="store_true")
     bengine.add_argument("--trials", type=int, default=30)
@@ -156,12 +178,71 @@ def cmd_ask(app: Reverie, args: argparse.Namespace) -> int:
     conv = app.chats.by_import_key(CLI_CONVERSATION_KEY) or app.chats.create_conversation(
         "Asked from the command line", import_key=CLI_CONVERSATION_KEY)
     if args.json:
-        answer = app.responder(engine).ask(question, conv.id or 0)
+        answer = app.responder(engine).ask(question, conv.id or 0, mode=args.mode)
         _print_json(answer.to_json())
     else:
         answer = app.responder(engine).ask(
-            question, conv.id or 0, on_token=lambda t: print(t, end="", flush=True))
+            question, conv.id or 0, on_token=lambda t: print(t, end="", flush=True),
+            mode=args.mode)
         print()
+    return EXIT_OK
+
+
+def _memory_json(m: Any) -> dict[str, Any]:
+    return {"id": m.id, "kind": m.kind, "scope": m.scope, "subject": m.subject, "text": m.text,
+            "confidence": m.confidence, "pinned": m.pinned, "edited": m.edited,
+            "superseded_by": m.superseded_by, "sources": m.sources,
+            "created_at": m.created_at, "updated_at": m.updated_at}
+
+
+def cmd_memory(app: Reverie, args: argparse.Namespace) -> int:
+    from assistant.store.memories import MemoryRepository
+
+    repo = MemoryRepository(app.db)
+    if args.memory_command == "list":
+        rows = repo.list(kind=args.kind, include_superseded=args.all)
+        if args.json:
+            _print_json([_memory_json(m) for m in rows])
+        else:
+            for m in rows:
+                flags = "".join(f for f, on in (("*", m.pinned), ("e", m.edited),
+                                                ("~", m.superseded_by is not None)) if on)
+                text = " ".join(m.text.split())
+                print(f"{m.id:>5} {m.kind:<8} {flags:<3} {m.subject[:20]:<20} {text[:90]}")
+            if not rows:
+                print("No memories yet; they are made while you are away (or: reverie sleep).")
+        return EXIT_OK
+    memory = repo.get(args.id)
+    if memory is None:
+        raise UsageError(f"There is no memory {args.id}; see `reverie memory list`.")
+    if args.memory_command == "forget":
+        repo.forget(args.id)
+        print(f"Forgot memory {args.id}.")
+        return EXIT_OK
+    sources = repo.sources(args.id)
+    history = repo.history(args.id)[1:]
+    if args.json:
+        data = _memory_json(memory)
+        data["source_texts"] = {
+            "messages": [{"id": m.id, "content": m.content} for m in sources.messages],
+            "notes": [{"id": n.id, "title": n.title} for n in sources.notes],
+            "memories": [{"id": x.id, "text": x.text} for x in sources.memories]}
+        data["history"] = [_memory_json(h) for h in history]
+        _print_json(data)
+        return EXIT_OK
+    print(f"Memory {memory.id} ({memory.kind}, {memory.scope}), about {memory.subject!r}:")
+    print(f"  {memory.text}")
+    print(f"  confidence {memory.confidence:.2f}" + (", pinned" if memory.pinned else "")
+          + (", edited by you" if memory.edited else "")
+          + (f", replaced by {memory.superseded_by}" if memory.superseded_by else ""))
+    for msg in sources.messages:
+        print(f"  from message {msg.id}: {' '.join(msg.content.split())[:100]}")
+    for n in sources.notes:
+        print(f"  from note {n.id}: {n.title}")
+    for x in sources.memories:
+        print(f"  from memory {x.id}: {' '.join(x.text.split())[:100]}")
+    for h in history:
+        print(f"  earlier (memory {h.id}): {' '.join(h.text.split())[:100]}")
     return EXIT_OK
 
 
@@ -377,10 +458,55 @@ def bench_idle(app: Reverie, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def bench_recall(app: Reverie, args: argparse.Namespace) -> int:
+    from assistant.bench.recall import run_recall_bench
+
+    app.model_path(_progress_printer("Preparing the bundled model"))
+    result = run_recall_bench(_bench_settings(app),
+                              progress=None if args.json else _progress_printer("Questions"))
+    if args.json:
+        _print_json(result.to_json())
+    else:
+        print(f"{result.questions} questions: the source of the answer was in the top 5 for "
+              f"{result.top5_hit_rate:.0%} of them ({result.memories} memories after "
+              f"{result.sleep_seconds:.0f} s of sleep).")
+    return EXIT_OK
+
+
+def _bench_settings(app: Reverie) -> Any:
+    """The person's settings, with the model file they use made explicit."""
+    if app.settings.model.remote_url:
+        return app.settings
+    return app.settings.replace("model", path=str(app.model_path()))
+
+
+def bench_sleep(app: Reverie, args: argparse.Namespace) -> int:
+    from assistant.bench.sleep import run_sleep_bench
+
+    if args.limit is not None and args.limit < 1:
+        raise UsageError("--limit must be at least 1.")
+    app.model_path(_progress_printer("Preparing the bundled model"))
+    result = run_sleep_bench(_bench_settings(app), limit=args.limit,
+                             progress=None if args.json else _progress_printer("Questions"))
+    if args.json:
+        _print_json(result.to_json())
+    else:
+        for name, stats in result.to_json()["modes"].items():
+            print(f"{name:>13}: accuracy {stats['accuracy']:.0%}, "
+                  f"{stats['test_tokens_mean']:.0f} prompt tokens at question time, "
+                  f"first token {stats['ttft_p50_ms']:.0f} ms (median), "
+                  f"{stats['ttft_p95_ms']:.0f} ms (p95)")
+        print(f"Sleep time spent {result.sleep_tokens} tokens "
+              f"({result.sleep_seconds:.0f} s) on {result.questions} questions' context.")
+    return EXIT_OK
+
+
 #: ``reverie bench NAME``: one entry per benchmark.
 BENCH_COMMANDS: dict[str, Callable[[Reverie, argparse.Namespace], int]] = {
     "idle": bench_idle,
     "engine": bench_engine,
+    "recall": bench_recall,
+    "sleep": bench_sleep,
 }
 
 
@@ -397,6 +523,7 @@ COMMANDS: dict[str, Callable[[Reverie, argparse.Namespace], int]] = {
     "model": cmd_model,
     "anticipations": cmd_anticipations,
     "sleep": cmd_sleep,
+    "memory": cmd_memory,
     "bench": cmd_bench,
 }
 

@@ -96,6 +96,18 @@ class ThinkingSettings:
 
 
 @dataclass(frozen=True)
+class MemorySettings:
+    profile_tokens: int = _opt(200, "Size limit of the profile block (about you, ongoing) that "
+                               "starts every answer prompt, in tokens.", lo=32, hi=4096)
+    retrieve_top_k: int = _opt(5, "How many memories, notes and messages an answer may quote.",
+                               lo=1, hi=50)
+    snippet_tokens: int = _opt(200, "Most tokens of quoted memory in one answer prompt.",
+                               lo=32, hi=8192)
+    embedding_model: str = _opt("", "GGUF file for embeddings ('same' uses the chat model); "
+                                "empty searches by words only.")
+
+
+@dataclass(frozen=True)
 class UiSettings:
     theme: str = _opt("system", "Colour theme.", choices=("system", "light", "dark"))
     autostart: bool = _opt(False, "Start Reverie in the tray when you log in.")
@@ -110,6 +122,7 @@ class Settings:
     model: ModelSettings = field(default_factory=ModelSettings)
     idle: IdleSettings = field(default_factory=IdleSettings)
     thinking: ThinkingSettings = field(default_factory=ThinkingSettings)
+    memory: MemorySettings = field(default_factory=MemorySettings)
     ui: UiSettings = field(default_factory=UiSettings)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
@@ -128,6 +141,7 @@ SECTIONS: dict[str, type[Any]] = {
     "model": ModelSettings,
     "idle": IdleSettings,
     "thinking": ThinkingSettings,
+    "memory": MemorySettings,
     "ui": UiSettings,
 }
 

@@ -47,7 +47,9 @@ from assistant.store.models import (
 log = logging.getLogger("assistant.mind")
 
 KIND = "anticipate"
-BASE_PRIORITY = 0.2
+#: Anticipation runs after consolidation, the profile and prefix warming (0.01): it is
+#: the longest step, and a warm prefix helps every answer when the person comes back.
+BASE_PRIORITY = 0.006
 MAX_CONTEXT_CHARS = 1200
 #: Only the newest user messages are considered for anticipation.
 MAX_MESSAGES_CONSIDERED = 200

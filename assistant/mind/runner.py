@@ -39,6 +39,8 @@ log = logging.getLogger("assistant.mind")
 
 #: How long a session waits for a model that is still loading, polling the stop flag.
 _READY_POLL_SECONDS = 0.05
+#: How often one session plans again when its agenda runs empty.
+_MAX_REPLANS = 5
 
 
 class StopReason(StrEnum):
@@ -200,6 +202,7 @@ class SleepRunner:
         assert row.id is not None
         reason: StopReason | None = None
         tried: set[int] = set()
+        replans = 0
         try:
             reason = self._wait_for_engine()
             if reason is None:
@@ -209,6 +212,10 @@ class SleepRunner:
                     reason = self._reason_now()
                     break
                 item = self._planner.next_item(self._handlers.keys(), tried)
+                if item is None and replans < _MAX_REPLANS and self._planner.plan():
+                    # Work done this session can make new work (facts -> profile -> warm).
+                    replans += 1
+                    continue
                 if item is None:
                     reason = StopReason.DONE
                     break

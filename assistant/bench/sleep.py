@@ -1,0 +1,130 @@
+"""``reverie bench sleep``: test-time cost with and without sleep-time compute.
+
+On the shipped fixture (imported into a throw-away profile, then one sleep session on
+the real model), every question is answered in each mode, the modes interleaved per
+question so that no mode inherits another's evaluated prompt. Per mode: accuracy (any
+``accept`` substring, case-insensitive, in the answer), the prompt tokens evaluated at
+question time, time to first token (p50, p95) and total time (p50). ``sleep_tokens`` is
+what the sleep session evaluated and generated.
+
+`MODES` maps a mode name to how it answers; the anticipation work adds ``auto`` there.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from assistant.app import EngineFactory, Reverie, default_engine_factory
+from assistant.bench.recall import load_questions, slept_fixture_profile
+from assistant.bench.stats import percentile, rounded
+from assistant.config import Settings
+from assistant.llm.engine import Engine
+from assistant.recall.responder import Answer
+
+log = logging.getLogger("assistant.bench")
+
+#: Answers one question in one mode, in a fresh conversation of ``app``.
+ModeRunner = Callable[[Reverie, Engine, str, date], Answer]
+
+
+def responder_mode(mode: str) -> ModeRunner:
+    """A mode served by `Responder.ask(mode=...)`; the conversation is deleted after."""
+
+    def run(app: Reverie, engine: Engine, question: str, today: date) -> Answer:
+        conv = app.chats.create_conversation("bench")
+        try:
+            return app.responder(engine).ask(question, conv.id or 0, mode=mode, today=today)
+        finally:
+            app.chats.delete(conv.id or 0)
+
+    return run
+
+
+#: Mode name -> how it answers. Order matters only for the output.
+MODES: dict[str, ModeRunner] = {
+    "full-context": responder_mode("full-context"),
+    "memory": responder_mode("memory"),
+}
+
+
+def correct(answer: str, accept: list[str]) -> bool:
+    low = answer.lower()
+    return any(a.lower() in low for a in accept)
+
+
+@dataclass
+class ModeStats:
+    answers: list[Answer] = field(default_factory=list)
+    right: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        n = len(self.answers)
+        ttft = [a.ttft_ms for a in self.answers]
+        return {
+            "accuracy": round(self.right / n, 3) if n else 0.0,
+            "test_tokens_mean": rounded(sum(a.prompt_tokens for a in self.answers) / n
+                                        if n else 0.0),
+            "ttft_p50_ms": rounded(percentile(ttft, 50)),
+            "ttft_p95_ms": rounded(percentile(ttft, 95)),
+            "total_p50_ms": rounded(percentile([a.total_ms for a in self.answers], 50)),
+            "cached_prefix_tokens_mean": rounded(
+                sum(a.cached_prefix_tokens for a in self.answers) / n if n else 0.0),
+        }
+
+
+@dataclass
+class SleepBenchResult:
+    questions: int
+    modes: dict[str, ModeStats]
+    sleep_tokens: int
+    sleep_seconds: float
+    model: str = ""
+
+    def ratios(self) -> dict[str, float]:
+        full = self.modes.get("full-context")
+        mem = self.modes.get("memory")
+        if full is None or mem is None:
+            return {}
+        f, m = full.to_json(), mem.to_json()
+        return {"test_tokens": rounded(f["test_tokens_mean"] / max(m["test_tokens_mean"], 1)),
+                "ttft_p50": rounded(f["ttft_p50_ms"] / max(m["ttft_p50_ms"], 0.1))}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"questions": self.questions, "model": self.model,
+                "modes": {name: stats.to_json() for name, stats in self.modes.items()},
+                "sleep_tokens": self.sleep_tokens,
+                "sleep_seconds": round(self.sleep_seconds, 1),
+                "full_context_over_memory": self.ratios()}
+
+
+def run_sleep_bench(settings: Settings, *, limit: int | None = None,
+                    modes: dict[str, ModeRunner] | None = None,
+                    progress: Callable[[int, int], None] | None = None,
+                    engine_factory: EngineFactory = default_engine_factory) -> SleepBenchResult:
+    fixture = load_questions()
+    questions = fixture["questions"][:limit] if limit else fixture["questions"]
+    today = datetime.fromisoformat(fixture["now"]).date()
+    chosen = modes or MODES
+    with slept_fixture_profile(settings, engine_factory=engine_factory) as slept:
+        app = slept.app
+        engine = app.start_engine()
+        stats = {name: ModeStats() for name in chosen}
+        for i, q in enumerate(questions, 1):
+            for name, run in chosen.items():
+                answer = run(app, engine, q["question"], today)
+                stats[name].answers.append(answer)
+                ok = correct(answer.answer, q["accept"])
+                stats[name].right += ok
+                log.info("bench sleep %s q%s: %s (%d tokens, ttft %.0f ms) %r", name, q["id"],
+                         "right" if ok else "wrong", answer.prompt_tokens, answer.ttft_ms,
+                         answer.answer)
+            if progress is not None:
+                progress(i, len(questions))
+        usage = slept.report.usage
+        return SleepBenchResult(len(questions), stats,
+                                usage.prompt_tokens + usage.completion_tokens,
+                                slept.sleep_seconds, engine.info.name)

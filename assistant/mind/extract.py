@@ -1,0 +1,218 @@
+"""Turning a piece of text (conversation turns or a note) into a summary and facts.
+
+The model is asked for "Summary: ..." and "subject | fact" lines (few-shot completion
+for base models, chat for instruct models). The parser is tolerant: a garbled line is
+dropped and logged, never stored; no empty or duplicate facts. A fact is kept only if
+its words are grounded in the source text (a small model invents things), and it is
+linked to the source lines it came from. Sentences the model left out that still carry
+a durable fact (a number, a name, a date, "my ...") are kept extractively, so nothing
+important depends on the model's mood.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from string import Template
+
+from assistant.llm.engine import ChatMessage, GenerationRequest, PromptStyle
+from assistant.mind.dates import MONTHS, WEEKDAYS
+from assistant.mind.text import content_words, normalize, one_line
+from assistant.resources import read_prompt
+
+log = logging.getLogger("assistant.mind")
+
+MAX_FACTS = 8
+MAX_SUBJECT_WORDS = 6
+MAX_SUBJECT_CHARS = 60
+MIN_FACT_WORDS = 3
+MAX_FACT_CHARS = 300
+#: Share of a fact's content words that must appear in its source text.
+MIN_GROUNDING = 0.6
+COMPLETION_STOPS = ("\n\n", "\nConversation:", "\nNote \"")
+#: The person's own words are more reliable than a small model's paraphrase of them.
+CONFIDENCE_MODEL = 0.5
+CONFIDENCE_EXTRACTED = 0.6
+
+_BULLET = re.compile(r"^\s*(?:[-*•]+|\d+[.)])\s*")
+_SUMMARY = re.compile(r"^\s*summary\s*:\s*", re.IGNORECASE)
+_FACTS_HEADER = re.compile(r"^\s*facts?\s*:?\s*$", re.IGNORECASE)
+_CALENDAR = {w.capitalize() for w in (*WEEKDAYS, *MONTHS)}
+_DURABLE = re.compile(r"\d|\b(my|our|i am|i'm|i take|i prefer|i like|i love|i hate|i call|"
+                      r"allergic|favourite|favorite|every|always|never|birthday|budget|"
+                      r"deadline|owns?|lives?)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class SourceLine:
+    """One unit of source text: a message (``id`` = message id) or a note line."""
+
+    id: int
+    text: str
+    #: Only the person's own lines give extractive facts (an answer only repeats them).
+    speaker_is_person: bool = True
+
+
+@dataclass(frozen=True)
+class Fact:
+    subject: str
+    text: str
+    confidence: float
+    source_ids: tuple[int, ...] = ()
+
+
+@dataclass
+class Extraction:
+    summary: str | None = None
+    facts: list[Fact] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+
+
+def extraction_request(style: PromptStyle, document: str) -> GenerationRequest:
+    """Greedy and short: ``document`` is "Conversation:\\n..." or 'Note "title":\\n...'."""
+    if style is PromptStyle.CHAT:
+        return GenerationRequest(
+            messages=[ChatMessage("system", read_prompt("consolidate_system.txt").strip()),
+                      ChatMessage("user", document)],
+            max_tokens=300, temperature=0.0)
+    prompt = Template(read_prompt("consolidate_completion.txt")).substitute(
+        document=document.strip())
+    return GenerationRequest(prompt=prompt.rstrip("\n"), max_tokens=64, temperature=0.0,
+                             repeat_penalty=1.0, stop=COMPLETION_STOPS)
+
+
+def _clean_subject(raw: str) -> str | None:
+    subject = raw.strip().strip("\"'*_`[]").strip()
+    if not subject or len(subject) > MAX_SUBJECT_CHARS:
+        return None
+    if len(subject.split()) > MAX_SUBJECT_WORDS or not any(c.isalpha() for c in subject):
+        return None
+    return subject
+
+
+def _clean_fact(raw: str) -> str | None:
+    fact = one_line(raw).strip().strip("\"'*_`").strip()
+    fact = re.sub(r"[\s;,]+$", "", fact)
+    if len(fact) > MAX_FACT_CHARS or len(fact.split()) < MIN_FACT_WORDS:
+        return None
+    if sum(c.isalpha() for c in fact) < 6:
+        return None
+    return fact
+
+
+def parse_extraction(raw: str) -> Extraction:
+    """Read the model's output (the text after "Summary:"). Garbled lines are dropped."""
+    out = Extraction()
+    seen: set[str] = set()
+    lines = raw.split("\n")
+    first = _SUMMARY.sub("", lines[0]) if lines else ""
+    summary_line = one_line(first)
+    if summary_line and "|" not in summary_line and len(summary_line.split()) >= 3:
+        out.summary = summary_line
+    elif summary_line:
+        out.dropped.append(lines[0])
+    for line in lines[1:]:
+        if not line.strip() or _FACTS_HEADER.match(line):
+            continue
+        if _SUMMARY.match(line):
+            if out.summary is None:
+                candidate = one_line(_SUMMARY.sub("", line))
+                if len(candidate.split()) >= 3:
+                    out.summary = candidate
+            continue
+        parts = [p.strip() for p in _BULLET.sub("", line).split("|")]
+        subject = _clean_subject(parts[0]) if len(parts) == 2 else None
+        fact = _clean_fact(parts[1]) if subject is not None else None
+        key = normalize(fact) if fact else ""
+        if subject is None or fact is None or not key:
+            out.dropped.append(line)
+            continue
+        if key in seen:
+            continue
+        seen.add(key)
+        if len(out.facts) < MAX_FACTS:
+            out.facts.append(Fact(subject, fact, CONFIDENCE_MODEL))
+    for line in out.dropped:
+        log.info("dropped a garbled line from the model: %r", line[:200])
+    return out
+
+
+def ground(facts: Sequence[Fact], sources: Sequence[SourceLine]) -> list[Fact]:
+    """Keep the facts whose words come from ``sources``; attach the source ids."""
+    source_words = [(s.id, content_words(s.text)) for s in sources]
+    everything = set().union(*(w for _, w in source_words)) if source_words else set()
+    kept: list[Fact] = []
+    for fact in facts:
+        words = content_words(fact.text)
+        if not words or len(words & everything) / len(words) < MIN_GROUNDING:
+            log.info("dropped an ungrounded fact: %s | %s", fact.subject, fact.text)
+            continue
+        overlaps = [(len(words & w), sid) for sid, w in source_words]
+        best = max((n for n, _ in overlaps), default=0)
+        ids = tuple(sid for n, sid in overlaps if n >= max(2, 0.6 * best)) if best else ()
+        kept.append(Fact(fact.subject, fact.text, fact.confidence, ids))
+    return kept
+
+
+def _sentences(text: str) -> list[str]:
+    parts = re.split(r"(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bMrs\.)(?<!\bSt\.)"
+                     r"(?<=[.!?])\s+(?=[A-Z0-9])|\n+", text)
+    return [one_line(_BULLET.sub("", p)) for p in parts if p.strip()]
+
+
+def guess_subject(sentence: str, fallback: str) -> str:
+    """The first name-like phrase that is not a weekday or a month, else ``fallback``."""
+    tokens = re.findall(r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’-]*)*", sentence)
+    for phrase in tokens:
+        words_ = [w for w in phrase.split() if w.strip(".") not in _CALENDAR]
+        cleaned = " ".join(words_).strip(".'’")
+        cleaned = re.sub(r"'s$|’s$", "", cleaned)
+        if len(cleaned) > 1 and cleaned not in ("I", "I'm", "Can", "Also", "The", "Our", "My",
+                                       "Remember", "We", "Got", "Noted"):
+            return cleaned
+    return fallback
+
+
+def is_covered(sentence: str, facts: Sequence[str]) -> bool:
+    """True if one of ``facts`` says at least half of what ``sentence`` says."""
+    words = content_words(sentence)
+    return bool(words) and any(len(words & content_words(f)) / len(words) >= 0.5
+                               for f in facts)
+
+
+def extractive_facts(sources: Sequence[SourceLine], covered: Sequence[str],
+                     fallback_subject: str, *, every_line: bool = False) -> list[Fact]:
+    """Durable sentences of the person's lines that none of the ``covered`` fact texts
+    already says (``every_line``: each line with a few words, for notes, whose lines are
+    facts already)."""
+    facts: list[Fact] = []
+    seen: set[str] = set()
+    for src in sources:
+        if not src.speaker_is_person:
+            continue
+        for sentence in _sentences(src.text):
+            if is_covered(sentence, covered):
+                continue
+            if len(sentence.split()) < (3 if every_line else 4) or sentence.endswith("?"):
+                continue
+            if not every_line and not _DURABLE.search(sentence):
+                continue
+            key = normalize(sentence)
+            if key in seen:
+                continue
+            seen.add(key)
+            facts.append(Fact(guess_subject(sentence, fallback_subject), sentence,
+                              CONFIDENCE_EXTRACTED, (src.id,)))
+    return facts
+
+
+def fallback_summary(title: str, sources: Sequence[SourceLine], limit: int = 200) -> str:
+    """When the model gives no usable summary: the topic and the first line."""
+    first = next((s.text for s in sources if s.speaker_is_person), sources[0].text
+                 if sources else "")
+    first = one_line(first)
+    if len(first) > limit:
+        first = first[:limit].rsplit(" ", 1)[0] + " …"
+    return f"{title}: {first}" if title else first

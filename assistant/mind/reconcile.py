@@ -1,0 +1,152 @@
+"""Reconciliation: each new fact against similar stored memories -> ADD/UPDATE/SUPERSEDE/NOOP.
+
+Decisions are rules on subject and word similarity (mem0's four outcomes, decided
+without the model): a near-identical memory is kept (NOOP) or refreshed in place
+(UPDATE: wording with more detail, more sources); a memory about the same subject whose
+numbers or dates differ is replaced (SUPERSEDE: the old row stays, linked by
+``superseded_by``); anything else is new (ADD). A memory the person pinned or edited is
+never overwritten: the new fact is added beside it or dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import text
+from sqlmodel import Session, col, select
+
+from assistant.mind.extract import Fact
+from assistant.mind.text import content_words, normalize, numbers, similarity
+from assistant.mind.work import Counters
+from assistant.store.fts import fts_query
+from assistant.store.models import Memory, MemoryKind, MemoryScope, utcnow
+
+log = logging.getLogger("assistant.mind")
+
+#: At or above: the same fact (NOOP or UPDATE).
+SAME = 0.75
+#: At or above, with the same subject and different numbers: the fact changed.
+RELATED = 0.3
+CANDIDATES = 10
+
+
+class Action(StrEnum):
+    ADD = "add"
+    UPDATE = "update"
+    SUPERSEDE = "supersede"
+    NOOP = "noop"
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    #: The stored memory the decision is about (None for ADD).
+    target: Memory | None = None
+    similarity: float = 0.0
+
+
+def _protected(memory: Memory) -> bool:
+    return memory.pinned or memory.edited
+
+
+def _same_subject(a: str, b: str) -> bool:
+    return bool(normalize(a)) and normalize(a) == normalize(b)
+
+
+def decide(fact: Fact, candidates: list[Memory], sources: dict[str, list[int]]) -> Decision:
+    """The rule-based decision for ``fact`` given similar active memories."""
+    scored = sorted(((similarity(fact.text, m.text), m) for m in candidates),
+                    key=lambda x: -x[0])
+    if not scored:
+        return Decision(Action.ADD)
+    best_sim, best = scored[0]
+    if best_sim >= SAME or normalize(fact.text) == normalize(best.text):
+        if _protected(best):
+            return Decision(Action.NOOP, best, best_sim)
+        new_words = content_words(fact.text) - content_words(best.text)
+        new_sources = any(i not in (best.sources or {}).get(k, [])
+                          for k, ids in sources.items() for i in ids)
+        if new_words or new_sources or fact.confidence > best.confidence:
+            return Decision(Action.UPDATE, best, best_sim)
+        return Decision(Action.NOOP, best, best_sim)
+    for sim, memory in scored:
+        if sim < RELATED:
+            break
+        if _same_subject(fact.subject, memory.subject) and numbers(fact.text) != numbers(
+                memory.text):
+            if _protected(memory):
+                return Decision(Action.ADD, memory, sim)  # beside it, never over it
+            return Decision(Action.SUPERSEDE, memory, sim)
+    return Decision(Action.ADD)
+
+
+def sources_hash(sources: dict[str, list[int]]) -> str:
+    return hashlib.sha256(json.dumps(sources, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def merge_sources(a: dict[str, list[int]], b: dict[str, list[int]]) -> dict[str, list[int]]:
+    out = {k: list(v) for k, v in a.items()}
+    for key, ids in b.items():
+        out[key] = sorted(set(out.get(key, [])) | set(ids))
+    return out
+
+
+def similar_facts(s: Session, fact: Fact, limit: int = CANDIDATES) -> list[Memory]:
+    """Active fact memories that share words with ``fact`` (FTS5 BM25), best first."""
+    match = fts_query(" ".join(sorted(content_words(f"{fact.subject} {fact.text}"))))
+    if not match:
+        return []
+    ids = [row[0] for row in s.connection().execute(text(
+        "SELECT m.id FROM memory_fts JOIN memory m ON m.id = memory_fts.rowid "
+        "WHERE memory_fts MATCH :q AND m.superseded_by IS NULL AND m.kind = 'fact' "
+        "ORDER BY bm25(memory_fts) LIMIT :n"), {"q": match, "n": limit})]
+    if not ids:
+        return []
+    found = {m.id: m for m in s.exec(select(Memory).where(col(Memory.id).in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
+def new_memory(kind: MemoryKind, scope: MemoryScope, subject: str, text_: str,
+               sources: dict[str, list[int]], confidence: float = 1.0) -> Memory:
+    now = utcnow()
+    return Memory(kind=kind.value, scope=scope.value, subject=subject, text=text_,
+                  confidence=confidence, sources=sources, sources_hash=sources_hash(sources),
+                  created_at=now, updated_at=now)
+
+
+def reconcile(s: Session, fact: Fact, sources: dict[str, list[int]], counters: Counters
+              ) -> Decision:
+    """Apply the decision for ``fact`` inside the caller's transaction; counts it."""
+    decision = decide(fact, similar_facts(s, fact), sources)
+    target = decision.target
+    if decision.action is Action.NOOP:
+        return decision
+    if decision.action is Action.UPDATE:
+        assert target is not None
+        if len(content_words(fact.text)) > len(content_words(target.text)):
+            target.text = fact.text
+        target.sources = merge_sources(target.sources or {}, sources)
+        target.sources_hash = sources_hash(target.sources)
+        target.confidence = max(target.confidence, fact.confidence)
+        target.updated_at = utcnow()
+        s.add(target)
+        counters.memories_updated += 1
+        return decision
+    memory = new_memory(MemoryKind.FACT, MemoryScope.GLOBAL, fact.subject, fact.text, sources,
+                        fact.confidence)
+    s.add(memory)
+    s.flush()
+    counters.memories_added += 1
+    if decision.action is Action.SUPERSEDE:
+        assert target is not None
+        target.superseded_by = memory.id
+        target.updated_at = utcnow()
+        s.add(target)
+        counters.memories_superseded += 1
+        log.info("memory %s superseded by %s: %r -> %r", target.id, memory.id, target.text,
+                 fact.text)
+    return decision

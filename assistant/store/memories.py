@@ -1,0 +1,173 @@
+"""Memories: derived data (facts, summaries, digests, the profile) that point back to sources.
+
+The person may read, edit, pin and forget memories; sleep-time work never overwrites a
+memory that is pinned or edited (see `mind.reconcile`). Forgetting deletes the memory
+and the older versions it superseded (they are its history); `forget` returns what
+`restore` needs to undo it.
+"""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import Session, col, select
+
+from assistant.store.db import Database
+from assistant.store.fts import fts_query
+from assistant.store.models import Memory, Message, Note, utcnow
+
+
+@dataclass
+class MemorySources:
+    """What a memory came from, as far as those rows still exist."""
+
+    messages: list[Message] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    memories: list[Memory] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ForgottenMemory:
+    """Everything `MemoryRepository.restore` needs to undo a `forget` (rows newest first)."""
+
+    memory_id: int
+    rows: tuple[dict[str, Any], ...]
+
+
+def _row(memory: Memory) -> dict[str, Any]:
+    return memory.model_dump()
+
+
+class MemoryRepository:
+    """Reads and changes memories; every change is one transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def list(self, kind: str | None = None, include_superseded: bool = False) -> list[Memory]:
+        """Newest first."""
+        with self._db.session() as s:
+            query = select(Memory).order_by(col(Memory.updated_at).desc(), col(Memory.id).desc())
+            if kind is not None:
+                query = query.where(Memory.kind == kind)
+            if not include_superseded:
+                query = query.where(col(Memory.superseded_by).is_(None))
+            return list(s.exec(query))
+
+    def get(self, memory_id: int) -> Memory | None:
+        with self._db.session() as s:
+            return s.get(Memory, memory_id)
+
+    def search(self, query: str, limit: int = 20, include_superseded: bool = False
+               ) -> builtins.list[Memory]:
+        """Full-text search (BM25 order) over subject and text."""
+        match = fts_query(query)
+        if not match:
+            return []
+        superseded = "" if include_superseded else "AND m.superseded_by IS NULL"
+        with self._db.session() as s:
+            ids = [row[0] for row in s.connection().execute(
+                text("SELECT m.id FROM memory_fts JOIN memory m ON m.id = memory_fts.rowid "
+                     f"WHERE memory_fts MATCH :q {superseded} "
+                     "ORDER BY bm25(memory_fts) LIMIT :n"), {"q": match, "n": limit})]
+            found = {m.id: m for m in s.exec(select(Memory).where(col(Memory.id).in_(ids)))}
+        return [found[i] for i in ids if i in found]
+
+    def history(self, memory_id: int) -> builtins.list[Memory]:
+        """The memory and every older version it superseded, newest first."""
+        with self._db.session() as s:
+            return _chain(s, memory_id)
+
+    def sources(self, memory_id: int) -> MemorySources:
+        with self._db.session() as s:
+            memory = s.get(Memory, memory_id)
+            if memory is None:
+                raise KeyError(memory_id)
+            src = memory.sources or {}
+            out = MemorySources()
+            if ids := src.get("messages"):
+                out.messages = list(s.exec(select(Message).where(col(Message.id).in_(ids))
+                                           .order_by(col(Message.created_at), col(Message.id))))
+            if ids := src.get("notes"):
+                out.notes = list(s.exec(select(Note).where(col(Note.id).in_(ids))))
+            if ids := src.get("memories"):
+                out.memories = list(s.exec(select(Memory).where(col(Memory.id).in_(ids))))
+            return out
+
+    def update_text(self, memory_id: int, text_: str) -> Memory:
+        """The person's own wording; marks the memory edited so sleep time leaves it alone."""
+        cleaned = " ".join(text_.split())
+        if not cleaned:
+            raise ValueError("A memory cannot be empty; forget it instead.")
+        with self._db.write() as s:
+            memory = _require(s, memory_id)
+            memory.text = cleaned
+            memory.edited = True
+            memory.updated_at = utcnow()
+            s.add(memory)
+            s.flush()
+            s.refresh(memory)
+            return memory
+
+    def set_pinned(self, memory_id: int, pinned: bool) -> Memory:
+        with self._db.write() as s:
+            memory = _require(s, memory_id)
+            memory.pinned = pinned
+            memory.updated_at = utcnow()
+            s.add(memory)
+            s.flush()
+            s.refresh(memory)
+            return memory
+
+    def forget(self, memory_id: int) -> ForgottenMemory:
+        """Delete the memory and its superseded history; returns what `restore` needs."""
+        with self._db.write() as s:
+            chain = _chain(s, memory_id)
+            if not chain:
+                raise KeyError(memory_id)
+            rows = tuple(_row(m) for m in chain)
+            for memory in reversed(chain):  # oldest first: nothing points at a deleted row
+                s.delete(memory)
+                s.flush()
+        return ForgottenMemory(memory_id, rows)
+
+    def restore(self, forgotten: ForgottenMemory) -> Memory:
+        """Put forgotten rows back with their ids (undo of `forget`)."""
+        with self._db.write() as s:
+            for row in forgotten.rows:  # newest first: superseded_by targets exist
+                s.add(Memory(**row))
+                s.flush()
+            memory = _require(s, forgotten.memory_id)
+            s.refresh(memory)
+            return memory
+
+
+def _require(s: Session, memory_id: int) -> Memory:
+    memory = s.get(Memory, memory_id)
+    if memory is None:
+        raise KeyError(memory_id)
+    return memory
+
+
+def _chain(s: Session, memory_id: int) -> list[Memory]:
+    """``memory_id`` and, transitively, the memories it superseded (newest first)."""
+    first = s.get(Memory, memory_id)
+    if first is None:
+        return []
+    out = [first]
+    seen = {memory_id}
+    frontier = [memory_id]
+    while frontier:
+        older = list(s.exec(select(Memory).where(col(Memory.superseded_by).in_(frontier))
+                            .order_by(col(Memory.updated_at).desc(), col(Memory.id).desc())))
+        frontier = []
+        for m in older:
+            assert m.id is not None
+            if m.id not in seen:
+                seen.add(m.id)
+                out.append(m)
+                frontier.append(m.id)
+    return out

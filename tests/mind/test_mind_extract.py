@@ -1,0 +1,80 @@
+"""The tolerant extraction parser: garbled lines dropped, no empty or duplicate facts."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from assistant.llm.engine import PromptStyle
+from assistant.mind.extract import (
+    Fact,
+    SourceLine,
+    extraction_request,
+    extractive_facts,
+    ground,
+    guess_subject,
+    parse_extraction,
+)
+
+
+def test_parser_keeps_good_lines_and_drops_garbled_ones(caplog: pytest.LogCaptureFixture
+                                                        ) -> None:
+    raw = (" The person booked the dentist and the car repair.\nFacts:\n"
+           "Maya | dentist on Tuesday 24 November 2026 at 10:30\n"
+           "Maya | dentist on Tuesday 24 November 2026 at 10:30\n"
+           "maya | Dentist on Tuesday, 24 November 2026 at 10:30.\n"
+           "garbage line here\n"
+           " | a fact without a subject\n"
+           "car | \n"
+           "x | ok\n"
+           "a | b | c\n"
+           "- car | The car needs a new clutch\n"
+           "1. money | The clutch costs 640 euros\n")
+    with caplog.at_level(logging.INFO, logger="assistant.mind"):
+        out = parse_extraction(raw)
+    assert out.summary == "The person booked the dentist and the car repair."
+    assert [(f.subject, f.text) for f in out.facts] == [
+        ("Maya", "dentist on Tuesday 24 November 2026 at 10:30"),
+        ("car", "The car needs a new clutch"),
+        ("money", "The clutch costs 640 euros")]
+    assert len(out.dropped) == 5
+    assert "dropped a garbled line" in caplog.text
+    assert all(f.text.strip() and f.subject.strip() for f in out.facts)
+
+
+def test_parser_on_nothing_useful() -> None:
+    assert parse_extraction("").facts == [] and parse_extraction("").summary is None
+    out = parse_extraction("|||\n\n\n-\n")
+    assert out.facts == [] and out.summary is None
+
+
+def test_grounding_drops_invented_facts_and_links_sources() -> None:
+    sources = [SourceLine(1, "Our cat Pixel has her vaccination on 27 November at 9:00."),
+               SourceLine(2, "Pixel's vaccination: 27 November at 9:00.", False),
+               SourceLine(3, "I take my coffee as a flat white.")]
+    facts = [Fact("Pixel", "Pixel has her vaccination on 27 November", 0.5),
+             Fact("lentils", "The lentils were planted on 10 May", 0.5)]
+    kept = ground(facts, sources)
+    assert [f.text for f in kept] == ["Pixel has her vaccination on 27 November"]
+    assert kept[0].source_ids == (1, 2)
+
+
+def test_extractive_facts_cover_what_the_model_missed() -> None:
+    sources = [SourceLine(1, "My gym locker is number 42. Can you help?"),
+               SourceLine(2, "Locker 42.", False),
+               SourceLine(3, "hello there how are you"),
+               SourceLine(4, "I am allergic to peanuts.")]
+    facts = extractive_facts(sources, ["The person is allergic to peanuts"], "Gym")
+    assert [(f.text, f.source_ids) for f in facts] == [("My gym locker is number 42.", (1,))]
+    assert guess_subject("Our cat Pixel has her vaccination on Friday", "x") == "Pixel"
+    assert guess_subject("i like tea", "Drinks") == "Drinks"
+
+
+def test_requests_for_both_styles() -> None:
+    completion = extraction_request(PromptStyle.COMPLETION, "Note \"A\":\n- one line")
+    assert completion.prompt is not None and completion.prompt.endswith(
+        'Note "A":\n- one line\nSummary:')
+    assert completion.temperature == 0.0 and "\n\n" in completion.stop
+    chat = extraction_request(PromptStyle.CHAT, "Conversation:\nUser: hi")
+    assert chat.messages is not None and chat.messages[-1].content == "Conversation:\nUser: hi"

@@ -1,0 +1,90 @@
+"""Retrieval: BM25 over memories, notes and messages; vectors when an embedder is given."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.app import Reverie
+from assistant.recall.retrieval import Retriever, query_terms, to_blob
+from assistant.store.models import Memory
+
+
+def add_memory(app: Reverie, text: str, **kw: object) -> Memory:
+    memory = Memory(text=text, **kw)  # type: ignore[arg-type]
+    with app.db.write() as s:
+        s.add(memory)
+        s.flush()
+        s.refresh(memory)
+    return memory
+
+
+def test_merges_the_three_indexes(app: Reverie) -> None:
+    conv = app.chats.create_conversation("Pets").id or 0
+    msg = app.chats.add_message(conv, "user", "Our cat Pixel has her vaccination on Friday.")
+    note = app.notes.add("Home", "The plumber is Marc Petit.")
+    fact = add_memory(app, "The cat Pixel needs her vaccination on 27 November",
+                      sources={"messages": [msg.id]})
+    old = add_memory(app, "The plumber was Jean Dupont")
+    add_memory(app, "The plumber is Marc Petit, call him for the boiler")
+    with app.db.write() as s:
+        row = s.get(Memory, old.id)
+        assert row is not None
+        row.superseded_by = fact.id
+    retriever = Retriever(app.db)
+    cat = retriever.search("When is the cat's vaccination?", 5)
+    assert cat[0].kind == "memory" and cat[0].id == fact.id
+    assert not any(h.kind == "message" and h.id == msg.id for h in cat)  # covered by the fact
+    assert cat[0].cites("message", msg.id or 0)
+    plumber = retriever.search("Who is the plumber?", 5)
+    assert {(h.kind, h.id) for h in plumber} >= {("note", note.id)}
+    assert all(h.id != old.id for h in plumber if h.kind == "memory")  # superseded: hidden
+    assert retriever.search("?", 5) == []
+    assert retriever.search("vaccination", 5, exclude_conversation=conv)[0].kind == "memory"
+    assert query_terms("When is my cat's vaccination?") == '"cat" OR "vaccination"'
+
+
+class WordEmbedder:
+    """A toy embedder: one dimension per known word."""
+
+    VOCAB = ("landlord", "rent", "duval", "cat", "tea")
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        out = []
+        for text in texts:
+            low = text.lower()
+            vec = [1.0 if w in low else 0.0 for w in self.VOCAB]
+            if "landlord" in low:
+                vec[1] = vec[2] = 1.0  # the landlord is who gets the rent
+            out.append(vec)
+        return out
+
+
+def test_vectors_find_what_words_miss(app: Reverie) -> None:
+    embedder = WordEmbedder()
+    rent = add_memory(app, "The rent of 950 euros goes to Mr. Duval")
+    add_memory(app, "I like green tea")
+    with app.db.write() as s:
+        for m in s.exec(__import__("sqlmodel").select(Memory)):
+            m.vector = to_blob(embedder.embed([m.text])[0])
+            s.add(m)
+    assert Retriever(app.db).search("Who is our landlord?", 5) == []
+    hits = Retriever(app.db, embedder).search("Who is our landlord?", 5)
+    assert hits and hits[0].id == rent.id
+
+
+@pytest.mark.model
+def test_embeddings_on_the_bundled_model(bundled_model: Path) -> None:
+    from assistant.recall.embeddings import LlamaEmbedder
+
+    embedder = LlamaEmbedder(bundled_model)
+    try:
+        a, b, c = (np.asarray(v) for v in embedder.embed(
+            ["The rent goes to Mr. Duval", "Mr. Duval receives the rent", "Tomatoes in May"]))
+    finally:
+        embedder.close()
+    assert a.shape == b.shape == c.shape and a.shape[0] > 100
+    assert float(a @ b) > float(a @ c)
