@@ -129,11 +129,13 @@ class Reverie:
 
     def responder(self, engine: Engine) -> Responder:
         from assistant.mind.profile import profile_text
+        from assistant.recall.prepared import PreparedAnswers
         from assistant.recall.retrieval import Retriever
 
         return Responder(engine, self.chats, self.settings.model, notes=self.notes,
                          retriever=Retriever(self.db, self.embedder()), memory=self.settings.memory,
-                         profile=lambda: profile_text(self.db))
+                         profile=lambda: profile_text(self.db),
+                         prepared=PreparedAnswers(self.db))
 
     def sleep_runner(self, engine: Engine) -> SleepRunner:
         """The sleep-time runner, with the planner sources and work handlers that exist."""

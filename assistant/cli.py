@@ -61,8 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="ask a question and print the answer")
     ask.add_argument("question")
     ask.add_argument("--mode", choices=("auto", "memory", "full-context"), default="auto",
-                     help="memory: retrieved memories and the warm prefix (the default); "
+                     help="auto: a prepared answer when one matches, else memory (the "
+                          "default); memory: retrieved memories and the warm prefix; "
                           "full-context: the whole history and notes (a baseline)")
+    ask.add_argument("--no-anticipated", action="store_true",
+                     help="do not serve an answer prepared while you were away")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
 
     memory = sub.add_parser("memory", help="see and forget what Reverie remembers")
@@ -178,13 +181,17 @@ def cmd_ask(app: Reverie, args: argparse.Namespace) -> int:
     conv = app.chats.by_import_key(CLI_CONVERSATION_KEY) or app.chats.create_conversation(
         "Asked from the command line", import_key=CLI_CONVERSATION_KEY)
     if args.json:
-        answer = app.responder(engine).ask(question, conv.id or 0, mode=args.mode)
+        answer = app.responder(engine).ask(question, conv.id or 0, mode=args.mode,
+                                           use_prepared=not args.no_anticipated)
         _print_json(answer.to_json())
     else:
         answer = app.responder(engine).ask(
             question, conv.id or 0, on_token=lambda t: print(t, end="", flush=True),
-            mode=args.mode)
+            mode=args.mode, use_prepared=not args.no_anticipated)
         print()
+        if answer.source == "anticipated":
+            print("(prepared while you were away; ask again with --no-anticipated to "
+                  "think again)", file=sys.stderr)
     return EXIT_OK
 
 

@@ -3,8 +3,9 @@
 Modes (``reverie ask --mode``): ``memory`` builds the prompt from the warm prefix
 (instructions + profile block), the retrieved snippets, the recent turns and the
 question; ``full-context`` is the paper's test-time-only baseline (the raw history and
-notes cut to the window); ``auto`` is ``memory`` for now (prepared answers will come in
-front of it). A Responder made without a retriever answers from the recent turns only.
+notes cut to the window); ``auto`` first looks for an answer prepared while the person
+was away (``recall.prepared``) and serves it at once, else answers as ``memory``.
+A Responder made without a retriever answers from the recent turns only.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from assistant.recall.answer_prompts import (
     memory_request,
     reference_lines,
 )
+from assistant.recall.prepared import Prepared, PreparedAnswers
 from assistant.recall.retrieval import Retriever
 from assistant.store.chats import ChatRepository
 from assistant.store.models import Origin, Role
@@ -74,7 +76,8 @@ class Responder:
     def __init__(self, engine: Engine, chats: ChatRepository, model: ModelSettings, *,
                  history_turns: int = 6, retriever: Retriever | None = None,
                  notes: NoteRepository | None = None, memory: MemorySettings | None = None,
-                 profile: Callable[[], str] | None = None) -> None:
+                 profile: Callable[[], str] | None = None,
+                 prepared: PreparedAnswers | None = None) -> None:
         self._engine = engine
         self._chats = chats
         self._model = model
@@ -83,6 +86,7 @@ class Responder:
         self._notes = notes
         self._memory = memory or MemorySettings()
         self._profile = profile or (lambda: "")
+        self._prepared = prepared
 
     def _memory_request(self, question: str, history: list[Turn], conversation_id: int,
                         today: date | None) -> tuple[GenerationRequest, list[int]]:
@@ -117,24 +121,81 @@ class Responder:
         should_stop: StopCheck | None = None,
         mode: str = "auto",
         today: date | None = None,
+        use_prepared: bool = True,
     ) -> Answer:
-        """Store the question first (it is never lost), generate, store the answer.
+        """Store the question first (it is never lost), answer, store the answer.
 
-        ``today`` (default: the local date) is quoted to the model in memory mode."""
+        In ``auto`` mode a matching prepared answer is served at once (unless
+        ``use_prepared`` is False). ``today`` (default: the local date) is quoted to the
+        model in memory mode."""
         if mode not in MODES:
             raise ValueError(f"unknown answer mode {mode!r}; use one of {', '.join(MODES)}")
         started = time.perf_counter()
-        history = [
+        history = self._history(conversation_id)
+        asked = self._chats.add_message(conversation_id, Role.USER, question,
+                                        origin=Origin.TYPED)
+        if mode == "auto" and use_prepared and self._prepared is not None:
+            found = self._prepared.lookup(question)
+            if found is not None:
+                return self._serve_prepared(found, conversation_id, asked.id or 0, started,
+                                            on_token)
+        return self._generate(question, conversation_id, asked.id or 0, history, started,
+                              mode=mode, today=today, on_token=on_token,
+                              should_stop=should_stop)
+
+    def think_again(self, anticipation_id: int, question: str, conversation_id: int, *,
+                    on_token: TokenCallback | None = None,
+                    should_stop: StopCheck | None = None) -> Answer:
+        """The prepared answer was not what the person wanted: count a miss, dismiss it,
+        and answer the same question (already in the conversation) in memory mode."""
+        started = time.perf_counter()
+        if self._prepared is not None:
+            self._prepared.record_miss(anticipation_id)
+        history = self._history(conversation_id)
+        asked = next((m for m in reversed(self._chats.recent_messages(20, conversation_id))
+                      if m.role == Role.USER and m.content == question), None)
+        if asked is None:
+            asked = self._chats.add_message(conversation_id, Role.USER, question)
+        else:
+            history = [t for t in history if t.content != question]
+        return self._generate(question, conversation_id, asked.id or 0, history, started,
+                              mode="memory", today=None, on_token=on_token,
+                              should_stop=should_stop)
+
+    def _history(self, conversation_id: int) -> list[Turn]:
+        return [
             Turn(m.role, m.content)
             for m in self._chats.recent_messages(self._history_turns, conversation_id)
             if m.role in (Role.USER, Role.ASSISTANT) and m.content.strip()
         ]
-        asked = self._chats.add_message(conversation_id, Role.USER, question,
-                                        origin=Origin.TYPED)
+
+    def _serve_prepared(self, found: Prepared, conversation_id: int, asked_id: int,
+                        started: float, on_token: TokenCallback | None) -> Answer:
+        assert self._prepared is not None
+        if on_token is not None:
+            on_token(found.answer)
+        ttft_ms = (time.perf_counter() - started) * 1000
+        said = self._chats.add_message(conversation_id, Role.ASSISTANT, found.answer,
+                                       origin=Origin.ANTICIPATED)
+        self._prepared.record_hit(found.anticipation_id)
+        total_ms = (time.perf_counter() - started) * 1000
+        log.info("served prepared answer %d (match %.2f) in %.1f ms", found.anticipation_id,
+                 found.score, total_ms)
+        return Answer(
+            answer=found.answer, source="anticipated", mode="auto", ttft_ms=ttft_ms,
+            total_ms=total_ms, prompt_tokens=0, cached_prefix_tokens=0, completion_tokens=0,
+            anticipation_id=found.anticipation_id,
+            memory_ids=list(found.sources.get("memories", [])),
+            model=self._engine.info.name, conversation_id=conversation_id,
+            message_ids=[asked_id, said.id or 0])
+
+    def _generate(self, question: str, conversation_id: int, asked_id: int,
+                  history: list[Turn], started: float, *, mode: str, today: date | None,
+                  on_token: TokenCallback | None, should_stop: StopCheck | None) -> Answer:
         memory_ids: list[int] = []
         used_mode = "memory" if mode == "auto" else mode
         if used_mode == "full-context":
-            request = self._full_context_request(question, asked.id or 0)
+            request = self._full_context_request(question, asked_id)
         elif self._retriever is not None:
             request, memory_ids = self._memory_request(
                 question, history, conversation_id, today or date.today())
@@ -148,7 +209,7 @@ class Responder:
         queued_ms = (time.perf_counter() - started) * 1000
         result = self._engine.generate(request, _without_leading_space(on_token))
         text = result.text.strip()
-        ids = [asked.id or 0]
+        ids = [asked_id]
         if text:
             said = self._chats.add_message(conversation_id, Role.ASSISTANT, text,
                                            token_count=result.completion_tokens)

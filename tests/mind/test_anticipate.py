@@ -120,3 +120,37 @@ def test_an_edited_note_is_recomputed_and_its_stale_answer_dropped(app: Reverie)
     assert found is not None and found.answer == "Hotel Lumen."
     with app.db.session() as s:
         assert [a.status for a in s.exec(select(Anticipation))] == ["ready"]
+
+
+def test_auto_mode_serves_the_prepared_answer_and_think_again_regenerates(
+        app: Reverie) -> None:
+    when = (date.today() + timedelta(days=3)).strftime("%d %B").lstrip("0")
+    engine = _engine(when)
+    conv = app.chats.create_conversation("Dentist")
+    app.chats.add_message(conv.id or 0, "user",
+                          f"I booked the dentist for {when} at 10:30 with Dr. Okafor.")
+    app.sleep_runner(engine).run_session()
+    responder = app.responder(engine)
+    chat = app.chats.create_conversation("Now")
+    pieces: list[str] = []
+    answer = responder.ask("When is my dentist appointment?", chat.id or 0,
+                           on_token=pieces.append)
+    assert answer.source == "anticipated" and answer.anticipation_id is not None
+    assert answer.prompt_tokens == 0 and answer.completion_tokens == 0
+    assert "".join(pieces) == answer.answer == f"On {when} at 10:30."
+    assert answer.ttft_ms < 1000
+    stored = app.chats.messages(chat.id or 0)
+    assert [(m.role, m.origin) for m in stored] == [("user", "typed"),
+                                                   ("assistant", "anticipated")]
+
+    generated = responder.ask("When is my dentist appointment?", chat.id or 0,
+                              use_prepared=False)
+    assert generated.source == "generated"
+
+    again = responder.think_again(answer.anticipation_id, "When is my dentist appointment?",
+                                  chat.id or 0)
+    assert again.source == "generated" and again.mode == "memory"
+    assert responder.ask("When is my dentist appointment?", chat.id or 0).source == "generated"
+    with app.db.session() as s:
+        row = s.get(Anticipation, answer.anticipation_id)
+        assert row is not None and row.status == "dismissed" and row.misses == 1
