@@ -244,8 +244,13 @@ def du(path: Path) -> int:
 
 # --- Linux: .deb and .tar.gz ----------------------------------------------------------
 
+def glibc_version() -> str:
+    """The build machine's glibc: the oldest one the bundle's binaries can run on."""
+    return os.confstr("CS_GNU_LIBC_VERSION").split()[-1]  # "glibc 2.36"
+
+
 DEB_DEPENDS = [
-    "libc6 (>= 2.36)", "libstdc++6", "libgcc-s1", "libfontconfig1", "libfreetype6",
+    "libc6 (>= {glibc})", "libstdc++6", "libgcc-s1", "libfontconfig1", "libfreetype6",
     "libx11-6", "libx11-xcb1", "libxcb1", "libxcb-cursor0", "libxcb-icccm4",
     "libxcb-image0", "libxcb-keysyms1", "libxcb-randr0", "libxcb-render-util0",
     "libxcb-shape0", "libxcb-xfixes0", "libxcb-xinerama0", "libxcb-xkb1",
@@ -313,7 +318,7 @@ Version: {ver}
 Architecture: amd64
 Maintainer: The Reverie developers <reverie@users.noreply.github.com>
 Installed-Size: {installed_kb}
-Depends: {", ".join(DEB_DEPENDS)}
+Depends: {", ".join(DEB_DEPENDS).format(glibc=glibc_version())}
 Recommends: {", ".join(DEB_RECOMMENDS)}
 Section: utils
 Priority: optional

@@ -44,15 +44,14 @@ def say(message: str) -> None:
 
 def clean_env(home: Path, display: str | None) -> dict[str, str]:
     """A fresh session: nothing of the build venv, a new HOME, the given display."""
+    # Windows: platformdirs asks the shell for the known folders (not the environment),
+    # so the profile goes to the runner's own, fresh, %LOCALAPPDATA%.
     keep = ("PATH", "SystemRoot", "SYSTEMROOT", "TEMP", "TMP", "WINDIR", "COMSPEC",
-            "PATHEXT", "NUMBER_OF_PROCESSORS", "PROCESSOR_ARCHITECTURE")
+            "PATHEXT", "NUMBER_OF_PROCESSORS", "PROCESSOR_ARCHITECTURE", "USERPROFILE",
+            "APPDATA", "LOCALAPPDATA")
     env = {k: v for k, v in os.environ.items() if k in keep}
     env["HOME"] = str(home)
     env["LANG"] = "C.UTF-8"
-    if sys.platform == "win32":
-        env["USERPROFILE"] = str(home)
-        env["APPDATA"] = str(home / "AppData" / "Roaming")
-        env["LOCALAPPDATA"] = str(home / "AppData" / "Local")
     if display:
         env["DISPLAY"] = display
     return env
@@ -60,7 +59,7 @@ def clean_env(home: Path, display: str | None) -> dict[str, str]:
 
 def expected_data_dir(home: Path) -> Path:
     if sys.platform == "win32":
-        return home / "AppData" / "Local" / "Reverie"
+        return Path(os.environ["LOCALAPPDATA"]) / "Reverie"
     if sys.platform == "darwin":
         return home / "Library" / "Application Support" / "Reverie"
     return home / ".local" / "share" / "Reverie"
@@ -193,7 +192,7 @@ def _mac_find_window(pid: int) -> bool:
     )
 
     windows = CGWindowListCopyWindowInfo(kCGWindowListOptionOnScreenOnly, kCGNullWindowID)
-    return any(str(w.get("kCGWindowOwnerName", "")).startswith(WINDOW_TITLE)
+    return any(int(w.get("kCGWindowOwnerPID", -1)) == pid
                and int(w.get("kCGWindowLayer", 1)) == 0 for w in windows)
 
 

@@ -2,6 +2,7 @@
 # Smoke-test one Reverie artifact from a fresh temporary root and a fresh HOME:
 #   packaging/smoke_test.sh dist/reverie_0.1.0_amd64.deb
 #   packaging/smoke_test.sh dist/reverie-0.1.0-linux-x86_64.tar.gz
+#   packaging/smoke_test.sh dist/Reverie-0.1.0-x86_64.AppImage          (CI workflow)
 #   packaging/smoke_test.sh dist/Reverie-0.1.0-macos-arm64.dmg          (macOS)
 # Checks (packaging/smoke_checks.py): --version, doctor --json with the bundled model,
 # one ask --json, and the window (under Xvfb on Linux) with a screenshot saved to
@@ -10,7 +11,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(dirname "$here")"
-artifact="${1:?usage: smoke_test.sh ARTIFACT (.deb, .tar.gz or .dmg)}"
+artifact="${1:?usage: smoke_test.sh ARTIFACT (.deb, .tar.gz, .AppImage or .dmg)}"
 [ -f "$artifact" ] || { echo "smoke_test: $artifact does not exist" >&2; exit 2; }
 artifact="$(cd "$(dirname "$artifact")" && pwd)/$(basename "$artifact")"
 name="$(basename "$artifact")"
@@ -60,6 +61,13 @@ case "$name" in
     *.tar.gz)
         tar -xzf "$artifact" -C "$root/fs"
         exe="$(echo "$root"/fs/reverie-*/reverie)"
+        ;;
+    *.AppImage)
+        cp "$artifact" "$root/fs/Reverie.AppImage"
+        chmod +x "$root/fs/Reverie.AppImage"
+        # Extracting avoids needing FUSE on the test machine; AppRun is what the image runs.
+        (cd "$root/fs" && ./Reverie.AppImage --appimage-extract >/dev/null)
+        exe="$root/fs/squashfs-root/AppRun"
         ;;
     *.dmg)
         mounted="$root/mnt"
