@@ -140,7 +140,8 @@ def make_venv() -> None:
     else:
         log("packaging venv is up to date; reinstalling Reverie itself")
     run(*pip, "--no-deps", "--force-reinstall", ".")
-    shutil.rmtree(REPO / "build" / "lib", ignore_errors=True)  # setuptools leftovers
+    for leftover in ("lib", "bdist.linux-x86_64"):  # setuptools leftovers
+        shutil.rmtree(BUILD / leftover, ignore_errors=True)
     installed = subprocess.run(
         [py, "-c", "import importlib.metadata as m; print(m.version('llama-cpp-python'))"],
         check=True, capture_output=True, text=True).stdout.strip()
