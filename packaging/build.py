@@ -339,10 +339,9 @@ Description: private desktop assistant that thinks while you are away
     DIST.mkdir(exist_ok=True)
     out = DIST / f"reverie_{ver}_amd64.deb"
     env = dict(os.environ, SOURCE_DATE_EPOCH=str(source_date_epoch()))
-    # The model chunks do not compress: xz -3, multi-threaded, shrinks the libraries fast
-    # enough, and every dpkg can read it.
-    run("dpkg-deb", "--root-owner-group", "-Zxz", "-z3", "--threads-max=0",
-        "--build", staging, out, env=env)
+    # gzip: the model chunks (half the package) do not compress; measured here on this
+    # bundle, xz -3 saved 6% over gzip -6 and took 274 s instead of 22 s.
+    run("dpkg-deb", "--root-owner-group", "-Zgzip", "-z6", "--build", staging, out, env=env)
     shutil.rmtree(staging)
     log(f"{out} ({out.stat().st_size / 1e6:.0f} MB, installed {installed_kb / 1e3:.0f} MB)")
     return out
@@ -393,11 +392,14 @@ PLATFORM_STEPS = {
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("steps", nargs="*", default=["all"],
-                        choices=["all", *STEPS], metavar="STEP")
+    parser.add_argument("steps", nargs="*", metavar="STEP")
     args = parser.parse_args()
     platform_key = "linux" if sys.platform.startswith("linux") else sys.platform
-    steps = PLATFORM_STEPS[platform_key] if args.steps == ["all"] else args.steps
+    wanted = args.steps or ["all"]
+    unknown = [s for s in wanted if s not in ("all", *STEPS)]
+    if unknown:
+        parser.error(f"unknown step {unknown[0]!r}; the steps are: all, {', '.join(STEPS)}")
+    steps = PLATFORM_STEPS[platform_key] if wanted == ["all"] else wanted
     for step in steps:
         started = time.monotonic()
         STEPS[step]()
