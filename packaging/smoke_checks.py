@@ -132,6 +132,13 @@ def check_ask(exe: list[str], env: dict[str, str]) -> None:
 
 # --- the window ------------------------------------------------------------------------
 
+_XVFB: list[subprocess.Popen[bytes]] = []
+
+
+class DisplayLost(SmokeFailure):
+    """Our Xvfb died under the app (another program on the machine stopped it)."""
+
+
 @contextmanager
 def display() -> Iterator[str | None]:
     """An Xvfb display on Linux (its number chosen by Xvfb itself); the desktop elsewhere."""
@@ -150,8 +157,11 @@ def display() -> Iterator[str | None]:
             number = pipe.readline().strip()
         if not number:
             raise SmokeFailure("Xvfb did not start")
+        _XVFB.append(xvfb)
         yield f":{number}"
     finally:
+        if xvfb in _XVFB:
+            _XVFB.remove(xvfb)
         xvfb.terminate()
         xvfb.wait(10)
 
@@ -216,6 +226,8 @@ def open_window(exe: list[str], env: dict[str, str], timeout: float = 90
     while time.perf_counter() - started < timeout:
         if proc.poll() is not None:
             err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+            if any(x.poll() is not None for x in _XVFB):
+                raise DisplayLost(f"the Xvfb display went away under the app:\n{err}")
             raise SmokeFailure(f"the app exited with {proc.returncode} before its window "
                                f"appeared:\n{err}")
         if find_window(proc, env):
@@ -241,6 +253,15 @@ def close_app(proc: subprocess.Popen[bytes]) -> str:
 
 
 def check_gui(exe: list[str], home: Path, shot: Path) -> None:
+    try:
+        _check_gui(exe, home, shot)
+    except DisplayLost as exc:
+        # Not the app's fault: say so and try once more on a new display.
+        say(f"{exc}; trying again on a new display")
+        _check_gui(exe, home, shot)
+
+
+def _check_gui(exe: list[str], home: Path, shot: Path) -> None:
     with display() as disp:
         env = clean_env(home, disp)
         proc, seconds = open_window(exe, env)
