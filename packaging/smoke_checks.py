@@ -1,7 +1,8 @@
 """The checks every packaged Reverie must pass (called by smoke_test.sh / smoke_test.ps1).
 
     python smoke_checks.py --exe PATH --home DIR [--gui-exe PATH] [--screenshot PNG]
-    python smoke_checks.py --exe CMD --startup-trials 5      (time to window, median)
+    python smoke_checks.py --exe PATH --startup-trials 5 [--baseline CMD]
+                                                  (time to window, median of 5)
 
 Runs the installed app the way a person would, with a fresh HOME and nothing of the
 build environment: ``--version``, ``doctor --json`` (the bundled model loads, the
@@ -278,21 +279,27 @@ def _check_gui(exe: list[str], home: Path, shot: Path) -> None:
         say(f"screenshot: {shot}")
 
 
-def startup_trials(exe: list[str], trials: int) -> None:
-    """Time to window, ``trials`` times, each with a fresh HOME (a first start)."""
-    times = []
+def startup_trials(commands: dict[str, list[str]], trials: int) -> None:
+    """Time to window, ``trials`` times per command, each a first start with a fresh HOME.
+
+    The commands take turns (A, B, A, B...) so a busy machine slows them alike.
+    """
+    times: dict[str, list[float]] = {name: [] for name in commands}
     with display() as disp:
         for _ in range(trials):
-            with tempfile.TemporaryDirectory(prefix="reverie-start-") as tmp:
-                env = clean_env(Path(tmp), disp)
-                proc, seconds = open_window(exe, env)
-                close_app(proc)
-                times.append(seconds)
-                say(f"window after {seconds:.3f} s")
-    print(json.dumps({"command": exe, "trials": trials,
-                      "median_s": round(statistics.median(times), 3),
-                      "min_s": round(min(times), 3), "max_s": round(max(times), 3),
-                      "all_s": [round(t, 3) for t in times]}))
+            for name, exe in commands.items():
+                with tempfile.TemporaryDirectory(prefix="reverie-start-") as tmp:
+                    proc, seconds = open_window(exe, clean_env(Path(tmp), disp))
+                    close_app(proc)
+                times[name].append(seconds)
+                say(f"{name}: window after {seconds:.3f} s")
+    result = {name: {"command": commands[name], "median_s": round(statistics.median(t), 3),
+                     "min_s": round(min(t), 3), "max_s": round(max(t), 3),
+                     "all_s": [round(x, 3) for x in t]} for name, t in times.items()}
+    if "baseline" in result:
+        result["ratio"] = round(result["packaged"]["median_s"]
+                                / result["baseline"]["median_s"], 2)
+    print(json.dumps(result, indent=2))
 
 
 def main() -> int:
@@ -306,12 +313,17 @@ def main() -> int:
     parser.add_argument("--screenshot", type=Path, help="where to save the window PNG")
     parser.add_argument("--startup-trials", type=int, metavar="N",
                         help="only measure the time to window N times")
+    parser.add_argument("--baseline", metavar="CMD", help="with --startup-trials: also "
+                        "time this command (e.g. the development app), taking turns")
     args = parser.parse_args()
     exe = [args.exe] if Path(args.exe).exists() else shlex.split(args.exe)
     gui_exe = [args.gui_exe] if args.gui_exe else exe
     try:
         if args.startup_trials:
-            startup_trials(gui_exe, args.startup_trials)
+            commands = {"packaged": gui_exe}
+            if args.baseline:
+                commands["baseline"] = shlex.split(args.baseline)
+            startup_trials(commands, args.startup_trials)
             return 0
         if args.home is None or args.screenshot is None:
             parser.error("--home and --screenshot are needed for the checks")
