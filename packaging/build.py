@@ -200,7 +200,7 @@ def check_bundle(internal: Path) -> None:
                                  for i in range(1, 5)],
         "resources": ["resources/prompts/*.txt", "resources/icons/reverie.svg",
                       "resources/styles/reverie.qss", "resources/models.toml"],
-        "Qt SVG icon engine": ["PySide6/Qt*/plugins/iconengines/*svg*"],
+        "Qt SVG icon engine": ["PySide6/Qt/plugins/iconengines/*svg*"],
     }
     if sys.platform.startswith("linux"):
         required["Qt xcb and offscreen platforms"] = [
@@ -343,7 +343,7 @@ Description: private desktop assistant that thinks while you are away
     # bundle, xz -3 saved 6% over gzip -6 and took 274 s instead of 22 s.
     run("dpkg-deb", "--root-owner-group", "-Zgzip", "-z6", "--build", staging, out, env=env)
     shutil.rmtree(staging)
-    log(f"{out} ({out.stat().st_size / 1e6:.0f} MB, installed {installed_kb / 1e3:.0f} MB)")
+    log(f"{out} ({out.stat().st_size / 1e6:.0f} MB, installed {installed_kb * 1024 / 1e6:.0f} MB)")
     return out
 
 

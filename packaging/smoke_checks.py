@@ -40,7 +40,7 @@ class SmokeFailure(Exception):
 
 
 def say(message: str) -> None:
-    print(f"[smoke] {message}", flush=True)
+    print(f"[smoke] {message}", file=sys.stderr, flush=True)
 
 
 def clean_env(home: Path, display: str | None) -> dict[str, str]:
