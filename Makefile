@@ -39,3 +39,10 @@ bench: $(VENV)/.installed
 
 clean:
 	rm -rf build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache
+
+# Installers (packaging/README.md): dist/reverie_<version>_amd64.deb and the portable
+# dist/reverie-<version>-linux-x86_64.tar.gz, from a separate venv (build/pkg-venv) with a
+# llama-cpp-python built once with portable CPU flags and cached in ~/.cache/reverie-wheels.
+.PHONY: package
+package:
+	$(PYTHON) packaging/build.py
