@@ -142,6 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
                                   "without sleep-time memory")
     bsleep.add_argument("--json", action="store_true")
     bsleep.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
+    bsleep.add_argument("--plot", type=Path, metavar="PNG", default=Path("bench-sleep.png"),
+                        help="where to write the accuracy/tokens plot (default: %(default)s)")
     bengine = bench_sub.add_parser("engine", help="preemption latency and the prefix cache")
     bengine.add_argument("--json", action="store_true")
     bengine.add_argument("--trials", type=int, default=30)
@@ -495,6 +497,10 @@ def bench_sleep(app: Reverie, args: argparse.Namespace) -> int:
     app.model_path(_progress_printer("Preparing the bundled model"))
     result = run_sleep_bench(_bench_settings(app), limit=args.limit,
                              progress=None if args.json else _progress_printer("Questions"))
+    from assistant.bench.sleep import write_plot
+
+    write_plot(result, args.plot)
+    print(f"Plot written to {args.plot}", file=sys.stderr)
     if args.json:
         _print_json(result.to_json())
     else:
