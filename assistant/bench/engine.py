@@ -71,12 +71,18 @@ def _timed_foreground(engine: LlamaEngine) -> float:
 
 
 def preemption_trials(engine: LlamaEngine, phase: str, trials: int, rng: random.Random,
-                      report: Report) -> tuple[list[float], list[float]]:
-    """(background stop times, foreground ttfts) in ms for ``phase`` prefill|decode."""
+                      report: Report) -> tuple[list[float], list[float], list[float]]:
+    """(background stop times, foreground ttfts with background load, foreground ttfts
+    without) in ms for ``phase`` prefill|decode. Each trial measures the foreground
+    question both ways back to back, in alternating order, so that the two samples
+    share the machine's conditions of the moment."""
     stops: list[float] = []
     ttfts: list[float] = []
+    alone: list[float] = []
     long_prompt = filler_text(engine, 1500)
     for trial in range(trials):
+        if trial % 2:
+            alone.append(_baseline_ttft(engine, trial))
         if phase == "prefill":
             bg = GenerationRequest(prompt=f"Trial {trial}. " + long_prompt, max_tokens=4,
                                    priority=Priority.BACKGROUND)
@@ -106,17 +112,17 @@ def preemption_trials(engine: LlamaEngine, phase: str, trials: int, rng: random.
             continue
         stops.append((stopped["at"] - submitted) * 1000)
         ttfts.append(((first.at or time.perf_counter()) - submitted) * 1000)
-    return stops, ttfts
+        if not trial % 2:
+            alone.append(_baseline_ttft(engine, trial))
+    return stops, ttfts, alone
 
 
-def baseline_ttfts(engine: LlamaEngine, trials: int) -> list[float]:
-    """Foreground ttft with no background load, after the same kind of background work."""
-    out = []
-    for trial in range(trials):
-        engine.generate(GenerationRequest(prompt=f"Trial {trial}. Once upon a time,",
-                                          max_tokens=4, priority=Priority.BACKGROUND))
-        out.append(_timed_foreground(engine))
-    return out
+def _baseline_ttft(engine: LlamaEngine, trial: int) -> float:
+    """Foreground ttft with no background load, after the same kind of background work
+    has finished (so the KV cache holds unrelated tokens, as after a preemption)."""
+    engine.generate(GenerationRequest(prompt=f"Trial {trial}. Once upon a time,",
+                                      max_tokens=4, priority=Priority.BACKGROUND))
+    return _timed_foreground(engine)
 
 
 def prefix_trials(model: Path, sizes: Sequence[int], repeats: int, n_ctx: int,
@@ -166,11 +172,12 @@ def run(model: Path, *, trials: int = 30, sizes: Sequence[int] = (512, 1024, 204
         if not engine.wait_ready(120):
             raise RuntimeError(engine.load_error or "the model did not load")
         report(f"preemption during prefill ({trials} trials)")
-        pre_stops, pre_ttfts = preemption_trials(engine, "prefill", trials, rng, report)
+        pre_stops, pre_ttfts, pre_alone = preemption_trials(engine, "prefill", trials, rng,
+                                                            report)
         report(f"preemption during decoding ({trials} trials)")
-        dec_stops, dec_ttfts = preemption_trials(engine, "decode", trials, rng, report)
-        report(f"foreground without background load ({trials} trials)")
-        alone = baseline_ttfts(engine, trials)
+        dec_stops, dec_ttfts, dec_alone = preemption_trials(engine, "decode", trials, rng,
+                                                            report)
+        alone = pre_alone + dec_alone
     finally:
         engine.close()
     with_bg = pre_ttfts + dec_ttfts
