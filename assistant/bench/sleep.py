@@ -2,7 +2,9 @@
 
 On the shipped fixture (imported into a throw-away profile, then one sleep session on
 the real model), every question is answered in each mode, the modes interleaved per
-question so that no mode inherits another's evaluated prompt. Per mode: accuracy (any
+question, and before each answer the model's in-memory state is replaced by unrelated
+tokens, so that no mode inherits another's evaluated prompt (saved prefix states, made
+during sleep, still load). Per mode: accuracy (any
 ``accept`` substring, case-insensitive, in the answer), the prompt tokens evaluated at
 question time, time to first token (p50, p95) and total time (p50). ``sleep_tokens`` is
 what the sleep session evaluated and generated.
@@ -28,7 +30,7 @@ from assistant.app import EngineFactory, Reverie, default_engine_factory
 from assistant.bench.recall import load_questions, slept_fixture_profile
 from assistant.bench.stats import percentile, rounded
 from assistant.config import Settings
-from assistant.llm.engine import Engine
+from assistant.llm.engine import Engine, GenerationRequest
 from assistant.recall.matching import DEFAULT_THRESHOLD, load_pairs, rates
 from assistant.recall.responder import Answer
 from assistant.resources import resource
@@ -62,6 +64,12 @@ MODES: dict[str, ModeRunner] = {
 #: Test-time tokens cost this many times sleep-time tokens (latency-bound; the paper's 10x).
 TEST_TOKEN_WEIGHT = 10
 QUERIES_PER_CONTEXT = (1, 5, 10)
+
+
+def forget_evaluated_prompt(engine: Engine) -> None:
+    """Leave unrelated tokens in the model's memory, as after a sleep session, so that no
+    mode reuses the prompt another mode just evaluated; saved prefix states still load."""
+    engine.generate(GenerationRequest(prompt="Unrelated.", max_tokens=1))
 
 
 def correct(answer: str, accept: list[str]) -> bool:
@@ -157,6 +165,7 @@ def run_sleep_bench(settings: Settings, *, limit: int | None = None,
         auto_hits: list[tuple[bool, bool]] = []
         for i, q in enumerate(questions, 1):
             for name, run in chosen.items():
+                forget_evaluated_prompt(engine)
                 answer = run(app, engine, q["question"], today)
                 stats[name].answers.append(answer)
                 if name == "auto":
