@@ -81,8 +81,8 @@ def scatter_png(points: Sequence[Point], path: Path, *, title: str, x_label: str
         painter.setBrush(colour)
         painter.drawEllipse(centre, 6, 6)
         label = f"{p.label} ({p.x:.0f}, {p.y:.2f})"
-        if centre.x() + 230 > width:  # near the right edge: write it on the left
-            painter.drawText(QRectF(centre.x() - 229, centre.y() - 20, 220, 18),
+        if centre.x() + 230 > width:  # near the right edge: write it below, to the left
+            painter.drawText(QRectF(centre.x() - 229, centre.y() + 8, 220, 18),
                              int(Qt.AlignmentFlag.AlignRight), label)
         else:
             painter.drawText(QRectF(centre.x() + 9, centre.y() - 20, 220, 18),
