@@ -7,9 +7,9 @@ unless the person has scrolled up to read.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -17,12 +17,77 @@ from PySide6.QtWidgets import (
     QLabel,
     QScrollArea,
     QSizePolicy,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from assistant.gui.composer import Composer
-from assistant.store.models import Message, Role
+from assistant.store.models import Message, Origin, Role
+
+PREPARED_BADGE = "Prepared while you were away"
+
+
+class SourcesPopover(QFrame):
+    """A small popup listing where a prepared answer came from; closes on any click."""
+
+    def __init__(self, lines: list[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent, Qt.WindowType.Popup)
+        self.setObjectName("sourcesPopover")
+        self.setAccessibleName("Sources")
+        self.lines = lines
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 10, 12, 10)
+        title = QLabel("Prepared from", self)
+        title.setObjectName("sectionLabel")
+        layout.addWidget(title)
+        for line in lines or ["No sources were recorded for this answer."]:
+            label = QLabel(line, self)
+            label.setObjectName("sourceLine")
+            label.setWordWrap(True)
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            label.setMaximumWidth(420)
+            layout.addWidget(label)
+
+
+class PreparedBadge(QWidget):
+    """Under a prepared answer: the badge, "Sources" (a popover) and maybe "Think again"."""
+
+    def __init__(self, sources: Callable[[], list[str]],
+                 think_again: Callable[[], None] | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("preparedBadgeRow")
+        self._sources = sources
+        self.popover: SourcesPopover | None = None
+        self.badge = QLabel(f"✦ {PREPARED_BADGE}", self)
+        self.badge.setObjectName("preparedBadge")
+        self.badge.setAccessibleName(PREPARED_BADGE)
+        self.sources_button = QToolButton(self)
+        self.sources_button.setObjectName("linkButton")
+        self.sources_button.setText("Sources")
+        self.sources_button.setAccessibleName("Show the sources of this prepared answer")
+        self.sources_button.clicked.connect(self.show_sources)
+        self.think_button = QToolButton(self)
+        self.think_button.setObjectName("linkButton")
+        self.think_button.setText("Think again")
+        self.think_button.setAccessibleName("Answer this question again from scratch")
+        self.think_button.setVisible(think_again is not None)
+        if think_again is not None:
+            self.think_button.clicked.connect(think_again)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 2, 0, 0)
+        row.setSpacing(8)
+        row.addWidget(self.badge)
+        row.addWidget(self.sources_button)
+        row.addWidget(self.think_button)
+        row.addStretch(1)
+
+    def show_sources(self) -> None:
+        self.popover = SourcesPopover(self._sources(), self)
+        self.popover.adjustSize()
+        self.popover.move(self.sources_button.mapToGlobal(
+            QPoint(0, self.sources_button.height() + 2)))
+        self.popover.show()
 
 #: A bubble is at most this share of the transcript's width.
 _BUBBLE_SHARE = 0.78
@@ -55,7 +120,20 @@ class MessageBubble(QFrame):
         layout.setSpacing(3)
         layout.addWidget(self.label)
         layout.addWidget(self.note)
+        self.prepared: PreparedBadge | None = None
         self.set_text(text)
+
+    def set_prepared(self, sources: Callable[[], list[str]],
+                     think_again: Callable[[], None] | None) -> PreparedBadge:
+        """Mark this answer "prepared while you were away" (with sources, think again)."""
+        if self.prepared is None:
+            self.prepared = PreparedBadge(sources, think_again, self)
+            self.layout().addWidget(self.prepared)
+            self.setProperty("prepared", True)
+            self.style().unpolish(self)
+            self.style().polish(self)
+            self._fit()
+        return self.prepared
 
     def text(self) -> str:
         return self.label.text()
@@ -83,6 +161,9 @@ class MessageBubble(QFrame):
                       for line in self.label.text().split("\n")), default=0)
         if self.note.isVisibleTo(self):
             widest = max(widest, self.note.fontMetrics().horizontalAdvance(self.note.text()))
+        prepared = getattr(self, "prepared", None)
+        if prepared is not None:
+            widest = max(widest, prepared.sizeHint().width())
         self.label.setMinimumWidth(max(0, min(widest + 4, room)))
 
     def append(self, piece: str) -> None:
@@ -182,6 +263,8 @@ class ChatView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("chatView")
+        #: Called for each stored answer that was served from a prepared answer.
+        self.decorate_prepared: Callable[[MessageBubble, Message], None] | None = None
         self.title = QLabel(self)
         self.title.setObjectName("chatTitle")
         self.title.setAccessibleName("Conversation title")
@@ -206,7 +289,11 @@ class ChatView(QWidget):
         self.transcript.clear()
         for message in messages:
             if message.role in (Role.USER.value, Role.ASSISTANT.value):
-                self.transcript.add(message.role, message.content)
+                bubble = self.transcript.add(message.role, message.content)
+                if (message.role == Role.ASSISTANT.value
+                        and message.origin == Origin.ANTICIPATED.value
+                        and self.decorate_prepared is not None):
+                    self.decorate_prepared(bubble, message)
         QTimer.singleShot(0, self.transcript, self.transcript.scroll_to_end)
 
     def add_user_message(self, text: str) -> MessageBubble:

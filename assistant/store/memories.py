@@ -145,9 +145,9 @@ class MemoryRepository:
                         frontier.append(m.id)
         return chain
 
-    def sources(self, memory: Memory) -> MemorySources:
-        """The messages, notes and memories listed in ``memory.sources``."""
-        src = memory.sources or {}
+    def sources(self, src: dict[str, list[int]]) -> MemorySources:
+        """The messages, notes and memories a ``sources`` column lists (memory or
+        anticipation: both use ``{"messages": [...], "notes": [...], "memories": [...]}``)."""
         ids = {key: [int(i) for i in src.get(key, [])] for key in ("messages", "notes",
                                                                      "memories")}
         with self._db.session() as s:
