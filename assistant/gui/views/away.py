@@ -134,7 +134,8 @@ class AwayView(QWidget):
 
     # -- the journal --------------------------------------------------------------------
     def refresh(self) -> None:
-        sessions = self.journal.sessions(limit=15)
+        sessions = sorted(self.journal.sessions(limit=15), key=lambda r: (r.started_at, r.id or 0),
+                          reverse=True)
         if not sessions:
             self.view.setHtml(
                 "<p class='empty'>Reverie has not thought about anything yet. It starts "
@@ -163,9 +164,8 @@ class AwayView(QWidget):
         items = "".join(self._entry_html(e) for e in entries)
         if not items:
             items = "<li style='color:#6b7280'>No work items were finished.</li>"
-        return (f"<table width='100%' cellpadding='12' style='margin-bottom:14px;"
-                f"border:1px solid #e3e5ea'><tr><td>{head}<ul style='margin:4px 0 0 16px'>"
-                f"{items}</ul></td></tr></table>")
+        return (f"<div style='margin:6px 8px 0 8px'>{head}<ul style='margin:4px 0 10px 0'>"
+                f"{items}</ul></div><hr/>")
 
     @staticmethod
     def _entry_html(entry: JournalEntry) -> str:

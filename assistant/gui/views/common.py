@@ -9,6 +9,8 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QListView,
+    QListWidget,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -124,6 +126,15 @@ class UndoBanner(QFrame):
     def _on_expired(self) -> None:
         self.hide()
         emit(self.expired)
+
+
+def tidy_list(widget: QListWidget) -> QListWidget:
+    """Wrapped items that follow the list's width, never a sideways scroll bar."""
+    widget.setWordWrap(True)
+    widget.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    widget.setResizeMode(QListView.ResizeMode.Adjust)
+    widget.setTextElideMode(Qt.TextElideMode.ElideRight)
+    return widget
 
 
 def card(parent: QWidget | None = None, name: str = "card") -> QFrame:

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from assistant.gui.views.common import EmptyState, UndoBanner, when_text
+from assistant.gui.views.common import EmptyState, UndoBanner, tidy_list, when_text
 from assistant.store.memories import ForgottenMemory, MemoryRepository
 from assistant.store.models import Memory, MemoryKind
 
@@ -61,6 +61,7 @@ class MemoryView(QWidget):
         for value, label in KIND_LABELS.items():
             self.kind.addItem(label + "s" if not label.endswith("y") else label, value)
         self.list = QListWidget(self)
+        tidy_list(self.list)
         self.list.setObjectName("itemList")
         self.list.setAccessibleName("Memories")
         self.list.setWordWrap(True)
@@ -103,10 +104,12 @@ class MemoryView(QWidget):
         self.forget_button.setObjectName("dangerButton")
         self.forget_button.setAccessibleName("Forget memory")
         self.sources = QListWidget(self)
+        tidy_list(self.sources)
         self.sources.setObjectName("sourceList")
         self.sources.setAccessibleName("Sources of this memory")
         self.sources.setWordWrap(True)
         self.history = QListWidget(self)
+        tidy_list(self.history)
         self.history.setObjectName("sourceList")
         self.history.setAccessibleName("Earlier versions of this memory")
         self.history.setWordWrap(True)

@@ -36,7 +36,7 @@ COLUMNS = ("Model", "Size", "Memory needed", "Status", "")
 
 
 def _gb(n: int) -> str:
-    return f"{n / 1e9:.1f} GB" if n >= 1e8 else f"{n / 1e6:.0f} MB"
+    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB"
 
 
 class ModelsView(QWidget):
@@ -77,9 +77,12 @@ class ModelsView(QWidget):
         self.table.setRootIsDecorated(False)
         self.table.setWordWrap(True)
         head = self.table.header()
+        head.setStretchLastSection(False)
         head.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in range(1, len(COLUMNS)):
+        for col in range(1, len(COLUMNS) - 1):
             head.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        head.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Fixed)
+        self.table.setColumnWidth(len(COLUMNS) - 1, 210)
         body = QVBoxLayout()
         body.setContentsMargins(24, 0, 24, 16)
         body.setSpacing(10)
@@ -130,6 +133,8 @@ class ModelsView(QWidget):
             entry = row.entry
             item = QTreeWidgetItem([f"{entry.display_name}\n{entry.description or entry.name}",
                                     _gb(entry.size_bytes), _gb(entry.ram_bytes), "", ""])
+            item.setToolTip(0, f"{entry.display_name}: {entry.description}\n"
+                            f"{entry.parameters / 1e9:.1f} B parameters · {entry.license}")
             self.table.addTopLevelItem(item)
             in_use = (not current and entry.bundled) or (
                 bool(current) and row.path is not None and Path(current) == row.path)
@@ -163,9 +168,11 @@ class ModelsView(QWidget):
             self._progress[entry.name] = bar
             row.addWidget(bar)
             row.addWidget(self._button("Cancel", lambda: self.cancel(entry.name), cell))
-        elif not in_use and (path is not None or entry.bundled):
+        else:
+            row.addStretch(1)
+        if task is None and not in_use and (path is not None or entry.bundled):
             row.addWidget(self._button("Use", lambda: self.use(entry, path), cell))
-        elif not in_use and entry.downloadable:
+        elif task is None and not in_use and entry.downloadable:
             label = "Resume" if part.exists() else "Download"
             row.addWidget(self._button(label, lambda: self.download(entry.name), cell))
         self.table.setItemWidget(item, 4, cell)

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from assistant.gui.views.common import EmptyState, when_text
+from assistant.gui.views.common import EmptyState, tidy_list, when_text
 from assistant.store.models import Note
 from assistant.store.notes import NoteRepository
 
@@ -50,6 +50,7 @@ class NotesView(QWidget):
         self.new_button.setObjectName("primaryButton")
         self.new_button.setAccessibleName("New note")
         self.list = QListWidget(self)
+        tidy_list(self.list)
         self.list.setObjectName("itemList")
         self.list.setAccessibleName("Notes")
         self.list.setWordWrap(True)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from assistant.gui.views.common import EmptyState, PageHeader, duration_text, when_text
+from assistant.gui.views.common import EmptyState, PageHeader, duration_text, tidy_list, when_text
 from assistant.store.anticipations import SHOWN_STATUSES, AnticipationRepository
 from assistant.store.memories import MemoryRepository
 from assistant.store.models import Anticipation
@@ -70,6 +70,7 @@ class PreparedView(QWidget):
         self.answer.setObjectName("answerPreview")
         self.answer.setAccessibleName("Prepared answer")
         self.sources = QListWidget(self)
+        tidy_list(self.sources)
         self.sources.setObjectName("sourceList")
         self.sources.setAccessibleName("Sources of the prepared answer")
         self.sources.setWordWrap(True)

@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -151,6 +152,15 @@ class SettingsView(QWidget):
         col = QVBoxLayout(column)
         col.setContentsMargins(24, 4, 24, 24)
         col.setSpacing(14)
+        for form in (thinking, window):
+            form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+            form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+            form.setHorizontalSpacing(18)
+            form.setVerticalSpacing(10)
+        self.theme.setMaximumWidth(220)
+        for label in (self.idle_backend, self.tray_text):
+            label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
+            label.setMinimumWidth(360)
         for title, content in (("Thinking while you are away", thinking),
                                ("Window and tray", window), ("Model", model_row),
                                ("Your data", data)):
@@ -196,6 +206,8 @@ class SettingsView(QWidget):
         box.setKeyboardTracking(False)
         box.setToolTip(DOCS[key])
         box.setAccessibleName(DOCS[key])
+        box.setMinimumWidth(150)
+        box.setMaximumWidth(190)
         return box
 
     def _double(self, value: float, lo: float, hi: float, suffix: str,
@@ -208,6 +220,8 @@ class SettingsView(QWidget):
         box.setKeyboardTracking(False)
         box.setToolTip(DOCS[key])
         box.setAccessibleName(DOCS[key])
+        box.setMinimumWidth(150)
+        box.setMaximumWidth(190)
         return box
 
     def _tray_sentence(self) -> str:
@@ -299,7 +313,8 @@ class SettingsView(QWidget):
         text, ok = QInputDialog.getText(
             self, "Delete all data",
             "This deletes every conversation, note, memory, prepared answer and setting "
-            f"in {self.app.paths.data_dir}, and restarts Reverie empty. It cannot be "
+            f"in {self.app.paths.data_dir}, and restarts Reverie empty (downloaded models "
+            "are kept). It cannot be "
             f"undone.\n\nType “{DELETE_WORD}” to confirm:")
         if ok and text.strip().lower() == DELETE_WORD:
             emit(self.delete_all_requested)
