@@ -43,7 +43,7 @@ from assistant.gui.conversation_list import UNTITLED, ConversationList
 from assistant.gui.model_loader import ModelLoader
 from assistant.gui.qt_compat import emit
 from assistant.gui.thinking import ActivityFilter, StatusBridge, status_text
-from assistant.gui.tray import Tray, TrayAvailable, system_tray_available
+from assistant.gui.tray import Tray, TrayAvailable
 from assistant.gui.workers import Task, run_task
 from assistant.idle.status import Status, ThinkingState
 from assistant.llm.engine import Engine, FinishReason
@@ -99,7 +99,7 @@ class MainWindow(QMainWindow):
     restart_requested = Signal(bool)
 
     def __init__(self, app: Reverie, parent: QWidget | None = None, *,
-                 tray_available: TrayAvailable = system_tray_available,
+                 tray_available: TrayAvailable | None = None,
                  idle_probe: IdleProbe = default_idle_probe, think: bool = True) -> None:
         super().__init__(parent)
         self.app = app

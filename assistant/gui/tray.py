@@ -35,6 +35,11 @@ def system_tray_available() -> bool:
     return bool(QSystemTrayIcon.isSystemTrayAvailable())
 
 
+def _default_available() -> TrayAvailable:
+    """Looked up at call time, so tests can replace ``system_tray_available``."""
+    return system_tray_available
+
+
 def state_icon(mark: str | None, size: int = 64) -> QIcon:
     """The app icon with ``mark`` (a MARK_COLOURS key, or None) in its corner."""
     pixmap = app_icon().pixmap(size, size)
@@ -79,10 +84,10 @@ class Tray(QObject):
     resume_requested = Signal()
     quit_requested = Signal()
 
-    def __init__(self, available: TrayAvailable = system_tray_available,
+    def __init__(self, available: TrayAvailable | None = None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.available = bool(available())
+        self.available = bool((available or _default_available())())
         self.icon: QSystemTrayIcon | None = None
         self.mark: str | None = None
         self.tooltip = "Reverie"

@@ -40,6 +40,7 @@ class NotesView(QWidget):
         self.notes = notes
         self._current: int | None = None
         self._loading = False
+        self._dirty = False
 
         self.search = QLineEdit(self)
         self.search.setObjectName("searchField")
@@ -178,6 +179,7 @@ class NotesView(QWidget):
     def _open(self, note_id: int | None) -> None:
         note = self.notes.get(note_id) if note_id is not None else None
         self._current = note.id if note is not None else None
+        self._dirty = False
         self._show_editor(note is not None)
         if note is None:
             return
@@ -196,6 +198,7 @@ class NotesView(QWidget):
     def _on_edited(self) -> None:
         if self._loading or self._current is None:
             return
+        self._dirty = True
         self.saved_label.setText("Editing…")
         self.autosave.start()
 
@@ -208,10 +211,10 @@ class NotesView(QWidget):
 
     def save_now(self) -> None:
         """Write pending edits at once (also called before switching and on close)."""
-        if not self.autosave.isActive() or self._current is None:
-            self.autosave.stop()
-            return
         self.autosave.stop()
+        if not self._dirty or self._current is None:
+            return
+        self._dirty = False
         try:
             note = self.notes.update(self._current, title=self.title.text().strip(),
                                      body=self.body.toPlainText())
@@ -246,6 +249,7 @@ class NotesView(QWidget):
         if reply != QMessageBox.StandardButton.Yes:
             return
         self.autosave.stop()
+        self._dirty = False
         self.notes.delete(self._current)
         self._current = None
         self.refresh()
