@@ -14,7 +14,7 @@ import hashlib
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtNetwork import QAbstractSocket, QLocalServer, QLocalSocket
 
 from assistant.gui.qt_compat import emit
@@ -60,7 +60,10 @@ class SingleInstance(QObject):
         super().__init__(parent)
         self.name = name
         self.server = QLocalServer(self)
-        self.server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
+        # No socket options: with them Qt creates the socket elsewhere and renames it
+        # into place, which silently replaces a live instance's socket instead of
+        # failing with AddressInUseError.
+        self._sockets: list[QLocalSocket] = []
         self.server.newConnection.connect(self._on_connection)
 
     def listen(self) -> bool:
@@ -78,15 +81,34 @@ class SingleInstance(QObject):
         return False
 
     def close(self) -> None:
+        for socket in list(self._sockets):
+            socket.abort()
+        self._sockets.clear()
         self.server.close()
 
     def _on_connection(self) -> None:
         while self.server.hasPendingConnections():
             socket = self.server.nextPendingConnection()
-            socket.readyRead.connect(lambda s=socket: self._read(s))
-            socket.disconnected.connect(socket.deleteLater)
-            if socket.bytesAvailable():
-                self._read(socket)
+            if socket is None:
+                return
+            self._sockets.append(socket)
+            socket.readyRead.connect(self._on_ready_read)
+            socket.disconnected.connect(self._on_disconnected)
+            self._read(socket)
+
+    @Slot()
+    def _on_ready_read(self) -> None:
+        socket = self.sender()
+        if isinstance(socket, QLocalSocket):
+            self._read(socket)
+
+    @Slot()
+    def _on_disconnected(self) -> None:
+        socket = self.sender()
+        if isinstance(socket, QLocalSocket) and socket in self._sockets:
+            self._read(socket)
+            self._sockets.remove(socket)
+            socket.deleteLater()
 
     def _read(self, socket: QLocalSocket) -> None:
         while socket.canReadLine():
