@@ -110,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench_idle = bench_sub.add_parser("idle", help="how fast thinking stops when you return")
     bench_idle.add_argument("--trials", type=int, default=30, metavar="N")
     bench_idle.add_argument("--json", action="store_true", help="print one JSON object")
+    bstartup = bench_sub.add_parser("startup", help="time to the window and to the model")
+    bstartup.add_argument("--runs", type=int, default=5, metavar="N")
+    bstartup.add_argument("--json", action="store_true", help="print one JSON object")
     bengine = bench_sub.add_parser("engine", help="preemption latency and the prefix cache")
     bengine.add_argument("--json", action="store_true")
     bengine.add_argument("--trials", type=int, default=30)
@@ -354,10 +357,33 @@ def bench_idle(app: Reverie, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def bench_startup(app: Reverie, args: argparse.Namespace) -> int:
+    from assistant.bench.startup import run as run_startup_bench
+
+    if args.runs < 1:
+        raise UsageError("--runs must be at least 1.")
+    model = app.model_path(_progress_printer("Preparing the bundled model"))
+    result = run_startup_bench(model, runs=args.runs,
+                               progress=None if args.json else _progress_printer_line)
+    data = result.to_json()
+    if args.json:
+        _print_json(data)
+    else:
+        print(f"Median of {args.runs} starts on {data['model']}: window shown after "
+              f"{data['window_shown_ms']:.0f} ms, model ready after "
+              f"{data['model_ready_ms']:.0f} ms.")
+    return EXIT_OK
+
+
+def _progress_printer_line(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 #: ``reverie bench NAME``: one entry per benchmark.
 BENCH_COMMANDS: dict[str, Callable[[Reverie, argparse.Namespace], int]] = {
     "idle": bench_idle,
     "engine": bench_engine,
+    "startup": bench_startup,
 }
 
 
