@@ -129,12 +129,20 @@ class Reverie:
 
     def sleep_runner(self, engine: Engine) -> SleepRunner:
         """The sleep-time runner, with the planner sources and work handlers that exist."""
-        from assistant.mind.planner import DefaultPlanner
+        from assistant.mind.anticipate import AnticipateHandler, propose_anticipations
+        from assistant.mind.briefing import BriefingHandler, make_briefing_source
+        from assistant.mind.planner import DefaultPlanner, ProposalSource
         from assistant.mind.runner import SleepRunner
         from assistant.mind.titles import TitleConversationHandler, propose_titles
 
-        planner = DefaultPlanner(self.db, [propose_titles])
-        return SleepRunner(self.db, engine, planner, [TitleConversationHandler()])
+        sources: list[ProposalSource] = [propose_titles, propose_anticipations]
+        if self.settings.thinking.morning_briefing:
+            sources.append(make_briefing_source())
+        planner = DefaultPlanner(self.db, sources)
+        return SleepRunner(self.db, engine, planner, [
+            TitleConversationHandler(),
+            AnticipateHandler(samples=self.settings.thinking.anticipation_samples),
+            BriefingHandler()])
 
     def coordinator(self, engine: Engine, backend: IdleBackend | None = None,
                     sensors: Sensors | None = None) -> ThinkingCoordinator:

@@ -83,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="export everything as JSON and Markdown")
     export.add_argument("--out", type=Path, required=True, metavar="DIR")
 
+    ant = sub.add_parser("anticipations", help="answers prepared while you were away")
+    ant_sub = ant.add_subparsers(dest="anticipations_command", metavar="ACTION", required=True,
+                                 parser_class=_Parser)
+    alist = ant_sub.add_parser("list", help="prepared answers (ready and used by default)")
+    alist.add_argument("--all", action="store_true", help="also stale and dismissed ones")
+    alist.add_argument("--json", action="store_true")
+
     model = sub.add_parser("model", help="list, download or choose the model")
     model_sub = model.add_subparsers(dest="model_command", metavar="ACTION", required=True,
                                      parser_class=_Parser)
@@ -225,6 +232,22 @@ def cmd_doctor(app: Reverie, args: argparse.Namespace) -> int:
             shown = json.dumps(value, default=str) if isinstance(value, dict | list) else value
             print(f"{key}: {shown}")
     return EXIT_OK if report["ok"] else EXIT_FAILURE
+
+
+def cmd_anticipations(app: Reverie, args: argparse.Namespace) -> int:
+    from assistant.store.anticipations import list_anticipations
+
+    rows = list_anticipations(app.db, include_inactive=args.all)
+    if args.json:
+        _print_json([row.model_dump(exclude={"vector"}) for row in rows])
+        return EXIT_OK
+    if not rows:
+        print("No prepared answers yet; they are made while you are away "
+              "(or now with `reverie sleep`).")
+    for row in rows:
+        print(f"[{row.id}] {row.status:<9} {row.kind:<8} p={row.predictability:.2f}  "
+              f"{row.question}\n      -> {row.answer}")
+    return EXIT_OK
 
 
 def _library(app: Reverie, args: argparse.Namespace) -> ModelLibrary:
@@ -398,6 +421,7 @@ COMMANDS: dict[str, Callable[[Reverie, argparse.Namespace], int]] = {
     "export": cmd_export,
     "doctor": cmd_doctor,
     "model": cmd_model,
+    "anticipations": cmd_anticipations,
     "sleep": cmd_sleep,
     "bench": cmd_bench,
 }

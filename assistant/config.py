@@ -81,6 +81,10 @@ class IdleSettings:
 @dataclass(frozen=True)
 class ThinkingSettings:
     enabled: bool = _opt(True, "Use idle time to consolidate memory and prepare answers.")
+    morning_briefing: bool = _opt(False, "Prepare a briefing of the day before you usually "
+                                  "start (learned from when you usually begin).")
+    anticipation_samples: int = _opt(3, "Answers sampled per prepared question; the one "
+                                     "they agree on is kept.", lo=1, hi=9)
     daily_budget_minutes: int = _opt(60, "Most minutes of thinking per day.", lo=0, hi=1440)
     paused_until: str = _opt("", "Thinking is paused until this moment (ISO 8601 with offset; "
                              "year 9999 means until resumed); empty when not paused.",

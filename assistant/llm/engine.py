@@ -126,6 +126,14 @@ class Engine(Protocol):
         """
         ...
 
+    def score(self, prompt: str, continuation: str) -> list[float]:
+        """Natural-log probability of each token of ``continuation`` after ``prompt``.
+
+        Runs at BACKGROUND priority (sleep-time work: how predictable is a question
+        from its context?); raises :class:`Preempted` when interrupted.
+        """
+        ...
+
     def abort(self) -> None:
         """Stop the request that is running now, if any (from any thread)."""
         ...

@@ -70,6 +70,12 @@ class FakeEngine:
         self.warm_prefixes[key] = text
         return key
 
+    def score(self, prompt: str, continuation: str) -> list[float]:
+        """Words already in the prompt are likely (-0.5), others unlikely (-4.0)."""
+        seen = {w.strip(".,?!:;").lower() for w in prompt.split()}
+        return [-0.5 if w.strip(".,?!:;").lower() in seen else -4.0
+                for w in continuation.split()]
+
     def _cached_part(self, prompt: str) -> int:
         best = max((p for p in self.warm_prefixes.values() if prompt.startswith(p)),
                    key=len, default="")

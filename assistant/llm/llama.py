@@ -93,6 +93,8 @@ class _Job:
     future: Future[Any] = field(compare=False, default_factory=Future)
     #: Set for a warm-prefix job: the prefix text to evaluate and save.
     warm_text: str | None = field(compare=False, default=None)
+    #: Set for a scoring job: (prompt, continuation).
+    score_pair: tuple[str, str] | None = field(compare=False, default=None)
 
 
 def longest_common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
@@ -204,6 +206,17 @@ class LlamaEngine:
         key: str = job.future.result()
         return key
 
+    def score(self, prompt: str, continuation: str) -> list[float]:
+        """Log-probability of each continuation token after ``prompt`` (BACKGROUND)."""
+        if self._closed:
+            raise EngineError("The model has been shut down.")
+        job = _Job(int(Priority.BACKGROUND), next(self._seq),
+                   GenerationRequest(prompt=prompt, priority=Priority.BACKGROUND),
+                   score_pair=(prompt, continuation))
+        self._queue.put(job)
+        scores: list[float] = job.future.result()
+        return scores
+
     @property
     def prefix_cache(self) -> PrefixCache | None:
         return self._cache
@@ -261,8 +274,12 @@ class LlamaEngine:
                 self._current = job
                 self._abort_current.clear()
             try:
-                job.future.set_result(self._warm(job) if job.warm_text is not None
-                                      else self._generate(job))
+                if job.warm_text is not None:
+                    job.future.set_result(self._warm(job))
+                elif job.score_pair is not None:
+                    job.future.set_result(self._score(job))
+                else:
+                    job.future.set_result(self._generate(job))
             except Preempted as exc:
                 job.future.set_exception(exc)
             except Exception as exc:
@@ -473,6 +490,39 @@ class LlamaEngine:
         log.debug("loaded %d prefix tokens from %s in %.1f ms", len(loaded), path.name,
                   (time.perf_counter() - started) * 1000)
         return True
+
+    def _score(self, job: _Job) -> list[float]:
+        """Evaluate the prompt, then read each continuation token's log-probability from
+        the logits before evaluating it (one token at a time: logits_all would cost
+        n_ctx x vocabulary floats of memory)."""
+        import numpy as np
+
+        assert job.score_pair is not None
+        prompt, continuation = job.score_pair
+        llm = self._llm
+        context = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
+        following = llm.tokenize(continuation.encode("utf-8"), add_bos=False, special=False)
+        if len(context) + len(following) >= self._info.n_ctx:
+            raise EngineError("The text to score is longer than the model's context window.")
+        scores: list[float] = []
+        n_vocab = llm.n_vocab()
+        try:
+            reuse = self._reuse_prefix(context)
+            llm.eval(context[reuse:])
+            for token in following:
+                if self._interrupt_requested():
+                    raise _Interrupted
+                logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(n_vocab,))
+                top = float(logits.max())
+                log_norm = top + float(np.log(np.exp(logits - top).sum()))
+                scores.append(float(logits[token]) - log_norm)
+                llm.eval([token])
+        except (_Interrupted, RuntimeError) as exc:
+            if isinstance(exc, RuntimeError) and not self._interrupt_requested():
+                raise
+            raise Preempted(f"scoring stopped after {len(scores)}/{len(following)} tokens"
+                            ) from None
+        return scores
 
     def _warm(self, job: _Job) -> str:
         """Evaluate the prefix (abortable) and save its state file atomically."""

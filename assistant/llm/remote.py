@@ -393,6 +393,10 @@ class OpenAICompatibleEngine:
                     job.request.priority is Priority.BACKGROUND):
                 self._abort_current.set()
 
+    def score(self, prompt: str, continuation: str) -> list[float]:
+        """Token log-probabilities are not part of the servers' common API surface."""
+        raise EngineError("Scoring text is not available on a remote inference server.")
+
     def warm_prefix(self, text: str) -> str:
         """A remote server keeps its own prompt cache; there is no state file to save."""
         raise EngineError("Prefix states cannot be saved on a remote inference server.")

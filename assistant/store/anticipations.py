@@ -1,4 +1,6 @@
-"""Prepared answers as the person sees them, and the daily numbers behind "Insights".
+"""Reading prepared answers (anticipations) for the command line and the views.
+
+Prepared answers as the person sees them, and the daily numbers behind "Insights".
 
 Sleep-time work writes anticipations; the window lists them (ready, stale, used) with
 what they cost, finds the one behind a "prepared while you were away" answer, and
@@ -24,6 +26,8 @@ from assistant.store.models import (
     utcnow,
 )
 
+ACTIVE = (AnticipationStatus.READY.value, AnticipationStatus.USED.value)
+
 #: What the Prepared answers view shows by default.
 SHOWN_STATUSES = (AnticipationStatus.READY.value, AnticipationStatus.STALE.value,
                   AnticipationStatus.USED.value)
@@ -48,6 +52,16 @@ class DayStats:
     def hit_rate(self) -> float:
         """Share of the day's questions answered from a prepared answer (0..1)."""
         return self.prepared_hits / self.questions if self.questions else 0.0
+
+
+def list_anticipations(db: Database, *, include_inactive: bool = False) -> list[Anticipation]:
+    """Newest first; only servable ones (ready, used) unless ``include_inactive``."""
+    with db.session() as s:
+        query = select(Anticipation).order_by(col(Anticipation.created_at).desc(),
+                                              col(Anticipation.id).desc())
+        if not include_inactive:
+            query = query.where(col(Anticipation.status).in_(ACTIVE))
+        return list(s.exec(query))
 
 
 class AnticipationRepository:

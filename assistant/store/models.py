@@ -123,6 +123,8 @@ class Anticipation(SQLModel, table=True):
     sources_hash: str = ""
     status: str = Field(default=AnticipationStatus.READY.value, index=True)
     hits: int = 0
+    #: Times the person asked to "think again" instead of taking the prepared answer.
+    misses: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime | None = None
     prompt_tokens: int = 0

@@ -158,3 +158,12 @@ def test_helpers() -> None:
     assert held_back("Paris.\nUs", ["\nUser:"]) == 3
     assert held_back("Paris.", ["\nUser:"]) == 0
     assert held_back("Paris.\n", ["\nUser:", "\n\n"]) == 1
+
+
+def test_score_prefers_questions_that_follow_from_the_context(engine: LlamaEngine) -> None:
+    context = ("Maya booked the dentist for Tuesday 24 November at 10:30.\n"
+               "A question Maya is likely to ask next:")
+    likely = engine.score(context, " When is my dentist appointment?")
+    unlikely = engine.score(context, " What is the boiling point of tungsten?")
+    assert len(likely) >= 5 and all(lp <= 0 for lp in likely + unlikely)
+    assert sum(likely) / len(likely) > sum(unlikely) / len(unlikely)

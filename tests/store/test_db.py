@@ -234,13 +234,13 @@ def test_backup_database_copies_consistently_and_keeps_the_newest(db: Database,
         con.close()
 
 
-_REVISION_0002 = '''
-"""Test-only revision: adds a column to note."""
+_NEXT_REVISION = '''
+"""Test-only revision after the real head: adds a column to note."""
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "9999"
+down_revision = "{head}"
 branch_labels = None
 depends_on = None
 
@@ -258,13 +258,15 @@ def test_an_older_database_is_backed_up_before_it_is_migrated(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path, backups = tmp_path / "reverie.db", tmp_path / "backups"
     db = Database.open(path, backups)
-    NoteRepository(db).add("Old note", "written under schema 0001")
+    NoteRepository(db).add("Old note", "written under the current schema")
+    head = db_module.head_revision()
     db.close()
 
     newer = tmp_path / "migrations"
     shutil.copytree(db_module.MIGRATIONS_DIR, newer,
                     ignore=shutil.ignore_patterns("__pycache__"))
-    (newer / "versions" / "0002_test_colour.py").write_text(_REVISION_0002)
+    (newer / "versions" / "9999_test_colour.py").write_text(
+        _NEXT_REVISION.replace("{head}", head))
     monkeypatch.setattr(db_module, "MIGRATIONS_DIR", newer)
 
     db = Database.open(path, backups)
@@ -273,10 +275,10 @@ def test_an_older_database_is_backed_up_before_it_is_migrated(
     finally:
         db.close()
 
-    assert stored_revision(path) == "0002"
+    assert stored_revision(path) == "9999"
     copies = list(backups.iterdir())
     assert len(copies) == 1
-    assert stored_revision(copies[0]) == "0001"
+    assert stored_revision(copies[0]) == head
     con = sqlite3.connect(copies[0])
     try:
         assert "colour" not in {r[1] for r in con.execute("PRAGMA table_info(note)")}
@@ -303,3 +305,71 @@ def test_a_profile_folder_with_uri_characters_works(tmp_path: Path, folder: str)
 
 def test_integrity_check_reports_ok(db: Database) -> None:
     assert db.integrity_check() == "ok"
+
+
+def _ready_anticipation(db: Database, **sources: list[int]) -> int:
+    from assistant.store.models import Anticipation
+
+    with db.write() as s:
+        row = Anticipation(question="q?", answer="a", sources=dict(sources))
+        s.add(row)
+        s.flush()
+        assert row.id is not None
+        return row.id
+
+
+def _status(db: Database, ident: int) -> str:
+    from assistant.store.models import Anticipation
+
+    with db.session() as s:
+        row = s.get(Anticipation, ident)
+        assert row is not None
+        return row.status
+
+
+def test_changing_a_source_stales_its_anticipations_in_the_same_transaction(
+        tmp_path: Path) -> None:
+    from assistant.store.chats import ChatRepository
+    from assistant.store.models import Memory
+
+    db = Database.open(tmp_path / "r.db", tmp_path / "b")
+    try:
+        notes, chats = NoteRepository(db), ChatRepository(db)
+        note, other = notes.add("Trip", "Hotel: Casa"), notes.add("Other", "x")
+        conv = chats.create_conversation("c")
+        msg = chats.add_message(conv.id or 0, "user", "Dentist at 10:30")
+        with db.write() as s:
+            mem = Memory(text="likes tea")
+            s.add(mem)
+            s.flush()
+            mem_id = mem.id or 0
+        by_note = _ready_anticipation(db, notes=[note.id or 0])
+        by_other = _ready_anticipation(db, notes=[other.id or 0])
+        by_msg = _ready_anticipation(db, messages=[msg.id or 0])
+        by_mem = _ready_anticipation(db, memories=[mem_id])
+
+        # A failed transaction that edits the note leaves the anticipation ready...
+        with pytest.raises(RuntimeError), db.write() as s:
+            from assistant.store.models import Note
+
+            row = s.get(Note, note.id)
+            assert row is not None
+            row.body = "Hotel: Lumen"
+            s.add(row)
+            s.flush()
+            raise RuntimeError("rolled back")
+        assert _status(db, by_note) == "ready"
+        # ...and a committed edit stales it, and only it.
+        notes.update(note.id or 0, body="Hotel: Lumen")
+        assert (_status(db, by_note), _status(db, by_other)) == ("stale", "ready")
+
+        with db.write() as s:
+            m = s.get(Memory, mem_id)
+            assert m is not None
+            m.text = "likes coffee"
+            s.add(m)
+        assert _status(db, by_mem) == "stale"
+        chats.delete(conv.id or 0)  # cascades to the message
+        assert _status(db, by_msg) == "stale"
+    finally:
+        db.close()

@@ -1,0 +1,106 @@
+"""Small PNG charts for benchmark reports, drawn with QPainter (no plotting dependency).
+
+Benchmarks call :func:`scatter_png` lazily; it starts an offscreen QGuiApplication
+when none exists, so it works from the command line without a display.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Point:
+    label: str
+    x: float
+    y: float
+
+
+def _app() -> object:
+    from PySide6.QtGui import QGuiApplication
+
+    existing = QGuiApplication.instance()
+    if existing is not None:
+        return existing
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    return QGuiApplication([])
+
+
+def scatter_png(points: Sequence[Point], path: Path, *, title: str, x_label: str,
+                y_label: str, y_max: float = 1.0, log_x: bool = True,
+                size: tuple[int, int] = (720, 480)) -> Path:
+    """One labelled point per entry; x on a log scale by default (token counts)."""
+    import math
+
+    from PySide6.QtCore import QPointF, QRectF, Qt
+    from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
+
+    _keep = _app()
+    width, height = size
+    image = QImage(width, height, QImage.Format.Format_ARGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    left, right, top, bottom = 80, 30, 50, 60
+    plot = QRectF(left, top, width - left - right, height - top - bottom)
+
+    def fx(x: float) -> float:
+        xs = [p.x for p in points] or [1.0]
+        lo, hi = min(xs), max(xs)
+        if log_x:
+            lo, hi, x = math.log10(max(lo, 1) / 2), math.log10(max(hi, 1) * 2), \
+                math.log10(max(x, 1))
+        else:
+            lo, hi = 0.0, hi * 1.1 or 1.0
+        return plot.left() + (x - lo) / ((hi - lo) or 1) * plot.width()
+
+    def fy(y: float) -> float:
+        return plot.bottom() - (y / (y_max or 1)) * plot.height()
+
+    painter.setPen(QPen(QColor("#333"), 1))
+    painter.drawRect(plot)
+    font = QFont("DejaVu Sans", 10)
+    painter.setFont(font)
+    for i in range(5):
+        value = y_max * i / 4
+        y = fy(value)
+        painter.setPen(QPen(QColor("#ddd"), 1))
+        painter.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
+        painter.setPen(QColor("#333"))
+        painter.drawText(QRectF(0, y - 8, left - 8, 16),
+                         int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+                         f"{value:.2f}")
+    colours = ["#c0392b", "#2471a3", "#229954", "#8e44ad", "#d68910"]
+    for i, p in enumerate(points):
+        colour = QColor(colours[i % len(colours)])
+        centre = QPointF(fx(p.x), fy(p.y))
+        painter.setPen(QPen(colour, 2))
+        painter.setBrush(colour)
+        painter.drawEllipse(centre, 6, 6)
+        label = f"{p.label} ({p.x:.0f}, {p.y:.2f})"
+        if centre.x() + 230 > width:  # near the right edge: write it on the left
+            painter.drawText(QRectF(centre.x() - 229, centre.y() - 20, 220, 18),
+                             int(Qt.AlignmentFlag.AlignRight), label)
+        else:
+            painter.drawText(QRectF(centre.x() + 9, centre.y() - 20, 220, 18),
+                             int(Qt.AlignmentFlag.AlignLeft), label)
+    painter.setPen(QColor("#111"))
+    painter.setFont(QFont("DejaVu Sans", 12, QFont.Weight.Bold))
+    painter.drawText(QRectF(0, 10, width, 24), int(Qt.AlignmentFlag.AlignHCenter), title)
+    painter.setFont(font)
+    painter.drawText(QRectF(plot.left(), height - 30, plot.width(), 20),
+                     int(Qt.AlignmentFlag.AlignHCenter), x_label)
+    painter.save()
+    painter.translate(18, plot.center().y())
+    painter.rotate(-90)
+    painter.drawText(QRectF(-plot.height() / 2, -10, plot.height(), 20),
+                     int(Qt.AlignmentFlag.AlignHCenter), y_label)
+    painter.restore()
+    painter.end()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not image.save(str(path), "PNG"):
+        raise OSError(f"Could not write the plot to {path}.")
+    return path

@@ -1,0 +1,398 @@
+"""Sleep-time anticipation: guess the next questions and answer them before they are asked.
+
+For each source (a conversation with new turns, a changed note, a dated memory) the
+model proposes the questions its owner is likely to ask; each is scored for
+predictability (the model's mean per-token probability of the question given the
+text, raised when similar questions were asked before); the most predictable ones
+are answered with more compute than test time could spend (k samples and a
+consistency vote) and stored with their sources, cost and expiry. The 0002 triggers
+turn them stale the moment a source changes; a stale one is never served.
+
+What to anticipate is learned: each kind (dated, task, topic) earns budget by its
+hit rate (prepared answers that were used vs. rejected with "think again").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from string import Template
+
+from sqlalchemy import text
+from sqlmodel import Session, col, select
+
+from assistant.llm.engine import ChatMessage, GenerationRequest, Preempted, PromptStyle
+from assistant.mind.agenda import Proposal
+from assistant.mind.work import Counters, WorkContext, WorkInterrupted, WorkOutcome
+from assistant.recall.matching import DEFAULT_THRESHOLD, content_words, similarity
+from assistant.resources import read_prompt
+from assistant.store.db import Database
+from assistant.store.models import (
+    Anticipation,
+    AnticipationStatus,
+    Conversation,
+    Memory,
+    Message,
+    Note,
+    WorkItem,
+    utcnow,
+)
+
+log = logging.getLogger("assistant.mind")
+
+KIND = "anticipate"
+BASE_PRIORITY = 0.2
+MAX_CONTEXT_CHARS = 1200
+#: Only the newest user messages are considered for anticipation.
+MAX_MESSAGES_CONSIDERED = 200
+QUESTIONS_PER_ITEM = 2
+DEFAULT_SAMPLES = 3
+#: Below this, a question is not worth preparing.
+MIN_PREDICTABILITY = 0.005
+
+_MONTHS = {m: i for i, m in enumerate(
+    ("january", "february", "march", "april", "may", "june", "july", "august",
+     "september", "october", "november", "december"), start=1)}
+_MONTH_RE = "|".join(_MONTHS)
+_DATE_PATTERNS = (
+    re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH_RE})(?:\s+(\d{{4}}))?\b", re.I),
+    re.compile(rf"\b({_MONTH_RE})\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?\b", re.I),
+    re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"),
+)
+_TASK_RE = re.compile(r"\b(to ?do|open tasks?|remind me|need to|have to|must)\b|- \[ \]", re.I)
+
+
+def dates_in(text_: str, today: date) -> list[date]:
+    """Calendar dates mentioned in ``text_``; a date without a year is the next one to come
+    (or one at most half a year ago)."""
+    found: list[date] = []
+    for pattern in _DATE_PATTERNS:
+        for m in pattern.finditer(text_):
+            groups = m.groups()
+            try:
+                if pattern is _DATE_PATTERNS[2]:
+                    found.append(date(int(groups[0]), int(groups[1]), int(groups[2])))
+                    continue
+                if pattern is _DATE_PATTERNS[0]:
+                    day, month, year = int(groups[0]), _MONTHS[groups[1].lower()], groups[2]
+                else:
+                    month, day, year = _MONTHS[groups[0].lower()], int(groups[1]), groups[2]
+                when = date(int(year) if year else today.year, month, day)
+                if not year and when < today - timedelta(days=182):
+                    when = when.replace(year=when.year + 1)
+                found.append(when)
+            except ValueError:
+                continue
+    return found
+
+
+def anticipation_kind(context: str, today: date) -> str:
+    if any(d >= today for d in dates_in(context, today)) or re.search(
+            r"\b(every|each) (monday|tuesday|wednesday|thursday|friday|saturday|sunday|day|"
+            r"week|month)\b", context, re.I):
+        return "dated"
+    if _TASK_RE.search(context):
+        return "task"
+    return "topic"
+
+
+def parse_questions(raw: str, limit: int = 3) -> list[str]:
+    """Questions from the model's lines; anything that is not a short question is dropped."""
+    out: list[str] = []
+    for line in raw.splitlines():
+        line = re.sub(r"^\s*(?:[-*•]|\d+[.)])\s*", "", line).strip().strip('"')
+        if not line:
+            if out:
+                break  # a blank line ends the list
+            continue
+        if line.lower().startswith(("text:", "questions:", "answer:")):
+            break
+        if not line.endswith("?") or not 3 <= len(line.split()) <= 16:
+            log.debug("dropping a garbled question line: %r", line)
+            continue
+        if any(similarity(line, seen) >= 0.9 for seen in out):
+            continue
+        out.append(line[0].upper() + line[1:])
+        if len(out) >= limit:
+            break
+    return out
+
+
+def clean_answer(raw: str) -> str:
+    line = raw.strip().split("\n", 1)[0].strip()
+    return re.sub(r"^(answer\s*:)\s*", "", line, flags=re.I).strip()
+
+
+def vote(answers: Sequence[str]) -> tuple[str, float]:
+    """The answer the samples agree on most, and the share of samples that agree with it."""
+    usable = [a for a in answers if a and content_words(a)]
+    if not usable:
+        return "", 0.0
+    words = [set(content_words(a)) for a in usable]
+
+    def agree(i: int, j: int) -> float:
+        return len(words[i] & words[j]) / max(1, len(words[i] | words[j]))
+
+    best = max(range(len(usable)),
+               key=lambda i: (sum(agree(i, j) for j in range(len(usable)) if j != i), -i))
+    share = sum(1 for j in range(len(usable)) if agree(best, j) >= 0.5) / len(answers)
+    return usable[best], share
+
+
+def question_request(style: PromptStyle, context: str) -> GenerationRequest:
+    if style is PromptStyle.CHAT:
+        return GenerationRequest(messages=[
+            ChatMessage("system", read_prompt("anticipate_questions_system.txt").strip()),
+            ChatMessage("user", context)], max_tokens=80, temperature=0.0)
+    prompt = Template(read_prompt("anticipate_questions_completion.txt")).substitute(
+        context=context)
+    return GenerationRequest(prompt=prompt.rstrip("\n"), max_tokens=60, temperature=0.0,
+                             stop=["\n\n", "Text:"])
+
+
+def answer_request(style: PromptStyle, context: str, question: str,
+                   sample: int) -> GenerationRequest:
+    """Sample 0 is greedy; the others sample at a moderate temperature."""
+    temperature, seed = (0.0, None) if sample == 0 else (0.7, 1000 + sample)
+    if style is PromptStyle.CHAT:
+        return GenerationRequest(messages=[
+            ChatMessage("system", read_prompt("anticipate_answer_system.txt").strip()),
+            ChatMessage("user", f"Reference: {context}\n\nQuestion: {question}")],
+            max_tokens=60, temperature=temperature, seed=seed)
+    prompt = Template(read_prompt("anticipate_answer_completion.txt")).substitute(
+        context=context, question=question)
+    return GenerationRequest(prompt=prompt.rstrip("\n"), max_tokens=48,
+                             temperature=temperature, seed=seed, stop=["\n"])
+
+
+def one_line(text_: str) -> str:
+    return " ".join(text_.split())
+
+
+@dataclass(frozen=True)
+class Source:
+    """What one anticipation item thinks about."""
+
+    context: str
+    sources: dict[str, list[int]]
+    label: str
+
+    @property
+    def sources_hash(self) -> str:
+        return hashlib.sha256(self.context.encode()).hexdigest()
+
+
+def kind_weights(db: Database) -> dict[str, float]:
+    """Budget share per anticipation kind: the smoothed hit rate (hits+1)/(hits+misses+2).
+
+    A prepared answer that was served and kept counts as a hit; "think again" counts
+    as a miss. With no history every kind gets 0.5.
+    """
+    with db.session() as s:
+        rows = s.connection().execute(text(
+            "SELECT kind, sum(hits), sum(misses) FROM anticipation GROUP BY kind")).all()
+    return {str(kind): (int(h or 0) + 1) / (int(h or 0) + int(m or 0) + 2)
+            for kind, h, m in rows}
+
+
+def explain_weights(weights: dict[str, float]) -> str:
+    """One sentence for the insights view: how the budget is shared out, and why."""
+    if not weights:
+        return ("No prepared answer has been used yet, so every kind of question gets "
+                "the same share of thinking time.")
+    parts = ", ".join(f"{k} {w:.0%}" for k, w in sorted(weights.items(), key=lambda x: -x[1]))
+    return ("Kinds of prepared answers you use get more thinking time: each kind's share "
+            f"follows its hit rate ({parts}).")
+
+
+def is_statement(content: str) -> bool:
+    """Something the person told (worth anticipating), not a question or a one-word reply."""
+    words = content.split()
+    return len(words) >= 6 and not content.rstrip().endswith("?")
+
+
+def propose_anticipations(db: Database) -> Iterator[Proposal]:
+    """Statements the person made, changed notes, and dated memories, not yet anticipated.
+
+    Each message is its own item: a focused text gives a small model focused questions.
+    """
+    weights = kind_weights(db)
+    today = utcnow().date()
+    with db.session() as s:
+        said = s.connection().execute(text(
+            "SELECT m.id, m.content FROM message m JOIN conversation c "
+            "ON c.id = m.conversation_id WHERE c.archived = 0 AND m.role = 'user' AND "
+            "(c.import_key IS NULL OR c.import_key NOT LIKE 'reverie:%') "
+            "ORDER BY m.created_at DESC LIMIT :n"), {"n": MAX_MESSAGES_CONSIDERED}).all()
+        notes = list(s.exec(select(Note)))
+        memories = list(s.exec(select(Memory).where(
+            Memory.kind == "fact", col(Memory.superseded_by).is_(None))))
+    for rank, (msg_id, content) in enumerate(said):
+        if not is_statement(content):
+            continue
+        kind = anticipation_kind(content, today)
+        recency = 1.0 / (1 + rank / 20)  # newer things are more likely to come up
+        yield Proposal(KIND, f"message:{msg_id}",
+                       BASE_PRIORITY * recency * (0.5 + weights.get(kind, 0.5)), once=True)
+    for note in notes:
+        kind = anticipation_kind(note.body, today)
+        yield Proposal(KIND, f"note:{note.id}:{note.content_hash[:12]}",
+                       BASE_PRIORITY * (0.5 + weights.get(kind, 0.5)), once=True)
+    for memory in memories:
+        if dates_in(memory.text, today):
+            yield Proposal(KIND, f"memory:{memory.id}:{memory.sources_hash[:12]}",
+                           BASE_PRIORITY * (0.5 + weights.get("dated", 0.5)), once=True)
+
+
+def load_source(item: WorkItem, db: Database) -> Source | None:
+    """The text an item thinks about, or None when it no longer exists."""
+    what, _, rest = item.target.partition(":")
+    head = rest.split(":", 1)[0]
+    ident = int(head) if head.isdigit() else -1
+    with db.session() as s:
+        if what == "note":
+            note = s.get(Note, ident)
+            if note is None:
+                return None
+            body = one_line(f"{note.title}. {note.body}")
+            return Source(body[:MAX_CONTEXT_CHARS], {"notes": [ident]},
+                          f'the note "{note.title}"')
+        if what == "memory":
+            memory = s.get(Memory, ident)
+            if memory is None or memory.superseded_by is not None:
+                return None
+            msgs = list((memory.sources or {}).get("messages", []))
+            return Source(one_line(memory.text), {"memories": [ident], "messages": msgs},
+                          "a memory")
+        message = s.get(Message, ident) if what == "message" else None
+        if message is None:
+            return None
+        conv = s.get(Conversation, message.conversation_id)
+    title = conv.title if conv is not None else "a chat"
+    return Source(one_line(message.content)[:MAX_CONTEXT_CHARS], {"messages": [ident]},
+                  f'what you said in "{title}"')
+
+
+def asked_before(db: Database, question: str) -> int:
+    """How many earlier user messages asked something like ``question``."""
+    words = content_words(question)
+    if not words:
+        return 0
+    from assistant.store.fts import fts_query
+
+    with db.session() as s:
+        rows = s.connection().execute(text(
+            "SELECT m.content FROM message_fts f JOIN message m ON m.id = f.rowid "
+            "WHERE message_fts MATCH :q AND m.role = 'user' LIMIT 50"),
+            {"q": fts_query(" ".join(words))}).all()
+    return sum(1 for (content,) in rows
+               if "?" in content and similarity(content, question) >= 0.5)
+
+
+def predictability(mean_logprob: float, seen_before: int) -> float:
+    """0..1: the geometric-mean token probability, raised by earlier similar questions."""
+    return min(1.0, math.exp(mean_logprob) + 0.15 * min(seen_before, 3))
+
+
+class AnticipateHandler:
+    """Handler for ``anticipate`` items (targets message:ID, note:ID:hash, memory:ID:hash)."""
+
+    kind = KIND
+
+    def __init__(self, samples: int = DEFAULT_SAMPLES,
+                 questions_per_item: int = QUESTIONS_PER_ITEM) -> None:
+        self.samples = max(1, samples)
+        self.questions_per_item = questions_per_item
+
+    def describe(self, item: WorkItem, db: Database) -> str:
+        source = load_source(item, db)
+        return f"questions you may ask about {source.label}" if source else "likely questions"
+
+    def _score(self, ctx: WorkContext, context: str, question: str) -> float:
+        if ctx.should_stop():
+            raise WorkInterrupted("stop requested before scoring")
+        try:
+            logprobs = ctx.engine.score(f"{context}\nA question about this: ", question)
+        except Preempted as exc:
+            raise WorkInterrupted(str(exc), preempted=not ctx.should_stop()) from None
+        return sum(logprobs) / max(1, len(logprobs))
+
+    def run(self, item: WorkItem, ctx: WorkContext) -> WorkOutcome:
+        started = time.monotonic()
+        source = load_source(item, ctx.db)
+        if source is None:
+            return WorkOutcome("Skipped anticipating: the source is gone.")
+        style = ctx.engine.info.prompt_style
+        today = utcnow().date()
+        raw = ctx.generate(question_request(style, source.context)).text
+        questions = parse_questions(raw)
+        scored = sorted(((predictability(self._score(ctx, source.context, q),
+                                         asked_before(ctx.db, q)), q) for q in questions),
+                        reverse=True)
+        prepared: list[Anticipation] = []
+        for score, question in scored[: self.questions_per_item]:
+            if score < MIN_PREDICTABILITY:
+                continue
+            answers = [clean_answer(ctx.generate(
+                answer_request(style, source.context, question, i)).text)
+                for i in range(self.samples)]
+            answer, agreement = vote(answers)
+            if not answer or agreement < 0.5:
+                log.info("no consistent answer for %r (%s)", question, answers)
+                continue
+            kind = anticipation_kind(source.context, today)
+            future = [d for d in dates_in(source.context, today) if d >= today]
+            expires = (datetime.combine(max(future) + timedelta(days=1), datetime.min.time(),
+                                        tzinfo=UTC) if future and kind == "dated" else
+                       utcnow() + timedelta(days=30))
+            prepared.append(Anticipation(
+                kind=kind, question=question, answer=answer, predictability=round(score, 4),
+                sources=source.sources, sources_hash=source.sources_hash, expires_at=expires))
+        seconds = time.monotonic() - started
+        usage = ctx.usage
+        for row in prepared:
+            row.prompt_tokens = usage.prompt_tokens // max(1, len(prepared))
+            row.completion_tokens = usage.completion_tokens // max(1, len(prepared))
+            row.seconds = round(seconds / max(1, len(prepared)), 2)
+        details: dict[str, object] = {"target": item.target, "model_said": raw,
+                                      "questions": [q for _, q in scored]}
+
+        with ctx.db.session() as s:
+            prepared = [row for row in prepared if not _duplicate(s, row.question)]
+            replaced = _stale_for(s, source)
+
+        def apply(s: Session) -> None:
+            for old_id in replaced:  # recomputed: the stale versions are dropped
+                old = s.get(Anticipation, old_id)
+                if old is not None and old.status == AnticipationStatus.STALE.value:
+                    s.delete(old)
+            for row in prepared:
+                if not _duplicate(s, row.question):
+                    s.add(row)
+
+        names = "; ".join(f'"{a.question}"' for a in prepared) or "nothing new"
+        return WorkOutcome(f"Prepared answers about {source.label}: {names}", apply=apply,
+                           counters=Counters(anticipations_made=len(prepared),
+                                             anticipations_invalidated=len(replaced)),
+                           details=details)
+
+
+def _duplicate(s: Session, question: str) -> bool:
+    ready = s.exec(select(Anticipation.question).where(
+        Anticipation.status == AnticipationStatus.READY.value)).all()
+    return any(similarity(question, q) >= max(DEFAULT_THRESHOLD, 0.8) for q in ready)
+
+
+def _stale_for(s: Session, source: Source) -> list[int]:
+    """Stale anticipations that came from any of ``source``'s rows."""
+    stale = s.exec(select(Anticipation).where(
+        Anticipation.status == AnticipationStatus.STALE.value)).all()
+    mine = {(k, i) for k, ids in source.sources.items() for i in ids}
+    return [a.id or 0 for a in stale
+            if mine & {(k, i) for k, ids in (a.sources or {}).items() for i in ids}]
