@@ -45,7 +45,6 @@ from assistant.gui.qt_compat import emit
 from assistant.gui.thinking import ActivityFilter, StatusBridge, status_text
 from assistant.gui.tray import Tray, TrayAvailable
 from assistant.gui.workers import Task, run_task
-from assistant.idle.status import Status, ThinkingState
 from assistant.llm.engine import Engine, FinishReason
 from assistant.recall.responder import Answer, Responder
 from assistant.store.anticipations import AnticipationRepository
@@ -117,7 +116,11 @@ class MainWindow(QMainWindow):
         self._think = think
         self._idle_probe = idle_probe
         self._tasks: list[Task] = []
-        self._status: Status | None = None
+        #: (state, reason) of thinking, for the tray; states as in assistant.idle.status.
+        self._status: tuple[str, str] | None = None
+        self._built: dict[str, QWidget] = {}
+        self._idle_info: tuple[str, bool, list[tuple[str, str]]] | None = None
+        self._quick_ask = None
         self._prepared_count = 0
         self.activity_filter: ActivityFilter | None = None
         self.idle_backend_name = ""
@@ -144,30 +147,9 @@ class MainWindow(QMainWindow):
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setSizes([260, DEFAULT_SIZE[0] - 460])
 
-        # -- the other pages
-        from assistant.gui.views.away import AwayView
-        from assistant.gui.views.insights import InsightsView
-        from assistant.gui.views.memory import MemoryView
-        from assistant.gui.views.models import ModelsView
-        from assistant.gui.views.notes import NotesView
-        from assistant.gui.views.prepared import PreparedView
-        from assistant.gui.views.settings import SettingsView
-        from assistant.mind.journal import Journal
-
+        # -- the other pages are built the first time they are shown (a faster start)
         self.tray = Tray(tray_available, self)
-        self.notes_view = NotesView(app.notes, self)
-        self.memory_view = MemoryView(self.memories, self)
-        self.prepared_view = PreparedView(self.anticipations, self.memories, self)
-        self.away_view = AwayView(Journal(app.db), self)
-        self.insights_view = InsightsView(self.anticipations, self)
-        self.settings_view = SettingsView(app, tray_available=self.tray.available, parent=self)
-        self.models_view = ModelsView(app, self)
-        self.pages: dict[str, QWidget] = {
-            "chat": self.splitter, "notes": self.notes_view, "memory": self.memory_view,
-            "prepared": self.prepared_view, "away": self.away_view,
-            "insights": self.insights_view, "settings": self.settings_view,
-            "models": self.models_view,
-        }
+        self._built["chat"] = self.splitter
         self.stack = QStackedWidget(self)
         self.stack.setObjectName("pageStack")
         self.nav = QListWidget(self)
@@ -179,7 +161,7 @@ class MainWindow(QMainWindow):
             item.setData(Qt.ItemDataRole.UserRole, key)
             item.setToolTip(f"{label} (Ctrl+{i + 1})")
             self.nav.addItem(item)
-            self.stack.addWidget(self.pages[key])
+            self.stack.addWidget(self._built.get(key) or QWidget(self))
         self.brand = QLabel("Reverie", self)
         self.brand.setObjectName("brand")
         nav_column = QWidget(self)
@@ -228,10 +210,6 @@ class MainWindow(QMainWindow):
         self.status_bridge = StatusBridge(self)
         self.status_bridge.changed.connect(self._on_status)
 
-        from assistant.gui.quick_ask import QuickAsk
-
-        self.quick_ask = QuickAsk(app.chats, lambda: self._responder, self)
-        self.quick_ask.open_conversation.connect(self.show_conversation)
 
         self._build_actions()
         self.nav.currentRowChanged.connect(self._on_page_changed)
@@ -247,10 +225,6 @@ class MainWindow(QMainWindow):
         self.tray.pause_requested.connect(self.pause_thinking)
         self.tray.resume_requested.connect(self.resume_thinking)
         self.tray.quit_requested.connect(self.quit_app)
-        self.settings_view.theme_changed.connect(self._apply_theme)
-        self.settings_view.delete_all_requested.connect(lambda: self.request_restart(True))
-        self.settings_view.models_requested.connect(lambda: self.show_page("models"))
-        self.models_view.restart_requested.connect(lambda: self.request_restart(False))
         self._prepared_timer = QTimer(self)
         self._prepared_timer.setInterval(60_000)
         self._prepared_timer.timeout.connect(self._refresh_tray)
@@ -343,19 +317,106 @@ class MainWindow(QMainWindow):
         item = self.nav.currentItem()
         return str(item.data(Qt.ItemDataRole.UserRole)) if item is not None else "chat"
 
+    @property
+    def pages(self) -> dict[str, QWidget]:
+        """Every page by key (building those not built yet)."""
+        return {key: self.page(key) for key, _label in PAGES}
+
+    def page(self, key: str) -> QWidget:
+        """The page ``key``, built now if it was never shown."""
+        built = self._built.get(key)
+        if built is not None:
+            return built
+        widget = self._build_page(key)
+        index = [k for k, _label in PAGES].index(key)
+        placeholder = self.stack.widget(index)
+        current = self.stack.currentIndex()
+        self.stack.insertWidget(index, widget)
+        self.stack.removeWidget(placeholder)
+        placeholder.deleteLater()
+        self.stack.setCurrentIndex(current)
+        self._built[key] = widget
+        return widget
+
+    def _build_page(self, key: str) -> QWidget:
+        app = self.app
+        if key == "notes":
+            from assistant.gui.views.notes import NotesView
+
+            return NotesView(app.notes, self)
+        if key == "memory":
+            from assistant.gui.views.memory import MemoryView
+
+            return MemoryView(self.memories, self)
+        if key == "prepared":
+            from assistant.gui.views.prepared import PreparedView
+
+            return PreparedView(self.anticipations, self.memories, self)
+        if key == "away":
+            from assistant.gui.views.away import AwayView
+            from assistant.mind.journal import Journal
+
+            away = AwayView(Journal(app.db), self)
+            self._update_think_now(away)
+            return away
+        if key == "insights":
+            from assistant.gui.views.insights import InsightsView
+
+            return InsightsView(self.anticipations, self)
+        if key == "settings":
+            from assistant.gui.views.settings import SettingsView
+
+            settings = SettingsView(app, tray_available=self.tray.available, parent=self)
+            settings.theme_changed.connect(self._apply_theme)
+            settings.delete_all_requested.connect(lambda: self.request_restart(True))
+            settings.models_requested.connect(lambda: self.show_page("models"))
+            if self._idle_info is not None:
+                settings.set_idle_backend(*self._idle_info)
+            return settings
+        if key == "models":
+            from assistant.gui.views.models import ModelsView
+
+            models = ModelsView(app, self)
+            models.restart_requested.connect(lambda: self.request_restart(False))
+            if self.loader.model_name:
+                models.set_loaded(self.loader.model_name)
+            return models
+        raise KeyError(key)
+
+    notes_view = property(lambda self: self.page("notes"))
+    memory_view = property(lambda self: self.page("memory"))
+    prepared_view = property(lambda self: self.page("prepared"))
+    away_view = property(lambda self: self.page("away"))
+    insights_view = property(lambda self: self.page("insights"))
+    settings_view = property(lambda self: self.page("settings"))
+    models_view = property(lambda self: self.page("models"))
+
+    @property
+    def quick_ask(self):
+        if self._quick_ask is None:
+            from assistant.gui.quick_ask import QuickAsk
+
+            self._quick_ask = QuickAsk(self.app.chats, lambda: self._responder, self)
+            self._quick_ask.open_conversation.connect(self.show_conversation)
+        return self._quick_ask
+
     def show_page(self, key: str) -> QWidget:
+        page = self.page(key)
         index = [k for k, _label in PAGES].index(key)
         if self.nav.currentRow() != index:
             self.nav.setCurrentRow(index)
         else:
             self._on_page_changed(index)
-        return self.pages[key]
+        return page
 
     def _on_page_changed(self, index: int) -> None:
         if index < 0:
             return
-        if self.stack.currentWidget() is self.notes_view:
-            self.notes_view.save_now()
+        notes = self._built.get("notes")
+        if notes is not None and self.stack.currentWidget() is notes:
+            notes.save_now()
+        key = PAGES[index][0]
+        self.page(key)
         self.stack.setCurrentIndex(index)
         page = self.stack.currentWidget()
         refresh = getattr(page, "refresh", None)
@@ -419,7 +480,8 @@ class MainWindow(QMainWindow):
             super().closeEvent(event)
             return
         event.ignore()
-        self.notes_view.save_now()
+        if "notes" in self._built:
+            self.notes_view.save_now()
         self.hide()
         if not self.app.settings.ui.tray_notice_shown:
             self.tray.notify("Reverie is still running",
@@ -455,8 +517,10 @@ class MainWindow(QMainWindow):
         self.model_progress.hide()
         self._set_model_status(f"Ready · {name}")
         self.chat.composer.set_ready(True)
-        self.models_view.set_loaded(name)
-        self.away_view.set_session_starter(self._session_starter(engine))
+        if "models" in self._built:
+            self.models_view.set_loaded(name)
+        if "away" in self._built:
+            self._update_think_now(self.away_view)
         if self._job is None and self.stack.currentWidget() is self.splitter:
             self._show_current()  # "Think again" buttons need the responder
         if self._think:
@@ -492,7 +556,9 @@ class MainWindow(QMainWindow):
             qapp.installEventFilter(self.activity_filter)
         used = coordinator.monitor.backend
         self.idle_backend_name = used.name
-        self.settings_view.set_idle_backend(used.name, used.system_wide, failures)
+        self._idle_info = (used.name, used.system_wide, failures)
+        if "settings" in self._built:
+            self.settings_view.set_idle_backend(*self._idle_info)
         coordinator.start()
         self._on_status(coordinator.status)
 
@@ -509,18 +575,26 @@ class MainWindow(QMainWindow):
         return start
 
     def _on_status(self, status: object) -> None:
-        if self._closed or not isinstance(status, Status):
+        state = getattr(status, "state", None)
+        if self._closed or state is None:
             return
-        self._status = status
-        self._set_thinking_text(status_text(status), status.reason)
-        if status.state is ThinkingState.THINKING:
-            self.away_view.set_session_starter(
-                None, "Reverie is already thinking; it stops when you come back.")
-        elif self.loader.engine is not None:
-            self.away_view.set_session_starter(self._session_starter(self.loader.engine))
+        reason = str(getattr(status, "reason", ""))
+        self._status = (str(state), reason)
+        self._set_thinking_text(status_text(status), reason)  # type: ignore[arg-type]
+        away = self._built.get("away")
+        if away is not None:
+            self._update_think_now(away)
+            if self.stack.currentWidget() is away and not away.thinking:
+                away.refresh()
         self._refresh_tray()
-        if self.stack.currentWidget() is self.away_view and not self.away_view.thinking:
-            self.away_view.refresh()
+
+    def _update_think_now(self, away) -> None:
+        """"Think now" is offered once the model is ready and no session runs."""
+        if self._status is not None and self._status[0] == "thinking":
+            away.set_session_starter(None, "Reverie is already thinking; it stops when you "
+                                     "come back.")
+        elif self.loader.engine is not None:
+            away.set_session_starter(self._session_starter(self.loader.engine))
 
     def _set_thinking_text(self, text: str, reason: str) -> None:
         self.thinking_status.setText(text)
@@ -534,16 +608,16 @@ class MainWindow(QMainWindow):
         now = datetime.now().astimezone()
         if not thinking.enabled:
             self._set_thinking_text("Thinking off", "Thinking is turned off in Settings.")
-            state = ThinkingState.PAUSED
+            state = "paused"
         elif until is not None and until > now:
             when = "until resumed" if until.year >= 9999 else f"until {until:%a %H:%M}"
             self._set_thinking_text("Thinking paused", f"Thinking is paused {when}.")
-            state = ThinkingState.PAUSED
+            state = "paused"
         else:
             self._set_thinking_text("Starting…", "Reverie starts watching for idle time "
                                     "once the model is ready.")
-            state = ThinkingState.OFF
-        self._status = Status(state, self.thinking_status.toolTip())
+            state = "off"
+        self._status = (state, self.thinking_status.toolTip())
         self._refresh_tray()
 
     def _refresh_tray(self) -> None:
@@ -553,7 +627,8 @@ class MainWindow(QMainWindow):
             self._prepared_count = self.anticipations.count_ready()
         except Exception:  # the database is closing
             return
-        self.tray.set_status(self._status, self._prepared_count)
+        state, reason = self._status or ("off", "")
+        self.tray.set_status(state, reason, self._prepared_count)
 
     def pause_thinking(self, hours: float) -> None:
         until = pause_until(hours)
@@ -796,15 +871,18 @@ class MainWindow(QMainWindow):
             return
         self._closed = True
         self._prepared_timer.stop()
-        self.notes_view.shutdown()
-        self.quick_ask.stop()
-        self.quick_ask.hide()
+        if "notes" in self._built:
+            self.notes_view.shutdown()
+        if self._quick_ask is not None:
+            self._quick_ask.stop()
+            self._quick_ask.hide()
         if self._job is not None:
             self._job.stop()
             if not self._job.join(15):
                 log.warning("the answer did not stop in time")
-        self.away_view.stop()
-        self.models_view.stop()
+        for key in ("away", "models"):
+            if key in self._built:
+                self._built[key].stop()
         self.loader.stop()
         for task in self._tasks:
             task.join(10)

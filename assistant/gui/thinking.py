@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
 
 from assistant.gui.qt_compat import emit
-from assistant.idle.status import Status
+
+if TYPE_CHECKING:
+    from assistant.idle.status import Status
 
 #: Status labels shown in the status bar and the tray tooltip.
 STATE_LABELS = {

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from assistant.gui.qt_compat import emit
 from assistant.gui.theme import app_icon
-from assistant.idle.status import Status, ThinkingState
 
 TrayAvailable = Callable[[], bool]
 
@@ -64,10 +63,12 @@ def state_icon(mark: str | None, size: int = 64) -> QIcon:
     return QIcon(pixmap)
 
 
-def mark_for(state: ThinkingState, prepared: int) -> str | None:
-    if state is ThinkingState.THINKING:
+def mark_for(state: str, prepared: int) -> str | None:
+    """``state`` is a ThinkingState value (assistant.idle.status), compared as text so
+    the tray does not import the idle package at start-up."""
+    if state == "thinking":
         return "thinking"
-    if state is ThinkingState.PAUSED:
+    if state == "paused":
         return "paused"
     if prepared > 0:
         return "prepared"
@@ -105,7 +106,7 @@ class Tray(QObject):
         self.resume_action = self._add("Resume thinking", self.resume_requested)
         self.menu.addSeparator()
         self.quit_action = self._add("Quit Reverie", self.quit_requested)
-        self.set_status(None, 0)
+        self.set_status("off", "", 0)
         if self.available:
             self.icon = QSystemTrayIcon(state_icon(None), self)
             self.icon.setContextMenu(self.menu)
@@ -119,17 +120,16 @@ class Tray(QObject):
         self.menu.addAction(action)
         return action
 
-    def set_status(self, status: Status | None, prepared: int) -> None:
-        """Show the thinking state and the number of prepared answers waiting."""
-        state = status.state if status is not None else ThinkingState.OFF
-        paused = state is ThinkingState.PAUSED
+    def set_status(self, state: str, reason: str, prepared: int) -> None:
+        """Show the thinking state (and why) and the number of prepared answers waiting."""
+        paused = state == "paused"
         self.pause_hour_action.setVisible(not paused)
         self.pause_tomorrow_action.setVisible(not paused)
         self.resume_action.setVisible(paused)
         self.mark = mark_for(state, prepared)
         lines = ["Reverie"]
-        if status is not None:
-            lines.append(status.reason)
+        if reason:
+            lines.append(reason)
         if prepared:
             lines.append(f"{prepared} prepared answer{'s' if prepared != 1 else ''} waiting")
         self.tooltip = "\n".join(lines)
