@@ -164,8 +164,8 @@ class AwayView(QWidget):
         items = "".join(self._entry_html(e) for e in entries)
         if not items:
             items = "<li style='color:#6b7280'>No work items were finished.</li>"
-        return (f"<div style='margin:6px 8px 0 8px'>{head}<ul style='margin:4px 0 10px 0'>"
-                f"{items}</ul></div><hr/>")
+        return (f"<div style='margin:6px 8px 22px 8px'>{head}"
+                f"<ul style='margin:4px 0 0 0'>{items}</ul></div>")
 
     @staticmethod
     def _entry_html(entry: JournalEntry) -> str:
