@@ -14,10 +14,9 @@ import threading
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant import __version__
-from assistant.app import Reverie, configure_logging
 from assistant.config import SettingsError
 from assistant.llm.bundled import BundledModelError
 from assistant.llm.catalog import CatalogError
@@ -25,8 +24,9 @@ from assistant.llm.download import DownloadCancelled, DownloadError
 from assistant.llm.engine import EngineError
 from assistant.llm.library import ModelCheckError, ModelLibrary, check_model_file
 from assistant.paths import Paths
-from assistant.store.db import DatabaseError
-from assistant.store.importers import ImportFileError
+
+if TYPE_CHECKING:
+    from assistant.app import Reverie
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -426,19 +426,32 @@ COMMANDS: dict[str, Callable[[Reverie, argparse.Namespace], int]] = {
     "bench": cmd_bench,
 }
 
-_BAD_INPUT = (UsageError, ImportFileError, SettingsError, DatabaseError, BundledModelError,
+def _bad_input() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean bad input (exit 2); the database ones are imported only when
+    needed, so that ``reverie`` (the window) starts without loading the database layer
+    before its window is on screen."""
+    from assistant.store.db import DatabaseError
+    from assistant.store.importers import ImportFileError
+
+    return (*_BAD_INPUT, ImportFileError, DatabaseError)
+
+
+_BAD_INPUT = (UsageError, SettingsError, BundledModelError,
               ModelCheckError, CatalogError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        paths = Paths.resolve(args.data_dir)
-        configure_logging(paths.ensure(), debug=args.debug)
+        paths = Paths.resolve(args.data_dir).ensure()
         if args.command is None:
+            # The window configures logging once it is on screen (see gui/main.py).
             from assistant.gui.main import run_gui  # type: ignore[import-not-found,unused-ignore]
 
-            return int(run_gui(args.data_dir, tray=args.tray))
+            return int(run_gui(args.data_dir, tray=args.tray, debug=args.debug))
+        from assistant.app import Reverie, configure_logging
+
+        configure_logging(paths, debug=args.debug)
         app = Reverie.open(args.data_dir)
         try:
             if app.settings_warning:
@@ -455,7 +468,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except DownloadError as exc:
         return _fail(exc, args.debug, EXIT_FAILURE)
-    except _BAD_INPUT as exc:
+    except _bad_input() as exc:
         return _fail(exc, args.debug, EXIT_USAGE)
     except (EngineError, OSError, RuntimeError) as exc:
         return _fail(exc, args.debug, EXIT_FAILURE)

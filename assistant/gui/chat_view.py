@@ -8,6 +8,7 @@ unless the person has scrolled up to read.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QResizeEvent
@@ -23,7 +24,13 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.gui.composer import Composer
-from assistant.store.models import Message, Origin, Role
+
+if TYPE_CHECKING:
+    from assistant.store.models import Message
+
+#: Message roles and origins (assistant.store.models), as text: the chat view must not
+#: load the database layer, so the window can appear before it is imported.
+USER, ASSISTANT, ANTICIPATED = "user", "assistant", "anticipated"
 
 PREPARED_BADGE = "Prepared while you were away"
 
@@ -110,7 +117,7 @@ class MessageBubble(QFrame):
                                            | Qt.TextInteractionFlag.TextSelectableByKeyboard)
         self.label.setCursor(Qt.CursorShape.IBeamCursor)
         self.label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
-        who = "You" if role == Role.USER.value else "Reverie"
+        who = "You" if role == USER else "Reverie"
         self.setAccessibleName(f"{who} said")
         self.note = QLabel(self)
         self.note.setObjectName("bubbleNote")
@@ -224,7 +231,7 @@ class Transcript(QScrollArea):
         line.setContentsMargins(0, 0, 0, 0)
         bubble = MessageBubble(role, text, row)
         bubble.set_max_width(self._bubble_width())
-        if role == Role.USER.value:
+        if role == USER:
             line.addStretch(1)
             line.addWidget(bubble)
         else:
@@ -288,20 +295,20 @@ class ChatView(QWidget):
     def show_messages(self, messages: Iterable[Message]) -> None:
         self.transcript.clear()
         for message in messages:
-            if message.role in (Role.USER.value, Role.ASSISTANT.value):
+            if message.role in (USER, ASSISTANT):
                 bubble = self.transcript.add(message.role, message.content)
-                if (message.role == Role.ASSISTANT.value
-                        and message.origin == Origin.ANTICIPATED.value
+                if (message.role == ASSISTANT
+                        and message.origin == ANTICIPATED
                         and self.decorate_prepared is not None):
                     self.decorate_prepared(bubble, message)
         QTimer.singleShot(0, self.transcript, self.transcript.scroll_to_end)
 
     def add_user_message(self, text: str) -> MessageBubble:
-        return self.transcript.add(Role.USER.value, text)
+        return self.transcript.add(USER, text)
 
     def begin_answer(self, text: str = "") -> MessageBubble:
         """An assistant bubble that tokens will stream into."""
-        bubble = self.transcript.add(Role.ASSISTANT.value, text)
+        bubble = self.transcript.add(ASSISTANT, text)
         bubble.set_pending(True)
         if not text:
             bubble.set_note("Thinking…")

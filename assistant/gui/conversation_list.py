@@ -7,6 +7,7 @@ before deleting.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -22,7 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.gui.qt_compat import emit
-from assistant.store.models import Conversation
+
+if TYPE_CHECKING:
+    from assistant.store.models import Conversation
 
 UNTITLED = "New conversation"
 _ID_ROLE = Qt.ItemDataRole.UserRole

@@ -2,8 +2,10 @@
 
 Start-up order: check there is a display (Qt would abort the process otherwise),
 create the QApplication, hand over to a Reverie already running on this profile if
-there is one, open the profile (fast), show the window, and only then start the
-model in the background; the thinking coordinator starts once the model is ready.
+there is one, show the window, then (from the event loop, once it is painted) load
+the database layer, open the profile and start the model in the background; the
+thinking coordinator starts once the model is ready. Importing SQLAlchemy, SQLModel
+and Alembic takes most of a second on a small machine, so the window comes first.
 Shut-down order: the window stops the answer, the coordinator and its threads, then
 the profile closes (engine first, then the database).
 
@@ -22,10 +24,12 @@ import signal
 import sys
 import threading
 import time
+from typing import TYPE_CHECKING
 
-from assistant.app import Reverie, configure_logging
-from assistant.doctor import has_display
 from assistant.paths import APP_NAME, Paths
+
+if TYPE_CHECKING:
+    from assistant.app import Reverie
 
 log = logging.getLogger("assistant.gui")
 
@@ -39,6 +43,19 @@ STARTUP_PREFIX = "reverie-startup"
 #: What "Delete all data" removes from the profile's folders (downloaded models stay).
 PROFILE_FILES = ("reverie.db", "reverie.db-wal", "reverie.db-shm", "settings.toml",
                  "window.ini", "kv", "backups")
+
+
+def has_display() -> bool:
+    """Whether a Qt window could be shown here (Qt aborts the process otherwise).
+
+    The same test as ``assistant.doctor.has_display``, without importing the doctor
+    (which loads the database layer) before the window is on screen.
+    """
+    if sys.platform.startswith("linux"):
+        if os.environ.get("QT_QPA_PLATFORM", "").startswith(("offscreen", "minimal")):
+            return True
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
 
 
 def _probe(event: str) -> None:
@@ -67,11 +84,13 @@ def delete_profile(paths: Paths) -> None:
     for handler in [h for h in root.handlers if getattr(h, "_reverie", False)]:
         root.removeHandler(handler)
         handler.close()
+    from assistant.app import configure_logging
+
     configure_logging(paths.ensure())
     log.info("all data of the profile in %s was deleted", paths.data_dir)
 
 
-def run_gui(data_dir: str | None, tray: bool = False) -> int:
+def run_gui(data_dir: str | None, tray: bool = False, debug: bool = False) -> int:
     """Open the main window on the profile in ``data_dir``; returns the exit code."""
     probing = bool(os.environ.get(STARTUP_PROBE_ENV))
     if not has_display():
@@ -111,17 +130,19 @@ def run_gui(data_dir: str | None, tray: bool = False) -> int:
         if not instance.listen() and notify_running(name, TRAY if tray else SHOW):
             return 0
 
+    from assistant.config import load_settings
     from assistant.gui.main_window import MainWindow
 
     code = 0
+    logged = False
     try:
         while True:
-            app = Reverie.open(data_dir)
+            holder: dict[str, Reverie] = {}
+            failure: list[BaseException] = []
             restart: dict[str, bool] = {}
-            window = None
+            window = MainWindow(None, paths=paths)
             try:
-                apply_theme(qapp, app.settings.ui.theme)
-                window = MainWindow(app)
+                apply_theme(qapp, load_settings(paths.settings_file).settings.ui.theme)
                 in_tray = tray and window.tray.available
                 if tray and not window.tray.available:
                     print("reverie: this desktop has no system tray; opening the window "
@@ -144,7 +165,26 @@ def run_gui(data_dir: str | None, tray: bool = False) -> int:
                     window.show()
                 if probing:
                     QTimer.singleShot(0, lambda: _probe("window_shown"))
-                window.start_model()
+
+                def open_profile(w: MainWindow = window, held: dict = holder,
+                                 failed: list = failure) -> None:
+                    """From the event loop, after the window is painted."""
+                    nonlocal logged
+                    try:
+                        from assistant.app import Reverie, configure_logging
+
+                        if not logged:
+                            configure_logging(paths.ensure(), debug=debug)
+                            logged = True
+                        held["app"] = Reverie.open(data_dir)
+                        apply_theme(qapp, held["app"].settings.ui.theme)
+                        w.attach(held["app"])
+                        w.start_model()
+                    except BaseException as exc:  # reported by the command line
+                        failed.append(exc)
+                        qapp.exit(1)
+
+                QTimer.singleShot(0, open_profile)
 
                 # Ctrl+C in the terminal quits cleanly: let Python see the signal now and then.
                 previous = signal.signal(signal.SIGINT, lambda *_: qapp.quit())
@@ -162,7 +202,10 @@ def run_gui(data_dir: str | None, tray: bool = False) -> int:
                     with contextlib.suppress(RuntimeError, TypeError):
                         instance.activated.disconnect()
             finally:
-                app.close()
+                if "app" in holder:
+                    holder["app"].close()
+            if failure:
+                raise failure[0]
             if not restart:
                 break
             if restart.get("wipe"):

@@ -17,6 +17,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShortcut
@@ -35,8 +36,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from assistant.app import Reverie
-from assistant.gui.answer_job import AnswerJob
 from assistant.gui.banner import Banner
 from assistant.gui.chat_view import ChatView, MessageBubble
 from assistant.gui.conversation_list import UNTITLED, ConversationList
@@ -45,12 +44,15 @@ from assistant.gui.qt_compat import emit
 from assistant.gui.thinking import ActivityFilter, StatusBridge, status_text
 from assistant.gui.tray import Tray, TrayAvailable
 from assistant.gui.workers import Task, run_task
-from assistant.llm.engine import Engine, FinishReason
-from assistant.recall.responder import Answer, Responder
-from assistant.store.anticipations import AnticipationRepository
-from assistant.store.chats import title_from
-from assistant.store.memories import MemoryRepository
-from assistant.store.models import Message
+from assistant.llm.engine import FinishReason
+
+if TYPE_CHECKING:
+    from assistant.app import Reverie
+    from assistant.gui.answer_job import AnswerJob
+    from assistant.llm.engine import Engine
+    from assistant.paths import Paths
+    from assistant.recall.responder import Answer, Responder
+    from assistant.store.models import Message
 
 log = logging.getLogger("assistant.gui")
 
@@ -97,16 +99,20 @@ class MainWindow(QMainWindow):
     #: Restart on a fresh profile (True: after deleting all data) or the same one.
     restart_requested = Signal(bool)
 
-    def __init__(self, app: Reverie, parent: QWidget | None = None, *,
-                 tray_available: TrayAvailable | None = None,
+    def __init__(self, app: Reverie | None, parent: QWidget | None = None, *,
+                 paths: Paths | None = None, tray_available: TrayAvailable | None = None,
                  idle_probe: IdleProbe = default_idle_probe, think: bool = True) -> None:
+        """``app`` may be None at first (then give ``paths``): the window shows at once
+        and :meth:`attach` gives it the profile once the database layer is loaded."""
         super().__init__(parent)
-        self.app = app
+        self.app: Reverie = app  # type: ignore[assignment]
+        if app is None and paths is None:
+            raise ValueError("MainWindow needs an open profile or its paths")
+        self.paths: Paths = app.paths if app is not None else paths  # type: ignore[union-attr,assignment]
         self.setObjectName("mainWindow")
         self.setWindowTitle("Reverie")
         self.setAccessibleName("Reverie")
-        self.memories = MemoryRepository(app.db)
-        self.anticipations = AnticipationRepository(app.db)
+        self._pending_page: str | None = None
         self._current_id: int | None = None
         self._job: AnswerJob | None = None
         self._live_bubble: MessageBubble | None = None
@@ -202,7 +208,7 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.model_progress)
         status.addPermanentWidget(self.model_status)
 
-        self.loader = ModelLoader(app, self)
+        self.loader = ModelLoader(app, self)  # type: ignore[arg-type]
         self.loader.progress.connect(self._on_model_progress)
         self.loader.loading.connect(self._on_model_loading)
         self.loader.ready.connect(self._on_model_ready)
@@ -230,15 +236,38 @@ class MainWindow(QMainWindow):
         self._prepared_timer.timeout.connect(self._refresh_tray)
         self._prepared_timer.start()
 
+        self._restore_geometry()
+        self.nav.setCurrentRow(0)
+        self.chat.composer.input.setFocus()
+        if app is not None:
+            self.attach(app)
+        else:
+            self._set_model_status("Opening your profile…")
+            self.chat.composer.set_ready(False, "Opening your profile…")
+
+    def attach(self, app: Reverie) -> None:
+        """Give the window its open profile: conversations, pages and the model follow."""
+        from assistant.store.anticipations import AnticipationRepository
+        from assistant.store.memories import MemoryRepository
+
+        self.app = app
+        self.paths = app.paths
+        self.loader.attach(app)
+        self.memories = MemoryRepository(app.db)
+        self.anticipations = AnticipationRepository(app.db)
         self._set_model_status("Loading the model…")
         self.chat.composer.set_ready(False, "Loading the model…")
         if app.settings_warning:
             self.settings_banner.show_message(app.settings_warning)
-        self._restore_geometry()
-        self.nav.setCurrentRow(0)
         self.refresh_conversations(select_newest=True)
         self._show_offline_status()
-        self.chat.composer.input.setFocus()
+        if self._pending_page is not None:
+            self.show_page(self._pending_page)
+            self._pending_page = None
+
+    @property
+    def attached(self) -> bool:
+        return self.app is not None
 
     # -- set-up -------------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -287,7 +316,7 @@ class MainWindow(QMainWindow):
         self.stop_shortcut.setEnabled(False)
 
     def _window_settings(self) -> QSettings:
-        path = self.app.paths.config_dir / "window.ini"
+        path = self.paths.config_dir / "window.ini"
         return QSettings(str(path), QSettings.Format.IniFormat)
 
     def _restore_geometry(self) -> None:
@@ -401,6 +430,11 @@ class MainWindow(QMainWindow):
         return self._quick_ask
 
     def show_page(self, key: str) -> QWidget:
+        if self.app is None:
+            self._pending_page = key
+            index = [k for k, _label in PAGES].index(key)
+            self.nav.setCurrentRow(index)
+            return self.stack.widget(index)
         page = self.page(key)
         index = [k for k, _label in PAGES].index(key)
         if self.nav.currentRow() != index:
@@ -416,6 +450,10 @@ class MainWindow(QMainWindow):
         if notes is not None and self.stack.currentWidget() is notes:
             notes.save_now()
         key = PAGES[index][0]
+        if self.app is None:  # the profile is still opening: show the page once it is
+            self._pending_page = key
+            self.stack.setCurrentIndex(index)
+            return
         self.page(key)
         self.stack.setCurrentIndex(index)
         page = self.stack.currentWidget()
@@ -451,7 +489,7 @@ class MainWindow(QMainWindow):
         self.activateWindow()
 
     def show_quick_ask(self) -> None:
-        if not self._closed:
+        if not self._closed and self.app is not None:
             self.quick_ask.present()
 
     def show_conversation(self, conversation_id: int) -> None:
@@ -480,6 +518,9 @@ class MainWindow(QMainWindow):
             super().closeEvent(event)
             return
         event.ignore()
+        if self.app is None:
+            self.hide()
+            return
         if "notes" in self._built:
             self.notes_view.save_now()
         self.hide()
@@ -621,7 +662,7 @@ class MainWindow(QMainWindow):
         self._refresh_tray()
 
     def _refresh_tray(self) -> None:
-        if self._closed:
+        if self._closed or self.app is None:
             return
         try:
             self._prepared_count = self.anticipations.count_ready()
@@ -631,6 +672,8 @@ class MainWindow(QMainWindow):
         self.tray.set_status(state, reason, self._prepared_count)
 
     def pause_thinking(self, hours: float) -> None:
+        if self.app is None:
+            return
         until = pause_until(hours)
         coordinator = self.app.running_coordinator
         if coordinator is not None:
@@ -641,6 +684,8 @@ class MainWindow(QMainWindow):
             self._show_offline_status()
 
     def resume_thinking(self) -> None:
+        if self.app is None:
+            return
         coordinator = self.app.running_coordinator
         if coordinator is None:
             if self.app.settings.thinking.paused_until:
@@ -668,6 +713,8 @@ class MainWindow(QMainWindow):
 
     def _search_conversations(self, text: str) -> None:
         query = text.strip()
+        if self.app is None:
+            return
         if not query:
             self.sidebar.show_only(None)
             return
@@ -780,6 +827,9 @@ class MainWindow(QMainWindow):
         """Ask ``text`` in the current conversation (created now if it is new)."""
         if self._responder is None or self._job is not None or self._closed:
             return
+        from assistant.gui.answer_job import AnswerJob
+        from assistant.store.chats import title_from
+
         if self._current_id is None:
             conv = self.app.chats.create_conversation(title_from(text))
             self._current_id = conv.id
@@ -887,7 +937,7 @@ class MainWindow(QMainWindow):
         for task in self._tasks:
             task.join(10)
         self.status_bridge.close()
-        coordinator = self.app.running_coordinator
+        coordinator = self.app.running_coordinator if self.app is not None else None
         if coordinator is not None:
             coordinator.shutdown()
         qapp = QApplication.instance()

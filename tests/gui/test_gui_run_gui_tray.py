@@ -42,7 +42,7 @@ def closed_databases(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 
 def main_window() -> MainWindow | None:
     found = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)
-             and not w._closed]
+             and not w._closed and w.attached]
     return found[0] if found else None
 
 
