@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 
-.PHONY: run test lint typecheck pytest bench clean
+.PHONY: run test lint typecheck pytest bench screenshots clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Reverie needs Python 3.11 or newer")'
@@ -36,6 +36,12 @@ test: lint typecheck pytest
 
 bench: $(VENV)/.installed
 	$(PY) -m assistant bench $(ARGS)
+
+# Every page of the real window on Xvfb, after importing resources/bench and one
+# `reverie sleep --budget-seconds 60` in a temporary profile (needs Xvfb, xdotool, ImageMagick).
+SCREENSHOTS ?= screenshots
+screenshots: $(VENV)/.installed-test
+	$(PY) -m tests.gui.screenshots $(SCREENSHOTS) $(ARGS)
 
 clean:
 	rm -rf build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache

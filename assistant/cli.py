@@ -14,10 +14,9 @@ import threading
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant import __version__
-from assistant.app import Reverie, configure_logging
 from assistant.config import SettingsError
 from assistant.llm.bundled import BundledModelError
 from assistant.llm.catalog import CatalogError
@@ -25,8 +24,9 @@ from assistant.llm.download import DownloadCancelled, DownloadError
 from assistant.llm.engine import EngineError
 from assistant.llm.library import ModelCheckError, ModelLibrary, check_model_file
 from assistant.paths import Paths
-from assistant.store.db import DatabaseError
-from assistant.store.importers import ImportFileError
+
+if TYPE_CHECKING:
+    from assistant.app import Reverie
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -144,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     bsleep.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
     bsleep.add_argument("--plot", type=Path, metavar="PNG", default=Path("bench-sleep.png"),
                         help="where to write the accuracy/tokens plot (default: %(default)s)")
+    bstartup = bench_sub.add_parser("startup", help="time to the window and to the model")
+    bstartup.add_argument("--runs", type=int, default=5, metavar="N")
+    bstartup.add_argument("--json", action="store_true", help="print one JSON object")
     bengine = bench_sub.add_parser("engine", help="preemption latency and the prefix cache")
     bengine.add_argument("--json", action="store_true")
     bengine.add_argument("--trials", type=int, default=30)
@@ -514,12 +517,35 @@ def bench_sleep(app: Reverie, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def bench_startup(app: Reverie, args: argparse.Namespace) -> int:
+    from assistant.bench.startup import run as run_startup_bench
+
+    if args.runs < 1:
+        raise UsageError("--runs must be at least 1.")
+    model = app.model_path(_progress_printer("Preparing the bundled model"))
+    result = run_startup_bench(model, runs=args.runs,
+                               progress=None if args.json else _progress_printer_line)
+    data = result.to_json()
+    if args.json:
+        _print_json(data)
+    else:
+        print(f"Median of {args.runs} starts on {data['model']}: window shown after "
+              f"{data['window_shown_ms']:.0f} ms, model ready after "
+              f"{data['model_ready_ms']:.0f} ms.")
+    return EXIT_OK
+
+
+def _progress_printer_line(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 #: ``reverie bench NAME``: one entry per benchmark.
 BENCH_COMMANDS: dict[str, Callable[[Reverie, argparse.Namespace], int]] = {
     "idle": bench_idle,
     "engine": bench_engine,
     "recall": bench_recall,
     "sleep": bench_sleep,
+    "startup": bench_startup,
 }
 
 
@@ -540,19 +566,32 @@ COMMANDS: dict[str, Callable[[Reverie, argparse.Namespace], int]] = {
     "bench": cmd_bench,
 }
 
-_BAD_INPUT = (UsageError, ImportFileError, SettingsError, DatabaseError, BundledModelError,
+def _bad_input() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean bad input (exit 2); the database ones are imported only when
+    needed, so that ``reverie`` (the window) starts without loading the database layer
+    before its window is on screen."""
+    from assistant.store.db import DatabaseError
+    from assistant.store.importers import ImportFileError
+
+    return (*_BAD_INPUT, ImportFileError, DatabaseError)
+
+
+_BAD_INPUT = (UsageError, SettingsError, BundledModelError,
               ModelCheckError, CatalogError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        paths = Paths.resolve(args.data_dir)
-        configure_logging(paths.ensure(), debug=args.debug)
+        paths = Paths.resolve(args.data_dir).ensure()
         if args.command is None:
+            # The window configures logging once it is on screen (see gui/main.py).
             from assistant.gui.main import run_gui  # type: ignore[import-not-found,unused-ignore]
 
-            return int(run_gui(args.data_dir, tray=args.tray))
+            return int(run_gui(args.data_dir, tray=args.tray, debug=args.debug))
+        from assistant.app import Reverie, configure_logging
+
+        configure_logging(paths, debug=args.debug)
         app = Reverie.open(args.data_dir)
         try:
             if app.settings_warning:
@@ -569,7 +608,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except DownloadError as exc:
         return _fail(exc, args.debug, EXIT_FAILURE)
-    except _BAD_INPUT as exc:
+    except _bad_input() as exc:
         return _fail(exc, args.debug, EXIT_USAGE)
     except (EngineError, OSError, RuntimeError) as exc:
         return _fail(exc, args.debug, EXIT_FAILURE)

@@ -29,8 +29,10 @@ class AnswerJob(QObject):
     done = Signal()
 
     def __init__(self, responder: Responder, question: str, conversation_id: int,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, *, fresh: bool = False) -> None:
         super().__init__(parent)
+        #: "Think again": answer from scratch through ``responder.think_again``.
+        self.fresh = fresh
         self.question = question
         self.conversation_id = conversation_id
         #: What has streamed so far (kept on the GUI thread, for re-showing the bubble).
@@ -62,9 +64,9 @@ class AnswerJob(QObject):
 
     # -- worker thread ------------------------------------------------------------------
     def _work(self, _task: Task) -> Answer:
-        return self._responder.ask(self.question, self.conversation_id,
-                                   on_token=self._pieces.send,
-                                   should_stop=self._stop.is_set)
+        ask = self._responder.think_again if self.fresh else self._responder.ask
+        return ask(self.question, self.conversation_id, on_token=self._pieces.send,
+                   should_stop=self._stop.is_set)
 
     # -- GUI thread ---------------------------------------------------------------------
     def _on_piece(self, piece: str) -> None:

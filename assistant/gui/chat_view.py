@@ -7,9 +7,10 @@ unless the person has scrolled up to read.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -17,12 +18,83 @@ from PySide6.QtWidgets import (
     QLabel,
     QScrollArea,
     QSizePolicy,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from assistant.gui.composer import Composer
-from assistant.store.models import Message, Role
+
+if TYPE_CHECKING:
+    from assistant.store.models import Message
+
+#: Message roles and origins (assistant.store.models), as text: the chat view must not
+#: load the database layer, so the window can appear before it is imported.
+USER, ASSISTANT, ANTICIPATED = "user", "assistant", "anticipated"
+
+PREPARED_BADGE = "Prepared while you were away"
+
+
+class SourcesPopover(QFrame):
+    """A small popup listing where a prepared answer came from; closes on any click."""
+
+    def __init__(self, lines: list[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent, Qt.WindowType.Popup)
+        self.setObjectName("sourcesPopover")
+        self.setAccessibleName("Sources")
+        self.lines = lines
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 10, 12, 10)
+        title = QLabel("Prepared from", self)
+        title.setObjectName("sectionLabel")
+        layout.addWidget(title)
+        for line in lines or ["No sources were recorded for this answer."]:
+            label = QLabel(line, self)
+            label.setObjectName("sourceLine")
+            label.setWordWrap(True)
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            label.setMaximumWidth(420)
+            layout.addWidget(label)
+
+
+class PreparedBadge(QWidget):
+    """Under a prepared answer: the badge, "Sources" (a popover) and maybe "Think again"."""
+
+    def __init__(self, sources: Callable[[], list[str]],
+                 think_again: Callable[[], None] | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("preparedBadgeRow")
+        self._sources = sources
+        self.popover: SourcesPopover | None = None
+        self.badge = QLabel(f"✦ {PREPARED_BADGE}", self)
+        self.badge.setObjectName("preparedBadge")
+        self.badge.setAccessibleName(PREPARED_BADGE)
+        self.sources_button = QToolButton(self)
+        self.sources_button.setObjectName("linkButton")
+        self.sources_button.setText("Sources")
+        self.sources_button.setAccessibleName("Show the sources of this prepared answer")
+        self.sources_button.clicked.connect(self.show_sources)
+        self.think_button = QToolButton(self)
+        self.think_button.setObjectName("linkButton")
+        self.think_button.setText("Think again")
+        self.think_button.setAccessibleName("Answer this question again from scratch")
+        self.think_button.setVisible(think_again is not None)
+        if think_again is not None:
+            self.think_button.clicked.connect(think_again)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 2, 0, 0)
+        row.setSpacing(8)
+        row.addWidget(self.badge)
+        row.addWidget(self.sources_button)
+        row.addWidget(self.think_button)
+        row.addStretch(1)
+
+    def show_sources(self) -> None:
+        self.popover = SourcesPopover(self._sources(), self)
+        self.popover.adjustSize()
+        self.popover.move(self.sources_button.mapToGlobal(
+            QPoint(0, self.sources_button.height() + 2)))
+        self.popover.show()
 
 #: A bubble is at most this share of the transcript's width.
 _BUBBLE_SHARE = 0.78
@@ -45,7 +117,7 @@ class MessageBubble(QFrame):
                                            | Qt.TextInteractionFlag.TextSelectableByKeyboard)
         self.label.setCursor(Qt.CursorShape.IBeamCursor)
         self.label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
-        who = "You" if role == Role.USER.value else "Reverie"
+        who = "You" if role == USER else "Reverie"
         self.setAccessibleName(f"{who} said")
         self.note = QLabel(self)
         self.note.setObjectName("bubbleNote")
@@ -55,7 +127,20 @@ class MessageBubble(QFrame):
         layout.setSpacing(3)
         layout.addWidget(self.label)
         layout.addWidget(self.note)
+        self.prepared: PreparedBadge | None = None
         self.set_text(text)
+
+    def set_prepared(self, sources: Callable[[], list[str]],
+                     think_again: Callable[[], None] | None) -> PreparedBadge:
+        """Mark this answer "prepared while you were away" (with sources, think again)."""
+        if self.prepared is None:
+            self.prepared = PreparedBadge(sources, think_again, self)
+            self.layout().addWidget(self.prepared)
+            self.setProperty("prepared", True)
+            self.style().unpolish(self)
+            self.style().polish(self)
+            self._fit()
+        return self.prepared
 
     def text(self) -> str:
         return self.label.text()
@@ -83,6 +168,9 @@ class MessageBubble(QFrame):
                       for line in self.label.text().split("\n")), default=0)
         if self.note.isVisibleTo(self):
             widest = max(widest, self.note.fontMetrics().horizontalAdvance(self.note.text()))
+        prepared = getattr(self, "prepared", None)
+        if prepared is not None:
+            widest = max(widest, prepared.sizeHint().width())
         self.label.setMinimumWidth(max(0, min(widest + 4, room)))
 
     def append(self, piece: str) -> None:
@@ -143,7 +231,7 @@ class Transcript(QScrollArea):
         line.setContentsMargins(0, 0, 0, 0)
         bubble = MessageBubble(role, text, row)
         bubble.set_max_width(self._bubble_width())
-        if role == Role.USER.value:
+        if role == USER:
             line.addStretch(1)
             line.addWidget(bubble)
         else:
@@ -182,6 +270,8 @@ class ChatView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("chatView")
+        #: Called for each stored answer that was served from a prepared answer.
+        self.decorate_prepared: Callable[[MessageBubble, Message], None] | None = None
         self.title = QLabel(self)
         self.title.setObjectName("chatTitle")
         self.title.setAccessibleName("Conversation title")
@@ -205,16 +295,20 @@ class ChatView(QWidget):
     def show_messages(self, messages: Iterable[Message]) -> None:
         self.transcript.clear()
         for message in messages:
-            if message.role in (Role.USER.value, Role.ASSISTANT.value):
-                self.transcript.add(message.role, message.content)
+            if message.role in (USER, ASSISTANT):
+                bubble = self.transcript.add(message.role, message.content)
+                if (message.role == ASSISTANT
+                        and message.origin == ANTICIPATED
+                        and self.decorate_prepared is not None):
+                    self.decorate_prepared(bubble, message)
         QTimer.singleShot(0, self.transcript, self.transcript.scroll_to_end)
 
     def add_user_message(self, text: str) -> MessageBubble:
-        return self.transcript.add(Role.USER.value, text)
+        return self.transcript.add(USER, text)
 
     def begin_answer(self, text: str = "") -> MessageBubble:
         """An assistant bubble that tokens will stream into."""
-        bubble = self.transcript.add(Role.ASSISTANT.value, text)
+        bubble = self.transcript.add(ASSISTANT, text)
         bubble.set_pending(True)
         if not text:
             bubble.set_note("Thinking…")

@@ -7,11 +7,13 @@ before deleting.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMenu,
@@ -21,7 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.gui.qt_compat import emit
-from assistant.store.models import Conversation
+
+if TYPE_CHECKING:
+    from assistant.store.models import Conversation
 
 UNTITLED = "New conversation"
 _ID_ROLE = Qt.ItemDataRole.UserRole
@@ -36,6 +40,8 @@ class ConversationList(QWidget):
     #: (conversation id, new title) after an in-place edit.
     rename_requested = Signal(int, str)
     delete_requested = Signal(int)
+    #: The search text changed (the window finds the matching conversations).
+    search_changed = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -44,6 +50,12 @@ class ConversationList(QWidget):
         self.new_button.setObjectName("newConversationButton")
         self.new_button.setAccessibleName("New conversation")
         self.new_button.setToolTip("New conversation (Ctrl+N)")
+        self.search = QLineEdit(self)
+        self.search.setObjectName("searchField")
+        self.search.setPlaceholderText("Search conversations")
+        self.search.setAccessibleName("Search conversations")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(lambda text: emit(self.search_changed, text))
         self.list = QListWidget(self)
         self.list.setObjectName("conversationList")
         self.list.setAccessibleName("Conversations")
@@ -56,6 +68,7 @@ class ConversationList(QWidget):
         layout.setContentsMargins(10, 12, 10, 10)
         layout.setSpacing(10)
         layout.addWidget(self.new_button)
+        layout.addWidget(self.search)
         layout.addWidget(self.list, 1)
 
         self.rename_action = QAction("Rename", self)
@@ -95,6 +108,12 @@ class ConversationList(QWidget):
                     self.list.setCurrentItem(item)
         finally:
             self.list.blockSignals(False)
+
+    def show_only(self, ids: set[int] | None) -> None:
+        """Hide the conversations not in ``ids`` (None shows them all)."""
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            item.setHidden(ids is not None and int(item.data(_ID_ROLE)) not in ids)
 
     def current_id(self) -> int | None:
         item = self.list.currentItem()

@@ -10,13 +10,16 @@ from __future__ import annotations
 import logging
 import time
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from assistant.app import Reverie
 from assistant.gui.qt_compat import emit
 from assistant.gui.workers import Task, TaskCancelled, run_task
-from assistant.llm.engine import Engine
+
+if TYPE_CHECKING:
+    from assistant.app import Reverie
+    from assistant.llm.engine import Engine
 
 log = logging.getLogger("assistant.gui")
 
@@ -53,8 +56,12 @@ class ModelLoader(QObject):
         self.error = ""
         self.engine: Engine | None = None
 
+    def attach(self, app: Reverie) -> None:
+        """The profile whose engine to start (when the window was made before it)."""
+        self._app = app
+
     def start(self) -> None:
-        if self._task is not None:
+        if self._task is not None or self._app is None:
             return
         self.state = ModelState.PREPARING
         self._task = run_task(self._work, name="model-loader", on_success=self._on_ready,

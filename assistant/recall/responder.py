@@ -143,14 +143,20 @@ class Responder:
                               mode=mode, today=today, on_token=on_token,
                               should_stop=should_stop)
 
-    def think_again(self, anticipation_id: int, question: str, conversation_id: int, *,
+    def think_again(self, question: str, conversation_id: int, *,
+                    anticipation_id: int | None = None,
                     on_token: TokenCallback | None = None,
                     should_stop: StopCheck | None = None) -> Answer:
-        """The prepared answer was not what the person wanted: count a miss, dismiss it,
-        and answer the same question (already in the conversation) in memory mode."""
+        """The prepared answer was not what the person wanted: count a miss, dismiss it
+        (the one given, else the one that matches ``question``), and answer the same
+        question (already in the conversation) in memory mode."""
         started = time.perf_counter()
         if self._prepared is not None:
-            self._prepared.record_miss(anticipation_id)
+            if anticipation_id is None:
+                found = self._prepared.lookup(question)
+                anticipation_id = found.anticipation_id if found is not None else None
+            if anticipation_id is not None:
+                self._prepared.record_miss(anticipation_id)
         history = self._history(conversation_id)
         asked = next((m for m in reversed(self._chats.recent_messages(20, conversation_id))
                       if m.role == Role.USER and m.content == question), None)

@@ -61,6 +61,36 @@ class MemoryRepository:
         with self._db.session() as s:
             return s.get(Memory, memory_id)
 
+    def all(self, *, kind: str | None = None, query: str = "",
+            include_superseded: bool = False, limit: int = 500) -> builtins.list[Memory]:
+        """For the Memory page: pinned first, then most recently changed; ``query``
+        searches by FTS5 (best first)."""
+        if query.strip():
+            found = self.search(query, limit, include_superseded)
+            return [m for m in found if kind is None or m.kind == kind]
+        with self._db.session() as s:
+            stmt = select(Memory).order_by(col(Memory.pinned).desc(),
+                                           col(Memory.updated_at).desc(),
+                                           col(Memory.id).desc()).limit(limit)
+            if kind:
+                stmt = stmt.where(Memory.kind == kind)
+            if not include_superseded:
+                stmt = stmt.where(col(Memory.superseded_by).is_(None))
+            return list(s.exec(stmt))
+
+    def count(self) -> int:
+        """Current (not superseded) memories."""
+        with self._db.session() as s:
+            return int(s.connection().execute(text(
+                "SELECT count(*) FROM memory WHERE superseded_by IS NULL")).scalar_one())
+
+    def add(self, memory: Memory) -> Memory:
+        with self._db.write() as s:
+            s.add(memory)
+            s.flush()
+            s.refresh(memory)
+        return memory
+
     def search(self, query: str, limit: int = 20, include_superseded: bool = False
                ) -> builtins.list[Memory]:
         """Full-text search (BM25 order) over subject and text."""
@@ -86,7 +116,12 @@ class MemoryRepository:
             memory = s.get(Memory, memory_id)
             if memory is None:
                 raise KeyError(memory_id)
-            src = memory.sources or {}
+        return self.sources_for(memory.sources or {})
+
+    def sources_for(self, src: dict[str, builtins.list[int]]) -> MemorySources:
+        """The rows a ``sources`` column names (memories and anticipations use the same
+        ``{"messages": [...], "notes": [...], "memories": [...]}`` shape)."""
+        with self._db.session() as s:
             out = MemorySources()
             if ids := src.get("messages"):
                 out.messages = list(s.exec(select(Message).where(col(Message.id).in_(ids))
@@ -111,6 +146,15 @@ class MemoryRepository:
             s.flush()
             s.refresh(memory)
             return memory
+
+    def edit(self, memory_id: int, new_text: str, subject: str | None = None) -> Memory:
+        """The person's correction (text and optionally subject); marks it edited."""
+        if subject is not None:
+            with self._db.write() as s:
+                memory = _require(s, memory_id)
+                memory.subject = " ".join(subject.split())
+                s.add(memory)
+        return self.update_text(memory_id, new_text)
 
     def set_pinned(self, memory_id: int, pinned: bool) -> Memory:
         with self._db.write() as s:

@@ -38,8 +38,9 @@ def make_window(qtbot: QtBot, qapp) -> Iterator[WindowFactory]:
     apply_theme(qapp, "light")
     windows: list[MainWindow] = []
 
-    def make(app: Reverie, *, start: bool = True) -> MainWindow:
-        window = MainWindow(app)
+    def make(app: Reverie, *, start: bool = True, tray: bool = False,
+             think: bool = False, **kwargs) -> MainWindow:
+        window = MainWindow(app, tray_available=lambda: tray, think=think, **kwargs)
         qtbot.addWidget(window)
         window.show()
         qtbot.waitExposed(window)
@@ -51,6 +52,7 @@ def make_window(qtbot: QtBot, qapp) -> Iterator[WindowFactory]:
 
     yield make
     for window in windows:
+        window.shutdown()
         window.close()
 
 

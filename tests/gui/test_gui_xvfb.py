@@ -32,3 +32,17 @@ def test_the_window_answers_on_a_real_display(tmp_path: Path) -> None:
     assert messages(data_dir)[0] == ("user", "What is the capital of France?")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert shot.stat().st_size > 10_000  # a real picture, not a blank screen
+
+
+def test_every_page_on_a_real_display(tmp_path: Path, bundled_model: Path) -> None:
+    """Import the bench fixture, think briefly, then screenshot each page of the window."""
+    from tests.gui.screenshots import PAGES, prepare_profile, take_all
+
+    data_dir = tmp_path / "profile"
+    prepare_profile(data_dir, model=bundled_model, budget=10, theme="light")
+    shots = take_all(tmp_path / "shots", data_dir)
+
+    assert [s.stem for s in shots] == [name for name, _key in PAGES]
+    sizes = {s.stat().st_size for s in shots}
+    assert all(s.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for s in shots)
+    assert min(sizes) > 10_000 and len(sizes) == len(shots)  # eight different pictures

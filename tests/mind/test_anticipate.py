@@ -147,8 +147,7 @@ def test_auto_mode_serves_the_prepared_answer_and_think_again_regenerates(
                               use_prepared=False)
     assert generated.source == "generated"
 
-    again = responder.think_again(answer.anticipation_id, "When is my dentist appointment?",
-                                  chat.id or 0)
+    again = responder.think_again("When is my dentist appointment?", chat.id or 0)
     assert again.source == "generated" and again.mode == "memory"
     assert responder.ask("When is my dentist appointment?", chat.id or 0).source == "generated"
     with app.db.session() as s:
