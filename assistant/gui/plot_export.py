@@ -1,6 +1,6 @@
 """Small PNG charts for benchmark reports, drawn with QPainter (no plotting dependency).
 
-Benchmarks call :func:`scatter_png` lazily; it starts an offscreen QGuiApplication
+Benchmarks call :func:`scatter_png` lazily; it starts an offscreen QApplication
 when none exists, so it works from the command line without a display.
 """
 
@@ -20,13 +20,15 @@ class Point:
 
 
 def _app() -> object:
-    from PySide6.QtGui import QGuiApplication
+    """The running application, or a new one. A QApplication (not a bare
+    QGuiApplication), so that widgets can still be made in the same process later."""
+    from PySide6.QtWidgets import QApplication
 
-    existing = QGuiApplication.instance()
+    existing = QApplication.instance()
     if existing is not None:
         return existing
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    return QGuiApplication([])
+    return QApplication([])
 
 
 def scatter_png(points: Sequence[Point], path: Path, *, title: str, x_label: str,
