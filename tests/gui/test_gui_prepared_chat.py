@@ -39,7 +39,7 @@ def test_a_prepared_answer_has_a_badge_and_sources(app: Reverie, make_window, qt
     assert len(bubbles) == 1 and bubbles[0].text() == "Tuesday at 10:30."
     badge = bubbles[0].prepared
     assert PREPARED_BADGE in badge.badge.text()
-    assert not badge.think_button.isVisibleTo(badge)  # the Responder has no think_again yet
+    assert badge.think_button.isVisibleTo(badge)  # the Responder offers think_again
     badge.sources_button.click()
     assert badge.popover is not None and badge.popover.isVisible()
     assert "When is my dentist appointment?" in badge.popover.lines[0]
