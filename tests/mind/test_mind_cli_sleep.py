@@ -89,4 +89,4 @@ def test_sleep_json_on_the_real_model(bundled_model: Path, data_dir: Path, tmp_p
     assert cli.main(["--data-dir", str(data_dir), "sleep", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     check_contract(data)
-    assert data["items_done"] == 1 and data["completion_tokens"] > 0
+    assert data["items_done"] >= 1 and data["completion_tokens"] > 0
