@@ -26,11 +26,11 @@ REPO = Path(__file__).resolve().parents[2]
 TEXT = "We talked about the garden, the tomatoes, the beans and the long dry summer. " * 8
 
 
-def _item_state(db_file: Path) -> str | None:
+def _running_item(db_file: Path) -> int | None:
     con = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True, timeout=5)
     try:
-        row = con.execute("SELECT state FROM work_item").fetchone()
-        return None if row is None else str(row[0])
+        row = con.execute("SELECT id FROM work_item WHERE state = 'running'").fetchone()
+        return None if row is None else int(row[0])
     except sqlite3.OperationalError:
         return None
     finally:
@@ -55,11 +55,11 @@ def test_sigkill_mid_item_leaves_the_database_consistent(tmp_path: Path,
                             stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60
-        while _item_state(db_file) != "running":
+        while (killed := _running_item(db_file)) is None:
             assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-            assert time.monotonic() < deadline, "the item never started"
+            assert time.monotonic() < deadline, "no item ever started"
             time.sleep(0.02)
-        time.sleep(0.3)  # in the middle of the model reading the conversation
+        time.sleep(0.3)  # in the middle of the model's work on that item
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
     finally:
@@ -71,11 +71,12 @@ def test_sigkill_mid_item_leaves_the_database_consistent(tmp_path: Path,
     con = sqlite3.connect(db_file)
     try:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert con.execute("SELECT state FROM work_item").fetchone()[0] == "running"
+        assert con.execute("SELECT state FROM work_item WHERE id = ?",
+                           (killed,)).fetchone()[0] == "running"
+        # Every item is either fully applied (done and journaled) or not at all.
+        done = con.execute("SELECT count(*) FROM work_item WHERE state = 'done'").fetchone()[0]
         assert con.execute("SELECT count(*) FROM journal_entry WHERE kind = ?",
-                           (ITEM_DONE,)).fetchone()[0] == 0
-        assert con.execute("SELECT title FROM conversation").fetchone()[0] == TEXT[:59].rstrip(
-        ) + "…"
+                           (ITEM_DONE,)).fetchone()[0] == done
     finally:
         con.close()
 
@@ -86,12 +87,11 @@ def test_sigkill_mid_item_leaves_the_database_consistent(tmp_path: Path,
     try:
         assert app.db.integrity_check() == "ok"
         runner = app.sleep_runner(app.start_engine())  # start-up recovery
-        [item] = runner._agenda.counts().items()
-        assert item == (WorkState.PENDING.value, 1)
+        assert runner._agenda.get(killed).state == WorkState.PENDING.value  # type: ignore[union-attr]
         [session] = Journal(app.db).sessions()
         assert session.stopped_because == "error" and session.ended_at is not None
         report = runner.run_session()  # the next session resumes and finishes it
-        assert report.items_done == 1
-        assert app.chats.list_conversations()[0].title == "Garden and summer"
+        assert report.items_done >= 1
+        assert runner._agenda.get(killed).state == WorkState.DONE.value  # type: ignore[union-attr]
     finally:
         app.close()
