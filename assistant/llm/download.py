@@ -77,11 +77,15 @@ def sha256_file(
     *,
     should_stop: Callable[[], bool] | None = None,
     chunk_size: int = CHUNK_BYTES,
+    progress: Callable[[int, int], None] | None = None,
 ) -> str:
-    """Hex sha256 of a file, read in chunks; honours ``should_stop`` between chunks."""
+    """Hex sha256 of a file, read in chunks; honours ``should_stop`` between chunks and
+    reports (bytes hashed, file size) to ``progress``."""
     hasher = hashlib.sha256()
+    total = path.stat().st_size
     with path.open("rb") as handle:
-        _hash_into(hasher, handle, should_stop, chunk_size)
+        _hash_into(hasher, handle, should_stop, chunk_size,
+                   progress=(lambda done: progress(done, total)) if progress else None)
     return hasher.hexdigest()
 
 
@@ -91,10 +95,12 @@ def _hash_into(
     should_stop: Callable[[], bool] | None,
     chunk_size: int,
     limit: int | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> None:
     """Feed ``handle`` (up to ``limit`` bytes from its start) into ``hasher``."""
     handle.seek(0)
     remaining = limit
+    done = 0
     while remaining is None or remaining > 0:
         if should_stop is not None and should_stop():
             raise DownloadCancelled("The download was cancelled; run it again to resume.")
@@ -103,6 +109,9 @@ def _hash_into(
         if not chunk:
             break
         hasher.update(chunk)
+        done += len(chunk)
+        if progress is not None:
+            progress(done)
         if remaining is not None:
             remaining -= len(chunk)
 

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.llm.bundled import read_verified_sha256, record_verified, sha256_file
+from assistant.llm.bundled import read_verified_sha256, record_verified
+from assistant.llm.download import sha256_file
 from assistant.llm.engine import (
     ChatMessage,
     EngineError,
