@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlmodel import col, select
 
 from assistant.store.db import Database
-from assistant.store.fts import fts_query
+from assistant.store.fts import search_rows
 from assistant.store.models import Conversation, Message, Origin, Role, utcnow
 
 
@@ -120,15 +120,8 @@ class ChatRepository:
 
     def search(self, query: str, limit: int = 20) -> list[Message]:
         """Messages matching ``query`` by FTS5 BM25 rank, best first."""
-        match = fts_query(query)
-        if not match:
-            return []
         with self._db.session() as s:
-            ids = [row[0] for row in s.connection().execute(
-                text("SELECT rowid FROM message_fts WHERE message_fts MATCH :q "
-                     "ORDER BY bm25(message_fts) LIMIT :n"), {"q": match, "n": limit})]
-            found = {m.id: m for m in s.exec(select(Message).where(col(Message.id).in_(ids)))}
-        return [found[i] for i in ids if i in found]
+            return search_rows(s, Message, "message", query, limit)
 
     def count_messages(self) -> int:
         with self._db.session() as s:

@@ -7,6 +7,13 @@ re-index. Migrations call :func:`create_fts_sql` with the columns as they were t
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+from sqlalchemy import text
+from sqlmodel import Session, SQLModel, col, select
+
+RowT = TypeVar("RowT", bound=SQLModel)
+
 #: (base table, indexed text columns) as of the latest schema.
 FTS_TABLES: dict[str, tuple[str, ...]] = {
     "message": ("content",),
@@ -57,3 +64,20 @@ def fts_query(text: str) -> str:
         if word:
             words.append(f'"{word}"')
     return " OR ".join(words)
+
+
+def search_rows(session: Session, model: type[RowT], table: str, query: str, limit: int, *,
+                where: str = "") -> list[RowT]:
+    """Rows of ``model`` (stored in ``table``) matching free-text ``query``, best BM25
+    rank first. ``where`` adds SQL conditions on the base table, aliased ``t``."""
+    match = fts_query(query)
+    if not match:
+        return []
+    fts = fts_name(table)
+    ids = [row[0] for row in session.connection().execute(text(
+        f"SELECT t.id FROM {fts} JOIN {table} t ON t.id = {fts}.rowid "
+        f"WHERE {fts} MATCH :q {where} ORDER BY bm25({fts}) LIMIT :n"),
+        {"q": match, "n": limit})]
+    key = col(model.id)  # type: ignore[attr-defined]
+    found = {row.id: row for row in session.exec(select(model).where(key.in_(ids)))}  # type: ignore[attr-defined]
+    return [found[i] for i in ids if i in found]

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from assistant.store.db import Database
-from assistant.store.fts import fts_query
+from assistant.store.fts import search_rows
 from assistant.store.models import Memory, Message, Note, utcnow
 
 
@@ -94,17 +94,9 @@ class MemoryRepository:
     def search(self, query: str, limit: int = 20, include_superseded: bool = False
                ) -> builtins.list[Memory]:
         """Full-text search (BM25 order) over subject and text."""
-        match = fts_query(query)
-        if not match:
-            return []
-        superseded = "" if include_superseded else "AND m.superseded_by IS NULL"
+        superseded = "" if include_superseded else "AND t.superseded_by IS NULL"
         with self._db.session() as s:
-            ids = [row[0] for row in s.connection().execute(
-                text("SELECT m.id FROM memory_fts JOIN memory m ON m.id = memory_fts.rowid "
-                     f"WHERE memory_fts MATCH :q {superseded} "
-                     "ORDER BY bm25(memory_fts) LIMIT :n"), {"q": match, "n": limit})]
-            found = {m.id: m for m in s.exec(select(Memory).where(col(Memory.id).in_(ids)))}
-        return [found[i] for i in ids if i in found]
+            return search_rows(s, Memory, "memory", query, limit, where=superseded)
 
     def history(self, memory_id: int) -> builtins.list[Memory]:
         """The memory and every older version it superseded, newest first."""

@@ -5,11 +5,10 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import text
 from sqlmodel import col, select
 
 from assistant.store.db import Database
-from assistant.store.fts import fts_query
+from assistant.store.fts import search_rows
 from assistant.store.models import Note, utcnow
 
 
@@ -84,12 +83,5 @@ class NoteRepository:
                                                      col(Note.id).desc())))
 
     def search(self, query: str, limit: int = 20) -> list[Note]:
-        match = fts_query(query)
-        if not match:
-            return []
         with self._db.session() as s:
-            ids = [row[0] for row in s.connection().execute(
-                text("SELECT rowid FROM note_fts WHERE note_fts MATCH :q "
-                     "ORDER BY bm25(note_fts) LIMIT :n"), {"q": match, "n": limit})]
-            found = {n.id: n for n in s.exec(select(Note).where(col(Note.id).in_(ids)))}
-        return [found[i] for i in ids if i in found]
+            return search_rows(s, Note, "note", query, limit)
