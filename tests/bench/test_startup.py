@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from assistant.bench.startup import StartupResult, StartupRun, run
-from assistant.cli import BENCH_COMMANDS, main
+from assistant.cli import main
+from assistant.cli.bench import BENCH_COMMANDS
 
 
 def test_median_and_keys() -> None:

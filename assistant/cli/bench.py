@@ -1,0 +1,132 @@
+"""``reverie bench NAME``: the benchmarks, each printing ratios measured in one run."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from assistant.cli.errors import EXIT_OK, UsageError
+from assistant.cli.output import print_json, print_line, progress_printer
+
+if TYPE_CHECKING:
+    from assistant.app import Reverie
+
+
+def bench_engine(app: Reverie, args: argparse.Namespace) -> int:
+    from assistant.bench import engine as engine_bench
+
+    def report(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    try:
+        sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    except ValueError:
+        raise UsageError("--sizes takes whole numbers separated by commas.") from None
+    if args.trials < 1 or not sizes:
+        raise UsageError("--trials must be at least 1 and --sizes must name a size.")
+    result = engine_bench.run(app.model_path(progress_printer("Preparing the model")),
+                              trials=args.trials, sizes=sizes, report=report)
+    if args.json:
+        print_json(result)
+    else:
+        for key, value in result.items():
+            print(f"{key}: {value}")
+    return EXIT_OK
+
+
+def bench_idle(app: Reverie, args: argparse.Namespace) -> int:
+    from assistant.bench.idle import run_idle_bench
+
+    if args.trials < 1:
+        raise UsageError("--trials must be at least 1.")
+    model = app.model_path(progress_printer("Preparing the bundled model"))
+    result = run_idle_bench(model, trials=args.trials,
+                            progress=None if args.json else progress_printer("Trials"))
+    if args.json:
+        print_json(result.to_json())
+    else:
+        print(f"{result.trials} trials on {result.model}: thinking stopped "
+              f"{result.stop_p50_ms:.1f} ms (median), {result.stop_p99_ms:.1f} ms (p99), "
+              f"{result.stop_max_ms:.1f} ms (max) after you came back.")
+    return EXIT_OK
+
+
+def bench_recall(app: Reverie, args: argparse.Namespace) -> int:
+    from assistant.bench.recall import run_recall_bench
+
+    app.model_path(progress_printer("Preparing the bundled model"))
+    result = run_recall_bench(_bench_settings(app),
+                              progress=None if args.json else progress_printer("Questions"))
+    if args.json:
+        print_json(result.to_json())
+    else:
+        print(f"{result.questions} questions: the source of the answer was in the top 5 for "
+              f"{result.top5_hit_rate:.0%} of them ({result.memories} memories after "
+              f"{result.sleep_seconds:.0f} s of sleep).")
+    return EXIT_OK
+
+
+def _bench_settings(app: Reverie) -> Any:
+    """The person's settings, with the model file they use made explicit."""
+    if app.settings.model.remote_url:
+        return app.settings
+    return app.settings.replace("model", path=str(app.model_path()))
+
+
+def bench_sleep(app: Reverie, args: argparse.Namespace) -> int:
+    from assistant.bench.sleep import run_sleep_bench
+
+    if args.limit is not None and args.limit < 1:
+        raise UsageError("--limit must be at least 1.")
+    app.model_path(progress_printer("Preparing the bundled model"))
+    result = run_sleep_bench(_bench_settings(app), limit=args.limit,
+                             progress=None if args.json else progress_printer("Questions"))
+    from assistant.bench.sleep import write_plot
+
+    write_plot(result, args.plot)
+    print(f"Plot written to {args.plot}", file=sys.stderr)
+    if args.json:
+        print_json(result.to_json())
+    else:
+        for name, stats in result.to_json()["modes"].items():
+            print(f"{name:>13}: accuracy {stats['accuracy']:.0%}, "
+                  f"{stats['test_tokens_mean']:.0f} prompt tokens at question time, "
+                  f"first token {stats['ttft_p50_ms']:.0f} ms (median), "
+                  f"{stats['ttft_p95_ms']:.0f} ms (p95)")
+        print(f"Sleep time spent {result.sleep_tokens} tokens "
+              f"({result.sleep_seconds:.0f} s) on {result.questions} questions' context.")
+    return EXIT_OK
+
+
+def bench_startup(app: Reverie, args: argparse.Namespace) -> int:
+    from assistant.bench.startup import run as run_startup_bench
+
+    if args.runs < 1:
+        raise UsageError("--runs must be at least 1.")
+    model = app.model_path(progress_printer("Preparing the bundled model"))
+    result = run_startup_bench(model, runs=args.runs,
+                               progress=None if args.json else print_line)
+    data = result.to_json()
+    if args.json:
+        print_json(data)
+    else:
+        print(f"Median of {args.runs} starts on {data['model']}: window shown after "
+              f"{data['window_shown_ms']:.0f} ms, model ready after "
+              f"{data['model_ready_ms']:.0f} ms.")
+    return EXIT_OK
+
+
+#: ``reverie bench NAME``: one entry per benchmark.
+BENCH_COMMANDS: dict[str, Callable[[Reverie, argparse.Namespace], int]] = {
+    "idle": bench_idle,
+    "engine": bench_engine,
+    "recall": bench_recall,
+    "sleep": bench_sleep,
+    "startup": bench_startup,
+}
+
+
+def cmd_bench(app: Reverie, args: argparse.Namespace) -> int:
+    return BENCH_COMMANDS[args.bench_command](app, args)

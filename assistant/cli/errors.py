@@ -1,0 +1,9 @@
+"""Exit codes and the one-sentence error contract of the command line (ARCHITECTURE §6)."""
+
+from __future__ import annotations
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad input from the person: exit code 2."""

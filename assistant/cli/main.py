@@ -1,0 +1,106 @@
+"""``reverie`` entry point: parse, open the profile, run one command, map errors to
+exit codes (0 success, 1 runtime failure, 2 bad usage or bad input). Errors are one
+sentence on stderr; ``--debug`` adds the traceback and verbose logging."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from assistant.cli import commands
+from assistant.cli.bench import cmd_bench
+from assistant.cli.errors import EXIT_FAILURE, EXIT_USAGE, UsageError
+from assistant.cli.model import cmd_model
+from assistant.cli.parser import build_parser
+from assistant.config import SettingsError
+from assistant.llm.bundled import BundledModelError
+from assistant.llm.catalog import CatalogError
+from assistant.llm.download import DownloadCancelled, DownloadError
+from assistant.llm.engine import EngineError
+from assistant.llm.library import ModelCheckError
+from assistant.paths import Paths
+
+if TYPE_CHECKING:
+    from assistant.app import Reverie
+
+COMMANDS: dict[str, Callable[[Reverie, argparse.Namespace], int]] = {
+    "ask": commands.cmd_ask,
+    "note": commands.cmd_note,
+    "import": commands.cmd_import,
+    "export": commands.cmd_export,
+    "doctor": commands.cmd_doctor,
+    "model": cmd_model,
+    "anticipations": commands.cmd_anticipations,
+    "sleep": commands.cmd_sleep,
+    "memory": commands.cmd_memory,
+    "bench": cmd_bench,
+}
+
+
+def _bad_input() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean bad input (exit 2); the database ones are imported only when
+    needed, so that ``reverie`` (the window) starts without loading the database layer
+    before its window is on screen."""
+    from assistant.store.db import DatabaseError
+    from assistant.store.importers import ImportFileError
+
+    return (*_BAD_INPUT, ImportFileError, DatabaseError)
+
+
+_BAD_INPUT = (UsageError, SettingsError, BundledModelError,
+              ModelCheckError, CatalogError)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        paths = Paths.resolve(args.data_dir).ensure()
+        if args.command is None:
+            # The window configures logging once it is on screen (see gui/main.py).
+            from assistant.gui.main import run_gui  # type: ignore[import-not-found,unused-ignore]
+
+            return int(run_gui(args.data_dir, tray=args.tray, debug=args.debug))
+        from assistant.app import Reverie, configure_logging
+
+        configure_logging(paths, debug=args.debug)
+        app = Reverie.open(args.data_dir)
+        try:
+            if app.settings_warning:
+                print(app.settings_warning, file=sys.stderr)
+            return COMMANDS[args.command](app, args)
+        finally:
+            app.close()
+    except (FileExistsError, NotADirectoryError) as exc:
+        where = exc.filename or "The path"
+        return _fail(UsageError(f"{where} is a file, not a folder; give a folder path."),
+                     args.debug, EXIT_USAGE)
+    except (KeyboardInterrupt, DownloadCancelled):
+        print("Interrupted.", file=sys.stderr)
+        return 130
+    except DownloadError as exc:
+        return _fail(exc, args.debug, EXIT_FAILURE)
+    except _bad_input() as exc:
+        return _fail(exc, args.debug, EXIT_USAGE)
+    except (EngineError, OSError, RuntimeError) as exc:
+        return _fail(exc, args.debug, EXIT_FAILURE)
+    except Exception as exc:  # a bug: one sentence here, the traceback in the log
+        logging.getLogger("assistant").exception("unexpected error")
+        print(f"reverie: unexpected error ({type(exc).__name__}: {exc}); details are in "
+              "the log file (see `reverie doctor`).", file=sys.stderr)
+        if args.debug:
+            traceback.print_exc()
+        return EXIT_FAILURE
+
+
+def _fail(exc: BaseException, debug: bool, code: int) -> int:
+    if debug:
+        traceback.print_exc()
+    message = str(exc).strip() or type(exc).__name__
+    if isinstance(exc, OSError) and exc.strerror:
+        message = f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    print(f"reverie: {message}", file=sys.stderr)
+    return code

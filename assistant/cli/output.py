@@ -1,0 +1,40 @@
+"""Small helpers the commands share: JSON output, progress lines, starting the engine."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from assistant.llm.engine import EngineError
+
+if TYPE_CHECKING:
+    from assistant.app import Reverie
+
+
+def print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def progress_printer(label: str) -> Callable[[int, int], None]:
+    state = {"last": -10}
+
+    def report(done: int, total: int) -> None:
+        pct = int(done * 100 / total) if total else 100
+        if pct >= state["last"] + 10 or (pct == 100 and state["last"] != 100):
+            state["last"] = pct
+            print(f"{label}: {pct}%", file=sys.stderr, flush=True)
+
+    return report
+
+
+def start_engine(app: Reverie) -> Any:
+    engine = app.start_engine(progress_printer("Preparing the bundled model"))
+    if not engine.wait_ready():
+        raise EngineError(getattr(engine, "load_error", None) or "The model did not load.")
+    return engine
+
+
+def print_line(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)

@@ -1,0 +1,128 @@
+"""The argument parser of ``reverie``: every command, option and help text."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from assistant import __version__
+from assistant.cli.errors import EXIT_USAGE
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"reverie: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="reverie", description="A private assistant that thinks while "
+                     "you are away. Without a command, opens the window.")
+    parser.add_argument("--version", action="version", version=f"reverie {__version__}")
+    parser.add_argument("--data-dir", metavar="DIR",
+                        help="keep every file of this profile under DIR (also $REVERIE_HOME)")
+    parser.add_argument("--debug", action="store_true", help="verbose logs and tracebacks")
+    parser.add_argument("--tray", action="store_true", help="start in the system tray only")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    doctor = sub.add_parser("doctor", help="check versions, paths, database and model")
+    doctor.add_argument("--json", action="store_true")
+    doctor.add_argument("--no-model", action="store_true", help="skip loading the model")
+
+    ask = sub.add_parser("ask", help="ask a question and print the answer")
+    ask.add_argument("question")
+    ask.add_argument("--mode", choices=("auto", "memory", "full-context"), default="auto",
+                     help="auto: a prepared answer when one matches, else memory (the "
+                          "default); memory: retrieved memories and the warm prefix; "
+                          "full-context: the whole history and notes (a baseline)")
+    ask.add_argument("--no-anticipated", action="store_true",
+                     help="do not serve an answer prepared while you were away")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+
+    memory = sub.add_parser("memory", help="see and forget what Reverie remembers")
+    memory_sub = memory.add_subparsers(dest="memory_command", metavar="ACTION", required=True,
+                                       parser_class=_Parser)
+    mem_list = memory_sub.add_parser("list", help="the memories, newest first")
+    mem_list.add_argument("--kind", choices=("fact", "summary", "digest", "profile"))
+    mem_list.add_argument("--all", action="store_true", help="include superseded memories")
+    mem_list.add_argument("--json", action="store_true")
+    mem_show = memory_sub.add_parser("show", help="one memory, its sources and history")
+    mem_show.add_argument("id", type=int)
+    mem_show.add_argument("--json", action="store_true")
+    mem_forget = memory_sub.add_parser("forget", help="delete a memory (and its history)")
+    mem_forget.add_argument("id", type=int)
+
+    note = sub.add_parser("note", help="work with notes")
+    note_sub = note.add_subparsers(dest="note_command", metavar="ACTION", required=True,
+                                   parser_class=_Parser)
+    add = note_sub.add_parser("add", help="add a note from text or a file")
+    add.add_argument("text", nargs="?")
+    add.add_argument("--file", type=Path)
+    add.add_argument("--title")
+
+    imp = sub.add_parser("import", help="import chats or notes")
+    imp_sub = imp.add_subparsers(dest="import_command", metavar="WHAT", required=True,
+                                 parser_class=_Parser)
+    chats = imp_sub.add_parser("chats", help="Reverie JSONL or ChatGPT conversations.json")
+    chats.add_argument("file", type=Path)
+    chats.add_argument("--json", action="store_true")
+    notes = imp_sub.add_parser("notes", help="a folder of Markdown or text files")
+    notes.add_argument("dir", type=Path)
+    notes.add_argument("--json", action="store_true")
+
+    export = sub.add_parser("export", help="export everything as JSON and Markdown")
+    export.add_argument("--out", type=Path, required=True, metavar="DIR")
+
+    ant = sub.add_parser("anticipations", help="answers prepared while you were away")
+    ant_sub = ant.add_subparsers(dest="anticipations_command", metavar="ACTION", required=True,
+                                 parser_class=_Parser)
+    alist = ant_sub.add_parser("list", help="prepared answers (ready and used by default)")
+    alist.add_argument("--all", action="store_true", help="also stale and dismissed ones")
+    alist.add_argument("--json", action="store_true")
+
+    model = sub.add_parser("model", help="list, download or choose the model")
+    model_sub = model.add_subparsers(dest="model_command", metavar="ACTION", required=True,
+                                     parser_class=_Parser)
+    mlist = model_sub.add_parser("list", help="the catalog and what is installed")
+    mlist.add_argument("--json", action="store_true")
+    mdown = model_sub.add_parser("download", help="download a catalog model (resumable)")
+    mdown.add_argument("name")
+    mdown.add_argument("--url", help="download the same file from another address (a mirror)")
+    muse = model_sub.add_parser("use", help="use a GGUF file or a downloaded catalog model")
+    muse.add_argument("path", metavar="PATH|NAME|URL|bundled",
+                      help="a .gguf file, a downloaded catalog model, an OpenAI-compatible "
+                      "server address, or 'bundled'")
+    for p in (mlist, mdown, muse):
+        p.add_argument("--catalog", type=Path, help=argparse.SUPPRESS)
+
+    sleep = sub.add_parser("sleep", help="think now: run one sleep-time session")
+    sleep.add_argument("--budget-seconds", type=float, metavar="N",
+                       help="stop after N seconds (default: when nothing is left; "
+                            "Ctrl+C stops cleanly)")
+    sleep.add_argument("--json", action="store_true", help="print one JSON object")
+
+    bench = sub.add_parser("bench", help="measure Reverie on this machine")
+    bench_sub = bench.add_subparsers(dest="bench_command", metavar="BENCHMARK", required=True,
+                                     parser_class=_Parser)
+    bench_idle = bench_sub.add_parser("idle", help="how fast thinking stops when you return")
+    bench_idle.add_argument("--trials", type=int, default=30, metavar="N")
+    bench_idle.add_argument("--json", action="store_true", help="print one JSON object")
+    brecall = bench_sub.add_parser("recall", help="is the answer's source retrieved (top 5)?")
+    brecall.add_argument("--json", action="store_true")
+    bsleep = bench_sub.add_parser("sleep", help="test-time tokens and latency with and "
+                                  "without sleep-time memory")
+    bsleep.add_argument("--json", action="store_true")
+    bsleep.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
+    bsleep.add_argument("--plot", type=Path, metavar="PNG", default=Path("bench-sleep.png"),
+                        help="where to write the accuracy/tokens plot (default: %(default)s)")
+    bstartup = bench_sub.add_parser("startup", help="time to the window and to the model")
+    bstartup.add_argument("--runs", type=int, default=5, metavar="N")
+    bstartup.add_argument("--json", action="store_true", help="print one JSON object")
+    bengine = bench_sub.add_parser("engine", help="preemption latency and the prefix cache")
+    bengine.add_argument("--json", action="store_true")
+    bengine.add_argument("--trials", type=int, default=30)
+    bengine.add_argument("--sizes", default="512,1024,2048",
+                         help="prefix sizes in tokens, comma-separated")
+    return parser
