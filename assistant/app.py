@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from assistant.idle.backends.base import IdleBackend
     from assistant.idle.coordinator import ThinkingCoordinator
     from assistant.idle.gate import Sensors
+    from assistant.mind.forget import Forgetter
     from assistant.mind.runner import SleepRunner
     from assistant.mind.work import WorkHandler
     from assistant.recall.retrieval import Embedder
@@ -137,6 +138,12 @@ class Reverie:
                          profile=lambda: profile_text(self.db),
                          prepared=PreparedAnswers(self.db))
 
+    def forgetter(self) -> Forgetter:
+        """Deletes notes, conversations and memories with every copy Reverie made."""
+        from assistant.mind.forget import Forgetter
+
+        return Forgetter(self.db, self.paths.kv_dir, self.paths.backups_dir)
+
     def sleep_runner(self, engine: Engine) -> SleepRunner:
         """The sleep-time runner, with the planner sources and work handlers that exist."""
         from assistant.mind.anticipate import AnticipateHandler, propose_anticipations
@@ -166,7 +173,7 @@ class Reverie:
             sources.append(make_briefing_source())
         handlers: list[WorkHandler] = [
             TitleConversationHandler(), ConsolidateConversationHandler(), DigestNoteHandler(),
-            ProfileHandler(profile_limit), WarmPrefixHandler(),
+            ProfileHandler(profile_limit), WarmPrefixHandler(self.paths.kv_dir),
             AnticipateHandler(samples=self.settings.thinking.anticipation_samples),
             BriefingHandler()]
         if self.settings.memory.embedding_model:
