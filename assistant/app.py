@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from assistant.mind.runner import SleepRunner
     from assistant.mind.work import WorkHandler
     from assistant.recall.retrieval import Embedder
+    from assistant.store.purge import Forgotten
 
 log = logging.getLogger("assistant")
 
@@ -87,8 +88,8 @@ class Reverie:
         #: One sentence for the person if the settings file was bad (shown once).
         self.settings_warning = loaded.warning
         self.db = db
-        self.chats = ChatRepository(db)
-        self.notes = NoteRepository(db)
+        self.chats = ChatRepository(db, after_delete=self._forget_copies)
+        self.notes = NoteRepository(db, after_delete=self._forget_copies)
         self._engine_factory = engine_factory
         self._engine: Engine | None = None
         self._engine_lock = threading.Lock()
@@ -143,6 +144,9 @@ class Reverie:
         from assistant.mind.forget import Forgetter
 
         return Forgetter(self.db, self.paths.kv_dir, self.paths.backups_dir)
+
+    def _forget_copies(self, gone: Forgotten) -> None:
+        self.forgetter().forget_copies(gone)
 
     def sleep_runner(self, engine: Engine) -> SleepRunner:
         """The sleep-time runner, with the planner sources and work handlers that exist."""

@@ -50,11 +50,17 @@ class Forgetter:
                 raise KeyError(row_id)
             gone = purge(con, conversations=what.conversations, notes=what.notes,
                          memories=what.memories)
+        self.forget_copies(gone)
+        return gone
+
+    def forget_copies(self, gone: Forgotten) -> None:
+        """After the rows went: the saved KV states and backups made from them, and the
+        old pages in the write-ahead log (the repositories' ``after_delete`` hook)."""
         states = forget_states(self._kv_dir, gone.touches)
         backups = purge_backups(self._backups_dir, gone)
         checkpoint(self._db.engine)
-        log.info("forgot %s %d: %d messages, %d notes, %d memories, %d prepared answers, "
-                 "%d journal entries, %d saved prefix states, %d backups", table, row_id,
-                 len(gone.messages), len(gone.notes), len(gone.memories),
-                 len(gone.anticipations), gone.journal_entries, len(states), len(backups))
-        return gone
+        log.info("forgot %d conversations, %d messages, %d notes, %d memories, %d prepared "
+                 "answers, %d journal entries, %d saved prefix states, %d backups",
+                 len(gone.conversations), len(gone.messages), len(gone.notes),
+                 len(gone.memories), len(gone.anticipations), gone.journal_entries,
+                 len(states), len(backups))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +60,11 @@ class Forgotten:
                 "notes": sorted(self.notes), "memories": sorted(self.memories),
                 "anticipations": sorted(self.anticipations),
                 "journal_entries": self.journal_entries}
+
+
+#: Called after a repository deleted rows, with what went: removes the copies outside
+#: the database (saved KV states, backups); see ``mind.forget.Forgetter.forget_copies``.
+ForgetHook = Callable[[Forgotten], None]
 
 
 def _sources(raw: Any) -> dict[str, list[int]]:
