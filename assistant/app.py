@@ -23,6 +23,7 @@ from assistant.paths import Paths
 from assistant.recall.responder import Responder
 from assistant.store.chats import ChatRepository
 from assistant.store.db import Database
+from assistant.store.memories import MemoryRepository
 from assistant.store.notes import NoteRepository
 
 if TYPE_CHECKING:
@@ -90,6 +91,7 @@ class Reverie:
         self.db = db
         self.chats = ChatRepository(db, after_delete=self._forget_copies)
         self.notes = NoteRepository(db, after_delete=self._forget_copies)
+        self.memories = MemoryRepository(db, after_delete=self._forget_copies)
         self._engine_factory = engine_factory
         self._engine: Engine | None = None
         self._engine_lock = threading.Lock()

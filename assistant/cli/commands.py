@@ -50,9 +50,7 @@ def _memory_json(m: Any) -> dict[str, Any]:
 
 
 def cmd_memory(app: Reverie, args: argparse.Namespace) -> int:
-    from assistant.store.memories import MemoryRepository
-
-    repo = MemoryRepository(app.db)
+    repo = app.memories
     if args.memory_command == "list":
         rows = repo.list(kind=args.kind, include_superseded=args.all)
         if args.json:
@@ -70,7 +68,7 @@ def cmd_memory(app: Reverie, args: argparse.Namespace) -> int:
     if memory is None:
         raise UsageError(f"There is no memory {args.id}; see `reverie memory list`.")
     if args.memory_command == "forget":
-        gone = app.forgetter().forget_memory(args.id)
+        gone = app.forgetter().forget_memory(args.id)  # (memory exists: checked above)
         print(f"Forgot memory {args.id}" + _also(gone, len(gone.memories) - 1))
         return EXIT_OK
     sources = repo.sources(args.id)
