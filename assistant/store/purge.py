@@ -136,7 +136,7 @@ def purge(con: Connection, *, conversations: Iterable[int] = (), messages: Itera
     gone.journal_entries = _purge_journal(con, gone, [*questions, *titles])
 
     con.execute(text(f"DELETE FROM anticipation WHERE id IN {_in(gone.anticipations)}"))
-    # Newest first would leave dangling superseded_by; ON DELETE SET NULL handles order.
+    # ON DELETE SET NULL makes current again what a deleted derived memory replaced.
     con.execute(text(f"DELETE FROM memory WHERE id IN {_in(gone.memories)}"))
     con.execute(text(f"DELETE FROM message WHERE id IN {_in(gone.messages)}"))
     con.execute(text(f"DELETE FROM note WHERE id IN {_in(gone.notes)}"))
