@@ -23,15 +23,18 @@ from assistant.paths import Paths
 from assistant.recall.responder import Responder
 from assistant.store.chats import ChatRepository
 from assistant.store.db import Database
+from assistant.store.memories import MemoryRepository
 from assistant.store.notes import NoteRepository
 
 if TYPE_CHECKING:
     from assistant.idle.backends.base import IdleBackend
     from assistant.idle.coordinator import ThinkingCoordinator
     from assistant.idle.gate import Sensors
+    from assistant.mind.forget import Forgetter
     from assistant.mind.runner import SleepRunner
     from assistant.mind.work import WorkHandler
     from assistant.recall.retrieval import Embedder
+    from assistant.store.purge import Forgotten
 
 log = logging.getLogger("assistant")
 
@@ -86,8 +89,9 @@ class Reverie:
         #: One sentence for the person if the settings file was bad (shown once).
         self.settings_warning = loaded.warning
         self.db = db
-        self.chats = ChatRepository(db)
-        self.notes = NoteRepository(db)
+        self.chats = ChatRepository(db, after_delete=self._forget_copies)
+        self.notes = NoteRepository(db, after_delete=self._forget_copies)
+        self.memories = MemoryRepository(db, after_delete=self._forget_copies)
         self._engine_factory = engine_factory
         self._engine: Engine | None = None
         self._engine_lock = threading.Lock()
@@ -137,6 +141,15 @@ class Reverie:
                          profile=lambda: profile_text(self.db),
                          prepared=PreparedAnswers(self.db))
 
+    def forgetter(self) -> Forgetter:
+        """Deletes notes, conversations and memories with every copy Reverie made."""
+        from assistant.mind.forget import Forgetter
+
+        return Forgetter(self.db, self.paths.kv_dir, self.paths.backups_dir)
+
+    def _forget_copies(self, gone: Forgotten) -> None:
+        self.forgetter().forget_copies(gone)
+
     def sleep_runner(self, engine: Engine) -> SleepRunner:
         """The sleep-time runner, with the planner sources and work handlers that exist."""
         from assistant.mind.anticipate import AnticipateHandler, propose_anticipations
@@ -166,7 +179,7 @@ class Reverie:
             sources.append(make_briefing_source())
         handlers: list[WorkHandler] = [
             TitleConversationHandler(), ConsolidateConversationHandler(), DigestNoteHandler(),
-            ProfileHandler(profile_limit), WarmPrefixHandler(),
+            ProfileHandler(profile_limit), WarmPrefixHandler(self.paths.kv_dir),
             AnticipateHandler(samples=self.settings.thinking.anticipation_samples),
             BriefingHandler()]
         if self.settings.memory.embedding_model:

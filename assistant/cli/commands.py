@@ -15,6 +15,7 @@ from assistant.cli.output import print_json, start_engine
 
 if TYPE_CHECKING:
     from assistant.app import Reverie
+    from assistant.store.purge import Forgotten
 
 CLI_CONVERSATION_KEY = "reverie:command-line"
 
@@ -49,9 +50,7 @@ def _memory_json(m: Any) -> dict[str, Any]:
 
 
 def cmd_memory(app: Reverie, args: argparse.Namespace) -> int:
-    from assistant.store.memories import MemoryRepository
-
-    repo = MemoryRepository(app.db)
+    repo = app.memories
     if args.memory_command == "list":
         rows = repo.list(kind=args.kind, include_superseded=args.all)
         if args.json:
@@ -69,8 +68,8 @@ def cmd_memory(app: Reverie, args: argparse.Namespace) -> int:
     if memory is None:
         raise UsageError(f"There is no memory {args.id}; see `reverie memory list`.")
     if args.memory_command == "forget":
-        repo.forget(args.id)
-        print(f"Forgot memory {args.id}.")
+        gone = app.forgetter().forget_memory(args.id)  # (memory exists: checked above)
+        print(f"Forgot memory {args.id}" + _also(gone, len(gone.memories) - 1))
         return EXIT_OK
     sources = repo.sources(args.id)
     history = repo.history(args.id)[1:]
@@ -99,7 +98,33 @@ def cmd_memory(app: Reverie, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _also(gone: Forgotten, memories: int) -> str:
+    """The end of a 'deleted' sentence: what was derived from it and went too."""
+    parts = [f"{n} {what}" for n, what in ((memories, "derived memories"),
+                                           (len(gone.anticipations), "prepared answers"))
+             if n]
+    return f" and {' and '.join(parts)} made from it." if parts else "."
+
+
 def cmd_note(app: Reverie, args: argparse.Namespace) -> int:
+    if args.note_command == "list":
+        notes = app.notes.all()
+        if args.json:
+            print_json([{"id": n.id, "title": n.title, "source_path": n.source_path,
+                         "created_at": n.created_at, "updated_at": n.updated_at,
+                         "chars": len(n.body)} for n in notes])
+        elif not notes:
+            print("No notes yet; add one with `reverie note add TEXT`.")
+        for n in notes if not args.json else []:
+            print(f"{n.id:>5} {n.updated_at:%Y-%m-%d} {n.title[:70]}")
+        return EXIT_OK
+    if args.note_command == "delete":
+        try:
+            gone = app.forgetter().delete_note(args.id)
+        except KeyError:
+            raise UsageError(f"There is no note {args.id}; see `reverie note list`.") from None
+        print(f"Deleted note {args.id}" + _also(gone, len(gone.memories)))
+        return EXIT_OK
     if (args.text is None) == (args.file is None):
         raise UsageError("Give the note text or --file PATH (one of them).")
     if args.file is not None:
@@ -124,6 +149,27 @@ def cmd_note(app: Reverie, args: argparse.Namespace) -> int:
         raise UsageError("The note is empty; give some text.")
     note = app.notes.add(title, body)
     print(f"Added note {note.id}: {note.title}")
+    return EXIT_OK
+
+
+def cmd_chats(app: Reverie, args: argparse.Namespace) -> int:
+    if args.chats_command == "list":
+        rows = app.chats.list_conversations(include_archived=True)
+        if args.json:
+            print_json([{"id": c.id, "title": c.title, "created_at": c.created_at,
+                         "updated_at": c.updated_at, "archived": c.archived} for c in rows])
+        elif not rows:
+            print("No conversations yet; ask something with `reverie ask`.")
+        for c in rows if not args.json else []:
+            print(f"{c.id:>5} {c.updated_at:%Y-%m-%d} {c.title[:70]}")
+        return EXIT_OK
+    try:
+        gone = app.forgetter().delete_conversation(args.id)
+    except KeyError:
+        raise UsageError(f"There is no conversation {args.id}; see `reverie chats list`."
+                         ) from None
+    print(f"Deleted conversation {args.id} ({len(gone.messages)} messages)"
+          + _also(gone, len(gone.memories)))
     return EXIT_OK
 
 

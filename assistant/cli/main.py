@@ -37,6 +37,7 @@ COMMANDS: dict[str, Callable[[Reverie, argparse.Namespace], int]] = {
     "anticipations": commands.cmd_anticipations,
     "sleep": commands.cmd_sleep,
     "memory": commands.cmd_memory,
+    "chats": commands.cmd_chats,
     "bench": cmd_bench,
 }
 

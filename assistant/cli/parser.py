@@ -17,6 +17,19 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
+def row_id(value: str) -> int:
+    """An id as the database stores it: a whole number from 1 to 2**63-1."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an id; give the number "
+                                         "shown by the list command") from None
+    if not 1 <= number < 2**63:
+        raise argparse.ArgumentTypeError(f"{value} is not a valid id; give the number "
+                                         "shown by the list command")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="reverie", description="A private assistant that thinks while "
                      "you are away. Without a command, opens the window.")
@@ -49,10 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
     mem_list.add_argument("--all", action="store_true", help="include superseded memories")
     mem_list.add_argument("--json", action="store_true")
     mem_show = memory_sub.add_parser("show", help="one memory, its sources and history")
-    mem_show.add_argument("id", type=int)
+    mem_show.add_argument("id", type=row_id)
     mem_show.add_argument("--json", action="store_true")
-    mem_forget = memory_sub.add_parser("forget", help="delete a memory (and its history)")
-    mem_forget.add_argument("id", type=int)
+    mem_forget = memory_sub.add_parser("forget", help="delete a memory, its history and "
+                                       "everything derived from it")
+    mem_forget.add_argument("id", type=row_id)
 
     note = sub.add_parser("note", help="work with notes")
     note_sub = note.add_subparsers(dest="note_command", metavar="ACTION", required=True,
@@ -61,6 +75,20 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("text", nargs="?")
     add.add_argument("--file", type=Path)
     add.add_argument("--title")
+    note_list = note_sub.add_parser("list", help="the notes, most recently changed first")
+    note_list.add_argument("--json", action="store_true")
+    note_delete = note_sub.add_parser("delete", help="delete a note and everything "
+                                      "Reverie derived from it")
+    note_delete.add_argument("id", type=row_id)
+
+    chats_cmd = sub.add_parser("chats", help="list and delete conversations")
+    chats_sub = chats_cmd.add_subparsers(dest="chats_command", metavar="ACTION",
+                                         required=True, parser_class=_Parser)
+    chats_list = chats_sub.add_parser("list", help="the conversations, most recent first")
+    chats_list.add_argument("--json", action="store_true")
+    chats_delete = chats_sub.add_parser("delete", help="delete a conversation and "
+                                        "everything Reverie derived from it")
+    chats_delete.add_argument("id", type=row_id)
 
     imp = sub.add_parser("import", help="import chats or notes")
     imp_sub = imp.add_subparsers(dest="import_command", metavar="WHAT", required=True,

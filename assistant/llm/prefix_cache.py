@@ -6,7 +6,11 @@ prompt that starts with a saved prefix loads it (about 7 ms for 662 tokens here,
 against 1.4-2 s to evaluate) and evaluates only the rest.
 
 Each entry is two files in ``<data>/kv/``: ``<key>.state`` (llama.cpp's file) and
-``<key>.json`` (model sha256, n_ctx, engine settings, the prefix's tokens and size).
+``<key>.json`` (model sha256, n_ctx, engine settings, the prefix's tokens and size, and
+the ``sources`` its text came from: memory, message and note ids, recorded by whoever
+warmed it). A state holds token ids, so no text search finds it: forgetting a source
+deletes every state whose recorded sources name it, and every state whose sources were
+never recorded (:func:`forget_states`).
 The key hashes all of those, so a cache file never serves another model or context
 size. The folder is size-bounded: the least recently used entries go first. This
 module does only bookkeeping; the engine's worker thread performs the llama.cpp calls.
@@ -20,7 +24,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -39,6 +43,8 @@ class PrefixEntry:
     tokens: tuple[int, ...]
     size_bytes: int = 0
     created_at: float = 0.0
+    #: {"memories": [...], "messages": [...], "notes": [...]}; None: not recorded.
+    sources: dict[str, list[int]] | None = None
 
 
 def prefix_key(model_sha256: str, n_ctx: int, settings: str, prefix_text: str) -> str:
@@ -148,3 +154,38 @@ class PrefixCache:
                 log.info("evicting prefix cache entry %s (%d bytes)", entry.key,
                          entry.size_bytes)
                 self.remove(entry.key)
+
+
+Sources = Mapping[str, Sequence[int]]
+
+
+def record_sources(folder: Path, key: str, sources: Sources) -> None:
+    """Write what the prefix saved under ``key`` was made from into its ``.json``."""
+    meta = folder / f"{key}.json"
+    data = json.loads(meta.read_text())
+    data["sources"] = {k: sorted({int(i) for i in v}) for k, v in sources.items()}
+    tmp = meta.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, meta)
+
+
+def forget_states(folder: Path, touches: Callable[[Sources], bool]) -> list[str]:
+    """Delete every saved state whose sources ``touches`` (or were never recorded, or
+    cannot be read), and any state file without its ``.json``; returns the keys."""
+    if not folder.is_dir():
+        return []
+    removed = []
+    for state in folder.glob("*.state*"):
+        key = state.name.split(".", 1)[0]
+        meta = folder / f"{key}.json"
+        try:
+            sources = json.loads(meta.read_text()).get("sources")
+        except (OSError, ValueError, AttributeError):
+            sources = None
+        if sources is None or not isinstance(sources, dict) or touches(sources):
+            for path in (state, meta, meta.with_suffix(".json.tmp")):
+                path.unlink(missing_ok=True)
+            removed.append(key)
+    if removed:
+        log.info("deleted %d saved prefix states made from forgotten text", len(removed))
+    return removed

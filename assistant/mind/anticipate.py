@@ -116,7 +116,7 @@ def parse_questions(raw: str, limit: int = 3) -> list[str]:
         if line.lower().startswith(("text:", "questions:", "answer:")):
             break
         if not line.endswith("?") or not 3 <= len(line.split()) <= 16:
-            log.debug("dropping a garbled question line: %r", line)
+            log.debug("dropping a garbled question line (%d chars)", len(line))
             continue
         if any(similarity(line, seen) >= 0.9 for seen in out):
             continue
@@ -346,7 +346,7 @@ class AnticipateHandler:
                 for i in range(self.samples)]
             answer, agreement = vote(answers)
             if not answer or agreement < 0.5:
-                log.info("no consistent answer for %r (%s)", question, answers)
+                log.info("no consistent answer to a question (%d samples)", len(answers))
                 continue
             kind = anticipation_kind(source.context, today)
             future = [d for d in dates_in(source.context, today) if d >= today]

@@ -135,7 +135,7 @@ def parse_extraction(raw: str) -> Extraction:
         if len(out.facts) < MAX_FACTS:
             out.facts.append(Fact(subject, fact, CONFIDENCE_MODEL))
     for line in out.dropped:
-        log.info("dropped a garbled line from the model: %r", line[:200])
+        log.info("dropped a garbled line from the model (%d chars)", len(line))
     return out
 
 
@@ -147,7 +147,7 @@ def ground(facts: Sequence[Fact], sources: Sequence[SourceLine]) -> list[Fact]:
     for fact in facts:
         words = content_words(fact.text)
         if not words or len(words & everything) / len(words) < MIN_GROUNDING:
-            log.info("dropped an ungrounded fact: %s | %s", fact.subject, fact.text)
+            log.info("dropped an ungrounded fact (%d words)", len(words))
             continue
         overlaps = [(len(words & w), sid) for sid, w in source_words]
         best = max((n for n, _ in overlaps), default=0)

@@ -1,5 +1,9 @@
 """Nightly maintenance: a rotated backup, FTS5 index optimisation, expiry of anticipations.
 
+Backups are copies of what the person wrote, so forgetting reaches them too:
+:func:`purge_backups` deletes the forgotten rows (and what was derived from them) from
+every backup that holds them, or deletes a backup that cannot be cleaned.
+
 Anticipations are derived data: once past ``expires_at`` a ready one becomes ``stale``
 (it is never served), and stale or dismissed ones are deleted `DROP_AFTER` after they
 expired. Used ones are kept: the planner learns from which kinds were used.
@@ -13,11 +17,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from assistant.mind.journal import MAINTENANCE, add_entry
-from assistant.store.db import Database, backup_database
+from assistant.store.db import Database, backup_database, make_engine
 from assistant.store.fts import FTS_TABLES, fts_name
 from assistant.store.models import AnticipationStatus, utcnow
+from assistant.store.purge import Forgotten, checkpoint, purge, stamps
 
 log = logging.getLogger("assistant.mind")
 
@@ -79,3 +85,41 @@ def run_maintenance(db: Database, backups_dir: Path, now: datetime | None = None
                   f"retired {expired} expired prepared answers.", asdict(report))
     log.info("maintenance: %s", report)
     return report
+
+
+def purge_backups(backups_dir: Path, gone: Forgotten) -> list[Path]:
+    """Remove ``gone``'s rows, and everything derived from them, from every backup that
+    holds them (matched by id and creation time); a backup that cannot be cleaned is
+    deleted. Returns the backups changed or deleted."""
+    touched: list[Path] = []
+    if not gone.roots or not backups_dir.is_dir():
+        return touched
+    for backup in sorted(backups_dir.glob("*.db")):
+        try:
+            if _purge_backup(backup, gone):
+                touched.append(backup)
+        except (SQLAlchemyError, OSError, ValueError) as exc:
+            log.warning("backup %s could not be cleaned (%s); deleting it", backup.name,
+                        type(exc).__name__)
+            for path in (backup, *(backup.with_name(backup.name + x) for x in ("-wal", "-shm"))):
+                path.unlink(missing_ok=True)
+            touched.append(backup)
+    return touched
+
+
+def _purge_backup(path: Path, gone: Forgotten) -> bool:
+    engine = make_engine(path)
+    try:
+        with engine.begin() as con:
+            found = {table: [i for i, when in stamps(con, table, rows).items()
+                             if rows.get(i) == when] for table, rows in gone.roots.items()}
+            if not any(found.values()):
+                return False
+            purge(con, conversations=found.get("conversation", ()),
+                  messages=found.get("message", ()), notes=found.get("note", ()),
+                  memories=found.get("memory", ()))
+        checkpoint(engine, vacuum=True)
+    finally:
+        engine.dispose()
+    log.info("removed forgotten text from backup %s", path.name)
+    return True

@@ -13,11 +13,13 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from string import Template
 
 from sqlmodel import Session, col, select
 
 from assistant.llm.engine import Engine, EngineError, Preempted, PromptStyle
+from assistant.llm.prefix_cache import record_sources
 from assistant.mind.agenda import Proposal
 from assistant.mind.consolidate import propose_consolidation
 from assistant.mind.dates import mentions_date
@@ -112,6 +114,25 @@ def profile_text(db: Database) -> str:
     with db.session() as s:
         memory = current_profile(s)
     return memory.text if memory is not None else ""
+
+
+def profile_sources(db: Database) -> dict[str, list[int]]:
+    """Every memory, message and note the current profile block owes its text to
+    (transitively); recorded with a warmed prefix so forgetting any of them finds it."""
+    out: dict[str, set[int]] = {"memories": set(), "messages": set(), "notes": set()}
+    with db.session() as s:
+        profile = current_profile(s)
+        frontier = [profile.id] if profile is not None and profile.id is not None else []
+        while frontier:
+            memory = s.get(Memory, frontier.pop())
+            if memory is None or memory.id in out["memories"]:
+                continue
+            out["memories"].add(memory.id or 0)
+            src = memory.sources or {}
+            out["messages"].update(src.get("messages", []))
+            out["notes"].update(src.get("notes", []))
+            frontier.extend(i for i in src.get("memories", []) if i not in out["memories"])
+    return {k: sorted(v) for k, v in out.items()}
 
 
 def answer_prefix(style: PromptStyle, profile: str) -> str:
@@ -214,9 +235,15 @@ def warm_source(engine: Engine, limit_tokens: Callable[[], int]
 
 
 class WarmPrefixHandler:
-    """Evaluates the answer prefix and saves its KV state (target: profile id + hash)."""
+    """Evaluates the answer prefix and saves its KV state (target: profile id + hash).
+
+    With ``kv_dir`` (the engine's prefix cache folder) it records the state's sources,
+    so that forgetting a memory, message or note also deletes the state made from it."""
 
     kind = WARM_KIND
+
+    def __init__(self, kv_dir: Path | None = None) -> None:
+        self._kv_dir = kv_dir
 
     def describe(self, item: WorkItem, db: Database) -> str:
         return "the answer prompt's prefix (for fast answers)"
@@ -224,6 +251,7 @@ class WarmPrefixHandler:
     def run(self, item: WorkItem, ctx: WorkContext) -> WorkOutcome:
         if ctx.should_stop():
             raise WorkInterrupted("stop requested before warming")
+        sources = profile_sources(ctx.db)
         prefix = answer_prefix(ctx.engine.info.prompt_style, profile_text(ctx.db))
         try:
             key = ctx.engine.warm_prefix(prefix)
@@ -231,6 +259,8 @@ class WarmPrefixHandler:
             raise WorkInterrupted(str(exc), preempted=not ctx.should_stop()) from exc
         except EngineError as exc:
             return WorkOutcome(f"Could not prepare the answer prefix: {exc}")
+        if self._kv_dir is not None and (self._kv_dir / f"{key}.json").is_file():
+            record_sources(self._kv_dir, key, sources)
         tokens = ctx.engine.count_tokens(prefix)
         ctx.usage.prompt_tokens += tokens
         return WorkOutcome(f"Prepared the answer prompt ({tokens} tokens) for fast answers.",

@@ -147,6 +147,5 @@ def reconcile(s: Session, fact: Fact, sources: dict[str, list[int]], counters: C
         target.updated_at = utcnow()
         s.add(target)
         counters.memories_superseded += 1
-        log.info("memory %s superseded by %s: %r -> %r", target.id, memory.id, target.text,
-                 fact.text)
+        log.info("memory %s superseded by %s", target.id, memory.id)
     return decision

@@ -267,7 +267,8 @@ class SleepRunner:
             return None
         except WorkInterrupted as exc:
             self._agenda.release(item.id)
-            log.info("work item %s (%s) interrupted: %s; it stays pending", item.id, what, exc)
+            log.info("work item %s (%s) interrupted: %s; it stays pending", item.id, item.kind,
+                     exc)
             return StopReason.USER_RETURNED if exc.preempted else self._reason_now()
         except Exception as exc:
             self._fail(claimed, session_id, what, exc, report)
@@ -313,7 +314,7 @@ class SleepRunner:
               report: SessionReport) -> None:
         assert item.id is not None
         error = str(exc).strip() or type(exc).__name__
-        log.warning("work item %s (%s) failed (attempt %d of %d): %s", item.id, what,
+        log.warning("work item %s (%s) failed (attempt %d of %d): %s", item.id, item.kind,
                     item.attempts, MAX_ATTEMPTS, error, exc_info=True)
         updated = self._agenda.record_failure(item.id, error)
         if updated is not None and updated.state == WorkState.FAILED:

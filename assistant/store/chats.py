@@ -11,13 +11,15 @@ from sqlmodel import col, select
 from assistant.store.db import Database
 from assistant.store.fts import search_rows
 from assistant.store.models import Conversation, Message, Origin, Role, utcnow
+from assistant.store.purge import ForgetHook, Forgotten, checkpoint, purge
 
 
 class ChatRepository:
     """Reads and writes conversations; every write is one transaction."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, after_delete: ForgetHook | None = None) -> None:
         self._db = db
+        self._after_delete = after_delete
 
     def create_conversation(self, title: str = "", *, import_key: str | None = None,
                             created_at: datetime | None = None) -> Conversation:
@@ -56,12 +58,19 @@ class ChatRepository:
             conv.title = title
             s.add(conv)
 
-    def delete(self, conversation_id: int) -> None:
-        """Delete a conversation and its messages (the person asked for it)."""
+    def delete(self, conversation_id: int) -> Forgotten | None:
+        """Delete a conversation, its messages and everything derived from them (the
+        person asked for it; see `store.purge`), then let ``after_delete`` remove the
+        copies outside the database. None when there was no such conversation."""
         with self._db.write() as s:
-            conv = s.get(Conversation, conversation_id)
-            if conv is not None:
-                s.delete(conv)
+            if s.get(Conversation, conversation_id) is None:
+                return None
+            gone = purge(s.connection(), conversations=[conversation_id])
+        if self._after_delete is not None:
+            self._after_delete(gone)
+        else:
+            checkpoint(self._db.engine)
+        return gone
 
     def add_message(self, conversation_id: int, role: Role | str, content: str, *,
                     origin: Origin | str = Origin.TYPED, created_at: datetime | None = None,

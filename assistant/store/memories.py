@@ -1,9 +1,10 @@
 """Memories: derived data (facts, summaries, digests, the profile) that point back to sources.
 
 The person may read, edit, pin and forget memories; sleep-time work never overwrites a
-memory that is pinned or edited (see `mind.reconcile`). Forgetting deletes the memory
-and the older versions it superseded (they are its history); `forget` returns what
-`restore` needs to undo it.
+memory that is pinned or edited (see `mind.reconcile`). Forgetting deletes the memory,
+the older versions it superseded (they are its history) and everything derived from it
+(`store.purge`); `forget` returns what `restore` needs to bring the memory and its
+history back (what was derived from it, sleep time derives again).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlmodel import Session, col, select
 from assistant.store.db import Database
 from assistant.store.fts import search_rows
 from assistant.store.models import Memory, Message, Note, utcnow
+from assistant.store.purge import ForgetHook, checkpoint, purge
 
 
 @dataclass
@@ -44,8 +46,9 @@ def _row(memory: Memory) -> dict[str, Any]:
 class MemoryRepository:
     """Reads and changes memories; every change is one transaction."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, after_delete: ForgetHook | None = None) -> None:
         self._db = db
+        self._after_delete = after_delete
 
     def list(self, kind: str | None = None, include_superseded: bool = False) -> list[Memory]:
         """Newest first."""
@@ -159,15 +162,20 @@ class MemoryRepository:
             return memory
 
     def forget(self, memory_id: int) -> ForgottenMemory:
-        """Delete the memory and its superseded history; returns what `restore` needs."""
+        """Delete the memory, its superseded history and everything derived from it, then
+        let ``after_delete`` remove the copies outside the database; returns what
+        `restore` needs."""
         with self._db.write() as s:
             chain = _chain(s, memory_id)
             if not chain:
                 raise KeyError(memory_id)
             rows = tuple(_row(m) for m in chain)
-            for memory in reversed(chain):  # oldest first: nothing points at a deleted row
-                s.delete(memory)
-                s.flush()
+            gone = purge(s.connection(), memories=[memory_id])
+            s.expunge_all()
+        if self._after_delete is not None:
+            self._after_delete(gone)
+        else:
+            checkpoint(self._db.engine)
         return ForgottenMemory(memory_id, rows)
 
     def restore(self, forgotten: ForgottenMemory) -> Memory:

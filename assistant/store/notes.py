@@ -10,6 +10,7 @@ from sqlmodel import col, select
 from assistant.store.db import Database
 from assistant.store.fts import search_rows
 from assistant.store.models import Note, utcnow
+from assistant.store.purge import ForgetHook, Forgotten, checkpoint, purge
 
 
 def content_hash(title: str, body: str) -> str:
@@ -17,8 +18,9 @@ def content_hash(title: str, body: str) -> str:
 
 
 class NoteRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, after_delete: ForgetHook | None = None) -> None:
         self._db = db
+        self._after_delete = after_delete
 
     def add(self, title: str, body: str, *, source_path: str | None = None,
             created_at: datetime | None = None) -> Note:
@@ -66,11 +68,19 @@ class NoteRepository:
             s.refresh(note)
         return note
 
-    def delete(self, note_id: int) -> None:
+    def delete(self, note_id: int) -> Forgotten | None:
+        """Delete the note and everything derived from it (see `store.purge`), then let
+        ``after_delete`` remove the copies outside the database. None when there was no
+        such note."""
         with self._db.write() as s:
-            note = s.get(Note, note_id)
-            if note is not None:
-                s.delete(note)
+            if s.get(Note, note_id) is None:
+                return None
+            gone = purge(s.connection(), notes=[note_id])
+        if self._after_delete is not None:
+            self._after_delete(gone)
+        else:
+            checkpoint(self._db.engine)
+        return gone
 
     def get(self, note_id: int) -> Note | None:
         with self._db.session() as s:

@@ -111,3 +111,26 @@ def test_context_menu_offers_rename_and_delete(qtbot: QtBot, window: MainWindow)
     assert actions == ["Rename", "Delete…"]
     assert window.sidebar.rename_action.shortcut().toString() == "F2"
     assert QApplication.focusWidget() is window.chat.composer.input
+
+
+def test_deleting_a_conversation_forgets_what_came_from_it(
+        qtbot: QtBot, app: Reverie, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.store.memories import MemoryRepository
+    from assistant.store.models import Memory
+
+    ask(qtbot, window, "My locker code is 4417")
+    doomed = window.current_conversation_id or 0
+    first = app.chats.messages(doomed)[0].id or 0
+    with app.db.write() as s:
+        fact = Memory(kind="fact", text="Locker code 4417.", sources={"messages": [first]})
+        s.add(fact)
+        s.flush()
+        s.add(Memory(kind="profile", text="- Locker code 4417.",
+                     sources={"memories": [fact.id or 0]}))
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a, **k: QMessageBox.StandardButton.Yes)
+    window.sidebar.list.setFocus()
+    qtbot.keyClick(window.sidebar.list, Qt.Key.Key_Delete)
+
+    assert app.chats.get(doomed) is None
+    assert MemoryRepository(app.db).count() == 0

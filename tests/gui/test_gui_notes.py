@@ -90,3 +90,38 @@ def test_new_and_delete_with_confirmation(app: Reverie, notes_window: MainWindow
     view.delete_current()
     assert app.notes.get(new_id or 0) is None
     assert view.list.count() == 2
+
+
+def test_deleting_a_note_in_the_window_forgets_what_came_from_it(
+        app: Reverie, notes_window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.llm.prefix_cache import PrefixCache, PrefixEntry, record_sources
+    from assistant.store.db import backup_database
+    from assistant.store.memories import MemoryRepository
+    from assistant.store.models import Memory
+
+    view = notes_window.notes_view
+    note_id = view.current_id or 0  # "Groceries"
+    with app.db.write() as s:
+        s.add(Memory(kind="fact", text="Buy oat milk and red lentils.",
+                     sources={"notes": [note_id]}))
+    cache = PrefixCache(app.paths.kv_dir)
+    cache.state_path("k1").write_bytes(b"tokens")
+    cache.add(PrefixEntry("k1", "m", 512, "", "h", (1,)))
+    record_sources(app.paths.kv_dir, "k1", {"notes": [note_id]})
+    backup = backup_database(app.db.path, app.paths.backups_dir)
+    asked: list[str] = []
+
+    def yes(_parent: object, _title: str, text: str, *_args: object
+            ) -> QMessageBox.StandardButton:
+        asked.append(text)
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", yes)
+    view.delete_current()
+
+    assert len(asked) == 1 and "everything Reverie learned" in asked[0]
+    assert app.notes.get(note_id) is None
+    assert MemoryRepository(app.db).count() == 0
+    assert not cache.state_path("k1").exists()
+    assert b"red lentils" not in backup.read_bytes()
+    assert b"Lisbon" in backup.read_bytes()  # the backup keeps everything else

@@ -10,7 +10,13 @@ import pytest
 
 from assistant.llm.engine import FinishReason, GenerationRequest, Preempted, Priority
 from assistant.llm.llama import LlamaEngine
-from assistant.llm.prefix_cache import PrefixCache, PrefixEntry, prefix_key
+from assistant.llm.prefix_cache import (
+    PrefixCache,
+    PrefixEntry,
+    forget_states,
+    prefix_key,
+    record_sources,
+)
 
 PREFIX = "Notes about the person. " + " ".join(
     f"Fact {i}: the person's locker number {i} holds item {i * 7}." for i in range(40))
@@ -144,3 +150,20 @@ def test_warming_is_preempted_by_foreground_work(engine: LlamaEngine) -> None:
     thread.join(30)
     assert result.finish_reason in (FinishReason.STOP, FinishReason.LENGTH)
     assert errors and isinstance(errors[0], Preempted)
+
+
+def test_forget_states_deletes_those_made_from_forgotten_sources(tmp_path: Path) -> None:
+    cache = PrefixCache(tmp_path)
+    for key in ("aaa", "bbb", "ccc"):
+        cache.state_path(key).write_bytes(b"state")
+        cache.add(PrefixEntry(key, "m", 512, "", key, (1, 2)))
+    record_sources(tmp_path, "aaa", {"memories": [7, 3], "notes": [1]})
+    record_sources(tmp_path, "bbb", {"memories": [9]})
+    (tmp_path / "orphan.state").write_bytes(b"no index")  # no .json: unknown sources
+
+    removed = forget_states(tmp_path, lambda src: 1 in src.get("notes", ()))
+
+    assert sorted(removed) == ["aaa", "ccc", "orphan"]  # ccc: sources never recorded
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bbb.json", "bbb.state"]
+    assert PrefixCache(tmp_path).get("bbb") is not None
+    assert PrefixCache(tmp_path).get("bbb").sources == {"memories": [9]}  # type: ignore[union-attr]

@@ -88,3 +88,17 @@ def test_forget_removes_history_and_restore_undoes(db: Database) -> None:
     assert [m.id for m in repo.search("lives")] == [v2.id]
     with pytest.raises(KeyError):
         repo.forget(4242)
+
+
+def test_forget_takes_what_was_derived_and_hands_it_to_the_hook(db: Database) -> None:
+    handed: list[set[int]] = []
+    repo = MemoryRepository(db, after_delete=lambda gone: handed.append(gone.memories))
+    fact = _add(db, text="Locker code 4417.")
+    profile = _add(db, kind="profile", text="- Locker code 4417.",
+                   sources={"memories": [fact.id]})
+    other = _add(db, text="Tomatoes need water.")
+    forgotten = repo.forget(fact.id or 0)
+    assert handed == [{fact.id, profile.id}]
+    assert repo.get(profile.id or 0) is None and repo.get(other.id or 0) is not None
+    assert repo.search("4417") == []
+    assert repo.restore(forgotten).text == "Locker code 4417."  # undo brings the fact back

@@ -243,7 +243,8 @@ class NotesView(QWidget):
             return
         title = self.title.text().strip() or UNTITLED_NOTE
         reply = QMessageBox.question(
-            self, "Delete note", f"Delete the note “{title}”? This cannot be undone.",
+            self, "Delete note", f"Delete the note “{title}” and everything Reverie learned "
+            "from it (memories, prepared answers, saved copies)? This cannot be undone.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.No)
         if reply != QMessageBox.StandardButton.Yes:
