@@ -14,12 +14,12 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from assistant.config import LoadedSettings, Settings, load_settings, save_settings
 from assistant.llm.bundled import Progress, ensure_bundled_model
 from assistant.llm.engine import Engine
-from assistant.paths import Paths
+from assistant.paths import Paths, open_private
 from assistant.recall.responder import Responder
 from assistant.store.chats import ChatRepository
 from assistant.store.db import Database
@@ -55,6 +55,13 @@ def default_engine_factory(model_path: Path | None, settings: Settings, paths: P
                        kv_max_bytes=settings.model.kv_cache_mb * 1024 * 1024)
 
 
+class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Every log file it opens, the first and each one after a rollover, is owner-only."""
+
+    def _open(self) -> Any:
+        return open_private(Path(self.baseFilename), self.mode, encoding=self.encoding)
+
+
 def configure_logging(paths: Paths, *, debug: bool = False) -> None:
     """A rotating log file per profile; warnings (or everything with --debug) on stderr."""
     root = logging.getLogger("assistant")
@@ -62,10 +69,8 @@ def configure_logging(paths: Paths, *, debug: bool = False) -> None:
         return
     root.setLevel(logging.DEBUG if debug else logging.INFO)
     paths.log_dir.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(paths.log_file, maxBytes=2_000_000,
-                                                   backupCount=3, encoding="utf-8")
-    if os.name == "posix":
-        os.chmod(paths.log_file, 0o600)
+    handler = _PrivateRotatingFileHandler(paths.log_file, maxBytes=2_000_000, backupCount=3,
+                                          encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler._reverie = True  # type: ignore[attr-defined]
     root.addHandler(handler)

@@ -22,7 +22,7 @@ from assistant.llm.catalog import CatalogError
 from assistant.llm.download import DownloadCancelled, DownloadError
 from assistant.llm.engine import EngineError
 from assistant.llm.library import ModelCheckError
-from assistant.paths import Paths
+from assistant.paths import Paths, PathsError
 
 if TYPE_CHECKING:
     from assistant.app import Reverie
@@ -52,7 +52,7 @@ def _bad_input() -> tuple[type[BaseException], ...]:
 
 
 _BAD_INPUT = (UsageError, SettingsError, BundledModelError,
-              ModelCheckError, CatalogError)
+              ModelCheckError, CatalogError, PathsError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
