@@ -179,7 +179,10 @@ class Reverie:
 
             sources.append(embed_source)
             handlers.append(EmbedMemoriesHandler(self._require_embedder))
-        return SleepRunner(self.db, engine, DefaultPlanner(self.db, sources), handlers)
+        from assistant.profile_lock import ProfileLock
+
+        return SleepRunner(self.db, engine, DefaultPlanner(self.db, sources), handlers,
+                           lock=ProfileLock(self.paths.thinking_lock_file))
 
     def embedder(self) -> Embedder | None:
         """The configured embedding model (made once), or None when none is configured."""

@@ -82,6 +82,11 @@ class Paths:
         return self.data_dir / "backups"
 
     @property
+    def thinking_lock_file(self) -> Path:
+        """Locked by the one process that thinks on this profile (see profile_lock)."""
+        return self.data_dir / "thinking.lock"
+
+    @property
     def log_file(self) -> Path:
         return self.log_dir / "reverie.log"
 

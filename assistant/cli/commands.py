@@ -190,8 +190,15 @@ def cmd_sleep(app: Reverie, args: argparse.Namespace) -> int:
 
     runner = app.sleep_runner(start_engine(app))
     reports: list[SessionReport] = []
-    worker = threading.Thread(target=lambda: reports.append(runner.run_session(budget)),
-                              name="reverie-thinking", daemon=True)
+    errors: list[Exception] = []
+
+    def think() -> None:
+        try:
+            reports.append(runner.run_session(budget))
+        except Exception as exc:  # raised again below, on the command's thread
+            errors.append(exc)
+
+    worker = threading.Thread(target=think, name="reverie-thinking", daemon=True)
     worker.start()
     try:
         while worker.is_alive():
@@ -199,6 +206,8 @@ def cmd_sleep(app: Reverie, args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         runner.request_stop("user_returned")
         worker.join()
+    if errors:
+        raise errors[0]
     if not reports:
         raise RuntimeError("The thinking session could not run; details are in the log.")
     report = reports[0]
