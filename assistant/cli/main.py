@@ -45,10 +45,11 @@ def _bad_input() -> tuple[type[BaseException], ...]:
     """Exceptions that mean bad input (exit 2); the database ones are imported only when
     needed, so that ``reverie`` (the window) starts without loading the database layer
     before its window is on screen."""
+    from assistant.recall.answer_prompts import QuestionTooLongError
     from assistant.store.db import DatabaseError
     from assistant.store.importers import ImportFileError
 
-    return (*_BAD_INPUT, ImportFileError, DatabaseError)
+    return (*_BAD_INPUT, ImportFileError, DatabaseError, QuestionTooLongError)
 
 
 _BAD_INPUT = (UsageError, SettingsError, BundledModelError,

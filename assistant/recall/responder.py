@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -27,6 +27,9 @@ from assistant.llm.engine import (
 )
 from assistant.llm.prompts import Turn, answer_request
 from assistant.recall.answer_prompts import (
+    QuestionTooLongError,
+    answer_room,
+    fit_to_window,
     full_context_request,
     memory_request,
     reference_lines,
@@ -38,6 +41,7 @@ from assistant.store.models import Origin, Role
 from assistant.store.notes import NoteRepository
 
 MODES = ("auto", "memory", "full-context")
+__all__ = ["MODES", "Answer", "QuestionTooLongError", "Responder"]
 
 log = logging.getLogger("assistant.recall")
 
@@ -95,10 +99,44 @@ class Responder:
                                       exclude_conversation=conversation_id)
         refs, used = reference_lines(hits, today, self._memory.snippet_tokens,
                                      self._engine.count_tokens)
-        request = memory_request(self._engine.info.prompt_style, self._profile(), refs,
-                                 history, question, max_tokens=self._model.max_answer_tokens,
-                                 temperature=self._model.temperature)
+        style, profile = self._engine.info.prompt_style, self._profile()
+
+        def build(turns: Sequence[Turn], kept: Sequence[str]) -> GenerationRequest:
+            return memory_request(style, profile, kept, turns, question,
+                                  max_tokens=self._model.max_answer_tokens,
+                                  temperature=self._model.temperature)
+
+        request, kept = fit_to_window(build, history, refs, room=self._room(),
+                                      count=self._engine.count_tokens)
+        used = used[:max(0, kept - (1 if today is not None else 0))]
         return request, [h.id for h in used if h.kind == "memory"]
+
+    def _room(self) -> int:
+        return answer_room(self._engine.info.n_ctx, self._model.max_answer_tokens)
+
+    def _plain_request(self, question: str, history: Sequence[Turn]) -> GenerationRequest:
+        def build(turns: Sequence[Turn], _refs: Sequence[str]) -> GenerationRequest:
+            return answer_request(self._engine.info.prompt_style, question, turns,
+                                  max_tokens=self._model.max_answer_tokens,
+                                  temperature=self._model.temperature)
+
+        return fit_to_window(build, history, [], room=self._room(),
+                             count=self._engine.count_tokens)[0]
+
+    def check_fits(self, question: str) -> None:
+        """Raise QuestionTooLongError (one sentence) when ``question`` alone, with the
+        fixed part of the prompt, cannot fit the context window."""
+        if self._retriever is not None:
+            style, profile = self._engine.info.prompt_style, self._profile()
+
+            def build(_turns: Sequence[Turn], _refs: Sequence[str]) -> GenerationRequest:
+                return memory_request(style, profile, [], [], question,
+                                      max_tokens=self._model.max_answer_tokens,
+                                      temperature=self._model.temperature)
+
+            fit_to_window(build, [], [], room=self._room(), count=self._engine.count_tokens)
+        else:
+            self._plain_request(question, [])
 
     def _full_context_request(self, question: str, asked_id: int) -> GenerationRequest:
         conversations = []
@@ -131,6 +169,7 @@ class Responder:
         if mode not in MODES:
             raise ValueError(f"unknown answer mode {mode!r}; use one of {', '.join(MODES)}")
         started = time.perf_counter()
+        self.check_fits(question)  # before storing: a question that cannot fit is refused
         history = self._history(conversation_id)
         asked = self._chats.add_message(conversation_id, Role.USER, question,
                                         origin=Origin.TYPED)
@@ -207,10 +246,7 @@ class Responder:
                 question, history, conversation_id, today or date.today())
         else:
             used_mode = mode
-            request = answer_request(
-                self._engine.info.prompt_style, question, history,
-                max_tokens=self._model.max_answer_tokens, temperature=self._model.temperature,
-            )
+            request = self._plain_request(question, history)
         request.should_stop = should_stop
         queued_ms = (time.perf_counter() - started) * 1000
         result = self._engine.generate(request, _without_leading_space(on_token))
