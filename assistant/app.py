@@ -90,6 +90,8 @@ class Reverie:
         self.settings = loaded.settings
         #: One sentence for the person if the settings file was bad (shown once).
         self.settings_warning = loaded.warning
+        #: One sentence naming settings this version does not know (kept in the file).
+        self.settings_notice = loaded.unknown_notice()
         self.db = db
         self.chats = ChatRepository(db)
         self.notes = NoteRepository(db)

@@ -70,8 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(paths, debug=args.debug)
         app = Reverie.open(args.data_dir)
         try:
-            if app.settings_warning:
-                print(app.settings_warning, file=sys.stderr)
+            for notice in (app.settings_warning, app.settings_notice):
+                if notice:
+                    print(notice, file=sys.stderr)
             return COMMANDS[args.command](app, args)
         finally:
             app.close()
