@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import os
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -60,6 +61,14 @@ class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
 
     def _open(self) -> Any:
         return open_private(Path(self.baseFilename), self.mode, encoding=self.encoding)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        """A log that cannot be written (a full disk) must not spill tracebacks over the
+        person's terminal: the command says what went wrong in its own sentence."""
+        if not getattr(self, "_failed", False):
+            self._failed = True
+            sys.stderr.write(f"reverie: the log file {self.baseFilename} cannot be written; "
+                             "logging stops for this run.\n")
 
 
 def configure_logging(paths: Paths, *, debug: bool = False) -> None:

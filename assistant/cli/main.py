@@ -5,6 +5,7 @@ sentence on stderr; ``--debug`` adds the traceback and verbose logging."""
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import sys
 import traceback
@@ -52,6 +53,17 @@ def _bad_input() -> tuple[type[BaseException], ...]:
     return (*_BAD_INPUT, ImportFileError, DatabaseError, QuestionTooLongError)
 
 
+def _storage_errors() -> tuple[type[BaseException], ...]:
+    """Failures of the disk or the database file (exit 1), imported only when needed."""
+    import sqlite3
+
+    from sqlalchemy.exc import DBAPIError
+
+    from assistant.store.db import StorageError
+
+    return (StorageError, sqlite3.Error, DBAPIError)
+
+
 _BAD_INPUT = (UsageError, SettingsError, BundledModelError,
               ModelCheckError, CatalogError, PathsError)
 
@@ -85,9 +97,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except DownloadError as exc:
         return _fail(exc, args.debug, EXIT_FAILURE)
+    except _storage_errors() as exc:
+        return _fail(_storage_sentence(exc, args.data_dir), args.debug, EXIT_FAILURE)
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EROFS, errno.EDQUOT):
+            return _fail(_storage_sentence(exc, args.data_dir), args.debug, EXIT_FAILURE)
+        return _fail(exc, args.debug, EXIT_FAILURE)
     except _bad_input() as exc:
         return _fail(exc, args.debug, EXIT_USAGE)
-    except (EngineError, OSError, RuntimeError) as exc:
+    except (EngineError, RuntimeError) as exc:
         return _fail(exc, args.debug, EXIT_FAILURE)
     except Exception as exc:  # a bug: one sentence here, the traceback in the log
         logging.getLogger("assistant").exception("unexpected error")
@@ -96,6 +114,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         return EXIT_FAILURE
+
+
+def _storage_sentence(exc: BaseException, data_dir: str | None) -> BaseException:
+    from assistant.store.db import StorageError, storage_error
+
+    if isinstance(exc, StorageError):
+        return exc
+    try:
+        database = Paths.resolve(data_dir).database_file
+    except PathsError:
+        return exc
+    return storage_error(exc, database)
 
 
 def _fail(exc: BaseException, debug: bool, code: int) -> int:

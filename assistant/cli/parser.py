@@ -17,6 +17,34 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
+#: SQLite's largest row id.
+_MAX_ID = 2**63 - 1
+
+
+def _row_id(text: str) -> int:
+    """A memory (or note) number as SQLite can store it; anything else is bad input."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a memory number; see "
+                                         "`reverie memory list`") from None
+    if not 1 <= value <= _MAX_ID:
+        raise argparse.ArgumentTypeError(f"there is no memory {text}; memory numbers go "
+                                         "from 1 up, see `reverie memory list`")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 10**7:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds between 0 "
+                                         "and 10000000")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="reverie", description="A private assistant that thinks while "
                      "you are away. Without a command, opens the window.")
@@ -49,10 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     mem_list.add_argument("--all", action="store_true", help="include superseded memories")
     mem_list.add_argument("--json", action="store_true")
     mem_show = memory_sub.add_parser("show", help="one memory, its sources and history")
-    mem_show.add_argument("id", type=int)
+    mem_show.add_argument("id", type=_row_id)
     mem_show.add_argument("--json", action="store_true")
     mem_forget = memory_sub.add_parser("forget", help="delete a memory (and its history)")
-    mem_forget.add_argument("id", type=int)
+    mem_forget.add_argument("id", type=_row_id)
 
     note = sub.add_parser("note", help="work with notes")
     note_sub = note.add_subparsers(dest="note_command", metavar="ACTION", required=True,
@@ -98,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--catalog", type=Path, help=argparse.SUPPRESS)
 
     sleep = sub.add_parser("sleep", help="think now: run one sleep-time session")
-    sleep.add_argument("--budget-seconds", type=float, metavar="N",
+    sleep.add_argument("--budget-seconds", type=_seconds, metavar="N",
                        help="stop after N seconds (default: when nothing is left; "
                             "Ctrl+C stops cleanly)")
     sleep.add_argument("--json", action="store_true", help="print one JSON object")

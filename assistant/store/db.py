@@ -8,7 +8,9 @@ tries to upgrade.
 
 from __future__ import annotations
 
+import errno
 import logging
+import shutil
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -36,6 +38,62 @@ class DatabaseError(RuntimeError):
 
 class SchemaTooNewError(DatabaseError):
     """The file was written by a newer Reverie; it is left untouched."""
+
+
+class StorageError(DatabaseError):
+    """Reading or writing the database failed for a reason outside Reverie (a full disk,
+    a damaged page, a lock, a read-only file): a runtime failure, not bad input."""
+
+
+#: Less free space than this on the database's disk, with an I/O error, means "disk full".
+_NEARLY_FULL_BYTES = 1 << 20
+
+
+def _sqlite_message(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)  # SQLAlchemy wraps the sqlite3 error
+    return str(orig if orig is not None else exc).strip().lower()
+
+
+def is_storage_error(exc: BaseException) -> bool:
+    """Whether ``exc`` comes from SQLite or the disk (and :func:`storage_error` applies)."""
+    from sqlalchemy.exc import DBAPIError
+
+    return isinstance(exc, sqlite3.Error | DBAPIError | OSError) and not isinstance(
+        exc, DatabaseError)
+
+
+def _free_bytes(folder: Path) -> int | None:
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return None
+
+
+def storage_error(exc: BaseException, path: Path) -> StorageError:
+    """One sentence for what went wrong with the database ``path`` and what to do; none
+    of the advice can lose data (nothing is deleted or overwritten)."""
+    text = _sqlite_message(exc)
+    errno_ = getattr(exc, "errno", None)
+    folder = path.parent
+    free = _free_bytes(folder)
+    if ("full" in text or errno_ == errno.ENOSPC
+            or ("i/o error" in text and free is not None and free < _NEARLY_FULL_BYTES)):
+        return StorageError(f"The disk that holds {folder} is full, so the change was not "
+                            "saved (nothing stored was lost); free some space and try again.")
+    if "readonly" in text or "read-only" in text or errno_ in (errno.EROFS, errno.EACCES,
+                                                                 errno.EPERM):
+        return StorageError(f"Reverie may not write to {path} (it or its folder is read-only "
+                            "or belongs to another user), so the change was not saved; "
+                            "check its permissions and try again.")
+    if "locked" in text or "busy" in text:
+        return StorageError(f"The database {path} is locked by another program; close it "
+                            "(or wait for it to finish) and try again.")
+    if "malformed" in text or "not a database" in text or "corrupt" in text:
+        return StorageError(f"The database {path} is damaged ({text}); run `reverie repair` "
+                            "to copy every readable row into a new database (the damaged "
+                            "file is kept beside it).")
+    return StorageError(f"Reading or writing the database {path} failed ({text}); check the "
+                        "disk and try again; `reverie doctor` checks the database.")
 
 
 def _alembic_config() -> Config:
@@ -75,7 +133,7 @@ def stored_revision(path: Path) -> str | None:
     try:
         con = sqlite3.connect(_read_only_uri(path), uri=True)
     except sqlite3.Error as exc:
-        raise DatabaseError(f"Cannot open the database {path}: {exc}.") from exc
+        raise storage_error(exc, path) from exc
     try:
         has_table = con.execute(
             "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'"
@@ -85,10 +143,12 @@ def stored_revision(path: Path) -> str | None:
         row = con.execute("SELECT version_num FROM alembic_version").fetchone()
         return str(row[0]) if row else None
     except sqlite3.DatabaseError as exc:
-        raise DatabaseError(
-            f"{path} is not a Reverie database or is damaged ({exc}); move it away "
-            "or restore a copy from the backups folder."
-        ) from exc
+        if "not a database" in str(exc):
+            raise DatabaseError(
+                f"{path} is not a Reverie database ({exc}); move it away or restore a copy "
+                "from the backups folder."
+            ) from exc
+        raise storage_error(exc, path) from exc
     finally:
         con.close()
 
