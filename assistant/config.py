@@ -55,6 +55,23 @@ def _check_timestamp(value: str) -> str | None:
     return None
 
 
+def _check_url(value: str) -> str | None:
+    if value == "":
+        return None
+    from urllib.parse import urlsplit
+
+    problem = ("an http:// or https:// address of an inference server (e.g. "
+               "http://127.0.0.1:8080/v1) or empty")
+    try:
+        parts = urlsplit(value.strip())
+        _ = parts.port  # raises for a port that is not a number or out of range
+    except ValueError:
+        return problem
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return problem
+    return None
+
+
 @dataclass(frozen=True)
 class ModelSettings:
     path: str = _opt("", "GGUF model file to use; empty means the bundled Gemma 3 270M.")
@@ -64,7 +81,8 @@ class ModelSettings:
     max_answer_tokens: int = _opt(200, "Longest answer, in tokens.", lo=16, hi=8192)
     temperature: float = _opt(0.3, "Sampling temperature for answers.", lo=0.0, hi=2.0)
     remote_url: str = _opt("", "Address of an OpenAI-compatible inference server (llama.cpp "
-                           "server, vLLM, Ollama); empty runs the model on this computer.")
+                           "server, vLLM, Ollama); empty runs the model on this computer.",
+                           check=_check_url)
     remote_model: str = _opt("", "Model name on the remote server; empty takes its first model.")
     remote_prompt_style: str = _opt("chat", "How to prompt the remote model.",
                                     choices=("chat", "completion"))
