@@ -17,6 +17,7 @@ from assistant.cli.bench import cmd_bench
 from assistant.cli.errors import EXIT_FAILURE, EXIT_USAGE, UsageError
 from assistant.cli.model import cmd_model
 from assistant.cli.parser import build_parser
+from assistant.cli.repair import cmd_repair, doctor_without_database
 from assistant.config import SettingsError
 from assistant.llm.bundled import BundledModelError
 from assistant.llm.catalog import CatalogError
@@ -80,7 +81,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from assistant.app import Reverie, configure_logging
 
         configure_logging(paths, debug=args.debug)
-        app = Reverie.open(args.data_dir)
+        if args.command == "repair":  # the database may not open: no Reverie.open here
+            return cmd_repair(paths, args)
+        try:
+            app = Reverie.open(args.data_dir)
+        except _storage_errors() as exc:
+            if args.command != "doctor":
+                raise
+            return doctor_without_database(paths, args, _storage_sentence(exc, args.data_dir))
         try:
             for notice in (app.settings_warning, app.settings_notice):
                 if notice:
