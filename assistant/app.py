@@ -78,8 +78,13 @@ def configure_logging(paths: Paths, *, debug: bool = False) -> None:
         return
     root.setLevel(logging.DEBUG if debug else logging.INFO)
     paths.log_dir.mkdir(parents=True, exist_ok=True)
-    handler = _PrivateRotatingFileHandler(paths.log_file, maxBytes=2_000_000, backupCount=3,
-                                          encoding="utf-8")
+    try:
+        handler = _PrivateRotatingFileHandler(paths.log_file, maxBytes=2_000_000,
+                                              backupCount=3, encoding="utf-8")
+    except OSError as exc:  # a read-only profile or a full disk: run without a log file
+        sys.stderr.write(f"reverie: the log file {paths.log_file} cannot be written "
+                         f"({exc.strerror or exc}); running without it.\n")
+        return
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler._reverie = True  # type: ignore[attr-defined]
     root.addHandler(handler)
@@ -116,9 +121,9 @@ class Reverie:
         """Resolve paths, load settings, open and migrate the database."""
         paths = Paths.resolve(data_dir).ensure()
         loaded = load_settings(paths.settings_file)
-        if not paths.settings_file.exists():
-            save_settings(loaded.settings, paths.settings_file)
         db = Database.open(paths.database_file, paths.backups_dir)
+        if not paths.settings_file.exists() and not db.read_only:
+            save_settings(loaded.settings, paths.settings_file)
         return cls(paths, loaded, db, engine_factory)
 
     def save_settings(self, settings: Settings) -> None:
@@ -151,7 +156,7 @@ class Reverie:
         return Responder(engine, self.chats, self.settings.model, notes=self.notes,
                          retriever=Retriever(self.db, self.embedder()), memory=self.settings.memory,
                          profile=lambda: profile_text(self.db),
-                         prepared=PreparedAnswers(self.db))
+                         prepared=PreparedAnswers(self.db), save=not self.db.read_only)
 
     def sleep_runner(self, engine: Engine) -> SleepRunner:
         """The sleep-time runner, with the planner sources and work handlers that exist."""

@@ -24,8 +24,14 @@ def cmd_ask(app: Reverie, args: argparse.Namespace) -> int:
     if not question:
         raise UsageError("The question is empty; type a question in quotes.")
     engine = start_engine(app)
-    conv = app.chats.by_import_key(CLI_CONVERSATION_KEY) or app.chats.create_conversation(
-        "Asked from the command line", import_key=CLI_CONVERSATION_KEY)
+    conv = app.chats.by_import_key(CLI_CONVERSATION_KEY)
+    if conv is None and not app.db.read_only:
+        conv = app.chats.create_conversation("Asked from the command line",
+                                             import_key=CLI_CONVERSATION_KEY)
+    if conv is None:
+        from assistant.store.models import Conversation
+
+        conv = Conversation(id=0)
     if args.json:
         answer = app.responder(engine).ask(question, conv.id or 0, mode=args.mode,
                                            use_prepared=not args.no_anticipated)
@@ -38,6 +44,9 @@ def cmd_ask(app: Reverie, args: argparse.Namespace) -> int:
         if answer.source == "anticipated":
             print("(prepared while you were away; ask again with --no-anticipated to "
                   "think again)", file=sys.stderr)
+    if app.db.read_only:
+        print(f"(the profile {app.paths.database_file} is read-only, so this question and "
+              "its answer were not saved)", file=sys.stderr)
     return EXIT_OK
 
 

@@ -108,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _storage_errors() as exc:
         return _fail(_storage_sentence(exc, args.data_dir), args.debug, EXIT_FAILURE)
     except OSError as exc:
-        if exc.errno in (errno.ENOSPC, errno.EROFS, errno.EDQUOT):
+        if exc.errno in (errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES, errno.EPERM):
             return _fail(_storage_sentence(exc, args.data_dir), args.debug, EXIT_FAILURE)
         return _fail(exc, args.debug, EXIT_FAILURE)
     except _bad_input() as exc:

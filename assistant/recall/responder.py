@@ -37,7 +37,7 @@ from assistant.recall.answer_prompts import (
 from assistant.recall.prepared import Prepared, PreparedAnswers
 from assistant.recall.retrieval import Retriever
 from assistant.store.chats import ChatRepository
-from assistant.store.models import Origin, Role
+from assistant.store.models import Message, Origin, Role
 from assistant.store.notes import NoteRepository
 
 MODES = ("auto", "memory", "full-context")
@@ -81,7 +81,7 @@ class Responder:
                  history_turns: int = 6, retriever: Retriever | None = None,
                  notes: NoteRepository | None = None, memory: MemorySettings | None = None,
                  profile: Callable[[], str] | None = None,
-                 prepared: PreparedAnswers | None = None) -> None:
+                 prepared: PreparedAnswers | None = None, save: bool = True) -> None:
         self._engine = engine
         self._chats = chats
         self._model = model
@@ -91,6 +91,8 @@ class Responder:
         self._memory = memory or MemorySettings()
         self._profile = profile or (lambda: "")
         self._prepared = prepared
+        #: False for a read-only profile: answer, but store nothing (no turn, no hit).
+        self.save = save
 
     def _memory_request(self, question: str, history: list[Turn], conversation_id: int,
                         today: date | None) -> tuple[GenerationRequest, list[int]]:
@@ -171,8 +173,7 @@ class Responder:
         started = time.perf_counter()
         self.check_fits(question)  # before storing: a question that cannot fit is refused
         history = self._history(conversation_id)
-        asked = self._chats.add_message(conversation_id, Role.USER, question,
-                                        origin=Origin.TYPED)
+        asked = self._add(conversation_id, Role.USER, question, origin=Origin.TYPED)
         if mode == "auto" and use_prepared and self._prepared is not None:
             found = self._prepared.lookup(question)
             if found is not None:
@@ -207,6 +208,12 @@ class Responder:
                               mode="memory", today=None, on_token=on_token,
                               should_stop=should_stop)
 
+    def _add(self, conversation_id: int, role: Role, content: str, **kw: Any) -> Message:
+        """Store one turn, or (read-only profile) only pretend to: an unsaved message."""
+        if self.save:
+            return self._chats.add_message(conversation_id, role, content, **kw)
+        return Message(conversation_id=conversation_id, role=str(role), content=content, id=0)
+
     def _history(self, conversation_id: int) -> list[Turn]:
         return [
             Turn(m.role, m.content)
@@ -220,9 +227,10 @@ class Responder:
         if on_token is not None:
             on_token(found.answer)
         ttft_ms = (time.perf_counter() - started) * 1000
-        said = self._chats.add_message(conversation_id, Role.ASSISTANT, found.answer,
-                                       origin=Origin.ANTICIPATED)
-        self._prepared.record_hit(found.anticipation_id)
+        said = self._add(conversation_id, Role.ASSISTANT, found.answer,
+                         origin=Origin.ANTICIPATED)
+        if self.save:
+            self._prepared.record_hit(found.anticipation_id)
         total_ms = (time.perf_counter() - started) * 1000
         log.info("served prepared answer %d (match %.2f) in %.1f ms", found.anticipation_id,
                  found.score, total_ms)
@@ -253,8 +261,8 @@ class Responder:
         text = result.text.strip()
         ids = [asked_id]
         if text:
-            said = self._chats.add_message(conversation_id, Role.ASSISTANT, text,
-                                           token_count=result.completion_tokens)
+            said = self._add(conversation_id, Role.ASSISTANT, text,
+                             token_count=result.completion_tokens)
             ids.append(said.id or 0)
         total_ms = (time.perf_counter() - started) * 1000
         log.info("answered in %.0f ms (%d prompt tokens, %d completion tokens, %s)",

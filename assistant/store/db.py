@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import shutil
 import sqlite3
 import time
@@ -187,7 +188,23 @@ def _on_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_engine(path: Path) -> Engine:
+def _on_connect_read_only(dbapi_con: sqlite3.Connection, _record: Any) -> None:
+    dbapi_con.isolation_level = None
+    dbapi_con.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+
+def make_engine(path: Path, *, read_only: bool = False) -> Engine:
+    """An engine on ``path``; ``read_only`` opens it with SQLite's ``mode=ro`` so that
+    nothing (not even a journal) is written, and every write fails cleanly."""
+    if read_only:
+        uri = _read_only_uri(path)
+        engine = create_engine(
+            "sqlite://",
+            creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False,
+                                            timeout=BUSY_TIMEOUT_MS / 1000))
+        event.listen(engine, "connect", _on_connect_read_only)
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        return engine
     # A URL object, not "sqlite:///{path}": a folder name with ? or % must stay literal.
     engine = create_engine(
         URL.create("sqlite", database=str(path)),
@@ -198,17 +215,31 @@ def make_engine(path: Path) -> Engine:
     return engine
 
 
+def is_writable(path: Path) -> bool:
+    """Whether Reverie may change the database ``path``: the file (if it exists) and its
+    folder (SQLite writes its journal beside it) must both be writable."""
+    folder_ok = os.access(path.parent if path.parent.exists() else path.parent.parent, os.W_OK)
+    return folder_ok and (not path.exists() or os.access(path, os.W_OK))
+
+
 class Database:
     """One SQLite database file, migrated to the current schema and ready to use."""
 
-    def __init__(self, path: Path, engine: Engine) -> None:
+    def __init__(self, path: Path, engine: Engine, *, read_only: bool = False) -> None:
         self.path = path
         self.engine = engine
+        #: Opened with ``mode=ro``: lookups work, every write fails (StorageError).
+        self.read_only = read_only
         self._write_engine = engine.execution_options(immediate=True)
 
     @classmethod
-    def open(cls, path: Path, backups_dir: Path) -> Database:
-        """Refuse a newer schema (file untouched), back up, then migrate to head."""
+    def open(cls, path: Path, backups_dir: Path, *, read_only: bool | None = None
+             ) -> Database:
+        """Refuse a newer schema (file untouched), back up, then migrate to head.
+
+        A database (or folder) Reverie may not write is opened read-only, never made
+        writable; ``read_only`` forces the choice. One that is read-only and needs a
+        migration is refused in one sentence."""
         current = stored_revision(path)
         if current is not None and current not in known_revisions():
             raise SchemaTooNewError(
@@ -216,8 +247,19 @@ class Database:
                 f"(schema {current}); update Reverie to open it. The file was not changed."
             )
         head = head_revision()
+        if read_only is None:
+            read_only = path.exists() and not is_writable(path)
+        if read_only:
+            if current != head:
+                raise StorageError(
+                    f"The database {path} is read-only and was made by an older Reverie, "
+                    "which must update it before use; make it (and its folder) writable, "
+                    "or open it with the version that made it. The file was not changed.")
+            log.info("database %s is read-only; opening it read-only", path)
+            return cls(path, make_engine(path, read_only=True), read_only=True)
         if current is not None and current != head:
             backup_database(path, backups_dir)
+        created = not path.exists()
         path.parent.mkdir(parents=True, exist_ok=True)
         engine = make_engine(path)
         if current != head:
@@ -226,8 +268,8 @@ class Database:
                 cfg.attributes["connection"] = connection
                 command.upgrade(cfg, "head")
             log.info("database migrated from %s to %s", current, head)
-        if path.exists():
-            path.chmod(0o600)
+        if created and path.exists():
+            path.chmod(0o600)  # only a file Reverie made; the person's modes are theirs
         return cls(path, engine)
 
     @contextmanager
