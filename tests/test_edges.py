@@ -133,3 +133,23 @@ def test_budget_out_of_range_is_bad_input(tmp_path: Path, capsys: Capsys) -> Non
     code = exit_code(["--data-dir", str(tmp_path / "p"), "sleep", "--budget-seconds", "1e400"])
     assert code == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_an_over_long_question_is_bad_input_and_not_stored(
+        tmp_path: Path, capsys: Capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.app import Reverie
+    from assistant.llm.fake import FakeEngine
+
+    monkeypatch.setattr(Reverie, "start_engine",
+                        lambda self, progress=None: FakeEngine(n_ctx=1024))
+    root = tmp_path / "p"
+    assert exit_code(["--data-dir", str(root), "ask", "word " * 25_000]) == 2
+    line = only_sentence(capsys.readouterr().err)
+    assert "too long for the model's context window" in line
+    assert exit_code(["--data-dir", str(root), "ask", "a short one?"]) == 0
+    con = sqlite3.connect(root / "reverie.db")
+    try:
+        stored = [r[0] for r in con.execute("SELECT content FROM message WHERE role='user'")]
+    finally:
+        con.close()
+    assert stored == ["a short one?"]
