@@ -153,3 +153,15 @@ def test_an_over_long_question_is_bad_input_and_not_stored(
     finally:
         con.close()
     assert stored == ["a short one?"]
+
+
+def test_an_os_error_names_its_own_file_not_the_database(tmp_path: Path) -> None:
+    import errno
+
+    denied = storage_error(PermissionError(errno.EACCES, "Permission denied",
+                                           str(tmp_path / "out" / "x.json")),
+                           tmp_path / "reverie.db")
+    assert str(tmp_path / "out" / "x.json") in str(denied) and "reverie.db" not in str(denied)
+    full = storage_error(OSError(errno.ENOSPC, "No space left on device",
+                                 str(tmp_path / "out" / "x.json")), tmp_path / "reverie.db")
+    assert f"The disk that holds {tmp_path / 'out'} is full" in str(full)

@@ -75,6 +75,13 @@ def storage_error(exc: BaseException, path: Path) -> StorageError:
     of the advice can lose data (nothing is deleted or overwritten)."""
     text = _sqlite_message(exc)
     errno_ = getattr(exc, "errno", None)
+    if isinstance(exc, OSError) and exc.filename:  # a file other than the database
+        where = Path(exc.filename)
+        if errno_ in (errno.EACCES, errno.EPERM):
+            return StorageError(f"Permission denied for {where} (it or its folder is "
+                                "read-only or belongs to another user), so nothing was "
+                                "changed; check its permissions and try again.")
+        path = where
     folder = path.parent
     free = _free_bytes(folder)
     if ("full" in text or errno_ == errno.ENOSPC
