@@ -192,8 +192,9 @@ def cmd_anticipations(app: Reverie, args: argparse.Namespace) -> int:
 
 def cmd_sleep(app: Reverie, args: argparse.Namespace) -> int:
     budget = args.budget_seconds
-    if budget is not None and not budget > 0:
-        raise UsageError("--budget-seconds must be a positive number of seconds.")
+    if budget is not None and not 0 < budget <= 10**7:  # also refuses nan and inf
+        raise UsageError("--budget-seconds must be a positive number of seconds, at most "
+                         "10000000.")
     from assistant.mind.journal import Journal
     from assistant.mind.runner import SessionReport
 
