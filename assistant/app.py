@@ -11,15 +11,16 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import os
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from assistant.config import LoadedSettings, Settings, load_settings, save_settings
 from assistant.llm.bundled import Progress, ensure_bundled_model
 from assistant.llm.engine import Engine
-from assistant.paths import Paths
+from assistant.paths import Paths, open_private
 from assistant.recall.responder import Responder
 from assistant.store.chats import ChatRepository
 from assistant.store.db import Database
@@ -58,6 +59,21 @@ def default_engine_factory(model_path: Path | None, settings: Settings, paths: P
                        kv_max_bytes=settings.model.kv_cache_mb * 1024 * 1024)
 
 
+class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Every log file it opens, the first and each one after a rollover, is owner-only."""
+
+    def _open(self) -> Any:
+        return open_private(Path(self.baseFilename), self.mode, encoding=self.encoding)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        """A log that cannot be written (a full disk) must not spill tracebacks over the
+        person's terminal: the command says what went wrong in its own sentence."""
+        if not getattr(self, "_failed", False):
+            self._failed = True
+            sys.stderr.write(f"reverie: the log file {self.baseFilename} cannot be written; "
+                             "logging stops for this run.\n")
+
+
 def configure_logging(paths: Paths, *, debug: bool = False) -> None:
     """A rotating log file per profile; warnings (or everything with --debug) on stderr."""
     root = logging.getLogger("assistant")
@@ -65,10 +81,13 @@ def configure_logging(paths: Paths, *, debug: bool = False) -> None:
         return
     root.setLevel(logging.DEBUG if debug else logging.INFO)
     paths.log_dir.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(paths.log_file, maxBytes=2_000_000,
-                                                   backupCount=3, encoding="utf-8")
-    if os.name == "posix":
-        os.chmod(paths.log_file, 0o600)
+    try:
+        handler = _PrivateRotatingFileHandler(paths.log_file, maxBytes=2_000_000,
+                                              backupCount=3, encoding="utf-8")
+    except OSError as exc:  # a read-only profile or a full disk: run without a log file
+        sys.stderr.write(f"reverie: the log file {paths.log_file} cannot be written "
+                         f"({exc.strerror or exc}); running without it.\n")
+        return
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler._reverie = True  # type: ignore[attr-defined]
     root.addHandler(handler)
@@ -88,6 +107,8 @@ class Reverie:
         self.settings = loaded.settings
         #: One sentence for the person if the settings file was bad (shown once).
         self.settings_warning = loaded.warning
+        #: One sentence naming settings this version does not know (kept in the file).
+        self.settings_notice = loaded.unknown_notice()
         self.db = db
         self.chats = ChatRepository(db, after_delete=self._forget_copies)
         self.notes = NoteRepository(db, after_delete=self._forget_copies)
@@ -104,9 +125,9 @@ class Reverie:
         """Resolve paths, load settings, open and migrate the database."""
         paths = Paths.resolve(data_dir).ensure()
         loaded = load_settings(paths.settings_file)
-        if not paths.settings_file.exists():
-            save_settings(loaded.settings, paths.settings_file)
         db = Database.open(paths.database_file, paths.backups_dir)
+        if not paths.settings_file.exists() and not db.read_only:
+            save_settings(loaded.settings, paths.settings_file)
         return cls(paths, loaded, db, engine_factory)
 
     def save_settings(self, settings: Settings) -> None:
@@ -139,7 +160,7 @@ class Reverie:
         return Responder(engine, self.chats, self.settings.model, notes=self.notes,
                          retriever=Retriever(self.db, self.embedder()), memory=self.settings.memory,
                          profile=lambda: profile_text(self.db),
-                         prepared=PreparedAnswers(self.db))
+                         prepared=PreparedAnswers(self.db), save=not self.db.read_only)
 
     def forgetter(self) -> Forgetter:
         """Deletes notes, conversations and memories with every copy Reverie made."""
@@ -187,7 +208,10 @@ class Reverie:
 
             sources.append(embed_source)
             handlers.append(EmbedMemoriesHandler(self._require_embedder))
-        return SleepRunner(self.db, engine, DefaultPlanner(self.db, sources), handlers)
+        from assistant.profile_lock import ProfileLock
+
+        return SleepRunner(self.db, engine, DefaultPlanner(self.db, sources), handlers,
+                           lock=ProfileLock(self.paths.thinking_lock_file))
 
     def embedder(self) -> Embedder | None:
         """The configured embedding model (made once), or None when none is configured."""

@@ -5,6 +5,9 @@ documents it (the table documents itself: ``reverie doctor`` and the settings pa
 read the same declarations). A settings file that is not valid TOML, or holds a value
 of the wrong type or out of range, never stops the app: it starts on defaults, the bad
 file is kept as ``settings.toml.broken-<timestamp>`` and the person is told once.
+
+The file is the person's too: saving changes only the values that changed, in place
+(tomlkit), so their comments, layout and keys Reverie does not know are kept.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import tomli_w
+import tomlkit
+from tomlkit.items import Item, Table
 
 log = logging.getLogger("assistant.config")
 
@@ -51,6 +55,23 @@ def _check_timestamp(value: str) -> str | None:
     return None
 
 
+def _check_url(value: str) -> str | None:
+    if value == "":
+        return None
+    from urllib.parse import urlsplit
+
+    problem = ("an http:// or https:// address of an inference server (e.g. "
+               "http://127.0.0.1:8080/v1) or empty")
+    try:
+        parts = urlsplit(value.strip())
+        _ = parts.port  # raises for a port that is not a number or out of range
+    except ValueError:
+        return problem
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return problem
+    return None
+
+
 @dataclass(frozen=True)
 class ModelSettings:
     path: str = _opt("", "GGUF model file to use; empty means the bundled Gemma 3 270M.")
@@ -60,7 +81,8 @@ class ModelSettings:
     max_answer_tokens: int = _opt(200, "Longest answer, in tokens.", lo=16, hi=8192)
     temperature: float = _opt(0.3, "Sampling temperature for answers.", lo=0.0, hi=2.0)
     remote_url: str = _opt("", "Address of an OpenAI-compatible inference server (llama.cpp "
-                           "server, vLLM, Ollama); empty runs the model on this computer.")
+                           "server, vLLM, Ollama); empty runs the model on this computer.",
+                           check=_check_url)
     remote_model: str = _opt("", "Model name on the remote server; empty takes its first model.")
     remote_prompt_style: str = _opt("chat", "How to prompt the remote model.",
                                     choices=("chat", "completion"))
@@ -155,6 +177,15 @@ class LoadedSettings:
     settings: Settings
     #: One sentence for the person when the file was bad and has been set aside.
     warning: str | None = None
+    #: Keys (``ui.sparkles``) and sections (``[future]``) that were ignored, kept in the file.
+    unknown: tuple[str, ...] = ()
+
+    def unknown_notice(self) -> str | None:
+        """One sentence naming the unknown keys, or None when there are none."""
+        if not self.unknown:
+            return None
+        return (f"Your settings file has settings this version of Reverie does not know "
+                f"({', '.join(self.unknown)}); they were ignored and are kept in the file.")
 
 
 #: How a value's expected type is named in a message to the person.
@@ -185,8 +216,9 @@ def _check_value(section: str, f: dataclasses.Field[Any], value: Any) -> Any:
     return value
 
 
-def settings_from_dict(data: dict[str, Any]) -> Settings:
-    """Build validated Settings; unknown sections and keys are ignored (logged)."""
+def settings_from_dict(data: dict[str, Any], unknown: list[str] | None = None) -> Settings:
+    """Build validated Settings; unknown sections and keys are ignored (logged, and added
+    to ``unknown`` when given)."""
     sections: dict[str, Any] = {}
     for name, cls in SECTIONS.items():
         raw = data.get(name, {})
@@ -197,12 +229,16 @@ def settings_from_dict(data: dict[str, Any]) -> Settings:
         for key, value in raw.items():
             if key not in known:
                 log.warning("ignoring unknown setting %s.%s", name, key)
+                if unknown is not None:
+                    unknown.append(f"{name}.{key}")
                 continue
             values[key] = _check_value(name, known[key], value)
         sections[name] = cls(**values)
     for name in data:
         if name not in sections:
             log.warning("ignoring unknown settings section [%s]", name)
+            if unknown is not None:
+                unknown.append(f"[{name}]")
     return Settings(**sections)
 
 
@@ -221,8 +257,10 @@ def load_settings(path: Path) -> LoadedSettings:
         data = path.read_bytes()
     except FileNotFoundError:
         return LoadedSettings(Settings())
+    unknown: list[str] = []
     try:
-        return LoadedSettings(settings_from_dict(tomllib.loads(data.decode("utf-8"))))
+        settings = settings_from_dict(tomllib.loads(data.decode("utf-8")), unknown)
+        return LoadedSettings(settings, unknown=tuple(unknown))
     except (tomllib.TOMLDecodeError, SettingsError, UnicodeDecodeError) as exc:
         kept = _set_aside(path)
         reason = str(exc).rstrip(".")
@@ -251,13 +289,47 @@ def _set_aside(path: Path) -> Path:
     raise AssertionError("unreachable")
 
 
+def _merged_document(settings: Settings, path: Path) -> tomlkit.TOMLDocument:
+    """The file at ``path`` with only the changed values replaced (a new document when
+    there is no readable file): comments, order and unknown keys stay as they were."""
+    try:
+        doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        doc = tomlkit.document()
+    except (OSError, UnicodeDecodeError, tomlkit.exceptions.TOMLKitError) as exc:
+        log.warning("rewriting unreadable settings file %s: %s", path, exc)
+        doc = tomlkit.document()
+    fresh = not doc
+    defaults = Settings().to_dict()
+    for name, values in settings.to_dict().items():
+        table = doc.get(name)
+        if not isinstance(table, dict):
+            if not fresh and values == defaults[name] and name not in doc:
+                continue  # nothing to say that the defaults do not already say
+            table = tomlkit.table()
+            doc[name] = table
+        assert isinstance(table, Table | dict)
+        for key, value in values.items():
+            current = table.get(key)
+            unwrapped = current.unwrap() if isinstance(current, Item) else current
+            if (key in table and unwrapped == value
+                    and isinstance(unwrapped, bool) == isinstance(value, bool)):
+                continue  # 5 and 5.0 are the same number: the person's spelling stays
+            if key not in table and not fresh and value == defaults[name][key]:
+                continue
+            table[key] = value
+    return doc
+
+
 def save_settings(settings: Settings, path: Path) -> None:
-    """Write atomically (a crash never leaves half a file), readable by the owner only."""
+    """Write atomically (a crash never leaves half a file), readable by the owner only,
+    changing only what changed (see module doc)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    text = tomlkit.dumps(_merged_document(settings, path))
     fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".toml", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as out:
-            tomli_w.dump(settings.to_dict(), out)
+            out.write(text.encode("utf-8"))
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
     except BaseException:

@@ -14,7 +14,13 @@ from typing import Any
 from assistant import __version__
 from assistant.app import Reverie
 from assistant.llm.engine import EngineError
-from assistant.store.db import head_revision, stored_revision
+from assistant.store.db import (
+    DatabaseError,
+    head_revision,
+    is_storage_error,
+    storage_error,
+    stored_revision,
+)
 
 
 def _version(dist: str) -> str | None:
@@ -76,22 +82,36 @@ def run_checks(app: Reverie, *, load_model: bool = True) -> dict[str, Any]:
         },
         "settings_warning": app.settings_warning,
     }
-    integrity = app.db.integrity_check()
-    report["database"] = {
-        "integrity": integrity,
-        "schema": stored_revision(paths.database_file),
-        "schema_expected": head_revision(),
-        "conversations": len(app.chats.list_conversations(include_archived=True)),
-        "messages": app.chats.count_messages(),
-        "notes": len(app.notes.all()),
-    }
+    try:
+        integrity = app.db.integrity_check()
+        report["database"] = {
+            "integrity": integrity,
+            "schema": stored_revision(paths.database_file),
+            "schema_expected": head_revision(),
+            "conversations": len(app.chats.list_conversations(include_archived=True)),
+            "messages": app.chats.count_messages(),
+            "notes": len(app.notes.all()),
+        }
+    except Exception as exc:  # a damaged database is what the doctor is for: name it
+        if not is_storage_error(exc) and not isinstance(exc, DatabaseError):
+            raise
+        integrity = "failed"
+        report["database"] = {"integrity": integrity,
+                              "error": str(storage_error(exc, paths.database_file))}
     if integrity != "ok":
         report["ok"] = False
+        report["database"].setdefault(
+            "error", f"The integrity check found problems ({integrity}); run `reverie repair`.")
     report["model"] = _model_check(app) if load_model else {"checked": False}
     if load_model and not report["model"]["loadable"]:
         report["ok"] = False
     report["tray"] = tray_check()
-    report["idle"] = idle_check(app)
+    try:
+        report["idle"] = idle_check(app)
+    except Exception as exc:
+        if not is_storage_error(exc) and not isinstance(exc, DatabaseError):
+            raise
+        report["idle"] = {"error": str(storage_error(exc, paths.database_file))}
     return report
 
 

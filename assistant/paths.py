@@ -3,6 +3,10 @@
 By default the folders come from platformdirs (app name ``Reverie``). ``--data-dir DIR``
 or the ``REVERIE_HOME`` environment variable put every file of the profile under one
 folder instead, which is what tests, benchmarks and portable installs use.
+
+A folder that already exists belongs to the person: its mode is never changed (it may
+be shared, or a sticky folder such as ``/tmp``). Only the folders Reverie creates are
+made owner-only, and so are the files it writes (:func:`open_private`).
 """
 
 from __future__ import annotations
@@ -10,12 +14,18 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 import platformdirs
 
 APP_NAME = "Reverie"
 HOME_ENV = "REVERIE_HOME"
 _OWNER_ONLY = 0o700
+_PRIVATE_FILE = 0o600
+
+
+class PathsError(ValueError):
+    """A profile location that cannot be used; the message is one sentence for the person."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +41,9 @@ class Paths:
     def resolve(cls, data_dir: str | os.PathLike[str] | None = None) -> Paths:
         """Paths for ``data_dir``, else ``$REVERIE_HOME``, else the platform defaults."""
         root = data_dir if data_dir is not None else os.environ.get(HOME_ENV) or None
+        if root is not None and not str(root).strip():
+            raise PathsError("--data-dir is empty; give the folder that holds (or will "
+                             "hold) the profile, e.g. --data-dir ~/reverie-profile.")
         if root is not None:
             base = Path(root).expanduser().absolute()
             return cls(
@@ -69,6 +82,11 @@ class Paths:
         return self.data_dir / "backups"
 
     @property
+    def thinking_lock_file(self) -> Path:
+        """Locked by the one process that thinks on this profile (see profile_lock)."""
+        return self.data_dir / "thinking.lock"
+
+    @property
     def log_file(self) -> Path:
         return self.log_dir / "reverie.log"
 
@@ -84,14 +102,50 @@ class Paths:
         )
 
     def ensure(self) -> Paths:
-        """Create every folder of the profile, readable by its owner only."""
+        """Create the folders of the profile that are missing, readable by their owner only
+        (folders that exist keep their mode)."""
         for folder in self.all_dirs():
             make_private_dir(folder)
         return self
 
 
 def make_private_dir(folder: Path) -> None:
-    """Create ``folder`` (and parents) and restrict it to its owner."""
-    folder.mkdir(parents=True, exist_ok=True, mode=_OWNER_ONLY)
+    """Create ``folder`` (and missing parents) owner-only; an existing folder is untouched."""
+    if folder.is_dir():
+        return
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(mode=_OWNER_ONLY)
+    except FileExistsError:
+        if not folder.is_dir():
+            raise
+        return  # made by another process meanwhile: it is theirs to have set
     if os.name == "posix":
-        os.chmod(folder, _OWNER_ONLY)
+        os.chmod(folder, _OWNER_ONLY)  # mkdir's mode is filtered by the umask
+
+
+def open_private(path: Path, mode: str = "w", *, encoding: str | None = None) -> IO[Any]:
+    """Open ``path`` for writing; a file it creates is owner-only (0600) from the first
+    byte, not made private afterwards. ``mode`` is ``w``, ``wb``, ``a``, ``ab`` or ``r+b``."""
+    flags = {"w": os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+             "a": os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+             "r+": os.O_RDWR | os.O_CREAT}[mode.replace("b", "")]
+    flags |= getattr(os, "O_BINARY", 0) if "b" in mode else 0
+    fd = os.open(path, flags, _PRIVATE_FILE)
+    try:
+        return os.fdopen(fd, mode, encoding=None if "b" in mode else encoding or "utf-8")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def write_private(path: Path, data: str | bytes) -> None:
+    """Replace ``path`` atomically with ``data``, owner-only (a crash leaves the old file)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open_private(tmp, "wb") as out:
+            out.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

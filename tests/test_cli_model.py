@@ -111,23 +111,59 @@ def test_unknown_model_name_is_bad_input(data_dir: Path,
     assert "no model called" in capsys.readouterr().err
 
 
-def test_use_a_server_address_switches_to_the_remote_engine(
+def test_use_a_server_address_checks_it_then_switches(
         data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from assistant.app import Reverie
     from assistant.llm.remote import OpenAICompatibleEngine
+    from tests.llm.openai_stub import StubServer
 
-    url = "http://127.0.0.1:9/v1"  # the discard port: nothing answers
-    assert main(["--data-dir", str(data_dir), "model", "use", url]) == 0
-    app = Reverie.open(data_dir)
+    server = StubServer()
     try:
-        assert app.settings.model.remote_url == url
-        engine = app.start_engine()
-        assert isinstance(engine, OpenAICompatibleEngine)
-        assert not engine.wait_ready(10)
-        assert engine.load_error and "127.0.0.1:9" in engine.load_error
+        assert main(["--data-dir", str(data_dir), "model", "use", server.url]) == 0
+        assert [s.path for s in server.seen][:1] == ["/v1/models"]
+        app = Reverie.open(data_dir)
+        try:
+            assert app.settings.model.remote_url == server.url
+            engine = app.start_engine()
+            assert isinstance(engine, OpenAICompatibleEngine) and engine.wait_ready(10)
+        finally:
+            app.close()
     finally:
-        app.close()
+        server.close()
     assert main(["--data-dir", str(data_dir), "model", "use", "bundled"]) == 0
     again = Reverie.open(data_dir)
     assert again.settings.model.remote_url == ""
     again.close()
+
+
+@pytest.mark.parametrize(("url", "code", "says"), [
+    ("http://127.0.0.1:9/v1", 1, "Cannot reach the inference server"),  # nothing listens
+    ("http://[::1", 2, "is not an http:// or https:// address"),
+    ("ftp://example.org/v1", 2, "is not an http:// or https:// address"),
+])
+def test_a_server_that_does_not_answer_keeps_the_previous_model(
+        data_dir: Path, capsys: pytest.CaptureFixture[str], url: str, code: int,
+        says: str) -> None:
+    from assistant.app import Reverie
+
+    data_dir.mkdir(parents=True)
+    (data_dir / "settings.toml").write_text('[model]\npath = "/models/working.gguf"\n')
+    before = (data_dir / "settings.toml").read_bytes()
+    assert main(["--data-dir", str(data_dir), "model", "use", url]) == code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and says in err[0] and "Traceback" not in err[0], err
+    assert code == 2 or "was not changed" in err[0]
+    assert (data_dir / "settings.toml").read_bytes() == before
+    app = Reverie.open(data_dir)
+    assert app.settings.model.path == "/models/working.gguf" and not app.settings.model.remote_url
+    app.close()
+
+
+def test_a_malformed_remote_url_in_settings_is_one_sentence(
+        data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data_dir.mkdir(parents=True)
+    (data_dir / "settings.toml").write_text('[model]\nremote_url = "http://[::1"\n')
+    assert main(["--data-dir", str(data_dir), "note", "add", "still works"]) == 0
+    err = capsys.readouterr().err
+    assert "model.remote_url must be an http:// or https:// address" in err
+    assert "Traceback" not in err and "unexpected" not in err

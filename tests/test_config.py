@@ -120,6 +120,61 @@ def test_unknown_keys_and_sections_are_ignored(tmp_path: Path,
     assert loaded.settings.ui.theme == "dark"
     assert path.exists() and not list(tmp_path.glob("*.broken-*"))
     assert "ui.sparkles" in caplog.text and "[future]" in caplog.text
+    assert loaded.unknown == ("ui.sparkles", "[future]")
+    assert "(ui.sparkles, [future])" in (loaded.unknown_notice() or "")
+
+
+COMMENTED = """# My Reverie settings -- keep this comment
+[model]
+# the model I like
+path = "/models/mine.gguf"  # trailing comment
+n_ctx = 2048
+my_private_flag = "keep me"
+
+[idle]
+threshold_minutes = 5  # an int spelling of a float
+
+[future]
+x = 1
+"""
+
+
+def test_saving_keeps_comments_unknown_keys_and_spelling(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text(COMMENTED, encoding="utf-8")
+    loaded = load_settings(path)
+    save_settings(loaded.settings.replace("model", path="/models/other.gguf"), path)
+    text = path.read_text(encoding="utf-8")
+    assert text == COMMENTED.replace("/models/mine.gguf", "/models/other.gguf")
+    save_settings(load_settings(path).settings, path)  # nothing changed: nothing rewritten
+    assert path.read_text(encoding="utf-8") == text
+
+
+def test_saving_adds_a_changed_key_to_its_section(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text("# mine\n[ui]\ntheme = \"dark\"\n", encoding="utf-8")
+    settings = load_settings(path).settings.replace("model", remote_url="http://h:1/v1")
+    save_settings(settings.replace("ui", autostart=True), path)
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# mine\n[ui]\ntheme = \"dark\"\n")
+    assert load_settings(path).settings == settings.replace("ui", autostart=True)
+    assert "n_ctx" not in text  # defaults are not spelled out in the person's file
+
+
+def test_the_command_line_keeps_the_persons_settings_file(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from assistant import cli
+
+    root = tmp_path / "profile"
+    root.mkdir()
+    (root / "settings.toml").write_text(COMMENTED, encoding="utf-8")
+    assert cli.main(["--data-dir", str(root), "model", "use", "bundled"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("does not know") == 1 and "model.my_private_flag" in err
+    text = (root / "settings.toml").read_text(encoding="utf-8")
+    assert "# My Reverie settings -- keep this comment" in text
+    assert 'my_private_flag = "keep me"' in text and "[future]" in text
+    assert load_settings(root / "settings.toml").settings.model.path == ""
 
 
 def test_an_int_is_accepted_for_a_float_but_not_a_bool_for_an_int() -> None:

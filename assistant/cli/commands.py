@@ -25,8 +25,14 @@ def cmd_ask(app: Reverie, args: argparse.Namespace) -> int:
     if not question:
         raise UsageError("The question is empty; type a question in quotes.")
     engine = start_engine(app)
-    conv = app.chats.by_import_key(CLI_CONVERSATION_KEY) or app.chats.create_conversation(
-        "Asked from the command line", import_key=CLI_CONVERSATION_KEY)
+    conv = app.chats.by_import_key(CLI_CONVERSATION_KEY)
+    if conv is None and not app.db.read_only:
+        conv = app.chats.create_conversation("Asked from the command line",
+                                             import_key=CLI_CONVERSATION_KEY)
+    if conv is None:
+        from assistant.store.models import Conversation
+
+        conv = Conversation(id=0)
     if args.json:
         answer = app.responder(engine).ask(question, conv.id or 0, mode=args.mode,
                                            use_prepared=not args.no_anticipated)
@@ -39,6 +45,9 @@ def cmd_ask(app: Reverie, args: argparse.Namespace) -> int:
         if answer.source == "anticipated":
             print("(prepared while you were away; ask again with --no-anticipated to "
                   "think again)", file=sys.stderr)
+    if app.db.read_only:
+        print(f"(the profile {app.paths.database_file} is read-only, so this question and "
+              "its answer were not saved)", file=sys.stderr)
     return EXIT_OK
 
 
@@ -229,15 +238,23 @@ def cmd_anticipations(app: Reverie, args: argparse.Namespace) -> int:
 
 def cmd_sleep(app: Reverie, args: argparse.Namespace) -> int:
     budget = args.budget_seconds
-    if budget is not None and not budget > 0:
-        raise UsageError("--budget-seconds must be a positive number of seconds.")
+    if budget is not None and not 0 < budget <= 10**7:  # also refuses nan and inf
+        raise UsageError("--budget-seconds must be a positive number of seconds, at most "
+                         "10000000.")
     from assistant.mind.journal import Journal
     from assistant.mind.runner import SessionReport
 
     runner = app.sleep_runner(start_engine(app))
     reports: list[SessionReport] = []
-    worker = threading.Thread(target=lambda: reports.append(runner.run_session(budget)),
-                              name="reverie-thinking", daemon=True)
+    errors: list[Exception] = []
+
+    def think() -> None:
+        try:
+            reports.append(runner.run_session(budget))
+        except Exception as exc:  # raised again below, on the command's thread
+            errors.append(exc)
+
+    worker = threading.Thread(target=think, name="reverie-thinking", daemon=True)
     worker.start()
     try:
         while worker.is_alive():
@@ -245,6 +262,8 @@ def cmd_sleep(app: Reverie, args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         runner.request_stop("user_returned")
         worker.join()
+    if errors:
+        raise errors[0]
     if not reports:
         raise RuntimeError("The thinking session could not run; details are in the log.")
     report = reports[0]

@@ -5,6 +5,7 @@ sentence on stderr; ``--debug`` adds the traceback and verbose logging."""
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import sys
 import traceback
@@ -16,13 +17,14 @@ from assistant.cli.bench import cmd_bench
 from assistant.cli.errors import EXIT_FAILURE, EXIT_USAGE, UsageError
 from assistant.cli.model import cmd_model
 from assistant.cli.parser import build_parser
+from assistant.cli.repair import cmd_repair, doctor_without_database
 from assistant.config import SettingsError
 from assistant.llm.bundled import BundledModelError
 from assistant.llm.catalog import CatalogError
 from assistant.llm.download import DownloadCancelled, DownloadError
 from assistant.llm.engine import EngineError
 from assistant.llm.library import ModelCheckError
-from assistant.paths import Paths
+from assistant.paths import Paths, PathsError
 
 if TYPE_CHECKING:
     from assistant.app import Reverie
@@ -46,14 +48,26 @@ def _bad_input() -> tuple[type[BaseException], ...]:
     """Exceptions that mean bad input (exit 2); the database ones are imported only when
     needed, so that ``reverie`` (the window) starts without loading the database layer
     before its window is on screen."""
+    from assistant.recall.answer_prompts import QuestionTooLongError
     from assistant.store.db import DatabaseError
     from assistant.store.importers import ImportFileError
 
-    return (*_BAD_INPUT, ImportFileError, DatabaseError)
+    return (*_BAD_INPUT, ImportFileError, DatabaseError, QuestionTooLongError)
+
+
+def _storage_errors() -> tuple[type[BaseException], ...]:
+    """Failures of the disk or the database file (exit 1), imported only when needed."""
+    import sqlite3
+
+    from sqlalchemy.exc import DBAPIError
+
+    from assistant.store.db import StorageError
+
+    return (StorageError, sqlite3.Error, DBAPIError)
 
 
 _BAD_INPUT = (UsageError, SettingsError, BundledModelError,
-              ModelCheckError, CatalogError)
+              ModelCheckError, CatalogError, PathsError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -68,10 +82,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         from assistant.app import Reverie, configure_logging
 
         configure_logging(paths, debug=args.debug)
-        app = Reverie.open(args.data_dir)
+        if args.command == "repair":  # the database may not open: no Reverie.open here
+            return cmd_repair(paths, args)
         try:
-            if app.settings_warning:
-                print(app.settings_warning, file=sys.stderr)
+            app = Reverie.open(args.data_dir)
+        except _storage_errors() as exc:
+            if args.command != "doctor":
+                raise
+            return doctor_without_database(paths, args, _storage_sentence(exc, args.data_dir))
+        try:
+            for notice in (app.settings_warning, app.settings_notice):
+                if notice:
+                    print(notice, file=sys.stderr)
             return COMMANDS[args.command](app, args)
         finally:
             app.close()
@@ -84,9 +106,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except DownloadError as exc:
         return _fail(exc, args.debug, EXIT_FAILURE)
+    except _storage_errors() as exc:
+        return _fail(_storage_sentence(exc, args.data_dir), args.debug, EXIT_FAILURE)
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES, errno.EPERM):
+            return _fail(_storage_sentence(exc, args.data_dir), args.debug, EXIT_FAILURE)
+        return _fail(exc, args.debug, EXIT_FAILURE)
     except _bad_input() as exc:
         return _fail(exc, args.debug, EXIT_USAGE)
-    except (EngineError, OSError, RuntimeError) as exc:
+    except (EngineError, RuntimeError) as exc:
         return _fail(exc, args.debug, EXIT_FAILURE)
     except Exception as exc:  # a bug: one sentence here, the traceback in the log
         logging.getLogger("assistant").exception("unexpected error")
@@ -95,6 +123,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         return EXIT_FAILURE
+
+
+def _storage_sentence(exc: BaseException, data_dir: str | None) -> BaseException:
+    from assistant.store.db import StorageError, storage_error
+
+    if isinstance(exc, StorageError):
+        return exc
+    try:
+        database = Paths.resolve(data_dir).database_file
+    except PathsError:
+        return exc
+    return storage_error(exc, database)
 
 
 def _fail(exc: BaseException, debug: bool, code: int) -> int:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.cli.errors import EXIT_OK
+from assistant.cli.errors import EXIT_OK, UsageError
 from assistant.cli.output import print_json, progress_printer
 from assistant.llm.library import ModelLibrary, check_model_file
 
@@ -60,13 +60,43 @@ def cmd_model(app: Reverie, args: argparse.Namespace) -> int:
         app.save_settings(app.settings.replace("model", path="", remote_url=""))
         print("Using the bundled model.")
         return EXIT_OK
-    if args.path.startswith(("http://", "https://")):
-        app.save_settings(app.settings.replace("model", remote_url=args.path))
-        print(f"Using the inference server at {args.path}; `reverie doctor` checks that it "
-              "answers.")
+    if "://" in args.path or args.path.startswith(("http:", "https:")):
+        url = _check_server(app, args.path)
+        app.save_settings(app.settings.replace("model", remote_url=url))
+        print(f"Using the inference server at {url}.")
         return EXIT_OK
     path = library.resolve(args.path)
     info = check_model_file(path, app.settings.model.n_ctx)
     app.save_settings(app.settings.replace("model", path=str(path), remote_url=""))
     print(f"Using {info.name or path.name} ({path}).")
     return EXIT_OK
+
+
+#: How long `model use URL` waits for the server to list its models.
+SERVER_CHECK_SECONDS = 15.0
+
+
+def _check_server(app: Reverie, address: str) -> str:
+    """The server's API root, once it has answered ``GET /v1/models``; otherwise one
+    sentence (bad input for a malformed address, a runtime failure for a server that
+    does not answer) and the model in use stays as it was."""
+    from assistant.llm.engine import EngineError, PromptStyle
+    from assistant.llm.remote import OpenAICompatibleEngine, load_api_key, normalize_base_url
+
+    try:
+        url = normalize_base_url(address)
+    except ValueError:
+        raise UsageError(f"{address!r} is not an http:// or https:// address of an inference "
+                         "server; use one like http://127.0.0.1:8080/v1.") from None
+    model = app.settings.model
+    engine = OpenAICompatibleEngine(url, model=model.remote_model or None,
+                                    api_key=load_api_key(url), n_ctx=model.n_ctx,
+                                    prompt_style=PromptStyle(model.remote_prompt_style))
+    try:
+        if not engine.wait_ready(SERVER_CHECK_SECONDS):
+            reason = (engine.load_error or f"The inference server at {url} did not answer "
+                      f"within {SERVER_CHECK_SECONDS:g} s.").rstrip(".")
+            raise EngineError(f"{reason}; the model in use was not changed.")
+    finally:
+        engine.close()
+    return url

@@ -44,6 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--json", action="store_true")
     doctor.add_argument("--no-model", action="store_true", help="skip loading the model")
 
+    repair = sub.add_parser("repair", help="salvage a damaged database into a new one "
+                            "(the damaged file is kept beside it)")
+    repair.add_argument("--json", action="store_true", help="print one JSON object")
+
     ask = sub.add_parser("ask", help="ask a question and print the answer")
     ask.add_argument("question")
     ask.add_argument("--mode", choices=("auto", "memory", "full-context"), default="auto",

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from assistant.llm.download import sha256_file
+from assistant.paths import write_private
 
 log = logging.getLogger("assistant.llm")
 
@@ -79,7 +80,7 @@ def read_verified_sha256(path: Path) -> str | None:
 
 
 def record_verified(path: Path, sha256: str) -> None:
-    _marker(path).write_text(json.dumps(_fingerprint(path, sha256)))
+    write_private(_marker(path), json.dumps(_fingerprint(path, sha256)))
 
 
 def ensure_bundled_model(models_dir: Path, progress: Progress | None = None) -> Path:

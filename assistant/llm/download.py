@@ -20,9 +20,10 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import BinaryIO, Final, NamedTuple, Protocol
+from typing import BinaryIO, Final, NamedTuple, Protocol, cast
 
 from assistant.llm.gguf import format_gb
+from assistant.paths import open_private
 
 __all__ = [
     "DiskUsage",
@@ -385,7 +386,7 @@ def _fetch(
 
     hasher = hashlib.sha256()
     done = start
-    with response, part.open("r+b" if part.exists() else "wb") as out:
+    with response, cast(BinaryIO, open_private(part, "r+b")) as out:  # owner-only
         out.truncate(start)
         if start:
             log.info("resuming %s at byte %d", label, start)

@@ -28,6 +28,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from assistant.paths import write_private
+
 log = logging.getLogger("assistant.llm")
 
 DEFAULT_MAX_BYTES = 1024 * 1024 * 1024
@@ -117,11 +119,11 @@ class PrefixCache:
         size = self.state_path(entry.key).stat().st_size
         entry = PrefixEntry(**{**asdict(entry), "size_bytes": size,
                                "created_at": entry.created_at or time.time()})
-        tmp = self._meta_path(entry.key).with_suffix(".json.tmp")
         data = asdict(entry)
         data["tokens"] = list(entry.tokens)
-        tmp.write_text(json.dumps(data))
-        os.replace(tmp, self._meta_path(entry.key))
+        # The state and its tokens are the person's prompt: owner-only, like the database.
+        os.chmod(self.state_path(entry.key), 0o600)
+        write_private(self._meta_path(entry.key), json.dumps(data))
         self._entries[entry.key] = entry
         self.touch(entry.key)
         self.enforce_bound(keep=entry.key)

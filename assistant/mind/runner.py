@@ -32,6 +32,7 @@ from assistant.mind.work import (
     WorkInterrupted,
     WorkOutcome,
 )
+from assistant.profile_lock import ProfileBusyError, ProfileLock
 from assistant.store.db import Database
 from assistant.store.models import SleepSession, WorkItem, WorkState, utcnow
 
@@ -95,7 +96,16 @@ class SessionReport:
 
 
 class SessionBusyError(RuntimeError):
-    """A session is already running on this runner."""
+    """A session is already running on this runner (or, with a profile lock, in another
+    process on the same profile)."""
+
+
+class ThinkerBusyError(SessionBusyError):
+    """Another process is thinking on this profile; ``pid`` is its process id if known."""
+
+    def __init__(self, message: str, pid: int | None) -> None:
+        super().__init__(message)
+        self.pid = pid
 
 
 OnItem = Callable[[str | None], None]
@@ -104,13 +114,16 @@ OnItem = Callable[[str | None], None]
 class SleepRunner:
     """Runs sleep-time sessions on one engine; one session at a time.
 
-    Creating a runner recovers from a crash: items left ``running`` go back to pending
-    (or to failed, if that was their last attempt) and open sessions are closed.
+    Recovery from a crash: items left ``running`` go back to pending (or to failed, if
+    that was their last attempt) and open sessions are closed. With a ``lock`` (one per
+    profile, see :mod:`assistant.profile_lock`) a session runs only while holding it, and
+    recovery happens only under it, so the items of a live thinker in another process
+    are never taken over; without one (a single process), recovery runs at creation.
     """
 
     def __init__(self, db: Database, engine: Engine, planner: Planner,
                  handlers: Sequence[WorkHandler], clock: Callable[[], float] = time.monotonic,
-                 ) -> None:
+                 lock: ProfileLock | None = None) -> None:
         self._db = db
         self._engine = engine
         self._planner = planner
@@ -125,6 +138,16 @@ class SleepRunner:
         self._deadline: float | None = None
         self._external: StopCheck | None = None
         self._current: str | None = None
+        self._lock = lock
+        if lock is None:
+            self._recover()
+        elif lock.try_acquire():
+            try:
+                self._recover()
+            finally:
+                lock.release()
+
+    def _recover(self) -> None:
         self._agenda.recover_interrupted()
         self._journal.recover_unfinished()
 
@@ -161,21 +184,35 @@ class SleepRunner:
                     should_stop: StopCheck | None = None,
                     on_item: OnItem | None = None) -> SessionReport:
         """Run items until none is left, the budget ends, or a stop (``request_stop`` or
-        ``should_stop``); returns the report. Raises SessionBusyError if one runs already."""
+        ``should_stop``); returns the report. Raises SessionBusyError if one runs already
+        (``ThinkerBusyError`` when it runs in another process)."""
         started = self._clock()
         with self._state:  # so that a request_stop() from now on is never lost
             if not self._session_lock.acquire(blocking=False):
                 raise SessionBusyError("A thinking session is already running.")
+            if self._lock is not None:
+                try:
+                    self._lock.acquire()
+                except ProfileBusyError as exc:
+                    self._session_lock.release()
+                    raise ThinkerBusyError(str(exc), exc.pid) from None
+                except BaseException:
+                    self._session_lock.release()
+                    raise
             self._stop.clear()
             self._reason = None
             self._deadline = None if budget_seconds is None else started + budget_seconds
             self._external = should_stop
         try:
+            if self._lock is not None:
+                self._recover()  # whoever held the lock before is gone
             return self._session(started, on_item)
         finally:
             with self._state:
                 self._external = None
                 self._deadline = None
+                if self._lock is not None:
+                    self._lock.release()
             self._session_lock.release()
 
     def _should_stop(self) -> bool:

@@ -27,6 +27,49 @@ TokenCounter = Callable[[str], int]
 SNIPPET_CHARS = 400
 #: Tokens kept free for the template around the full context.
 FULL_CONTEXT_MARGIN = 64
+#: Tokens a chat template adds around each message (role markers), and around the whole.
+CHAT_MESSAGE_OVERHEAD = 8
+WINDOW_MARGIN = 16
+
+
+class QuestionTooLongError(ValueError):
+    """The question alone does not fit the model's context window; nothing was stored."""
+
+
+def request_tokens(request: GenerationRequest, count: TokenCounter) -> int:
+    """How many tokens ``request`` puts in the window (chat templates estimated)."""
+    if request.messages:
+        return sum(count(m.content) + CHAT_MESSAGE_OVERHEAD for m in request.messages)
+    return count(request.prompt or "")
+
+
+def answer_room(n_ctx: int, max_tokens: int) -> int:
+    """Tokens a prompt may use so that an answer still has room in an ``n_ctx`` window."""
+    return n_ctx - min(max_tokens, n_ctx // 2) - WINDOW_MARGIN
+
+
+def fit_to_window(build: Callable[[Sequence[Turn], Sequence[str]], GenerationRequest],
+                  history: Sequence[Turn], references: Sequence[str], *, room: int,
+                  count: TokenCounter) -> tuple[GenerationRequest, int]:
+    """The request from ``build(history, references)`` trimmed to ``room`` tokens: the
+    oldest turns go first, then the last (least relevant) references. Returns it with
+    the number of references kept; raises QuestionTooLongError when nothing is left to
+    drop and the question still does not fit."""
+    turns, refs = list(history), list(references)
+    while True:
+        request = build(turns, refs)
+        used = request_tokens(request, count)
+        if used <= room:
+            return request, len(refs)
+        if turns:
+            turns.pop(0)
+        elif refs:
+            refs.pop()
+        else:
+            raise QuestionTooLongError(
+                f"The question is too long for the model's context window (it needs about "
+                f"{used:,} tokens, at most {room:,} fit); shorten it, or add the text as a "
+                "note (reverie note add --file PATH) and ask about it.")
 
 
 def _quote(text: str, limit: int = SNIPPET_CHARS) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -27,6 +27,9 @@ from assistant.llm.engine import (
 )
 from assistant.llm.prompts import Turn, answer_request
 from assistant.recall.answer_prompts import (
+    QuestionTooLongError,
+    answer_room,
+    fit_to_window,
     full_context_request,
     memory_request,
     reference_lines,
@@ -34,10 +37,11 @@ from assistant.recall.answer_prompts import (
 from assistant.recall.prepared import Prepared, PreparedAnswers
 from assistant.recall.retrieval import Retriever
 from assistant.store.chats import ChatRepository
-from assistant.store.models import Origin, Role
+from assistant.store.models import Message, Origin, Role
 from assistant.store.notes import NoteRepository
 
 MODES = ("auto", "memory", "full-context")
+__all__ = ["MODES", "Answer", "QuestionTooLongError", "Responder"]
 
 log = logging.getLogger("assistant.recall")
 
@@ -77,7 +81,7 @@ class Responder:
                  history_turns: int = 6, retriever: Retriever | None = None,
                  notes: NoteRepository | None = None, memory: MemorySettings | None = None,
                  profile: Callable[[], str] | None = None,
-                 prepared: PreparedAnswers | None = None) -> None:
+                 prepared: PreparedAnswers | None = None, save: bool = True) -> None:
         self._engine = engine
         self._chats = chats
         self._model = model
@@ -87,6 +91,8 @@ class Responder:
         self._memory = memory or MemorySettings()
         self._profile = profile or (lambda: "")
         self._prepared = prepared
+        #: False for a read-only profile: answer, but store nothing (no turn, no hit).
+        self.save = save
 
     def _memory_request(self, question: str, history: list[Turn], conversation_id: int,
                         today: date | None) -> tuple[GenerationRequest, list[int]]:
@@ -95,10 +101,44 @@ class Responder:
                                       exclude_conversation=conversation_id)
         refs, used = reference_lines(hits, today, self._memory.snippet_tokens,
                                      self._engine.count_tokens)
-        request = memory_request(self._engine.info.prompt_style, self._profile(), refs,
-                                 history, question, max_tokens=self._model.max_answer_tokens,
-                                 temperature=self._model.temperature)
+        style, profile = self._engine.info.prompt_style, self._profile()
+
+        def build(turns: Sequence[Turn], kept: Sequence[str]) -> GenerationRequest:
+            return memory_request(style, profile, kept, turns, question,
+                                  max_tokens=self._model.max_answer_tokens,
+                                  temperature=self._model.temperature)
+
+        request, kept = fit_to_window(build, history, refs, room=self._room(),
+                                      count=self._engine.count_tokens)
+        used = used[:max(0, kept - (1 if today is not None else 0))]
         return request, [h.id for h in used if h.kind == "memory"]
+
+    def _room(self) -> int:
+        return answer_room(self._engine.info.n_ctx, self._model.max_answer_tokens)
+
+    def _plain_request(self, question: str, history: Sequence[Turn]) -> GenerationRequest:
+        def build(turns: Sequence[Turn], _refs: Sequence[str]) -> GenerationRequest:
+            return answer_request(self._engine.info.prompt_style, question, turns,
+                                  max_tokens=self._model.max_answer_tokens,
+                                  temperature=self._model.temperature)
+
+        return fit_to_window(build, history, [], room=self._room(),
+                             count=self._engine.count_tokens)[0]
+
+    def check_fits(self, question: str) -> None:
+        """Raise QuestionTooLongError (one sentence) when ``question`` alone, with the
+        fixed part of the prompt, cannot fit the context window."""
+        if self._retriever is not None:
+            style, profile = self._engine.info.prompt_style, self._profile()
+
+            def build(_turns: Sequence[Turn], _refs: Sequence[str]) -> GenerationRequest:
+                return memory_request(style, profile, [], [], question,
+                                      max_tokens=self._model.max_answer_tokens,
+                                      temperature=self._model.temperature)
+
+            fit_to_window(build, [], [], room=self._room(), count=self._engine.count_tokens)
+        else:
+            self._plain_request(question, [])
 
     def _full_context_request(self, question: str, asked_id: int) -> GenerationRequest:
         conversations = []
@@ -131,9 +171,9 @@ class Responder:
         if mode not in MODES:
             raise ValueError(f"unknown answer mode {mode!r}; use one of {', '.join(MODES)}")
         started = time.perf_counter()
+        self.check_fits(question)  # before storing: a question that cannot fit is refused
         history = self._history(conversation_id)
-        asked = self._chats.add_message(conversation_id, Role.USER, question,
-                                        origin=Origin.TYPED)
+        asked = self._add(conversation_id, Role.USER, question, origin=Origin.TYPED)
         if mode == "auto" and use_prepared and self._prepared is not None:
             found = self._prepared.lookup(question)
             if found is not None:
@@ -168,6 +208,12 @@ class Responder:
                               mode="memory", today=None, on_token=on_token,
                               should_stop=should_stop)
 
+    def _add(self, conversation_id: int, role: Role, content: str, **kw: Any) -> Message:
+        """Store one turn, or (read-only profile) only pretend to: an unsaved message."""
+        if self.save:
+            return self._chats.add_message(conversation_id, role, content, **kw)
+        return Message(conversation_id=conversation_id, role=str(role), content=content, id=0)
+
     def _history(self, conversation_id: int) -> list[Turn]:
         return [
             Turn(m.role, m.content)
@@ -181,9 +227,10 @@ class Responder:
         if on_token is not None:
             on_token(found.answer)
         ttft_ms = (time.perf_counter() - started) * 1000
-        said = self._chats.add_message(conversation_id, Role.ASSISTANT, found.answer,
-                                       origin=Origin.ANTICIPATED)
-        self._prepared.record_hit(found.anticipation_id)
+        said = self._add(conversation_id, Role.ASSISTANT, found.answer,
+                         origin=Origin.ANTICIPATED)
+        if self.save:
+            self._prepared.record_hit(found.anticipation_id)
         total_ms = (time.perf_counter() - started) * 1000
         log.info("served prepared answer %d (match %.2f) in %.1f ms", found.anticipation_id,
                  found.score, total_ms)
@@ -207,18 +254,15 @@ class Responder:
                 question, history, conversation_id, today or date.today())
         else:
             used_mode = mode
-            request = answer_request(
-                self._engine.info.prompt_style, question, history,
-                max_tokens=self._model.max_answer_tokens, temperature=self._model.temperature,
-            )
+            request = self._plain_request(question, history)
         request.should_stop = should_stop
         queued_ms = (time.perf_counter() - started) * 1000
         result = self._engine.generate(request, _without_leading_space(on_token))
         text = result.text.strip()
         ids = [asked_id]
         if text:
-            said = self._chats.add_message(conversation_id, Role.ASSISTANT, text,
-                                           token_count=result.completion_tokens)
+            said = self._add(conversation_id, Role.ASSISTANT, text,
+                             token_count=result.completion_tokens)
             ids.append(said.id or 0)
         total_ms = (time.perf_counter() - started) * 1000
         log.info("answered in %.0f ms (%d prompt tokens, %d completion tokens, %s)",

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import re
 import socket
+import stat
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -165,6 +167,7 @@ def test_full_download_is_verified_and_renamed(server: LocalServer, tmp_path: Pa
 
     assert result == dest
     assert dest.read_bytes() == PAYLOAD
+    assert os.name != "posix" or stat.S_IMODE(dest.stat().st_mode) == 0o600
     assert not _part(dest).exists()
     assert [(r.range, r.status) for r in server.state.requests] == [(None, 200)]
     assert seen[0] == (0, len(PAYLOAD))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,6 +62,15 @@ def test_index_survives_reopening_and_drops_broken_entries(tmp_path: Path) -> No
     assert not (tmp_path / "junk.json").exists()
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_entries_are_owner_only(tmp_path: Path) -> None:
+    cache = PrefixCache(tmp_path)
+    _entry(cache, "k", (1, 2), 10)
+    assert stat.S_IMODE(cache.state_path("k").stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "k.json").stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["k.json", "k.state"]
+
+
 def test_size_bound_evicts_least_recently_used(tmp_path: Path) -> None:
     cache = PrefixCache(tmp_path, max_bytes=250)
     _entry(cache, "a", (1,), 100)
@@ -103,6 +113,9 @@ def test_warm_prefix_is_served_from_the_state_file(bundled_model: Path, tmp_path
     assert warmer.warm_prefix(PREFIX) == key  # already saved: no work
     warmer.close()
     assert (kv / f"{key}.state").stat().st_size > 0
+    if os.name == "posix":  # the state and its tokens are the person's prompt
+        assert stat.S_IMODE((kv / f"{key}.state").stat().st_mode) == 0o600
+        assert stat.S_IMODE((kv / f"{key}.json").stat().st_mode) == 0o600
 
     fresh = LlamaEngine(bundled_model, n_ctx=4096, kv_dir=kv)  # a new context: nothing in memory
     assert fresh.wait_ready(60)
