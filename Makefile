@@ -23,8 +23,10 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 run: $(VENV)/.installed
 	$(PY) -m assistant $(ARGS)
 
+# lint-imports checks the layers in pyproject's [tool.importlinter] against this checkout.
 lint: $(VENV)/.installed-test
 	$(PY) -m ruff check assistant tests
+	PYTHONPATH=$(CURDIR) $(VENV)/bin/lint-imports
 
 typecheck: $(VENV)/.installed-test
 	$(PY) -m mypy

@@ -30,7 +30,6 @@ from sqlmodel import Session, col, select
 from assistant.llm.engine import ChatMessage, GenerationRequest, Preempted, PromptStyle
 from assistant.mind.agenda import Proposal
 from assistant.mind.work import Counters, WorkContext, WorkInterrupted, WorkOutcome
-from assistant.recall.matching import DEFAULT_THRESHOLD, content_words, similarity
 from assistant.resources import read_prompt
 from assistant.store.db import Database
 from assistant.store.models import (
@@ -43,6 +42,9 @@ from assistant.store.models import (
     WorkItem,
     utcnow,
 )
+from assistant.text.dates import dates_in
+from assistant.text.lines import one_line
+from assistant.text.similarity import SAME_QUESTION_THRESHOLD, question_match, question_words
 
 log = logging.getLogger("assistant.mind")
 
@@ -58,40 +60,7 @@ DEFAULT_SAMPLES = 3
 #: Below this, a question is not worth preparing.
 MIN_PREDICTABILITY = 0.005
 
-_MONTHS = {m: i for i, m in enumerate(
-    ("january", "february", "march", "april", "may", "june", "july", "august",
-     "september", "october", "november", "december"), start=1)}
-_MONTH_RE = "|".join(_MONTHS)
-_DATE_PATTERNS = (
-    re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH_RE})(?:\s+(\d{{4}}))?\b", re.I),
-    re.compile(rf"\b({_MONTH_RE})\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?\b", re.I),
-    re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"),
-)
 _TASK_RE = re.compile(r"\b(to ?do|open tasks?|remind me|need to|have to|must)\b|- \[ \]", re.I)
-
-
-def dates_in(text_: str, today: date) -> list[date]:
-    """Calendar dates mentioned in ``text_``; a date without a year is the next one to come
-    (or one at most half a year ago)."""
-    found: list[date] = []
-    for pattern in _DATE_PATTERNS:
-        for m in pattern.finditer(text_):
-            groups = m.groups()
-            try:
-                if pattern is _DATE_PATTERNS[2]:
-                    found.append(date(int(groups[0]), int(groups[1]), int(groups[2])))
-                    continue
-                if pattern is _DATE_PATTERNS[0]:
-                    day, month, year = int(groups[0]), _MONTHS[groups[1].lower()], groups[2]
-                else:
-                    month, day, year = _MONTHS[groups[0].lower()], int(groups[1]), groups[2]
-                when = date(int(year) if year else today.year, month, day)
-                if not year and when < today - timedelta(days=182):
-                    when = when.replace(year=when.year + 1)
-                found.append(when)
-            except ValueError:
-                continue
-    return found
 
 
 def anticipation_kind(context: str, today: date) -> str:
@@ -118,7 +87,7 @@ def parse_questions(raw: str, limit: int = 3) -> list[str]:
         if not line.endswith("?") or not 3 <= len(line.split()) <= 16:
             log.debug("dropping a garbled question line (%d chars)", len(line))
             continue
-        if any(similarity(line, seen) >= 0.9 for seen in out):
+        if any(question_match(line, seen) >= 0.9 for seen in out):
             continue
         out.append(line[0].upper() + line[1:])
         if len(out) >= limit:
@@ -133,10 +102,10 @@ def clean_answer(raw: str) -> str:
 
 def vote(answers: Sequence[str]) -> tuple[str, float]:
     """The answer the samples agree on most, and the share of samples that agree with it."""
-    usable = [a for a in answers if a and content_words(a)]
+    usable = [a for a in answers if a and question_words(a)]
     if not usable:
         return "", 0.0
-    words = [set(content_words(a)) for a in usable]
+    words = [set(question_words(a)) for a in usable]
 
     def agree(i: int, j: int) -> float:
         return len(words[i] & words[j]) / max(1, len(words[i] | words[j]))
@@ -171,10 +140,6 @@ def answer_request(style: PromptStyle, context: str, question: str,
         context=context, question=question)
     return GenerationRequest(prompt=prompt.rstrip("\n"), max_tokens=48,
                              temperature=temperature, seed=seed, stop=["\n"])
-
-
-def one_line(text_: str) -> str:
-    return " ".join(text_.split())
 
 
 @dataclass(frozen=True)
@@ -283,7 +248,7 @@ def load_source(item: WorkItem, db: Database) -> Source | None:
 
 def asked_before(db: Database, question: str) -> int:
     """How many earlier user messages asked something like ``question``."""
-    words = content_words(question)
+    words = question_words(question)
     if not words:
         return 0
     from assistant.store.fts import fts_query
@@ -294,7 +259,7 @@ def asked_before(db: Database, question: str) -> int:
             "WHERE message_fts MATCH :q AND m.role = 'user' LIMIT 50"),
             {"q": fts_query(" ".join(words))}).all()
     return sum(1 for (content,) in rows
-               if "?" in content and similarity(content, question) >= 0.5)
+               if "?" in content and question_match(content, question) >= 0.5)
 
 
 def predictability(mean_logprob: float, seen_before: int) -> float:
@@ -388,7 +353,7 @@ class AnticipateHandler:
 def _duplicate(s: Session, question: str) -> bool:
     ready = s.exec(select(Anticipation.question).where(
         Anticipation.status == AnticipationStatus.READY.value)).all()
-    return any(similarity(question, q) >= max(DEFAULT_THRESHOLD, 0.8) for q in ready)
+    return any(question_match(question, q) >= max(SAME_QUESTION_THRESHOLD, 0.8) for q in ready)
 
 
 def _stale_for(s: Session, source: Source) -> list[int]:

@@ -18,10 +18,11 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from assistant.mind.agenda import Proposal
-from assistant.mind.anticipate import dates_in, one_line
 from assistant.mind.work import Counters, WorkContext, WorkOutcome
 from assistant.store.db import Database
 from assistant.store.models import Anticipation, Message, Note, WorkItem, utcnow
+from assistant.text.dates import dates_in
+from assistant.text.lines import one_line
 
 log = logging.getLogger("assistant.mind")
 

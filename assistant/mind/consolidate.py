@@ -24,7 +24,6 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from assistant.mind.agenda import Proposal
-from assistant.mind.dates import format_date, resolve_dates
 from assistant.mind.extract import (
     Extraction,
     Fact,
@@ -37,7 +36,6 @@ from assistant.mind.extract import (
     parse_extraction,
 )
 from assistant.mind.reconcile import new_memory, reconcile
-from assistant.mind.text import content_words, one_line
 from assistant.mind.work import Counters, WorkContext, WorkOutcome
 from assistant.store.db import Database
 from assistant.store.models import (
@@ -51,6 +49,9 @@ from assistant.store.models import (
     WorkItem,
     utcnow,
 )
+from assistant.text.dates import format_date, resolve_dates
+from assistant.text.lines import one_line
+from assistant.text.words import meaning_words
 
 log = logging.getLogger("assistant.mind")
 
@@ -79,10 +80,10 @@ def _recency(when: datetime, now: datetime) -> float:
 
 def _recurrence(title: str, corpus: Sequence[str]) -> float:
     """How often the topic's words come back elsewhere (0..1)."""
-    words = content_words(title)
+    words = meaning_words(title)
     if not words:
         return 0.0
-    hits = sum(1 for other in corpus if words & content_words(other))
+    hits = sum(1 for other in corpus if words & meaning_words(other))
     return min(1.0, max(0, hits - 1) / 3)
 
 

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from string import Template
 
 from assistant.llm.engine import ChatMessage, GenerationRequest, PromptStyle
-from assistant.mind.dates import MONTHS, WEEKDAYS
-from assistant.mind.text import content_words, normalize, one_line
 from assistant.resources import read_prompt
+from assistant.text.dates import MONTHS, WEEKDAYS
+from assistant.text.lines import one_line
+from assistant.text.words import meaning_words, normalize
 
 log = logging.getLogger("assistant.mind")
 
@@ -141,11 +142,11 @@ def parse_extraction(raw: str) -> Extraction:
 
 def ground(facts: Sequence[Fact], sources: Sequence[SourceLine]) -> list[Fact]:
     """Keep the facts whose words come from ``sources``; attach the source ids."""
-    source_words = [(s.id, content_words(s.text)) for s in sources]
+    source_words = [(s.id, meaning_words(s.text)) for s in sources]
     everything = set().union(*(w for _, w in source_words)) if source_words else set()
     kept: list[Fact] = []
     for fact in facts:
-        words = content_words(fact.text)
+        words = meaning_words(fact.text)
         if not words or len(words & everything) / len(words) < MIN_GROUNDING:
             log.info("dropped an ungrounded fact (%d words)", len(words))
             continue
@@ -177,8 +178,8 @@ def guess_subject(sentence: str, fallback: str) -> str:
 
 def is_covered(sentence: str, facts: Sequence[str]) -> bool:
     """True if one of ``facts`` says at least half of what ``sentence`` says."""
-    words = content_words(sentence)
-    return bool(words) and any(len(words & content_words(f)) / len(words) >= 0.5
+    words = meaning_words(sentence)
+    return bool(words) and any(len(words & meaning_words(f)) / len(words) >= 0.5
                                for f in facts)
 
 

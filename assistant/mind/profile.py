@@ -3,7 +3,7 @@
 It is assembled by rules from the active facts (pinned first, then confidence, then the
 newest), cut to a token limit, stored as a memory of kind profile (scope global; the
 previous one superseded) and placed at the start of every memory-mode answer prompt,
-right after the instructions. That prefix (`answer_prefix`) is warmed into a saved KV
+right after the instructions. That prefix (`llm.prompts.answer_prefix`) is warmed into a saved KV
 state at the end of a session (``warm_prefix`` item, last in priority), so a question
 evaluates only its retrieved snippets and itself.
 """
@@ -14,21 +14,21 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from string import Template
 
 from sqlmodel import Session, col, select
 
 from assistant.llm.engine import Engine, EngineError, Preempted, PromptStyle
 from assistant.llm.prefix_cache import record_sources
+from assistant.llm.prompts import answer_prefix
 from assistant.mind.agenda import Proposal
 from assistant.mind.consolidate import propose_consolidation
-from assistant.mind.dates import mentions_date
 from assistant.mind.reconcile import new_memory
-from assistant.mind.text import normalize, one_line
 from assistant.mind.work import WorkContext, WorkInterrupted, WorkOutcome
-from assistant.resources import read_prompt
 from assistant.store.db import Database
 from assistant.store.models import Memory, MemoryKind, MemoryScope, WorkItem
+from assistant.text.dates import mentions_date
+from assistant.text.lines import clip, one_line
+from assistant.text.words import normalize
 
 log = logging.getLogger("assistant.mind")
 
@@ -38,7 +38,6 @@ PROFILE_PRIORITY = 0.05
 WARM_PRIORITY = 0.01
 ABOUT = "About you:"
 ONGOING = "Ongoing:"
-EMPTY_PROFILE = "(nothing yet)"
 MAX_LINE_CHARS = 160
 
 TokenCounter = Callable[[str], int]
@@ -50,10 +49,7 @@ def _rank(memory: Memory) -> tuple[int, float, float, int]:
 
 
 def _line(memory: Memory) -> str:
-    text = one_line(memory.text).rstrip(".")
-    if len(text) > MAX_LINE_CHARS:
-        text = text[:MAX_LINE_CHARS].rsplit(" ", 1)[0] + " …"
-    return f"- {text}."
+    return f"- {clip(one_line(memory.text).rstrip('.'), MAX_LINE_CHARS)}."
 
 
 def build_profile(facts: list[Memory], limit_tokens: int, count: TokenCounter) -> str:
@@ -133,16 +129,6 @@ def profile_sources(db: Database) -> dict[str, list[int]]:
             out["notes"].update(src.get("notes", []))
             frontier.extend(i for i in src.get("memories", []) if i not in out["memories"])
     return {k: sorted(v) for k, v in out.items()}
-
-
-def answer_prefix(style: PromptStyle, profile: str) -> str:
-    """The fixed start of every memory-mode answer prompt: instructions, then the profile.
-
-    Byte-identical to what is warmed, so the saved KV state is found. For the chat style
-    this is the system message."""
-    name = ("memory_answer_system.txt" if style is PromptStyle.CHAT
-            else "memory_answer_completion.txt")
-    return Template(read_prompt(name)).substitute(profile=profile.strip() or EMPTY_PROFILE)
 
 
 class ProfileHandler:

@@ -20,10 +20,11 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from assistant.mind.extract import Fact
-from assistant.mind.text import content_words, normalize, numbers, similarity
 from assistant.mind.work import Counters
 from assistant.store.fts import fts_query
 from assistant.store.models import Memory, MemoryKind, MemoryScope, utcnow
+from assistant.text.similarity import word_overlap
+from assistant.text.words import meaning_words, normalize, numbers
 
 log = logging.getLogger("assistant.mind")
 
@@ -59,7 +60,7 @@ def _same_subject(a: str, b: str) -> bool:
 
 def decide(fact: Fact, candidates: list[Memory], sources: dict[str, list[int]]) -> Decision:
     """The rule-based decision for ``fact`` given similar active memories."""
-    scored = sorted(((similarity(fact.text, m.text), m) for m in candidates),
+    scored = sorted(((word_overlap(fact.text, m.text), m) for m in candidates),
                     key=lambda x: -x[0])
     if not scored:
         return Decision(Action.ADD)
@@ -67,7 +68,7 @@ def decide(fact: Fact, candidates: list[Memory], sources: dict[str, list[int]]) 
     if best_sim >= SAME or normalize(fact.text) == normalize(best.text):
         if _protected(best):
             return Decision(Action.NOOP, best, best_sim)
-        new_words = content_words(fact.text) - content_words(best.text)
+        new_words = meaning_words(fact.text) - meaning_words(best.text)
         new_sources = any(i not in (best.sources or {}).get(k, [])
                           for k, ids in sources.items() for i in ids)
         if new_words or new_sources or fact.confidence > best.confidence:
@@ -97,7 +98,7 @@ def merge_sources(a: dict[str, list[int]], b: dict[str, list[int]]) -> dict[str,
 
 def similar_facts(s: Session, fact: Fact, limit: int = CANDIDATES) -> list[Memory]:
     """Active fact memories that share words with ``fact`` (FTS5 BM25), best first."""
-    match = fts_query(" ".join(sorted(content_words(f"{fact.subject} {fact.text}"))))
+    match = fts_query(" ".join(sorted(meaning_words(f"{fact.subject} {fact.text}"))))
     if not match:
         return []
     ids = [row[0] for row in s.connection().execute(text(
@@ -127,7 +128,7 @@ def reconcile(s: Session, fact: Fact, sources: dict[str, list[int]], counters: C
         return decision
     if decision.action is Action.UPDATE:
         assert target is not None
-        if len(content_words(fact.text)) > len(content_words(target.text)):
+        if len(meaning_words(fact.text)) > len(meaning_words(target.text)):
             target.text = fact.text
         target.sources = merge_sources(target.sources or {}, sources)
         target.sources_hash = sources_hash(target.sources)

@@ -24,6 +24,7 @@ from assistant.resources import read_prompt
 from assistant.store.chats import title_from
 from assistant.store.db import Database
 from assistant.store.models import Conversation, Message, Role, WorkItem
+from assistant.text.lines import clip, one_line
 
 log = logging.getLogger("assistant.mind")
 
@@ -74,7 +75,7 @@ def clean_title(raw: str) -> str | None:
     line = re.sub(r"^\s*(title\s*:)\s*", "", line, flags=re.IGNORECASE)
     line = line.strip().strip("\"'“”‘’*_#`").strip()
     line = re.sub(r"[\s.,;:!?\-–—]+$", "", line)
-    line = " ".join(line.split())
+    line = one_line(line)
     words = line.split(" ")
     if len(words) > MAX_TITLE_WORDS:
         line = " ".join(words[:MAX_TITLE_WORDS])
@@ -92,11 +93,9 @@ def transcript(messages: list[Message]) -> str:
     for m in messages:
         if m.role not in (Role.USER, Role.ASSISTANT):
             continue
-        content = " ".join(m.content.split())
+        content = clip(one_line(m.content), MAX_MESSAGE_CHARS)
         if not content:
             continue
-        if len(content) > MAX_MESSAGE_CHARS:
-            content = content[:MAX_MESSAGE_CHARS].rsplit(" ", 1)[0] + " …"
         line = f"{'User' if m.role == Role.USER else 'Reverie'}: {content}"
         if lines and used + len(line) > MAX_TRANSCRIPT_CHARS:
             break

@@ -14,13 +14,12 @@ from datetime import date
 from string import Template
 
 from assistant.llm.engine import ChatMessage, GenerationRequest, PromptStyle
-from assistant.llm.prompts import COMPLETION_STOPS, Turn
-from assistant.mind.dates import format_date
-from assistant.mind.profile import answer_prefix
-from assistant.mind.text import one_line
+from assistant.llm.prompts import COMPLETION_STOPS, Turn, answer_prefix
 from assistant.recall.retrieval import Hit
 from assistant.resources import read_prompt
 from assistant.store.models import Message, Note
+from assistant.text.dates import format_date
+from assistant.text.lines import clip, one_line
 
 TokenCounter = Callable[[str], int]
 #: Longest piece of one snippet, in characters.
@@ -73,10 +72,8 @@ def fit_to_window(build: Callable[[Sequence[Turn], Sequence[str]], GenerationReq
 
 
 def _quote(text: str, limit: int = SNIPPET_CHARS) -> str:
-    text = one_line(text).replace('"', "'")
-    if len(text) > limit:
-        text = text[:limit].rsplit(" ", 1)[0] + " …"
-    return f'"{text}"'
+    unquoted = one_line(text).replace('"', "'")
+    return f'"{clip(unquoted, limit)}"'
 
 
 def reference_lines(hits: Sequence[Hit], today: date | None, budget: int,

@@ -20,11 +20,12 @@ import numpy as np
 from sqlalchemy import text
 from sqlmodel import col, select
 
-from assistant.mind.dates import format_date
-from assistant.mind.text import content_words, similarity
 from assistant.store.db import Database
 from assistant.store.fts import fts_query
 from assistant.store.models import Conversation, Memory, MemoryKind, Message, Note
+from assistant.text.dates import format_date
+from assistant.text.similarity import word_overlap
+from assistant.text.words import meaning_words
 
 log = logging.getLogger("assistant.recall")
 
@@ -71,7 +72,7 @@ def from_blob(blob: bytes) -> np.ndarray:
 
 def query_terms(question: str) -> str:
     """An FTS5 query of the question's meaningful words (all words if none are)."""
-    words = sorted(content_words(question))
+    words = sorted(meaning_words(question))
     return fts_query(" ".join(words)) or fts_query(question)
 
 
@@ -174,7 +175,7 @@ def _diverse(hits: list[Hit], limit: int) -> list[Hit]:
     for hit in hits:
         if hit.kind == "message" and any(c.cites("message", hit.id) for c in chosen):
             continue
-        if hit.kind == "memory" and any(similarity(hit.text, c.text) >= 0.8 for c in chosen):
+        if hit.kind == "memory" and any(word_overlap(hit.text, c.text) >= 0.8 for c in chosen):
             continue
         chosen.append(hit)
         if len(chosen) >= limit:

@@ -11,7 +11,6 @@ from assistant.app import Reverie
 from assistant.llm.fake import FakeEngine
 from assistant.mind.anticipate import (
     anticipation_kind,
-    dates_in,
     explain_weights,
     kind_weights,
     parse_questions,
@@ -23,14 +22,6 @@ from assistant.store.models import Anticipation
 from assistant.store.notes import NoteRepository
 
 TODAY = date(2026, 11, 22)
-
-
-def test_dates_are_found_and_placed_in_the_coming_year() -> None:
-    found = dates_in("Dentist on Tuesday 24 November at 10:30; flight on December 12th; "
-                     "half marathon on 5 April; report due 2027-01-15; 31 February", TODAY)
-    assert found == [date(2026, 11, 24), date(2027, 4, 5), date(2026, 12, 12),
-                     date(2027, 1, 15)]
-    assert dates_in("back on 21 November", TODAY) == [date(2026, 11, 21)]  # recent past
 
 
 def test_kinds() -> None:

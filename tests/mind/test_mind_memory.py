@@ -10,8 +10,9 @@ from sqlmodel import select
 from assistant.app import Reverie
 from assistant.llm.engine import PromptStyle
 from assistant.llm.fake import FakeEngine
+from assistant.llm.prompts import answer_prefix
 from assistant.mind.consolidate import propose_consolidation, score
-from assistant.mind.profile import ABOUT, ONGOING, answer_prefix, build_profile
+from assistant.mind.profile import ABOUT, ONGOING, build_profile
 from assistant.store.memories import MemoryRepository
 from assistant.store.models import Anticipation, Memory, Message
 

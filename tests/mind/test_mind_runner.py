@@ -209,20 +209,67 @@ def test_an_item_is_all_or_nothing(db: Database, add_chat: AddChat) -> None:
     assert not [e for e in Journal(db).entries() if e.kind == ITEM_DONE]
 
 
+class ManualClock:
+    """A clock that moves only when the test says so (the runner's ``clock``)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class EndlessEngine(FakeEngine):
+    """A FakeEngine whose generation, after its first token, goes on until it is told to
+    stop (like a model on a long answer), and says when that first token is out.
+
+    The engine asks ``should_stop`` before every token: its second question means one
+    token is out, and from then on it waits for the stop."""
+
+    def __init__(self) -> None:
+        super().__init__(default=LONG_REPLY)
+        self.first_token = threading.Event()
+        self._never = threading.Event()
+
+    def generate(self, request: GenerationRequest, on_token: Any = None) -> GenerationResult:
+        outer = request.should_stop
+        assert outer is not None
+        asked = 0
+
+        def should_stop() -> bool:
+            nonlocal asked
+            asked += 1
+            if asked >= 2:
+                self.first_token.set()
+                while not outer():
+                    self._never.wait(0.005)
+            return outer()
+
+        request.should_stop = should_stop
+        return super().generate(request, on_token)
+
+
 def test_budget_stops_the_session_and_the_item_stays_pending(db: Database,
                                                              add_chat: AddChat) -> None:
     conv_id = add_chat()
     before = title_of(db, conv_id)
-    engine = SignallingEngine()
-    # 0.4 s: the item needs ~0.8 s (16 tokens x 0.05 s), and a loaded machine still
-    # gets its first token in before the budget ends.
-    report = make_runner(db, engine).run_session(budget_seconds=0.4)
+    engine = EndlessEngine()
+    clock = ManualClock()
+    runner = SleepRunner(db, engine, DefaultPlanner(db, [propose_titles]),
+                         [TitleConversationHandler()], clock=clock)
+    thread, out = run_in_thread(runner, budget_seconds=30)
+    assert engine.first_token.wait(10)  # the item is generating, within its budget
+    assert thread.is_alive()
+    clock.now += 30  # the budget runs out in the middle of the item
+    thread.join(10)
+    assert not thread.is_alive()
+    [report] = out
     assert report.stopped_because == "budget"
-    assert 0.4 <= report.seconds < 0.7
+    assert report.seconds == 30
     [item] = items(db)
     assert (item.state, item.attempts) == (WorkState.PENDING, 0)
     assert title_of(db, conv_id) == before
-    assert report.usage.completion_tokens > 0  # the work done is still accounted
+    assert report.usage.completion_tokens == 1  # the work done is still accounted
 
 
 @pytest.mark.parametrize("with_abort_background", [False, True])

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -26,15 +26,43 @@ REPO = Path(__file__).resolve().parents[2]
 TEXT = "We talked about the garden, the tomatoes, the beans and the long dry summer. " * 8
 
 
+#: `reverie sleep --json`, except that the first time the model, at work on an item,
+#: asks whether to stop (during prefill or between tokens), the child writes a line on
+#: file descriptor MARK_FD and waits there for SIGKILL: the kill lands in the middle of
+#: the model's work, with nothing of the item committed.
+CHILD = """
+import os, sys, threading
+from assistant.mind.work import WorkContext
+
+original = WorkContext.generate
+
+def generate(self, request):
+    def should_stop():
+        os.write(int(os.environ["MARK_FD"]), b"working\\n")
+        threading.Event().wait()
+        return True
+
+    request.should_stop = should_stop
+    return original(self, request)
+
+WorkContext.generate = generate
+from assistant.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
 def _running_item(db_file: Path) -> int | None:
     con = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True, timeout=5)
     try:
         row = con.execute("SELECT id FROM work_item WHERE state = 'running'").fetchone()
         return None if row is None else int(row[0])
-    except sqlite3.OperationalError:
-        return None
     finally:
         con.close()
+
+
+def _wait_for_mark(fd: int, timeout: float) -> bytes:
+    ready, _, _ = select.select([fd], [], [], timeout)
+    return os.read(fd, 64) if ready else b""
 
 
 def test_sigkill_mid_item_leaves_the_database_consistent(tmp_path: Path,
@@ -47,22 +75,27 @@ def test_sigkill_mid_item_leaves_the_database_consistent(tmp_path: Path,
         {"role": "user" if i % 2 == 0 else "assistant", "content": TEXT,
          "created_at": f"2026-01-01T10:00:0{i}Z"} for i in range(6)]}) + "\n")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    cli = [sys.executable, "-m", "assistant", "--data-dir", str(data_dir)]
-    subprocess.run([*cli, "import", "chats", str(chats)], env=env, check=True,
-                   capture_output=True, timeout=60)
+    cli = ["--data-dir", str(data_dir)]
+    subprocess.run([sys.executable, "-m", "assistant", *cli, "import", "chats", str(chats)],
+                   env=env, check=True, capture_output=True, timeout=60)
     db_file = data_dir / "reverie.db"
-    proc = subprocess.Popen([*cli, "sleep", "--json"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    mark_read, mark_write = os.pipe()
+    errors = tmp_path / "stderr.txt"
+    with errors.open("wb") as err:
+        proc = subprocess.Popen([sys.executable, "-c", CHILD, *cli, "sleep", "--json"],
+                                env={**env, "MARK_FD": str(mark_write)},
+                                pass_fds=[mark_write], stdout=subprocess.DEVNULL, stderr=err)
+    os.close(mark_write)
     try:
-        deadline = time.monotonic() + 60
-        while (killed := _running_item(db_file)) is None:
-            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-            assert time.monotonic() < deadline, "no item ever started"
-            time.sleep(0.02)
-        time.sleep(0.3)  # in the middle of the model's work on that item
+        # An upper bound for a failing run, not a guess at how long the work takes.
+        mark = _wait_for_mark(mark_read, 120)
+        assert mark == b"working\n", errors.read_text() or "the model never started"
+        killed = _running_item(db_file)
+        assert killed is not None
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
     finally:
+        os.close(mark_read)
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)

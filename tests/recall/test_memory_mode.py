@@ -9,7 +9,7 @@ import pytest
 from assistant.app import Reverie
 from assistant.llm.engine import PromptStyle
 from assistant.llm.fake import FakeEngine
-from assistant.mind.profile import answer_prefix
+from assistant.llm.prompts import answer_prefix
 from assistant.store.models import Memory
 
 T0 = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)

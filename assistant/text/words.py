@@ -1,12 +1,13 @@
-"""Small deterministic text tools shared by extraction, reconciliation and retrieval.
+"""Words of any text: split, stemmed crudely, stop words dropped.
 
-Word sets with a crude stemmer and a stop list; similarity is Jaccard on those sets.
-Rules here do what a 270M model cannot do reliably.
+Text is NFKC-normalized first, so a decomposed "é", a ligature or a full-width digit
+gives the same words as its plain form, and a typographic apostrophe counts as "'".
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _STOP_TEXT = """
 a about above after again all also am an and any are as at be because been before being
@@ -21,31 +22,33 @@ yourselves i'm i've it's let's please way still need get got go going want know
 STOPWORDS = frozenset(_STOP_TEXT.split())
 
 _WORD = re.compile(r"[0-9]+(?:[:.,][0-9]+)*|[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'", "\uff07": "'"})
+
+
+def plain(text: str) -> str:
+    """``text`` in one canonical Unicode form (NFKC), with plain apostrophes."""
+    return unicodedata.normalize("NFKC", text).translate(_APOSTROPHES)
 
 
 def words(text: str) -> list[str]:
-    """Lower-case words and numbers, in order."""
-    return [w.lower() for w in _WORD.findall(text)]
+    """Case-folded words (letters of any script) and numbers ("10:30", "1,200"), in order."""
+    return [w.casefold() for w in _WORD.findall(plain(text))]
 
 
 def stem(word: str) -> str:
+    """``word`` without a plural or possessive ending ("parties" -> "party")."""
     for suffix in ("'s", "ies", "es", "s"):
         if len(word) > len(suffix) + 2 and word.endswith(suffix):
             return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
     return word
 
 
-def content_words(text: str) -> set[str]:
-    """The words that carry meaning (no stop words), crudely stemmed."""
+def meaning_words(text: str) -> set[str]:
+    """The stemmed words of ``text`` that carry meaning (no stop words), as a set.
+
+    For comparing any two texts (facts, summaries, snippets); questions are compared
+    with `assistant.text.similarity.question_words`, which also folds synonyms."""
     return {stem(w) for w in words(text) if w not in STOPWORDS}
-
-
-def similarity(a: str, b: str) -> float:
-    """Jaccard similarity of the content words of ``a`` and ``b`` (0..1)."""
-    wa, wb = content_words(a), content_words(b)
-    if not wa or not wb:
-        return 0.0
-    return len(wa & wb) / len(wa | wb)
 
 
 def numbers(text: str) -> set[str]:
@@ -54,9 +57,6 @@ def numbers(text: str) -> set[str]:
 
 
 def normalize(text: str) -> str:
-    """One line, single spaces, no trailing punctuation: for duplicate checks."""
+    """The words of ``text`` joined by single spaces: a key for duplicate checks that
+    ignores case, punctuation and spacing."""
     return " ".join(words(text))
-
-
-def one_line(text: str) -> str:
-    return " ".join(text.split())

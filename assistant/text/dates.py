@@ -1,11 +1,15 @@
-"""Relative dates made absolute, by rules, against the time a message was written.
+"""Dates in text, by rules: relative dates made absolute, and calendar dates found.
+
+Relative dates are resolved against the time a message was written (`resolve_dates`).
 
 "next Tuesday" said on Monday 16 November 2026 becomes "next Tuesday (Tuesday 24
 November 2026)"; "24 November" gets its year. Rules, not the model: a 270M model gets
 calendars wrong. Conventions: "next <day>" is that day of the following week (the
 first one at least 7 days ahead of the same weekday this week); "on/this <day>" is the
 next such day (today excluded); a day and month without a year take the year that puts
-the date nearest to the message.
+the date nearest to the message. `dates_in` lists the calendar dates a text names, for
+deciding what is still to come: there a date without a year is the next one (or one at
+most half a year ago).
 """
 
 from __future__ import annotations
@@ -118,6 +122,39 @@ def resolve_dates(text: str, when: datetime | date) -> str:
     out = _RELATIVE.sub(relative, text)
     out = _DAY_MONTH.sub(day_month, out)
     return _MONTH_DAY.sub(month_day, out)
+
+
+_MONTH_NUMBER = {m: i for i, m in enumerate(MONTHS, start=1)}
+_CALENDAR_DATES = (
+    re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH}(?:\s+(\d{{4}}))?\b", re.I),
+    re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?\b", re.I),
+    re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"),
+)
+
+
+def dates_in(text: str, today: date) -> list[date]:
+    """Calendar dates mentioned in ``text``; a date without a year is the next one to come
+    (or one at most half a year ago). Impossible dates (31 February) are skipped."""
+    found: list[date] = []
+    day_month, _, iso = _CALENDAR_DATES
+    for pattern in _CALENDAR_DATES:
+        for m in pattern.finditer(text):
+            groups = m.groups()
+            try:
+                if pattern is iso:
+                    found.append(date(int(groups[0]), int(groups[1]), int(groups[2])))
+                    continue
+                if pattern is day_month:
+                    day, month, year = int(groups[0]), _MONTH_NUMBER[groups[1].lower()], groups[2]
+                else:
+                    month, day, year = _MONTH_NUMBER[groups[0].lower()], int(groups[1]), groups[2]
+                when = date(int(year) if year else today.year, month, day)
+                if not year and when < today - timedelta(days=182):
+                    when = when.replace(year=when.year + 1)
+                found.append(when)
+            except ValueError:
+                continue
+    return found
 
 
 def mentions_date(text: str) -> bool:

@@ -1,12 +1,13 @@
-"""Relative dates resolved by rules against the message's timestamp."""
+"""Dates by rules: relative dates resolved against the message's timestamp, calendar dates
+found in text."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 
-from assistant.mind.dates import format_date, mentions_date, resolve_dates
+from assistant.text.dates import dates_in, format_date, mentions_date, resolve_dates
 
 MONDAY = datetime(2026, 11, 16, 8, 12)  # Monday 16 November 2026
 
@@ -44,3 +45,26 @@ def test_helpers() -> None:
     assert format_date(MONDAY.date()) == "Monday 16 November 2026"
     assert mentions_date("call her every Sunday") and mentions_date("at 10:30")
     assert not mentions_date("allergic to peanuts")
+
+
+SUNDAY = date(2026, 11, 22)
+
+
+def test_calendar_dates_are_found_and_placed_in_the_coming_year() -> None:
+    found = dates_in("Dentist on Tuesday 24 November at 10:30; flight on December 12th; "
+                     "half marathon on 5 April; report due 2027-01-15; 31 February", SUNDAY)
+    assert found == [date(2026, 11, 24), date(2027, 4, 5), date(2026, 12, 12),
+                     date(2027, 1, 15)]
+    assert dates_in("back on 21 November", SUNDAY) == [date(2026, 11, 21)]  # recent past
+    assert dates_in("no dates here, only 10:30 and 2027", SUNDAY) == []
+    assert dates_in("a leap day on 29 February", SUNDAY) == []  # none in 2026 or 2027
+
+
+def test_dates_written_with_odd_unicode_are_still_dates() -> None:
+    # A no-break space, full-width digits and upper case, as pasted from other programs.
+    assert dates_in("flight on 24\u00a0NOVEMBER and \uff12\uff15 December", SUNDAY) == [
+        date(2026, 11, 24), date(2026, 12, 25)]
+    said = "see you on 24\u00a0November"
+    assert resolve_dates(said, SUNDAY) == f"{said} 2026"
+    assert mentions_date("ЗАВТРА at 10:30")  # the time counts even in another language
+    assert not mentions_date("Москва, Zoë, 東京")

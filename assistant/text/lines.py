@@ -1,0 +1,17 @@
+"""Text made to fit one line of a prompt, a profile block or a list."""
+
+from __future__ import annotations
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: every run of whitespace (newlines, tabs, Unicode spaces)
+    becomes one space, none at either end."""
+    return " ".join(text.split())
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters at a word boundary, marked with " …"
+    when something was cut (the mark may go past ``limit``)."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + " …"
