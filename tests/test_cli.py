@@ -261,6 +261,133 @@ def test_note_add_file_that_is_a_folder_says_so(data_dir: Path, capsys: Capsys,
     assert "folder" in one_sentence(capsys.readouterr().err)
 
 
+def test_export_refuses_a_folder_that_holds_files_unless_forced(
+        data_dir: Path, capsys: Capsys, tmp_path: Path) -> None:
+    assert run(data_dir, "note", "add", "A note") == 0
+    out_dir = tmp_path / "export"
+    out_dir.mkdir()
+    (out_dir / "notes.json").write_text("the person's own file")
+    capsys.readouterr()
+
+    assert run(data_dir, "export", "--out", str(out_dir)) == 2
+    line = one_sentence(capsys.readouterr().err)
+    assert "already holds files" in line and "--force" in line
+    assert (out_dir / "notes.json").read_text() == "the person's own file"
+
+    assert run(data_dir, "export", "--out", str(out_dir), "--force") == 0
+    assert json.loads((out_dir / "notes.json").read_text())[0]["body"] == "A note"
+
+
+def test_import_folder_reads_a_whole_export_back(data_dir: Path, capsys: Capsys,
+                                                 fixtures: Path, tmp_path: Path) -> None:
+    run(data_dir, "import", "chats", str(fixtures / "chats.jsonl"))
+    run(data_dir, "note", "add", "  exact text\u2028kept  ")
+    out_dir = tmp_path / "export"
+    assert run(data_dir, "export", "--out", str(out_dir)) == 0
+    capsys.readouterr()
+
+    code, report, err = run_json(capsys, tmp_path / "other", "import", str(out_dir), "--json")
+    assert code == 0 and err == ""
+    assert (report["conversations_added"], report["messages_added"],
+            report["notes_added"]) == (3, 7, 1)
+    assert db_rows(tmp_path / "other", "SELECT body FROM note") == [
+        ("  exact text\u2028kept  ",)]
+
+    assert run(data_dir, "import", str(out_dir)) == 0  # its own export: nothing new
+    assert capsys.readouterr().out == "0 notes added, 0 updated, 1 unchanged.\n"
+    assert db_rows(data_dir, "SELECT count(*) FROM message") == [(7,)]
+
+
+def test_a_message_with_a_unicode_line_separator_survives_export_and_import(
+        data_dir: Path, capsys: Capsys, tmp_path: Path) -> None:
+    said = tmp_path / "said.jsonl"
+    said.write_text(json.dumps({"title": "Odd", "messages": [
+        {"role": "user", "content": "one\u2028two\u2029three\x85four",
+         "created_at": "2025-01-01T00:00:00Z"}]}, ensure_ascii=False) + "\n",
+        encoding="utf-8")
+    assert run(data_dir, "import", "chats", str(said)) == 0
+    assert run(data_dir, "export", "--out", str(tmp_path / "export")) == 0
+    capsys.readouterr()
+    assert run(tmp_path / "other", "import", "chats",
+               str(tmp_path / "export" / "conversations.jsonl")) == 0
+    assert "1 messages added" in capsys.readouterr().out
+    assert db_rows(tmp_path / "other", "SELECT content FROM message") == [
+        ("one\u2028two\u2029three\x85four",)]
+
+
+@pytest.mark.model
+def test_asking_with_a_line_separator_then_export_and_import(
+        data_dir: Path, capsys: Capsys, tmp_path: Path, bundled_model: Path) -> None:
+    use_model(data_dir, bundled_model)
+    assert run(data_dir, "ask", "Is this\u2028one question?", "--json") == 0
+    assert run(data_dir, "export", "--out", str(tmp_path / "export")) == 0
+    capsys.readouterr()
+    assert run(tmp_path / "other", "import", "chats",
+               str(tmp_path / "export" / "conversations.jsonl")) == 0
+    assert "2 messages added" in capsys.readouterr().out
+    assert db_rows(tmp_path / "other", "SELECT role, content FROM message ORDER BY id")[0] == (
+        "user", "Is this\u2028one question?")
+
+
+def _odd_inputs(tmp_path: Path) -> dict[str, Path]:
+    folder = tmp_path / "inputs"
+    folder.mkdir()
+    (folder / "empty.jsonl").write_bytes(b"")
+    (folder / "binary.jsonl").write_bytes(bytes(range(256)) * 64)
+    (folder / "caf\udce9 \u2028.jsonl").write_bytes(b"")
+    os.mkfifo(folder / "pipe.md")
+    (folder / "big.md").write_bytes(b"x" * (10 * 1024 * 1024 + 1))
+    return {"folder": folder, "empty": folder / "empty.jsonl",
+            "binary": folder / "binary.jsonl", "odd": folder / "caf\udce9 \u2028.jsonl",
+            "pipe": folder / "pipe.md", "big": folder / "big.md",
+            "zero": Path("/dev/zero"), "missing": folder / "missing.jsonl"}
+
+
+@pytest.mark.parametrize(("argv", "reason"), [
+    (["import", "chats", "{empty}"], "is empty"),
+    (["import", "chats", "{binary}"], "binary data"),
+    (["import", "chats", "{folder}"], "is a folder"),
+    (["import", "chats", "{odd}"], "caf\\xe9 \\u2028.jsonl is empty"),
+    (["import", "chats", "{pipe}"], "not a regular file"),
+    (["import", "chats", "{zero}"], "not a regular file"),
+    (["import", "notes", "{empty}"], "not a folder"),
+    (["import", "{empty}"], "not a folder"),
+    (["import", "{folder}"], "not a Reverie export"),
+    (["import", "{missing}"], "not a folder"),
+    (["note", "add", "--file", "{pipe}"], "not a regular file"),
+    (["note", "add", "--file", "{zero}"], "not a regular file"),
+    (["note", "add", "--file", "{big}"], "larger than 10 MB"),
+    (["note", "add", "--file", "{binary}"], "not UTF-8 text"),
+    (["note", "add", "--file", "{odd}"], "note is empty"),
+    (["note", "add", "not \udcff unicode"], "not valid Unicode"),
+])
+def test_odd_input_is_one_sentence_exit_2_and_nothing_is_lost(
+        data_dir: Path, capsys: Capsys, tmp_path: Path, argv: list[str], reason: str) -> None:
+    assert run(data_dir, "note", "add", "kept") == 0
+    capsys.readouterr()
+    inputs = {k: str(v) for k, v in _odd_inputs(tmp_path).items()}
+
+    assert run(data_dir, *(a.format(**inputs) for a in argv)) == 2
+
+    out, err = capsys.readouterr()
+    assert reason in one_sentence(err) and out == ""
+    assert db_rows(data_dir, "SELECT body FROM note") == [("kept",)]
+
+
+def test_a_huge_line_is_skipped_and_the_rest_imports(data_dir: Path, capsys: Capsys,
+                                                     tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("assistant.store.importers.MAX_LINE_BYTES", 1024 * 1024)
+    good = json.dumps({"title": "Good", "messages": [
+        {"role": "user", "content": "fine", "created_at": "2025-01-01T00:00:00Z"}]})
+    path = tmp_path / "chats.jsonl"
+    path.write_text(good + "\n" + "[" * 2_000_000 + "\n" + good.replace("Good", "More"))
+    assert run(data_dir, "import", "chats", str(path)) == 0
+    out, err = capsys.readouterr()
+    assert err == "skipped line 2: longer than 1 MB\n"
+    assert "2 conversations added" in out and "1 skipped" in out
+
+
 @pytest.mark.parametrize("where", ["--data-dir", "--out"])
 def test_a_file_where_a_folder_is_needed_is_bad_input(tmp_path: Path, capsys: Capsys,
                                                       where: str) -> None:

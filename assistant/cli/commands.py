@@ -116,6 +116,8 @@ def _also(gone: Forgotten, memories: int) -> str:
 
 
 def cmd_note(app: Reverie, args: argparse.Namespace) -> int:
+    from assistant.store.files import is_storable, read_text_file
+
     if args.note_command == "list":
         notes = app.notes.all()
         if args.json:
@@ -137,23 +139,19 @@ def cmd_note(app: Reverie, args: argparse.Namespace) -> int:
     if (args.text is None) == (args.file is None):
         raise UsageError("Give the note text or --file PATH (one of them).")
     if args.file is not None:
-        try:
-            body = args.file.read_text(encoding="utf-8-sig")
-        except FileNotFoundError:
-            raise UsageError(f"{args.file} does not exist; check the path.") from None
-        except IsADirectoryError:
-            raise UsageError(f"{args.file} is a folder; give a text file, or use "
-                             "`reverie import notes FOLDER`.") from None
-        except UnicodeDecodeError:
-            raise UsageError(f"{args.file} is not a UTF-8 text file.") from None
         from assistant.store.importers import note_title
 
+        body = read_text_file(args.file, advice="give a text file, or use "
+                              "`reverie import notes FOLDER` for a folder")
         title = args.title or note_title(args.file, body)
     else:
         from assistant.store.chats import title_from
 
         body = args.text
         title = args.title or title_from(body)
+    if not is_storable(body) or not is_storable(title):
+        raise UsageError("The note is not valid Unicode text (was it typed in another "
+                         "encoding?); give it as UTF-8.")
     if not body.strip():
         raise UsageError("The note is empty; give some text.")
     note = app.notes.add(title, body)
@@ -183,27 +181,33 @@ def cmd_chats(app: Reverie, args: argparse.Namespace) -> int:
 
 
 def cmd_import(app: Reverie, args: argparse.Namespace) -> int:
-    from assistant.store.importers import import_chats, import_notes
+    from assistant.store.importers import import_chats, import_export_folder, import_notes
 
     if args.import_command == "chats":
-        report = import_chats(args.file, app.chats)
+        report = import_chats(args.path, app.chats)
+    elif args.import_command == "notes":
+        report = import_notes(args.path, app.notes)
     else:
-        report = import_notes(args.dir, app.notes)
+        report = import_export_folder(args.path, app.db)
     for problem in report.problems:
         print(f"skipped {problem}", file=sys.stderr)
     if args.json:
-        print_json(report.__dict__)
+        print_json(report.to_json())
     else:
         print(report.summary())
     return EXIT_OK
 
 
 def cmd_export(app: Reverie, args: argparse.Namespace) -> int:
-    from assistant.store.export import export_all
+    from assistant.store.export import ExportError, export_all
+    from assistant.store.files import shown
 
-    report = export_all(app.db, args.out)
+    try:
+        report = export_all(app.db, args.out, force=args.force)
+    except ExportError as exc:
+        raise UsageError(str(exc)) from None
     print(f"Exported {report.conversations} conversations, {report.messages} messages, "
-          f"{report.notes} notes and {report.memories} memories to {report.folder}")
+          f"{report.notes} notes and {report.memories} memories to {shown(report.folder)}")
     return EXIT_OK
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from assistant import __version__
@@ -15,6 +16,31 @@ class _Parser(argparse.ArgumentParser):
         self.print_usage(sys.stderr)
         print(f"reverie: {message}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
+
+    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                         namespace: argparse.Namespace | None = None,
+                         ) -> tuple[argparse.Namespace, list[str]]:
+        """Also runs a command's ``_check`` (a shape argparse cannot declare)."""
+        parsed, extras = super().parse_known_args(args, namespace)
+        check = vars(parsed).pop("_check", None)
+        if check is not None:
+            check(self, parsed)
+        return parsed, extras
+
+
+def _check_import(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """``import FOLDER``, ``import chats FILE`` or ``import notes FOLDER``: argparse
+    cannot say "a folder or a sub-command", so the shape is checked here."""
+    if args.what in ("chats", "notes"):
+        if args.path is None:
+            parser.error(f"import {args.what} needs a "
+                         f"{'FILE' if args.what == 'chats' else 'FOLDER'}")
+        args.import_command = args.what
+    elif args.path is not None:
+        parser.error(f"unknown import {args.what!r}; use `import FOLDER`, `import chats "
+                     "FILE` or `import notes FOLDER`")
+    else:
+        args.import_command, args.path = "export", Path(args.what)
 
 
 def row_id(value: str) -> int:
@@ -94,18 +120,24 @@ def build_parser() -> argparse.ArgumentParser:
                                         "everything Reverie derived from it")
     chats_delete.add_argument("id", type=row_id)
 
-    imp = sub.add_parser("import", help="import chats or notes")
-    imp_sub = imp.add_subparsers(dest="import_command", metavar="WHAT", required=True,
-                                 parser_class=_Parser)
-    chats = imp_sub.add_parser("chats", help="Reverie JSONL or ChatGPT conversations.json")
-    chats.add_argument("file", type=Path)
-    chats.add_argument("--json", action="store_true")
-    notes = imp_sub.add_parser("notes", help="a folder of Markdown or text files")
-    notes.add_argument("dir", type=Path)
-    notes.add_argument("--json", action="store_true")
+    imp = sub.add_parser(
+        "import", help="import an export folder, chats or notes",
+        usage="reverie import [-h] [--json] (FOLDER | chats FILE | notes FOLDER)",
+        description="reverie import FOLDER reads back a folder written by `reverie "
+        "export` (conversations, notes, and the memories you pinned or edited); "
+        "reverie import chats FILE reads Reverie JSONL or ChatGPT's conversations.json; "
+        "reverie import notes FOLDER reads Markdown and text files.")
+    imp.add_argument("what", metavar="FOLDER|chats|notes")
+    imp.add_argument("path", nargs="?", type=Path, metavar="FILE|FOLDER")
+    imp.add_argument("--json", action="store_true", help="print one JSON object")
+    imp.set_defaults(_check=_check_import)
 
     export = sub.add_parser("export", help="export everything as JSON and Markdown")
-    export.add_argument("--out", type=Path, required=True, metavar="DIR")
+    export.add_argument("--out", type=Path, required=True, metavar="DIR",
+                        help="a new or empty folder")
+    export.add_argument("--force", action="store_true",
+                        help="write into a folder that holds files, replacing files of "
+                             "the same name")
 
     ant = sub.add_parser("anticipations", help="answers prepared while you were away")
     ant_sub = ant.add_subparsers(dest="anticipations_command", metavar="ACTION", required=True,

@@ -1,33 +1,58 @@
-"""Bringing existing chats and notes in: Reverie JSONL, ChatGPT exports, note folders.
+"""Bringing existing chats and notes in: Reverie JSONL, ChatGPT exports, note folders,
+and whole Reverie export folders.
 
 Imports are idempotent: each imported conversation carries a stable ``import_key``
 and only messages it does not have yet are added, so importing the same file twice
 (or a longer version of it) never duplicates anything and never loses what is stored.
-A bad line is reported as ``line N: ...`` and skipped; the rest imports.
+A bad line is reported as ``line N: ...`` and skipped; the rest imports. JSONL is
+split on ``\\n`` only: U+2028, U+2029 and NEL are legal inside a JSON string.
 """
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import logging
+import os
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+from sqlmodel import col, select
 
 from assistant.store.chats import ChatRepository, title_from
-from assistant.store.models import Message, Origin, Role
-from assistant.store.notes import NoteRepository
+from assistant.store.db import Database
+from assistant.store.files import (
+    ImportFileError,
+    UnreadableFile,
+    decode_text,
+    is_storable,
+    megabytes,
+    open_regular,
+    read_bytes,
+    read_text_file,
+    shown,
+)
+from assistant.store.models import Memory, Message, Note, Origin, Role
+from assistant.store.notes import NoteRepository, content_hash
+
+__all__ = ["ImportFileError", "ImportReport", "import_chats", "import_export_folder",
+           "import_notes", "note_title", "parse_chatgpt_export", "parse_reverie_jsonl"]
 
 log = logging.getLogger("assistant.store")
 
 NOTE_SUFFIXES = (".md", ".markdown", ".txt", ".text")
-
-
-class ImportFileError(ValueError):
-    """The file as a whole cannot be imported; the message says why and what to do."""
+#: One JSONL line (one conversation) longer than this is skipped, not read into memory.
+MAX_LINE_BYTES = 64 * 1024 * 1024
+#: A whole-file JSON export (ChatGPT's conversations.json, notes.json, memories.json).
+MAX_JSON_BYTES = 1024 * 1024 * 1024
+ROLES = {r.value for r in Role}
+#: What a Reverie export folder holds that ``import_export_folder`` reads back.
+EXPORT_FILES = ("conversations.jsonl", "notes.json", "memories.json")
 
 
 @dataclass
@@ -35,6 +60,8 @@ class ParsedMessage:
     role: str
     content: str
     created_at: datetime
+    #: The message's id in the profile it was exported from (memory sources point at it).
+    source_id: int | None = None
 
 
 @dataclass
@@ -42,6 +69,8 @@ class ParsedConversation:
     key: str
     title: str
     messages: list[ParsedMessage]
+    created_at: datetime | None = None
+    archived: bool = False
 
 
 @dataclass
@@ -52,6 +81,11 @@ class ImportReport:
     notes_added: int = 0
     notes_updated: int = 0
     notes_unchanged: int = 0
+    memories_added: int = 0
+    memories_unchanged: int = 0
+    #: ChatGPT keeps regenerated answers and edited questions as branches; only the
+    #: branch the person was last on is imported.
+    branches_skipped: int = 0
     problems: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -63,11 +97,20 @@ class ImportReport:
         if self.notes_added or self.notes_updated or self.notes_unchanged:
             parts.append(f"{self.notes_added} notes added, {self.notes_updated} updated, "
                          f"{self.notes_unchanged} unchanged")
+        if self.memories_added or self.memories_unchanged:
+            parts.append(f"{self.memories_added} memories added, "
+                         f"{self.memories_unchanged} already there")
         if not parts:
             parts.append("nothing new to import")
+        if self.branches_skipped:
+            parts.append(f"{self.branches_skipped} alternative ChatGPT branches left out "
+                         "(the current branch of each conversation is imported)")
         if self.problems:
             parts.append(f"{len(self.problems)} skipped")
         return "; ".join(parts) + "."
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
 
 
 def parse_timestamp(value: Any, *, where: str) -> datetime:
@@ -87,6 +130,10 @@ def parse_timestamp(value: Any, *, where: str) -> datetime:
         raise ValueError(f"{where}: created_at {value!r} is not an ISO-8601 date") from None
 
 
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
+
+
 def _conversation_key(prefix: str, title: str, messages: list[ParsedMessage]) -> str:
     first = messages[0] if messages else None
     seed = f"{title}\0{first.created_at.isoformat() if first else ''}\0"
@@ -94,101 +141,191 @@ def _conversation_key(prefix: str, title: str, messages: list[ParsedMessage]) ->
     return f"{prefix}:{hashlib.sha256(seed.encode()).hexdigest()[:32]}"
 
 
+def typed_key(conversation_id: int, first: Message) -> str:
+    """The export key of a conversation typed in Reverie (it has no ``import_key``):
+    named by its id and first message, so importing an export into the profile it came
+    from finds the conversation again instead of copying it, and two conversations
+    that start alike stay two."""
+    digest = _digest(str(conversation_id), first.role, first.created_at.isoformat(),
+                     first.content)
+    return f"typed:{digest}"
+
+
+# Reverie JSONL --------------------------------------------------------------------------
+
+def iter_lines(fh: IO[bytes], problems: list[str],
+               limit: int | None = None) -> Iterator[tuple[int, str]]:
+    """``(line number, text)`` of a JSONL file, split on ``\\n`` only.
+
+    A line that is not UTF-8 or longer than ``limit`` is reported and skipped (a long
+    line is never read into memory whole); the other lines still come.
+    """
+    limit = MAX_LINE_BYTES if limit is None else limit
+    number = 0
+    while raw := fh.readline(limit + 1):
+        number += 1
+        if len(raw) > limit and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n"):
+                raw = fh.readline(1 << 20)
+            problems.append(f"line {number}: longer than {megabytes(limit)}")
+            continue
+        if number == 1:
+            raw = raw.removeprefix(codecs.BOM_UTF8)
+        try:
+            yield number, raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problems.append(f"line {number}: not UTF-8 text (byte {exc.start + 1})")
+
+
 def parse_reverie_jsonl(lines: Iterable[str], problems: list[str]) -> Iterator[ParsedConversation]:
     """One conversation per line (ARCHITECTURE section 6); bad lines go to ``problems``."""
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
+    return _parse_numbered(enumerate(lines, start=1), problems)
+
+
+def _parse_numbered(lines: Iterable[tuple[int, str]],
+                    problems: list[str]) -> Iterator[ParsedConversation]:
+    for number, line in lines:
+        if not line.strip(" \t\r\n"):
             continue
         try:
-            yield _parse_jsonl_line(line, number)
+            yield _parse_jsonl_line(line, number, problems)
         except ValueError as exc:
             problems.append(f"line {number}: {exc}")
             log.warning("import: line %d skipped: %s", number, exc)
 
 
-def _parse_jsonl_line(line: str, number: int) -> ParsedConversation:
+def _parse_jsonl_line(line: str, number: int, problems: list[str]) -> ParsedConversation:
     try:
         data = json.loads(line)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise ValueError("nested too deeply to be a conversation") from None
     if not isinstance(data, dict):
         raise ValueError("expected a JSON object with title and messages")
-    title = data.get("title", "")
-    if not isinstance(title, str):
-        raise ValueError("title must be a string")
+    title = data.get("title")
+    if title is not None and (not isinstance(title, str) or not is_storable(title)):
+        raise ValueError("title must be a string of valid Unicode")
+    conv_time = None
+    if data.get("created_at") is not None:
+        conv_time = parse_timestamp(data["created_at"], where="conversation")
     raw_messages = data.get("messages")
     if not isinstance(raw_messages, list) or not raw_messages:
         raise ValueError("messages must be a non-empty list")
     messages = []
+    empty = []
     for i, raw in enumerate(raw_messages, start=1):
         where = f"message {i}"
         if not isinstance(raw, dict):
             raise ValueError(f"{where} must be an object")
         role = raw.get("role")
-        if role not in ("user", "assistant"):
-            raise ValueError(f"{where}: role must be 'user' or 'assistant', not {role!r}")
+        if role not in ROLES:
+            raise ValueError(f"{where}: role must be 'user', 'assistant' or 'system', "
+                             f"not {role!r}")
         content = raw.get("content")
         if not isinstance(content, str):
             raise ValueError(f"{where}: content must be a string")
-        if "created_at" not in raw:
+        if not is_storable(content):
+            raise ValueError(f"{where}: content is not valid Unicode (a lone surrogate)")
+        if raw.get("created_at") is not None:
+            when = parse_timestamp(raw["created_at"], where=where)
+        elif conv_time is not None:
+            when = conv_time  # a message without a date takes its conversation's
+        else:
             raise ValueError(f"{where}: created_at is missing")
-        messages.append(ParsedMessage(role, content,
-                                      parse_timestamp(raw["created_at"], where=where)))
-    title = title.strip() or title_from(messages[0].content)
-    return ParsedConversation(_conversation_key("jsonl", title, messages), title, messages)
+        if not content.strip():
+            empty.append(f"line {number}, {where}: empty")
+            continue
+        ident = raw.get("id")
+        messages.append(ParsedMessage(role, content, when, ident if type(ident) is int else None))
+    if not messages:
+        raise ValueError("every message is empty")
+    problems.extend(empty)
+    if title is None:
+        title = title_from(messages[0].content)
+    key = data.get("key")
+    if not (isinstance(key, str) and key.strip() and is_storable(key)):
+        key = _conversation_key("jsonl", title, messages)
+    return ParsedConversation(key, title, messages, conv_time or messages[0].created_at,
+                              data.get("archived") is True)
 
 
-def parse_chatgpt_export(data: Any, problems: list[str]) -> Iterator[ParsedConversation]:
-    """ChatGPT's ``conversations.json``: follow each conversation's current branch."""
+# ChatGPT ----------------------------------------------------------------------------------
+
+def parse_chatgpt_export(data: Any, problems: list[str],
+                         report: ImportReport | None = None) -> Iterator[ParsedConversation]:
+    """ChatGPT's ``conversations.json``: follow each conversation's current branch
+    (``current_node`` up the ``mapping`` parents); alternative branches are counted in
+    ``report.branches_skipped``."""
     if not isinstance(data, list):
         raise ImportFileError("This JSON file is not a ChatGPT conversations.json export "
                               "(expected a list of conversations).")
     for number, conv in enumerate(data, start=1):
         try:
-            yield _parse_chatgpt_conversation(conv)
+            parsed, skipped = _parse_chatgpt_conversation(conv)
         except (ValueError, KeyError, TypeError) as exc:
             problems.append(f"conversation {number}: {exc}")
             log.warning("import: ChatGPT conversation %d skipped: %s", number, exc)
+            continue
+        if report is not None:
+            report.branches_skipped += skipped
+        yield parsed
 
 
-def _parse_chatgpt_conversation(conv: Any) -> ParsedConversation:
+def _parse_chatgpt_conversation(conv: Any) -> tuple[ParsedConversation, int]:
     if not isinstance(conv, dict) or not isinstance(conv.get("mapping"), dict):
         raise ValueError("not a ChatGPT conversation (no mapping)")
     mapping = {k: v for k, v in conv["mapping"].items() if isinstance(v, dict)}
+    leaves = [k for k, v in mapping.items()
+              if not any(c in mapping for c in v.get("children") or [] if isinstance(c, str))]
     node_id = conv.get("current_node")
     if node_id not in mapping:  # fall back to the last leaf
-        leaves = [k for k, v in mapping.items() if not v.get("children")]
         node_id = leaves[-1] if leaves else None
     branch = []
-    seen = set()
-    while node_id is not None and node_id in mapping and node_id not in seen:
+    seen: set[str] = set()
+    while isinstance(node_id, str) and node_id in mapping and node_id not in seen:
         seen.add(node_id)
         node = mapping[node_id]
         branch.append(node)
         node_id = node.get("parent")
-    fallback_time = conv.get("create_time") or 0
-    messages = []
+    skipped = sum(1 for leaf in leaves if leaf not in seen)
+    conv_time = _chatgpt_time(conv.get("create_time"), "conversation") or _chatgpt_time(
+        conv.get("update_time"), "conversation")
+    pending: list[tuple[str, str, datetime | None]] = []
     for node in reversed(branch):
         msg = node.get("message")
         if not isinstance(msg, dict):
             continue
         role = _as_dict(msg.get("author")).get("role")
         if role not in ("user", "assistant"):
-            continue
+            continue  # ChatGPT's hidden system prompt and tool calls
         parts = _as_dict(msg.get("content")).get("parts")
         if not isinstance(parts, list):
             continue
-        text = "\n".join(p for p in parts if isinstance(p, str)).strip()
+        text = "\n".join(p for p in parts if isinstance(p, str) and is_storable(p)).strip()
         if not text:
             continue
-        when = msg.get("create_time") or fallback_time
-        messages.append(ParsedMessage(role, text, parse_timestamp(when, where="message")))
-    if not messages:
+        pending.append((role, text, _chatgpt_time(msg.get("create_time"), "message")))
+    if not pending:
         raise ValueError("no user or assistant messages")
-    title = str(conv.get("title") or "").strip() or title_from(messages[0].content)
+    fallback = conv_time or next((t for _, _, t in pending if t is not None), None)
+    if fallback is None:
+        raise ValueError("no date on the conversation or any of its messages")
+    messages = [ParsedMessage(role, text, when or fallback) for role, text, when in pending]
+    raw_title = conv.get("title")
+    title = (raw_title.strip() if isinstance(raw_title, str) and is_storable(raw_title)
+             else "") or title_from(messages[0].content)
     ident = conv.get("conversation_id") or conv.get("id")
-    key = f"chatgpt:{ident}" if ident else _conversation_key("chatgpt", title, messages)
-    return ParsedConversation(key, title, messages)
+    key = (f"chatgpt:{ident}" if isinstance(ident, str) and is_storable(ident)
+           else _conversation_key("chatgpt", title, messages))
+    return ParsedConversation(key, title, messages, conv_time or messages[0].created_at), skipped
+
+
+def _chatgpt_time(value: Any, where: str) -> datetime | None:
+    """ChatGPT's Unix time, or None when it is missing (null or 0)."""
+    if value is None or value == 0:
+        return None
+    return parse_timestamp(value, where=where)
 
 
 def _as_dict(value: Any) -> dict[str, Any]:
@@ -196,58 +333,128 @@ def _as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def read_chat_file(path: Path, problems: list[str]) -> list[ParsedConversation]:
-    """Parse a chat export, recognising its format from its content."""
+# Chat files -------------------------------------------------------------------------------
+
+CHAT_ADVICE = "give a Reverie JSONL file or ChatGPT's conversations.json"
+
+
+def read_chat_file(path: Path, problems: list[str],
+                   report: ImportReport | None = None) -> list[ParsedConversation]:
+    """Parse a chat export, recognising its format from its content: a JSON list is
+    ChatGPT's ``conversations.json``, anything else is read as Reverie JSONL."""
+    with open_regular(path, "give the chat export file, or the whole export folder with "
+                      "`reverie import FOLDER`") as fh:
+        start = fh.read(8192)
+        body = start.removeprefix(codecs.BOM_UTF8).lstrip(b" \t\r\n")
+        if not body:
+            raise ImportFileError(f"{shown(path)} is empty; {CHAT_ADVICE}.")
+        if b"\0" in start:
+            raise ImportFileError(f"{shown(path)} is not a text file (it holds binary data); "
+                                  f"{CHAT_ADVICE}.")
+        fh.seek(0)
+        if body.startswith(b"["):
+            data = _load_json(_read_limited(fh, path, MAX_JSON_BYTES), path, CHAT_ADVICE)
+            return list(parse_chatgpt_export(data, problems, report))
+        return list(_parse_numbered(iter_lines(fh, problems), problems))
+
+
+def _read_limited(fh: IO[bytes], path: Path, limit: int) -> bytes:
+    data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise ImportFileError(f"{shown(path)} is larger than {megabytes(limit)}; split the "
+                              "export into smaller files.")
+    return data
+
+
+def _load_json(data: bytes, path: Path, advice: str) -> Any:
+    text = decode_text(data, path, advice)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ImportFileError(f"{path} does not exist; check the path.") from None
-    except IsADirectoryError:
-        raise ImportFileError(f"{path} is a folder; give the chat export file.") from None
-    except UnicodeDecodeError:
-        raise ImportFileError(f"{path} is not a UTF-8 text file; export the chats as "
-                              "JSONL or ChatGPT's conversations.json.") from None
-    stripped = text.lstrip()
-    if stripped.startswith("["):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ImportFileError(f"{path} is not valid JSON (line {exc.lineno}: "
-                                  f"{exc.msg}).") from None
-        return list(parse_chatgpt_export(data, problems))
-    return list(parse_reverie_jsonl(text.splitlines(), problems))
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImportFileError(f"{shown(path)} is not valid JSON (line {exc.lineno}: "
+                              f"{exc.msg}).") from None
+    except RecursionError:
+        raise ImportFileError(f"{shown(path)} is nested too deeply to be an export; "
+                              f"{advice}.") from None
 
 
 def import_chats(path: Path, chats: ChatRepository) -> ImportReport:
     report = ImportReport()
-    for conv in read_chat_file(path, report.problems):
-        _store_conversation(conv, chats, report)
+    matcher = _ConversationMatcher(chats)
+    for conv in read_chat_file(path, report.problems, report):
+        matcher.store(conv, report)
     return report
 
 
-def _store_conversation(conv: ParsedConversation, chats: ChatRepository,
-                        report: ImportReport) -> None:
-    existing = chats.by_import_key(conv.key)
-    if existing is None:
-        target = chats.create_conversation(conv.title, import_key=conv.key,
-                                           created_at=conv.messages[0].created_at)
-        have: set[tuple[str, str, datetime]] = set()
-        report.conversations_added += 1
-    else:
-        target = existing
-        have = {(m.role, m.content, m.created_at) for m in chats.messages(existing.id or 0)}
-    new = [
-        Message(conversation_id=target.id or 0, role=Role(m.role).value, content=m.content,
-                created_at=m.created_at, origin=Origin.IMPORTED.value)
-        for m in conv.messages
-        if (m.role, m.content, m.created_at) not in have
-    ]
-    if new:
-        chats.add_messages(target.id or 0, new)
-        report.messages_added += len(new)
-        if existing is not None:
-            report.conversations_updated += 1
+class _ConversationMatcher:
+    """Finds the stored conversation an imported one continues, and adds what is new."""
 
+    def __init__(self, chats: ChatRepository) -> None:
+        self._chats = chats
+        self._typed: dict[str, int] | None = None
+
+    def _find(self, key: str) -> int | None:
+        existing = self._chats.by_import_key(key)
+        if existing is not None:
+            return existing.id
+        if not key.startswith("typed:"):
+            return None
+        if self._typed is None:  # built once, on the first typed conversation
+            self._typed = {}
+            unkeyed = {c.id for c in self._chats.list_conversations(include_archived=True)
+                       if c.import_key is None}
+            for m in self._chats.all_messages():
+                if m.conversation_id in unkeyed:
+                    unkeyed.discard(m.conversation_id)
+                    self._typed[typed_key(m.conversation_id, m)] = m.conversation_id
+        return self._typed.get(key)
+
+    def store(self, conv: ParsedConversation, report: ImportReport) -> _Stored:
+        """Add ``conv`` (or the messages it has that the stored one lacks)."""
+        target = self._find(conv.key)
+        stored: dict[tuple[str, str, datetime], list[int]] = defaultdict(list)
+        if target is None:
+            created = self._chats.create_conversation(
+                conv.title, import_key=conv.key,
+                created_at=conv.created_at or conv.messages[0].created_at)
+            target = created.id or 0
+            report.conversations_added += 1
+            is_new = True
+        else:
+            for row in self._chats.messages(target):
+                stored[(row.role, row.content, row.created_at)].append(row.id or 0)
+            is_new = False
+        ids: dict[int, int] = {}
+        new: list[tuple[ParsedMessage, Message]] = []
+        for m in conv.messages:
+            have = stored.get((m.role, m.content, m.created_at))
+            if have:  # a multiset: two equal messages in the file need two stored ones
+                found = have.pop(0)
+                if m.source_id is not None:
+                    ids[m.source_id] = found
+                continue
+            new.append((m, Message(conversation_id=target, role=m.role, content=m.content,
+                                   created_at=m.created_at, origin=Origin.IMPORTED.value)))
+        if new:
+            self._chats.add_messages(target, [row for _, row in new])
+            report.messages_added += len(new)
+            if not is_new:
+                report.conversations_updated += 1
+            for parsed, row in new:
+                if parsed.source_id is not None and row.id is not None:
+                    ids[parsed.source_id] = row.id
+        return _Stored(target, is_new, ids)
+
+
+@dataclass
+class _Stored:
+    conversation_id: int
+    is_new: bool
+    #: exported message id -> the id of the same message in this profile
+    message_ids: dict[int, int]
+
+
+# Note folders -------------------------------------------------------------------------------
 
 def note_title(path: Path, body: str) -> str:
     """The first Markdown heading, else the file name."""
@@ -256,25 +463,32 @@ def note_title(path: Path, body: str) -> str:
             return line[2:].strip()
         if line.strip():
             break
-    return path.stem.replace("_", " ").replace("-", " ").strip() or path.name
+    stem = shown(path.stem)
+    return stem.replace("_", " ").replace("-", " ").strip() or shown(path.name)
 
 
 def import_notes(folder: Path, notes: NoteRepository) -> ImportReport:
-    """Every Markdown or text file under ``folder`` becomes (or updates) one note."""
+    """Every Markdown or text file under ``folder`` becomes (or updates) one note, with
+    its text exactly as in the file. Links that lead out of the folder are not followed;
+    pipes, devices, huge files, non-UTF-8 and empty files are reported and skipped."""
     if not folder.is_dir():
-        raise ImportFileError(f"{folder} is not a folder; give the folder that holds "
+        raise ImportFileError(f"{shown(folder)} is not a folder; give the folder that holds "
                               "your Markdown or text notes.")
     report = ImportReport()
-    for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in NOTE_SUFFIXES):
-        if not path.is_file():
+    seen: set[Path] = set()
+    for path, real in _note_files(folder.resolve(), report.problems):
+        if real in seen:  # a link to a note inside the folder: the same note
             continue
+        seen.add(real)
         try:
-            body = path.read_text(encoding="utf-8-sig")
-        except (UnicodeDecodeError, OSError) as exc:
-            reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc)
-            report.problems.append(f"{path}: {reason}")
+            body = read_text_file(real)
+        except UnreadableFile as exc:
+            report.problems.append(f"{shown(path)}: {exc.reason}")
             continue
-        _, outcome = notes.upsert_from_file(str(path.resolve()), note_title(path, body), body)
+        if not body.strip():
+            report.problems.append(f"{shown(path)}: empty")
+            continue
+        _, outcome = notes.upsert_from_file(shown(real), note_title(path, body), body)
         if outcome == "added":
             report.notes_added += 1
         elif outcome == "updated":
@@ -282,3 +496,235 @@ def import_notes(folder: Path, notes: NoteRepository) -> ImportReport:
         else:
             report.notes_unchanged += 1
     return report
+
+
+def _note_files(root: Path, problems: list[str]) -> Iterator[tuple[Path, Path]]:
+    """``(path, resolved path)`` of the note files under ``root``, in name order; links
+    out of ``root`` are reported, never followed."""
+    def unreadable(exc: OSError) -> None:
+        problems.append(f"{shown(exc.filename or root)}: cannot be read "
+                        f"({exc.strerror or exc})")
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
+        here = Path(dirpath)
+        dirnames.sort()
+        for name in list(dirnames):
+            link = here / name  # os.walk does not descend into a linked folder
+            if link.is_symlink() and not link.resolve().is_relative_to(root):
+                problems.append(f"{shown(link)}: a link to a folder outside {shown(root)}; "
+                                "not followed")
+        for name in sorted(filenames):
+            path = here / name
+            if path.suffix.lower() not in NOTE_SUFFIXES:
+                continue
+            real = path.resolve()
+            if not real.is_relative_to(root):
+                problems.append(f"{shown(path)}: a link to a file outside {shown(root)}; "
+                                "not followed")
+                continue
+            yield path, real
+
+
+# Reverie export folders ---------------------------------------------------------------------
+
+def import_export_folder(folder: Path, db: Database) -> ImportReport:
+    """Read back a folder written by ``reverie export``: its conversations (every role),
+    its notes (exact text and dates) and the memories the person pinned or edited (the
+    rest is remade while they are away), with memory sources pointing at the imported
+    rows. Importing a profile's own export into it adds nothing."""
+    if not folder.is_dir():
+        raise ImportFileError(f"{shown(folder)} is not a folder; give the folder "
+                              "`reverie export` wrote, or use `reverie import chats FILE`.")
+    if not any((folder / name).exists() for name in EXPORT_FILES):
+        raise ImportFileError(f"{shown(folder)} is not a Reverie export (it has no "
+                              f"{', '.join(EXPORT_FILES)}); for a folder of notes use "
+                              "`reverie import notes FOLDER`.")
+    report = ImportReport()
+    # Every file is read and checked before anything is stored: a broken notes.json
+    # must not leave the conversations half imported.
+    conversations = _read_conversations(folder / "conversations.jsonl", report)
+    notes = _json_items(folder / "notes.json", report)
+    memories = _json_items(folder / "memories.json", report)
+    message_ids = _store_conversations(conversations, db, report)
+    note_ids = _import_notes_json(folder / "notes.json", notes, db, report)
+    _import_memories_json(folder / "memories.json", memories, db, report, message_ids,
+                          note_ids)
+    return report
+
+
+def _read_conversations(path: Path, report: ImportReport) -> list[ParsedConversation]:
+    if not path.exists():
+        return []
+    problems: list[str] = []
+    with open_regular(path, "export again with `reverie export`") as fh:
+        conversations = list(_parse_numbered(iter_lines(fh, problems), problems))
+    report.problems.extend(f"{path.name} {p}" for p in problems)
+    return conversations
+
+
+def _store_conversations(conversations: list[ParsedConversation], db: Database,
+                         report: ImportReport) -> dict[int, int]:
+    from assistant.store.models import Conversation
+
+    ids: dict[int, int] = {}
+    matcher = _ConversationMatcher(ChatRepository(db))
+    for conv in conversations:
+        stored = matcher.store(conv, report)
+        ids.update(stored.message_ids)
+        if stored.is_new and conv.archived:
+            with db.write() as s:
+                row = s.get(Conversation, stored.conversation_id)
+                if row is not None:
+                    row.archived = True
+                    s.add(row)
+    return ids
+
+
+def _json_items(path: Path, report: ImportReport) -> list[tuple[int, dict[str, Any]]]:
+    """The objects of an exported JSON list, numbered from 1; anything else is reported."""
+    if not path.exists():
+        return []
+    data = _load_json(read_bytes(path, MAX_JSON_BYTES), path,
+                      "export again with `reverie export`")
+    if not isinstance(data, list):
+        raise ImportFileError(f"{shown(path)} is not a list; export again with "
+                              "`reverie export`.")
+    items = []
+    for number, item in enumerate(data, start=1):
+        if isinstance(item, dict):
+            items.append((number, item))
+        else:
+            report.problems.append(f"{path.name} item {number}: not an object")
+    return items
+
+
+def _text(item: dict[str, Any], key: str, *, default: str | None = None) -> str:
+    value = item.get(key, default)
+    if not isinstance(value, str) or not is_storable(value):
+        raise ValueError(f"{key} must be a string of valid Unicode")
+    return value
+
+
+def _time(item: dict[str, Any], key: str, default: datetime | None = None) -> datetime:
+    value = item.get(key)
+    if value is None:
+        if default is None:
+            raise ValueError(f"{key} is missing")
+        return default
+    return parse_timestamp(value, where=key)
+
+
+def _import_notes_json(path: Path, items: list[tuple[int, dict[str, Any]]], db: Database,
+                       report: ImportReport) -> dict[int, int]:
+    """Notes by (text, creation time) as a multiset: what is already here stays, what is
+    missing is added with its exported dates."""
+    ids: dict[int, int] = {}
+    if not items:
+        return ids
+    with db.session() as s:
+        have: dict[tuple[str, datetime], list[int]] = defaultdict(list)
+        for note in s.exec(select(Note).order_by(col(Note.id))):
+            have[(note.content_hash, note.created_at)].append(note.id or 0)
+    for number, item in items:
+        try:
+            title, body = _text(item, "title", default=""), _text(item, "body")
+            created = _time(item, "created_at")
+            updated = _time(item, "updated_at", created)
+            source = item.get("source_path")
+            if source is not None and not (isinstance(source, str) and is_storable(source)):
+                raise ValueError("source_path must be a string")
+        except ValueError as exc:
+            report.problems.append(f"{path.name} item {number}: {exc}")
+            continue
+        if not body.strip():
+            report.problems.append(f"{path.name} item {number}: empty")
+            continue
+        digest = content_hash(title, body)
+        old_id = item.get("id")
+        if found := have.get((digest, created)):
+            report.notes_unchanged += 1
+            new_id = found.pop(0)
+        else:
+            with db.write() as s:
+                if source and s.exec(select(Note).where(Note.source_path == source)).first():
+                    source = None  # that file's note is already here: keep both texts
+                note = Note(title=title, body=body, created_at=created, updated_at=updated,
+                            source_path=source, content_hash=digest)
+                s.add(note)
+                s.flush()
+                new_id = note.id or 0
+            report.notes_added += 1
+        if type(old_id) is int:
+            ids[old_id] = new_id
+    return ids
+
+
+def _import_memories_json(path: Path, items: list[tuple[int, dict[str, Any]]], db: Database,
+                          report: ImportReport, message_ids: dict[int, int],
+                          note_ids: dict[int, int]) -> None:
+    """Only current memories the person pinned or edited: they hold the person's own
+    judgement; the others are derived and are remade from the imported conversations."""
+    from assistant.store.models import MemoryKind, MemoryScope
+
+    if not items:
+        return
+    with db.session() as s:
+        have: Counter[tuple[str, str, str, datetime]] = Counter(
+            (m.kind, m.subject, m.text, m.created_at) for m in s.exec(select(Memory)))
+    memory_ids: dict[int, int] = {}
+    kinds, scopes = {k.value for k in MemoryKind}, {k.value for k in MemoryScope}
+    for number, item in items:
+        if item.get("superseded_by") is not None or not (item.get("pinned") is True
+                                                         or item.get("edited") is True):
+            continue
+        try:
+            kind, scope = _text(item, "kind"), _text(item, "scope", default="global")
+            if kind not in kinds or scope not in scopes:
+                raise ValueError(f"kind {kind!r} or scope {scope!r} is unknown")
+            subject, text = _text(item, "subject", default=""), _text(item, "text")
+            created = _time(item, "created_at")
+            updated = _time(item, "updated_at", created)
+            confidence = item.get("confidence", 1.0)
+            if isinstance(confidence, bool) or not isinstance(confidence, int | float) \
+                    or not 0.0 <= confidence <= 1.0:
+                raise ValueError("confidence must be a number from 0 to 1")
+        except ValueError as exc:
+            report.problems.append(f"{path.name} item {number}: {exc}")
+            continue
+        if not text.strip():
+            report.problems.append(f"{path.name} item {number}: empty")
+            continue
+        key = (kind, subject, text, created)
+        if have[key] > 0:
+            have[key] -= 1
+            report.memories_unchanged += 1
+            continue
+        sources = _map_sources(item.get("sources"), {"messages": message_ids,
+                                                     "notes": note_ids,
+                                                     "memories": memory_ids})
+        hash_ = item.get("sources_hash")
+        memory = Memory(kind=kind, scope=scope, subject=subject, text=text,
+                        confidence=float(confidence), pinned=item.get("pinned") is True,
+                        edited=item.get("edited") is True, created_at=created,
+                        updated_at=updated, sources=sources,
+                        sources_hash=hash_ if isinstance(hash_, str) else "")
+        with db.write() as s:
+            s.add(memory)
+            s.flush()
+            if type(item.get("id")) is int and memory.id is not None:
+                memory_ids[item["id"]] = memory.id
+        report.memories_added += 1
+
+
+def _map_sources(raw: Any, maps: dict[str, dict[int, int]]) -> dict[str, list[int]]:
+    """Exported source ids -> the ids of the same rows here; ones not imported are dropped."""
+    out: dict[str, list[int]] = {}
+    if not isinstance(raw, dict):
+        return out
+    for kind, mapping in maps.items():
+        ids = raw.get(kind)
+        if isinstance(ids, list):
+            mapped = [mapping[i] for i in ids if type(i) is int and i in mapping]
+            if mapped:
+                out[kind] = mapped
+    return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -110,7 +111,14 @@ def test_bad_lines_are_reported_with_their_number_and_the_rest_imports(
     ('{"messages": [{"role": "user", "created_at": "2025-01-01"}]}', "content"),
     ('{"messages": [{"role": "user", "content": "x"}]}', "created_at"),
     ('{"messages": [{"role": "user", "content": "x", "created_at": true}]}', "created_at"),
-    ('{"messages": [{"role": "system", "content": "x", "created_at": "2025-01-01"}]}', "role"),
+    ('{"messages": [{"role": "tool", "content": "x", "created_at": "2025-01-01"}]}', "role"),
+    ('{"messages": [{"role": "user", "content": "\\ud800", "created_at": "2025-01-01"}]}',
+     "Unicode"),
+    ('{"title": "\\udfff", "messages": [{"role": "user", "content": "x", '
+     '"created_at": "2025-01-01"}]}', "title"),
+    ('{"messages": [{"role": "user", "content": " ", "created_at": "2025-01-01"}]}', "empty"),
+    ('[' * 100_000 + ']' * 100_000, "nested too deeply"),
+    ('{"a": ' * 100_000 + '1' + '}' * 100_000, "nested too deeply"),
     ('{"messages": [{"role": "user", "content": "x", "created_at": 1e20}]}', "created_at"),
     ('{"messages": [{"role": "user", "content": "x", "created_at": -1e18}]}', "created_at"),
     ('{"messages": [{"role": "user", "content": "x", "created_at": NaN}]}', "created_at"),
@@ -148,9 +156,14 @@ def test_nothing_already_stored_is_lost_by_a_bad_import(chats: ChatRepository,
 @pytest.mark.parametrize(("name", "content", "expected"), [
     ("missing.jsonl", None, "does not exist"),
     ("folder", "dir", "is a folder"),
-    ("latin1.jsonl", b"\xe9t\xe9\n", "not a UTF-8"),
     ("broken.json", b"[1, 2", "not valid JSON"),
     ("object.json", b'["not", "chatgpt"', "not valid JSON"),
+    ("latin1.json", b'["\xe9t\xe9"]', "not UTF-8 text"),
+    ("deep.json", b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    ("empty.jsonl", b"", "is empty"),
+    ("blank.jsonl", b"\xef\xbb\xbf \n\r\n\t", "is empty"),
+    ("binary.jsonl", bytes(range(256)) * 4, "binary data"),
+    ("caf\udce9.jsonl", b"", "caf\\\\xe9.jsonl is empty"),
 ])
 def test_an_unusable_file_raises_one_sentence(chats: ChatRepository, tmp_path: Path,
                                               name: str, content: bytes | str | None,
@@ -172,6 +185,8 @@ def test_chatgpt_follows_the_current_branch_and_skips_system_and_tool(
     report = import_chats(fixtures / "chatgpt" / "conversations.json", chats)
     assert report.problems == []
     assert report.conversations_added == 2
+    assert report.branches_skipped == 1  # the regenerated answer the person moved away from
+    assert "1 alternative ChatGPT branches left out" in report.summary()
     got = contents(chats)
     assert got["Bike chain slipping"] == [
         ("user", "My bike chain keeps slipping on the rear cogs."),
@@ -298,7 +313,7 @@ def test_a_non_utf8_note_is_reported_and_skipped(notes: NoteRepository,
     bad.write_bytes("Caf\xe9 cr\xe8me".encode("latin-1"))
     report = import_notes(notes_dir, notes)
     assert report.notes_added == 3
-    assert report.problems == [f"{bad}: not UTF-8 text"]
+    assert report.problems == [f"{bad}: is not UTF-8 text (byte 4)"]
     assert "1 skipped" in report.summary()
 
 
@@ -317,3 +332,188 @@ def test_importing_notes_from_a_file_or_missing_folder_fails(notes: NoteReposito
 ])
 def test_note_title(name: str, body: str, title: str) -> None:
     assert note_title(Path(name), body) == title
+
+
+# Defects found on 0.1 ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85"])
+def test_a_line_break_python_sees_inside_a_json_string_keeps_the_line_whole(
+        chats: ChatRepository, tmp_path: Path, separator: str) -> None:
+    text = f"first half{separator}second half"
+    path = tmp_path / "chats.jsonl"
+    line = json.dumps({"title": "t", "messages": [msg("user", text, "2025-01-01T00:00:00Z")]},
+                      ensure_ascii=False)
+    path.write_bytes((line + "\n").encode())
+    assert separator in path.read_text(encoding="utf-8")  # raw, as JSON allows
+
+    report = import_chats(path, chats)
+
+    assert report.problems == []
+    assert [m.content for m in chats.all_messages()] == [text]
+
+
+def test_a_line_of_invalid_utf8_is_reported_by_number_and_the_rest_imports(
+        chats: ChatRepository, tmp_path: Path) -> None:
+    good = jsonl({"title": "Good", "messages": [msg("user", "fine", "2025-01-01T00:00:00Z")]})
+    path = tmp_path / "chats.jsonl"
+    path.write_bytes(good.encode() + b'{"title": "caf\xe9"}\n' + good.replace("Good", "Also")
+                     .encode())
+
+    report = import_chats(path, chats)
+
+    assert report.problems == ["line 2: not UTF-8 text (byte 15)"]
+    assert set(contents(chats)) == {"Good", "Also"}
+
+
+def test_one_deeply_nested_line_is_skipped_and_the_rest_imports(
+        chats: ChatRepository, tmp_path: Path) -> None:
+    good = jsonl({"title": "Good", "messages": [msg("user", "fine", "2025-01-01T00:00:00Z")]})
+    path = tmp_path / "chats.jsonl"
+    path.write_text(good + '{"title": ' + "[" * 200_000 + "]" * 200_000 + "}\n"
+                    + good.replace("Good", "Also"), encoding="utf-8")
+
+    report = import_chats(path, chats)
+
+    assert report.problems == ["line 2: nested too deeply to be a conversation"]
+    assert set(contents(chats)) == {"Good", "Also"}
+
+
+def test_a_line_longer_than_the_limit_is_skipped_without_reading_it_whole(
+        chats: ChatRepository, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("assistant.store.importers.MAX_LINE_BYTES", 1024 * 1024)
+    good = jsonl({"title": "Good", "messages": [msg("user", "fine", "2025-01-01T00:00:00Z")]})
+    huge = jsonl({"title": "Huge", "messages": [msg("user", "x" * 3_000_000,
+                                                    "2025-01-01T00:00:00Z")]})
+    path = tmp_path / "chats.jsonl"
+    path.write_text(good + huge + good.replace("Good", "Also"), encoding="utf-8")
+
+    report = import_chats(path, chats)
+
+    assert report.problems == ["line 2: longer than 1 MB"]
+    assert set(contents(chats)) == {"Good", "Also"}
+
+
+def test_empty_messages_are_skipped_and_reported(chats: ChatRepository, tmp_path: Path) -> None:
+    path = tmp_path / "chats.jsonl"
+    path.write_text(jsonl(
+        {"title": "Some empty", "messages": [msg("user", "", "2025-01-01T00:00:00Z"),
+                                             msg("assistant", "kept", "2025-01-01T00:00:01Z"),
+                                             msg("user", " \n\u2028", "2025-01-01T00:00:02Z")]},
+        {"title": "All empty", "messages": [msg("user", "", "2025-01-01T00:00:00Z")]}))
+
+    report = import_chats(path, chats)
+
+    assert report.problems == ["line 1, message 1: empty", "line 1, message 3: empty",
+                               "line 2: every message is empty"]
+    assert contents(chats) == {"Some empty": [("assistant", "kept")]}
+
+
+def test_jsonl_keeps_system_messages_titles_and_conversation_dates(
+        chats: ChatRepository, tmp_path: Path) -> None:
+    path = tmp_path / "chats.jsonl"
+    path.write_text(jsonl(
+        {"title": "  spaced  ", "created_at": "2024-12-31T23:00:00Z",
+         "messages": [msg("system", "Be brief.", "2025-01-01T00:00:00Z"),
+                      {"role": "user", "content": "no date of its own"}]}))
+
+    report = import_chats(path, chats)
+
+    assert report.problems == []
+    [conv] = chats.list_conversations()
+    assert conv.title == "  spaced  "
+    assert conv.created_at == datetime(2024, 12, 31, 23, 0, tzinfo=UTC)
+    assert [(m.role, m.content, m.created_at) for m in chats.messages(conv.id or 0)] == [
+        ("user", "no date of its own", datetime(2024, 12, 31, 23, 0, tzinfo=UTC)),
+        ("system", "Be brief.", datetime(2025, 1, 1, tzinfo=UTC))]
+
+
+def test_chatgpt_message_without_a_date_takes_its_conversations_never_1970(
+        chats: ChatRepository, tmp_path: Path) -> None:
+    def node(role: str, text: str, when: float | None, parent: str | None,
+             children: list[str]) -> dict[str, Any]:
+        return {"parent": parent, "children": children, "message": {
+            "author": {"role": role}, "create_time": when,
+            "content": {"content_type": "text", "parts": [text]}}}
+
+    data = [{"id": "c1", "title": "Undated", "create_time": 1738000000.0,
+             "current_node": "b", "mapping": {
+                 "a": node("user", "question", None, None, ["b", "x", "y"]),
+                 "b": node("assistant", "answer", None, "a", []),
+                 "x": node("assistant", "first try", 1738000050.0, "a", []),
+                 "y": node("assistant", "second try", 1738000060.0, "a", [])}},
+            {"id": "c2", "title": "Only message dates", "mapping": {
+                "a": node("user", "q", None, None, ["b"]),
+                "b": node("assistant", "a", 1738000099.0, "a", [])}}]
+    path = tmp_path / "conversations.json"
+    path.write_text(json.dumps(data))
+
+    report = import_chats(path, chats)
+
+    assert report.problems == [] and report.branches_skipped == 2
+    assert contents(chats)["Undated"] == [("user", "question"), ("assistant", "answer")]
+    when = {m.content: m.created_at for m in chats.all_messages()}
+    assert when["question"] == when["answer"] == datetime.fromtimestamp(1738000000.0, UTC)
+    assert when["q"] == datetime.fromtimestamp(1738000099.0, UTC)
+    assert all(m.created_at.year > 1970 for m in chats.all_messages())
+
+
+def test_a_pipe_or_a_device_is_refused_at_once(chats: ChatRepository, notes: NoteRepository,
+                                               tmp_path: Path) -> None:
+    fifo = tmp_path / "chats.jsonl"
+    os.mkfifo(fifo)
+    with pytest.raises(ImportFileError, match="not a regular file"):
+        import_chats(fifo, chats)
+    with pytest.raises(ImportFileError, match="not a regular file"):
+        import_chats(Path("/dev/zero"), chats)
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    os.mkfifo(folder / "pipe.md")
+    (folder / "real.md").write_text("a real note")
+    report = import_notes(folder, notes)
+    assert report.notes_added == 1
+    assert report.problems == [f"{folder / 'pipe.md'}: is not a regular file (it is a pipe, "
+                               "a device or a socket)"]
+
+
+def test_import_notes_never_follows_links_out_of_the_folder(notes: NoteRepository,
+                                                            tmp_path: Path) -> None:
+    secret = tmp_path / "outside"
+    secret.mkdir()
+    (secret / "passwd.md").write_text("root:x:0:0")
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "mine.md").write_text("# Mine\n\nmy note")
+    (folder / "passwd.md").symlink_to(secret / "passwd.md")
+    (folder / "etc.md").symlink_to("/etc/passwd")
+    (folder / "linked-dir").symlink_to(secret, target_is_directory=True)
+    (folder / "again.md").symlink_to(folder / "mine.md")  # inside: the same note, once
+
+    report = import_notes(folder, notes)
+
+    assert [n.body for n in notes.all()] == ["# Mine\n\nmy note"]
+    assert report.notes_added == 1
+    assert sorted(report.problems) == sorted([
+        f"{folder / 'etc.md'}: a link to a file outside {folder}; not followed",
+        f"{folder / 'linked-dir'}: a link to a folder outside {folder}; not followed",
+        f"{folder / 'passwd.md'}: a link to a file outside {folder}; not followed"])
+
+
+def test_notes_keep_their_exact_text_and_empty_or_huge_ones_are_skipped(
+        notes: NoteRepository, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("assistant.store.files.MAX_NOTE_BYTES", 1000)
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    exact = "  # Not a heading\r\nline two\u2028same line\r\n\n  "
+    (folder / "exact.md").write_bytes(b"\xef\xbb\xbf" + exact.encode())
+    (folder / "empty.md").write_text(" \n\t\n")
+    (folder / "big.txt").write_text("x" * 1001)
+    (folder / "caf\udce9.md").write_bytes(b"odd name")
+
+    report = import_notes(folder, notes)
+
+    bodies = {n.title: n for n in notes.all()}
+    assert bodies["exact"].body == exact
+    assert bodies["caf\\xe9"].body == "odd name"
+    assert bodies["caf\\xe9"].source_path == f"{folder.resolve()}/caf\\xe9.md"
+    assert sorted(report.problems) == [f"{folder / 'big.txt'}: is larger than 0.000953674 MB",
+                                       f"{folder / 'empty.md'}: empty"]

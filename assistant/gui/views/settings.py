@@ -295,7 +295,9 @@ class SettingsView(QWidget):
         folder = QFileDialog.getExistingDirectory(self, "Export Reverie's data into",
                                                   str(Path.home()))
         if folder:
-            self.export_to(Path(folder) / "Reverie export")
+            from assistant.store.export import free_folder
+
+            self.export_to(free_folder(Path(folder), "Reverie export"))
 
     def export_to(self, folder: Path) -> None:
         from assistant.store.export import export_all
