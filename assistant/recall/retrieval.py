@@ -11,15 +11,15 @@ different things.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
 
 import numpy as np
 from sqlalchemy import text
 from sqlmodel import col, select
 
+from assistant.llm.embedding import Embedder, from_blob
 from assistant.mind.dates import format_date
 from assistant.mind.text import content_words, similarity
 from assistant.store.db import Database
@@ -34,12 +34,6 @@ RRF_K = 20
 #: Index weights in the merged ranking.
 WEIGHTS = {"memory": 1.0, "note": 1.0, "message": 0.9, "vector": 1.0}
 _RETRIEVED_KINDS = (MemoryKind.FACT.value, MemoryKind.SUMMARY.value)
-
-
-class Embedder(Protocol):
-    """Turns texts into vectors (one per text, same length)."""
-
-    def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
 
 
 @dataclass
@@ -59,14 +53,6 @@ class Hit:
         if self.kind == kind:
             return self.id == item_id
         return self.kind == "memory" and item_id in self.sources.get(f"{kind}s", [])
-
-
-def to_blob(vector: Sequence[float]) -> bytes:
-    return np.asarray(vector, dtype=np.float32).tobytes()
-
-
-def from_blob(blob: bytes) -> np.ndarray:
-    return np.frombuffer(blob, dtype=np.float32)
 
 
 def query_terms(question: str) -> str:
