@@ -5,12 +5,13 @@ llama-cpp-python's server, vLLM or Ollama, on this machine, the LAN or a GPU box
 Reverie runs no server of its own; it speaks plain HTTP (the standard library only)
 and streams answers with server-sent events.
 
-The queueing promises are those of ``LlamaEngine``: one worker thread serves a
-priority queue, a FOREGROUND request preempts running BACKGROUND work (which reports
+The queueing promises are those of ``LlamaEngine`` (both run on
+:class:`assistant.llm.worker.PriorityWorker`): one worker thread serves a priority
+queue, a FOREGROUND request preempts running BACKGROUND work (which reports
 ``aborted``), and ``abort()`` or a request's ``should_stop`` end the running request
 within a few tens of milliseconds, even while the server has not sent a byte yet. The
-worker never blocks on the network itself: each response is read on a helper thread
-that hands events over through a queue, and stopping shuts that socket down.
+worker never blocks on the network itself: each response is read on a helper thread that
+hands events over through a queue, and stopping shuts that socket down.
 
 Accounting: token counts come from the ``usage`` object when the server sends one
 (``stream_options.include_usage`` is requested; llama.cpp's server and vLLM send it,

@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlmodel import col, select
 
 from assistant.llm.embedding import Embedder, from_blob
+from assistant.llm.engine import EngineError
 from assistant.mind.dates import format_date
 from assistant.mind.text import content_words, similarity
 from assistant.store.db import Database
@@ -88,7 +89,11 @@ class Retriever:
         if not rows:
             return []
         matrix = np.stack([from_blob(v) for _, v in rows if v is not None])
-        query = np.asarray(self._embedder.embed([question])[0], dtype=np.float32)
+        try:
+            query = np.asarray(self._embedder.embed([question])[0], dtype=np.float32)
+        except EngineError as exc:  # no embedding model after all: search by words only
+            log.warning("question not embedded (%s); vectors skipped", exc)
+            return []
         if matrix.shape[1] != query.shape[0]:
             log.warning("memory vectors have %d dimensions, the query %d; vectors skipped",
                         matrix.shape[1], query.shape[0])
