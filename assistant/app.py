@@ -31,10 +31,11 @@ if TYPE_CHECKING:
     from assistant.idle.backends.base import IdleBackend
     from assistant.idle.coordinator import ThinkingCoordinator
     from assistant.idle.gate import Sensors
+    from assistant.llm.embedding import Embedder
+    from assistant.llm.engine import Priority
     from assistant.mind.forget import Forgetter
     from assistant.mind.runner import SleepRunner
     from assistant.mind.work import WorkHandler
-    from assistant.recall.retrieval import Embedder
     from assistant.store.purge import Forgotten
 
 log = logging.getLogger("assistant")
@@ -54,9 +55,13 @@ def default_engine_factory(model_path: Path | None, settings: Settings, paths: P
                                       prompt_style=PromptStyle(settings.model.remote_prompt_style))
     from assistant.llm.llama import LlamaEngine
 
+    choice = settings.memory.embedding_model
+    embedding_path = (None if choice in ("", "none", "wordllama") else
+                      model_path if choice == "same" else Path(choice).expanduser())
     return LlamaEngine(model_path, n_ctx=settings.model.n_ctx,
                        n_threads=settings.model.n_threads or None, kv_dir=paths.kv_dir,
-                       kv_max_bytes=settings.model.kv_cache_mb * 1024 * 1024)
+                       kv_max_bytes=settings.model.kv_cache_mb * 1024 * 1024,
+                       embedding_path=embedding_path)
 
 
 class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
@@ -158,7 +163,8 @@ class Reverie:
         from assistant.recall.retrieval import Retriever
 
         return Responder(engine, self.chats, self.settings.model, notes=self.notes,
-                         retriever=Retriever(self.db, self.embedder()), memory=self.settings.memory,
+                         retriever=Retriever(self.db, self.embedder(engine)),
+                         memory=self.settings.memory,
                          profile=lambda: profile_text(self.db),
                          prepared=PreparedAnswers(self.db), save=not self.db.read_only)
 
@@ -203,32 +209,39 @@ class Reverie:
             ProfileHandler(profile_limit), WarmPrefixHandler(self.paths.kv_dir),
             AnticipateHandler(samples=self.settings.thinking.anticipation_samples),
             BriefingHandler()]
-        if self.settings.memory.embedding_model:
-            from assistant.recall.embeddings import EmbedMemoriesHandler, embed_source
+        if self.settings.memory.embedding_model != "none":
+            from assistant.llm.engine import Priority
+            from assistant.mind.embedding_work import EmbedMemoriesHandler, embed_source
 
             sources.append(embed_source)
-            handlers.append(EmbedMemoriesHandler(self._require_embedder))
+            handlers.append(EmbedMemoriesHandler(
+                lambda: self._require_embedder(engine, Priority.BACKGROUND)))
         from assistant.profile_lock import ProfileLock
 
         return SleepRunner(self.db, engine, DefaultPlanner(self.db, sources), handlers,
                            lock=ProfileLock(self.paths.thinking_lock_file))
 
-    def embedder(self) -> Embedder | None:
-        """The configured embedding model (made once), or None when none is configured."""
+    def embedder(self, engine: Engine | None = None,
+                 priority: Priority | None = None) -> Embedder | None:
+        """The configured embedder: the built-in wordllama one (made once) by default, the
+        engine's embedding GGUF (``same`` or a path; needs ``engine``) at ``priority``
+        (FOREGROUND unless given), or None for ``none`` (search by words only)."""
+        from assistant.llm.embedding import EngineEmbedder, WordLlamaEmbedder
+        from assistant.llm.engine import Priority
+
         choice = self.settings.memory.embedding_model
-        if not choice:
+        if choice == "none":
             return None
+        if choice not in ("", "wordllama"):
+            return None if engine is None else EngineEmbedder(
+                engine, Priority.FOREGROUND if priority is None else priority)
         with self._engine_lock:
             if self._embedder is None:
-                from assistant.recall.embeddings import LlamaEmbedder
-
-                path = self.model_path() if choice == "same" else Path(choice).expanduser()
-                self._embedder = LlamaEmbedder(path, n_threads=self.settings.model.n_threads
-                                               or None)
+                self._embedder = WordLlamaEmbedder()
             return self._embedder
 
-    def _require_embedder(self) -> Embedder:
-        embedder = self.embedder()
+    def _require_embedder(self, engine: Engine, priority: Priority) -> Embedder:
+        embedder = self.embedder(engine, priority)
         if embedder is None:
             raise RuntimeError("No embedding model is configured.")
         return embedder

@@ -125,8 +125,9 @@ class MemorySettings:
                                lo=1, hi=50)
     snippet_tokens: int = _opt(200, "Most tokens of quoted memory in one answer prompt.",
                                lo=32, hi=8192)
-    embedding_model: str = _opt("", "GGUF file for embeddings ('same' uses the chat model); "
-                                "empty searches by words only.")
+    embedding_model: str = _opt("", "Search vectors: empty uses the built-in wordllama "
+                                "vectors, 'none' searches by words only, 'same' or a GGUF "
+                                "file uses llama.cpp embeddings.")
 
 
 @dataclass(frozen=True)

@@ -190,7 +190,7 @@ def _model_check(app: Reverie) -> dict[str, Any]:
             info["n_ctx"] = engine.info.n_ctx
             info["prompt_style"] = engine.info.prompt_style.value
         else:
-            info["error"] = getattr(engine, "load_error", None) or "the model did not load"
+            info["error"] = engine.load_error or "the model did not load"
     except (EngineError, OSError, RuntimeError) as exc:
         info["error"] = str(exc)
     return info

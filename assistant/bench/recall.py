@@ -70,7 +70,7 @@ def slept_fixture_profile(settings: Settings, *, data_dir: Path | None = None,
             if sleep:
                 engine = app.start_engine()
                 if not engine.wait_ready():
-                    raise RuntimeError(getattr(engine, "load_error", None)
+                    raise RuntimeError(engine.load_error
                                        or "The model did not load.")
                 report = app.sleep_runner(engine).run_session()
             yield SleptProfile(app, report, time.perf_counter() - started)

@@ -32,7 +32,7 @@ def progress_printer(label: str) -> Callable[[int, int], None]:
 def start_engine(app: Reverie) -> Any:
     engine = app.start_engine(progress_printer("Preparing the bundled model"))
     if not engine.wait_ready():
-        raise EngineError(getattr(engine, "load_error", None) or "The model did not load.")
+        raise EngineError(engine.load_error or "The model did not load.")
     return engine
 
 

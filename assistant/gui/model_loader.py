@@ -88,7 +88,7 @@ class ModelLoader(QObject):
             asked = time.monotonic()
             if engine.wait_ready(_POLL_SECONDS):
                 return engine
-            error = getattr(engine, "load_error", None)
+            error = engine.load_error
             if error:
                 raise LoadFailed(error)
             if task.cancelled():

@@ -15,10 +15,13 @@ import logging
 import os
 import re
 import shutil
+import socket
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO, Final, NamedTuple, Protocol, cast
 
@@ -40,6 +43,8 @@ ProgressCallback = Callable[[int, int | None], None]
 """Called with (bytes on disk so far, total bytes or None when unknown)."""
 
 CHUNK_BYTES: Final = 1024 * 1024
+#: How often a running download checks ``should_stop`` while the server sends nothing.
+CANCEL_POLL_SECONDS: Final = 0.05
 # Room kept free beyond the file itself, so a download never fills the disk.
 DISK_MARGIN_BYTES: Final = 64 * 1024 * 1024
 USER_AGENT: Final = "Reverie/0.1 (+model download)"
@@ -65,6 +70,40 @@ class DiskUsage(Protocol):
 
 class _Restart(Exception):
     """Internal: the server cannot continue the part; start again from byte 0."""
+
+
+@contextmanager
+def _shut_down_on_stop(response: http.client.HTTPResponse,
+                       should_stop: Callable[[], bool] | None) -> Iterator[None]:
+    """While the body is read, a watcher thread polls ``should_stop`` and, once it turns
+    true, shuts the connection down: a read waiting on a slow or stalled server returns
+    at once instead of after a whole chunk or the network timeout. ``should_stop`` is
+    therefore also called from that thread."""
+    if should_stop is None:
+        yield
+        return
+    try:  # our own handle on the connection, still valid after the response is closed
+        sock = socket.fromfd(response.fileno(), socket.AF_INET, socket.SOCK_STREAM)
+    except (OSError, ValueError, AttributeError):
+        yield
+        return
+    finished = threading.Event()
+
+    def watch() -> None:
+        while not finished.wait(CANCEL_POLL_SECONDS):
+            if should_stop():
+                with suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                return
+
+    watcher = threading.Thread(target=watch, name="download-cancel", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        finished.set()
+        watcher.join()
+        sock.close()
 
 
 class _Plan(NamedTuple):
@@ -386,7 +425,11 @@ def _fetch(
 
     hasher = hashlib.sha256()
     done = start
-    with response, cast(BinaryIO, open_private(part, "r+b")) as out:  # owner-only
+    with (
+        response,
+        cast(BinaryIO, open_private(part, "r+b")) as out,  # owner-only
+        _shut_down_on_stop(response, should_stop),
+    ):
         out.truncate(start)
         if start:
             log.info("resuming %s at byte %d", label, start)
@@ -399,10 +442,17 @@ def _fetch(
                     log.info("download of %s cancelled at %d bytes", label, done)
                     raise cancelled
                 try:
-                    chunk = response.read(chunk_size)
+                    # Whatever has arrived, up to chunk_size: progress as data comes.
+                    chunk = response.read1(chunk_size)
                 except (OSError, http.client.HTTPException) as error:
+                    if should_stop is not None and should_stop():
+                        log.info("download of %s cancelled at %d bytes", label, done)
+                        raise cancelled from None
                     log.info("download of %s interrupted at %d bytes: %r", label, done, error)
                     raise DownloadError(_describe_network_error(error, url, label)) from None
+                if should_stop is not None and should_stop():
+                    log.info("download of %s cancelled at %d bytes", label, done)
+                    raise cancelled
                 if not chunk:
                     break
                 if total is not None and done + len(chunk) > total:

@@ -9,6 +9,7 @@ accounting that ``reverie ask --json`` and the benchmarks print.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Protocol, runtime_checkable
@@ -110,6 +111,23 @@ class Engine(Protocol):
         """Block until the model is loaded (True) or loading failed or timed out (False)."""
         ...
 
+    @property
+    def is_ready(self) -> bool:
+        """True once the model is loaded (or the server answered)."""
+        ...
+
+    @property
+    def load_error(self) -> str | None:
+        """Why the model is not ready, in one sentence for the person; None while it is
+        loading or once it works."""
+        ...
+
+    def submit(self, request: GenerationRequest,
+               on_token: TokenCallback | None = None) -> Future[GenerationResult]:
+        """Queue ``request`` and return at once; a FOREGROUND request preempts running
+        BACKGROUND work. Cancelling the future withdraws a request that has not started."""
+        ...
+
     def generate(
         self, request: GenerationRequest, on_token: TokenCallback | None = None
     ) -> GenerationResult:
@@ -134,8 +152,21 @@ class Engine(Protocol):
         """
         ...
 
+    def embed(self, texts: Sequence[str],
+              priority: Priority = Priority.BACKGROUND) -> list[list[float]]:
+        """One vector per text from the engine's embedding model, queued at ``priority``.
+
+        Raises :class:`EngineError` when the engine has no embedding model and
+        :class:`Preempted` when interrupted.
+        """
+        ...
+
     def abort(self) -> None:
         """Stop the request that is running now, if any (from any thread)."""
+        ...
+
+    def abort_background(self) -> None:
+        """Stop the running request if it is BACKGROUND work (the person came back)."""
         ...
 
     def close(self) -> None: ...

@@ -3,15 +3,19 @@
 It answers from a table of rules (first matching substring wins) or a default reply,
 streams the answer word by word, honours stop sequences, ``max_tokens``, cancellation
 and ``abort()``, and counts tokens as whitespace-separated words. Each piece can be
-slowed down with ``token_delay`` so tests can interrupt it.
+slowed down with ``token_delay`` so tests can interrupt it. ``submit`` runs the request
+in the caller's thread and returns a finished future; ``embed`` hashes words into a
+bag-of-words vector, so texts that share words are close.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 
 from assistant.llm.engine import (
     ChatMessage,
@@ -23,6 +27,9 @@ from assistant.llm.engine import (
     PromptStyle,
     TokenCallback,
 )
+
+#: Length of the FakeEngine's vectors.
+EMBED_DIM = 64
 
 
 def _render_messages(messages: Sequence[ChatMessage]) -> str:
@@ -56,8 +63,38 @@ class FakeEngine:
     def wait_ready(self, timeout: float | None = None) -> bool:
         return True
 
+    @property
+    def is_ready(self) -> bool:
+        return True
+
+    @property
+    def load_error(self) -> str | None:
+        return None
+
     def count_tokens(self, text: str) -> int:
         return len(text.split())
+
+    def submit(self, request: GenerationRequest,
+               on_token: TokenCallback | None = None) -> Future[GenerationResult]:
+        future: Future[GenerationResult] = Future()
+        future.set_running_or_notify_cancel()
+        try:
+            future.set_result(self.generate(request, on_token))
+        except Exception as exc:
+            future.set_exception(exc)
+        return future
+
+    def embed(self, texts: Sequence[str],
+              priority: Priority = Priority.BACKGROUND) -> list[list[float]]:
+        out = []
+        for text in texts:
+            vector = [0.0] * EMBED_DIM
+            for word in text.lower().split():
+                digest = hashlib.sha256(word.strip(".,?!:;").encode()).digest()
+                vector[digest[0] % EMBED_DIM] += 1.0
+            norm = math.sqrt(sum(x * x for x in vector)) or 1.0
+            out.append([x / norm for x in vector])
+        return out
 
     def abort(self) -> None:
         self._abort.set()

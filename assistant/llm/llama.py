@@ -15,15 +15,11 @@ from __future__ import annotations
 import codecs
 import ctypes
 import hashlib
-import itertools
 import logging
 import os
-import queue
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +38,7 @@ from assistant.llm.engine import (
     TokenCallback,
 )
 from assistant.llm.prefix_cache import PrefixCache, PrefixEntry, prefix_key
+from assistant.llm.worker import Job, PriorityWorker, QueuedEngine, StopStream
 
 log = logging.getLogger("assistant.llm")
 
@@ -85,19 +82,6 @@ class _Interrupted(Exception):
     """Raised inside the worker when the running request must stop."""
 
 
-@dataclass(order=True)
-class _Job:
-    priority: int
-    seq: int
-    request: GenerationRequest | None = field(compare=False)
-    on_token: TokenCallback | None = field(compare=False, default=None)
-    future: Future[Any] = field(compare=False, default_factory=Future)
-    #: Set for a warm-prefix job: the prefix text to evaluate and save.
-    warm_text: str | None = field(compare=False, default=None)
-    #: Set for a scoring job: (prompt, continuation).
-    score_pair: tuple[str, str] | None = field(compare=False, default=None)
-
-
 def longest_common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
     n = 0
     for x, y in zip(a, b, strict=False):
@@ -105,17 +89,6 @@ def longest_common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
             break
         n += 1
     return n
-
-
-def held_back(text: str, stops: Sequence[str]) -> int:
-    """How many trailing characters of ``text`` could be the start of a stop sequence."""
-    keep = 0
-    for stop in stops:
-        for n in range(min(len(stop) - 1, len(text)), keep, -1):
-            if text.endswith(stop[:n]):
-                keep = n
-                break
-    return keep
 
 
 def check_gguf_magic(path: Path) -> None:
@@ -132,12 +105,17 @@ def check_gguf_magic(path: Path) -> None:
         raise EngineError(f"{path.name} is not a GGUF model file; choose a .gguf file.")
 
 
-class LlamaEngine:
-    """A llama.cpp model served from one worker thread. Loading starts at construction."""
+class LlamaEngine(QueuedEngine):
+    """A llama.cpp model served from one worker thread. Loading starts at construction.
+
+    ``embedding_path`` names an optional embedding GGUF (the chat model's own file works
+    too); it is loaded on the worker thread at its first ``embed`` call, under the same
+    load lock, and its jobs share the chat model's priority queue.
+    """
 
     def __init__(self, model_path: Path, *, n_ctx: int = 4096, n_threads: int | None = None,
                  n_batch: int = 512, seed: int = 0, kv_dir: Path | None = None,
-                 kv_max_bytes: int | None = None) -> None:
+                 kv_max_bytes: int | None = None, embedding_path: Path | None = None) -> None:
         self.model_path = Path(model_path)
         self._cache = (PrefixCache(kv_dir, **({"max_bytes": kv_max_bytes} if kv_max_bytes
                                                else {})) if kv_dir is not None else None)
@@ -145,163 +123,68 @@ class LlamaEngine:
         self._n_threads = n_threads or max(1, os.cpu_count() or 1)
         self._n_batch = n_batch
         self._seed = seed
-        self._queue: queue.PriorityQueue[_Job] = queue.PriorityQueue()
-        self._seq = itertools.count()
-        self._ready = threading.Event()
-        self._loaded = False
-        self.load_error: str | None = None
+        self._embedding_path = embedding_path
+        self._embedder: Any = None
+        self._ready = False
         self._info = ModelInfo(self.model_path.stem, str(self.model_path), "", n_ctx,
                                PromptStyle.COMPLETION)
         self._llm: Any = None
         self._chat_formatter: Any = None
-        self._current: _Job | None = None
-        self._current_lock = threading.Lock()
-        self._abort_current = threading.Event()
-        self._closed = False
         # Kept referenced for as long as the context lives: llama.cpp calls it during decode.
         self._abort_cb: Any = None
-        self._thread = threading.Thread(target=self._run, name="llama-engine", daemon=True)
-        self._thread.start()
+        self._worker = PriorityWorker("llama-engine", self._load_or_explain,
+                                      before_job=self._require_loaded, teardown=self._free)
+        self._worker.start()
 
-    # -- public API (any thread) -------------------------------------------------------
-    @property
-    def info(self) -> ModelInfo:
-        return self._info
-
-    def wait_ready(self, timeout: float | None = None) -> bool:
-        self._ready.wait(timeout)
-        return self._loaded
-
-    @property
-    def is_ready(self) -> bool:
-        return self._loaded
-
-    def submit(self, request: GenerationRequest,
-               on_token: TokenCallback | None = None) -> Future[GenerationResult]:
-        """Queue ``request``; a FOREGROUND request preempts running BACKGROUND work."""
-        if self._closed:
-            raise EngineError("The model has been shut down.")
-        job = _Job(int(request.priority), next(self._seq), request, on_token)
-        with self._current_lock:
-            running = self._current
-            if (running is not None and running.request is not None
-                    and request.priority < running.request.priority):
-                self._abort_current.set()
-        self._queue.put(job)
-        return job.future
-
-    def generate(self, request: GenerationRequest,
-                 on_token: TokenCallback | None = None) -> GenerationResult:
-        result: GenerationResult = self.submit(request, on_token).result()
-        return result
+    # -- public API (any thread, the rest comes from QueuedEngine) ----------------------
 
     def warm_prefix(self, text: str) -> str:
         """Evaluate ``text`` as BACKGROUND work and save its KV state; returns the key."""
         if self._cache is None:
             raise EngineError("This engine has no prefix cache folder.")
-        if self._closed:
-            raise EngineError("The model has been shut down.")
-        job = _Job(int(Priority.BACKGROUND), next(self._seq),
-                   GenerationRequest(prompt=text, priority=Priority.BACKGROUND), warm_text=text)
-        self._queue.put(job)
-        key: str = job.future.result()
-        return key
+        return self._worker.submit(Priority.BACKGROUND, lambda _job: self._warm(text)).result()
 
     def score(self, prompt: str, continuation: str) -> list[float]:
         """Log-probability of each continuation token after ``prompt`` (BACKGROUND)."""
-        if self._closed:
-            raise EngineError("The model has been shut down.")
-        job = _Job(int(Priority.BACKGROUND), next(self._seq),
-                   GenerationRequest(prompt=prompt, priority=Priority.BACKGROUND),
-                   score_pair=(prompt, continuation))
-        self._queue.put(job)
-        scores: list[float] = job.future.result()
-        return scores
+        return self._worker.submit(Priority.BACKGROUND,
+                                   lambda _job: self._score(prompt, continuation)).result()
+
+    def embed(self, texts: Sequence[str],
+              priority: Priority = Priority.BACKGROUND) -> list[list[float]]:
+        """One normalized vector per text from the embedding model, on the worker thread."""
+        if self._embedding_path is None:
+            raise EngineError("This model has no embedding model configured.")
+        return self._worker.submit(priority, lambda _job: self._embed(list(texts))).result()
 
     @property
     def prefix_cache(self) -> PrefixCache | None:
         return self._cache
 
-    def abort(self) -> None:
-        """Stop whatever request runs now."""
-        with self._current_lock:
-            if self._current is not None:
-                self._abort_current.set()
-
-    def abort_background(self) -> None:
-        """Stop the running request if it is BACKGROUND work (the person came back)."""
-        with self._current_lock:
-            job = self._current
-            if job is not None and job.request is not None and (
-                    job.request.priority is Priority.BACKGROUND):
-                self._abort_current.set()
-
     def count_tokens(self, text: str) -> int:
-        if not self._loaded:
+        if not self._ready:
             raise EngineError("The model is not loaded yet.")
         # The tokenizer reads only immutable vocabulary data: safe beside the worker.
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
-    def close(self) -> None:
-        """Stop the running request, finish the worker and free the model."""
-        if self._closed:
-            return
-        self._closed = True
-        self.abort()
-        self._queue.put(_Job(-1, -1, None))
-        self._thread.join(timeout=30)
-
     # -- worker thread -----------------------------------------------------------------
-    def _run(self) -> None:
+    def _load_or_explain(self) -> None:
         try:
             self._load()
+        except EngineError:
+            raise
         except Exception as exc:  # the message is shown to the person
-            self.load_error = str(exc) if isinstance(exc, EngineError) else (
-                f"The model {self.model_path.name} could not be loaded ({exc}); "
-                "choose another model file.")
-            log.error("model load failed: %s", exc)
-        finally:
-            self._ready.set()
-        while True:
-            job = self._queue.get()
-            if job.request is None:
-                break
-            if not self._loaded:
-                job.future.set_exception(EngineError(self.load_error or "No model loaded."))
-                continue
-            if not job.future.set_running_or_notify_cancel():
-                continue
-            with self._current_lock:
-                self._current = job
-                self._abort_current.clear()
-            try:
-                if job.warm_text is not None:
-                    job.future.set_result(self._warm(job))
-                elif job.score_pair is not None:
-                    job.future.set_result(self._score(job))
-                else:
-                    job.future.set_result(self._generate(job))
-            except Preempted as exc:
-                job.future.set_exception(exc)
-            except Exception as exc:
-                log.exception("generation failed")
-                job.future.set_exception(exc)
-            finally:
-                with self._current_lock:
-                    self._current = None
-        self._drain()
-        if self._llm is not None:
-            self._llm.close()
-            self._llm = None
+            raise EngineError(f"The model {self.model_path.name} could not be loaded "
+                              f"({exc}); choose another model file.") from exc
 
-    def _drain(self) -> None:
-        while True:
-            try:
-                job = self._queue.get_nowait()
-            except queue.Empty:
-                return
-            if job.request is not None:
-                job.future.set_exception(EngineError("The model has been shut down."))
+    def _require_loaded(self) -> None:
+        if not self._ready:
+            raise EngineError(self._worker.load_error or "No model loaded.")
+
+    def _free(self) -> None:
+        for llm in (self._llm, self._embedder):
+            if llm is not None:
+                llm.close()
+        self._llm = self._embedder = None
 
     def _load(self) -> None:
         check_gguf_magic(self.model_path)
@@ -344,18 +227,12 @@ class LlamaEngine:
         self._is_eog = llama_cpp.llama_vocab_is_eog
         name = str(llm.metadata.get("general.name") or self.model_path.stem)
         self._info = ModelInfo(name, str(self.model_path), sha, llm.n_ctx(), style)
-        self._loaded = True
+        self._ready = True
         log.info("loaded %s (%s style, n_ctx %d) in %.2f s", name, style.value, llm.n_ctx(),
                  time.perf_counter() - started)
 
     def _interrupt_requested(self) -> bool:
-        job = self._current
-        if job is None or job.request is None:
-            return False
-        if self._abort_current.is_set():
-            return True
-        check = job.request.should_stop
-        return bool(check is not None and check())
+        return self._worker.interrupt_requested()
 
     def _render(self, request: GenerationRequest) -> tuple[str, list[str]]:
         stops = list(request.stop)
@@ -371,9 +248,9 @@ class LlamaEngine:
             [rendered.stop] if rendered.stop else [])
         return rendered.prompt, [*stops, *extra]
 
-    def _generate(self, job: _Job) -> GenerationResult:
-        assert job.request is not None
-        request, llm = job.request, self._llm
+    def _generate(self, job: Job, request: GenerationRequest,
+                  on_token: TokenCallback | None) -> GenerationResult:
+        llm = self._llm
         started = time.perf_counter()
         prompt, stops = self._render(request)
         tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
@@ -384,7 +261,8 @@ class LlamaEngine:
         reuse = self._reuse_prefix(tokens)
         to_eval = tokens[reuse:]
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        text, emitted, n_out, ttft = "", 0, 0, 0.0
+        stream = StopStream(stops, on_token)
+        n_out, ttft = 0, 0.0
         finish = FinishReason.LENGTH
         if request.seed is not None:
             llm.set_seed(request.seed)
@@ -402,16 +280,9 @@ class LlamaEngine:
                     finish = FinishReason.STOP
                     break
                 n_out += 1
-                text += decoder.decode(llm.detokenize([token]))
-                cut = min((text.find(s) for s in stops if s and s in text), default=-1)
-                if cut >= 0:
-                    text = text[:cut]
+                if stream.add(decoder.decode(llm.detokenize([token]))):
                     finish = FinishReason.STOP
                     break
-                safe = len(text) - held_back(text, stops)
-                if job.on_token is not None and safe > emitted:
-                    job.on_token(text[emitted:safe])
-                emitted = max(emitted, safe)
                 if n_out >= max_tokens:
                     break
             else:
@@ -419,16 +290,13 @@ class LlamaEngine:
         except (_Interrupted, RuntimeError) as exc:
             if isinstance(exc, RuntimeError) and not self._interrupt_requested():
                 raise
-            text = text[:emitted]
-            finish = (FinishReason.ABORTED if self._abort_current.is_set()
-                      and request.priority is Priority.BACKGROUND else FinishReason.CANCELLED)
+            stream.interrupt()
+            finish = self._worker.interrupted_reason(job)
             if n_out == 0:
                 ttft = 0.0
         finally:
             gen.close()
-        tail = text[emitted:]
-        if job.on_token is not None and tail:
-            job.on_token(tail)
+        text = stream.finish()
         interrupted = finish in (FinishReason.CANCELLED, FinishReason.ABORTED)
         prefilled = len(to_eval) if n_out or not interrupted else max(0, llm.n_tokens - reuse)
         return GenerationResult(
@@ -492,14 +360,12 @@ class LlamaEngine:
                   (time.perf_counter() - started) * 1000)
         return True
 
-    def _score(self, job: _Job) -> list[float]:
+    def _score(self, prompt: str, continuation: str) -> list[float]:
         """Evaluate the prompt, then read each continuation token's log-probability from
         the logits before evaluating it (one token at a time: logits_all would cost
         n_ctx x vocabulary floats of memory)."""
         import numpy as np
 
-        assert job.score_pair is not None
-        prompt, continuation = job.score_pair
         llm = self._llm
         context = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
         following = llm.tokenize(continuation.encode("utf-8"), add_bos=False, special=False)
@@ -525,18 +391,18 @@ class LlamaEngine:
                             ) from None
         return scores
 
-    def _warm(self, job: _Job) -> str:
+    def _warm(self, text: str) -> str:
         """Evaluate the prefix (abortable) and save its state file atomically."""
         import llama_cpp
 
-        assert self._cache is not None and job.warm_text is not None
+        assert self._cache is not None
         llm = self._llm
-        tokens = llm.tokenize(job.warm_text.encode("utf-8"), add_bos=True, special=True)
+        tokens = llm.tokenize(text.encode("utf-8"), add_bos=True, special=True)
         if len(tokens) >= self._info.n_ctx:
             raise EngineError(f"The prefix has {len(tokens)} tokens, more than the model's "
                               f"context window of {self._info.n_ctx}.")
         key = prefix_key(self._info.sha256, self._info.n_ctx, self._settings_key,
-                         job.warm_text)
+                         text)
         if self._cache.get(key) is not None:
             self._cache.touch(key)
             return key
@@ -567,7 +433,27 @@ class LlamaEngine:
             raise EngineError(f"Could not save the prefix state to {path.parent}; "
                               "check free disk space.")
         os.replace(tmp, path)
-        prefix_hash = hashlib.sha256(job.warm_text.encode("utf-8")).hexdigest()
+        prefix_hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
         self._cache.add(PrefixEntry(key, self._info.sha256, self._info.n_ctx,
                                     self._settings_key, prefix_hash, tuple(tokens)))
         return key
+
+    def _embed(self, texts: list[str]) -> list[list[float]]:
+        """Mean-pooled, normalized vectors; the embedding model loads on first use."""
+        if self._embedder is None:
+            import llama_cpp
+
+            assert self._embedding_path is not None
+            check_gguf_magic(self._embedding_path)
+            with _load_lock:
+                self._embedder = llama_cpp.Llama(
+                    str(self._embedding_path), embedding=True, n_ctx=512,
+                    n_threads=self._n_threads, pooling_type=llama_cpp.LLAMA_POOLING_TYPE_MEAN,
+                    verbose=False)
+        out: list[list[float]] = []
+        for text in texts:
+            if self._interrupt_requested():
+                raise Preempted(f"embedding stopped after {len(out)}/{len(texts)} texts")
+            vector = self._embedder.embed(text[: 512 * 3], normalize=True, truncate=True)
+            out.append([float(x) for x in vector])
+        return out

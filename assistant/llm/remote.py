@@ -5,12 +5,13 @@ llama-cpp-python's server, vLLM or Ollama, on this machine, the LAN or a GPU box
 Reverie runs no server of its own; it speaks plain HTTP (the standard library only)
 and streams answers with server-sent events.
 
-The queueing promises are those of ``LlamaEngine``: one worker thread serves a
-priority queue, a FOREGROUND request preempts running BACKGROUND work (which reports
+The queueing promises are those of ``LlamaEngine`` (both run on
+:class:`assistant.llm.worker.PriorityWorker`): one worker thread serves a priority
+queue, a FOREGROUND request preempts running BACKGROUND work (which reports
 ``aborted``), and ``abort()`` or a request's ``should_stop`` end the running request
 within a few tens of milliseconds, even while the server has not sent a byte yet. The
-worker never blocks on the network itself: each response is read on a helper thread
-that hands events over through a queue, and stopping shuts that socket down.
+worker never blocks on the network itself: each response is read on a helper thread that
+hands events over through a queue, and stopping shuts that socket down.
 
 Accounting: token counts come from the ``usage`` object when the server sends one
 (``stream_options.include_usage`` is requested; llama.cpp's server and vLLM send it,
@@ -31,7 +32,6 @@ from __future__ import annotations
 import contextlib
 import http.client
 import importlib
-import itertools
 import json
 import logging
 import os
@@ -41,8 +41,6 @@ import ssl
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -57,7 +55,7 @@ from assistant.llm.engine import (
     PromptStyle,
     TokenCallback,
 )
-from assistant.llm.llama import held_back
+from assistant.llm.worker import Job, PriorityWorker, QueuedEngine, StopStream
 
 log = logging.getLogger("assistant.llm")
 
@@ -69,15 +67,6 @@ CHARS_PER_TOKEN = 4
 POLL_SECONDS = 0.02
 #: Tokens a chat template adds around each message, for the estimate only.
 MESSAGE_OVERHEAD_TOKENS = 4
-
-
-@dataclass(order=True)
-class _Job:
-    priority: int
-    seq: int
-    request: GenerationRequest | None = field(compare=False)
-    on_token: TokenCallback | None = field(compare=False, default=None)
-    future: Future[GenerationResult] = field(compare=False, default_factory=Future)
 
 
 # -- API key helpers --------------------------------------------------------------------
@@ -305,7 +294,7 @@ class _Stream:
 
 
 # -- the engine -------------------------------------------------------------------------
-class OpenAICompatibleEngine:
+class OpenAICompatibleEngine(QueuedEngine):
     """An OpenAI-compatible inference server behind the Engine protocol.
 
     ``base_url`` is the API root, e.g. ``http://127.0.0.1:8080/v1`` (``/v1`` is added to
@@ -318,7 +307,6 @@ class OpenAICompatibleEngine:
                  api_key: str | None = None, n_ctx: int = 4096,
                  prompt_style: PromptStyle = PromptStyle.CHAT,
                  connect_timeout: float = 5.0, read_timeout: float = 600.0) -> None:
-        self.load_error: str | None = None
         self._bad_url: str | None = None
         try:
             self.base_url = normalize_base_url(base_url)
@@ -334,64 +322,16 @@ class OpenAICompatibleEngine:
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self._info = ModelInfo(model or "", self.base_url, "", n_ctx, prompt_style)
-        self._queue: queue.PriorityQueue[_Job] = queue.PriorityQueue()
-        self._seq = itertools.count()
-        self._ready = threading.Event()
-        self._connected = False
-        self._current: _Job | None = None
-        self._current_lock = threading.Lock()
-        self._abort_current = threading.Event()
-        self._closed = False
+        self._ready = False
         #: None: not probed yet; "": the server cannot tokenize; else the working endpoint.
         self._tokenizer: tuple[str, str] | None = None
         self._tokenizer_lock = threading.Lock()
-        self._thread = threading.Thread(target=self._run, name="remote-engine", daemon=True)
-        self._thread.start()
+        self._close_timeout = connect_timeout + 5
+        self._worker = PriorityWorker("remote-engine", self._connect,
+                                      before_job=self._reconnect)
+        self._worker.start()
 
-    # -- public API (any thread) -------------------------------------------------------
-    @property
-    def info(self) -> ModelInfo:
-        return self._info
-
-    def wait_ready(self, timeout: float | None = None) -> bool:
-        self._ready.wait(timeout)
-        return self._connected
-
-    @property
-    def is_ready(self) -> bool:
-        return self._connected
-
-    def submit(self, request: GenerationRequest,
-               on_token: TokenCallback | None = None) -> Future[GenerationResult]:
-        """Queue ``request``; a FOREGROUND request preempts running BACKGROUND work."""
-        if self._closed:
-            raise EngineError("The model has been shut down.")
-        job = _Job(int(request.priority), next(self._seq), request, on_token)
-        with self._current_lock:
-            running = self._current
-            if (running is not None and running.request is not None
-                    and request.priority < running.request.priority):
-                self._abort_current.set()
-        self._queue.put(job)
-        return job.future
-
-    def generate(self, request: GenerationRequest,
-                 on_token: TokenCallback | None = None) -> GenerationResult:
-        return self.submit(request, on_token).result()
-
-    def abort(self) -> None:
-        """Stop whatever request runs now."""
-        with self._current_lock:
-            if self._current is not None:
-                self._abort_current.set()
-
-    def abort_background(self) -> None:
-        """Stop the running request if it is BACKGROUND work (the person came back)."""
-        with self._current_lock:
-            job = self._current
-            if job is not None and job.request is not None and (
-                    job.request.priority is Priority.BACKGROUND):
-                self._abort_current.set()
+    # -- public API (any thread, the rest comes from QueuedEngine) ----------------------
 
     def score(self, prompt: str, continuation: str) -> list[float]:
         """Token log-probabilities are not part of the servers' common API surface."""
@@ -400,6 +340,12 @@ class OpenAICompatibleEngine:
     def warm_prefix(self, text: str) -> str:
         """A remote server keeps its own prompt cache; there is no state file to save."""
         raise EngineError("Prefix states cannot be saved on a remote inference server.")
+
+    def embed(self, texts: Sequence[str],
+              priority: Priority = Priority.BACKGROUND) -> list[list[float]]:
+        """Embeddings are served by a different model than the chat model on these servers."""
+        raise EngineError("Embeddings are not available from a remote inference server; "
+                          "leave the embedding model setting empty to use the built-in one.")
 
     def count_tokens(self, text: str) -> int:
         """Tokens in ``text`` by the server's tokenizer, or estimated when it has none.
@@ -418,15 +364,6 @@ class OpenAICompatibleEngine:
             return estimate_tokens(text)
         count = self._token_count(status, body)
         return estimate_tokens(text) if count is None else count
-
-    def close(self) -> None:
-        """Stop the running request and finish the worker."""
-        if self._closed:
-            return
-        self._closed = True
-        self.abort()
-        self._queue.put(_Job(-1, -1, None))
-        self._thread.join(timeout=self.connect_timeout + 5)
 
     # -- HTTP --------------------------------------------------------------------------
     def _connection(self, url: str, timeout: float) -> http.client.HTTPConnection:
@@ -502,8 +439,8 @@ class OpenAICompatibleEngine:
         entry = next((m for m in models if m.get("id") == name), {})
         n_ctx = self._server_n_ctx(entry) or self._default_n_ctx
         self._info = ModelInfo(name, self.base_url, "", n_ctx, self._prompt_style)
-        self._connected = True
-        self.load_error = None
+        self._ready = True
+        self._worker.load_error = None
         log.info("connected to %s (model %s, n_ctx %d)", self.base_url, name, n_ctx)
 
     def _server_n_ctx(self, entry: Mapping[str, Any]) -> int | None:
@@ -573,56 +510,14 @@ class OpenAICompatibleEngine:
             return None
 
     # -- worker thread -----------------------------------------------------------------
-    def _run(self) -> None:
-        try:
-            self._connect()
-        except EngineError as exc:
-            self.load_error = str(exc)
-            log.error("remote engine not ready: %s", exc)
-        finally:
-            self._ready.set()
-        while True:
-            job = self._queue.get()
-            if job.request is None:
-                break
-            if not job.future.set_running_or_notify_cancel():
-                continue
-            if not self._connected:
-                try:
-                    self._connect()  # the server may have come up since
-                except EngineError as exc:
-                    self.load_error = str(exc)
-                    job.future.set_exception(exc)
-                    continue
-            with self._current_lock:
-                self._current = job
-                self._abort_current.clear()
+    def _reconnect(self) -> None:
+        """Before each request: the server may have come up since the last attempt."""
+        if not self._ready:
             try:
-                job.future.set_result(self._generate(job))
+                self._connect()
             except EngineError as exc:
-                log.warning("generation failed: %s", exc)
-                job.future.set_exception(exc)
-            except Exception as exc:
-                log.exception("generation failed")
-                job.future.set_exception(exc)
-            finally:
-                with self._current_lock:
-                    self._current = None
-        self._drain()
-
-    def _drain(self) -> None:
-        while True:
-            try:
-                job = self._queue.get_nowait()
-            except queue.Empty:
-                return
-            if job.request is not None:
-                job.future.set_exception(EngineError("The model has been shut down."))
-
-    def _interrupt_requested(self, request: GenerationRequest) -> bool:
-        if self._abort_current.is_set():
-            return True
-        return bool(request.should_stop is not None and request.should_stop())
+                self._worker.load_error = str(exc)
+                raise
 
     def _body(self, request: GenerationRequest) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -645,25 +540,22 @@ class OpenAICompatibleEngine:
             body["seed"] = request.seed
         return body
 
-    def _generate(self, job: _Job) -> GenerationResult:
-        assert job.request is not None
-        request = job.request
+    def _generate(self, job: Job, request: GenerationRequest,
+                  on_token: TokenCallback | None) -> GenerationResult:
         started = time.perf_counter()
         path = "/completions" if request.prompt is not None else "/chat/completions"
         stream = _Stream(self, self.base_url + path,
                          json.dumps(self._body(request)).encode("utf-8"))
-        stops = [s for s in request.stop if s]
-        text, emitted, chunks, ttft = "", 0, 0, 0.0
+        out = StopStream(request.stop, on_token)
+        chunks, ttft = 0, 0.0
         finish = FinishReason.STOP
         usage: Mapping[str, Any] | None = None
         server_cached = 0
         try:
             while True:
-                if self._interrupt_requested(request):
-                    finish = (FinishReason.ABORTED if self._abort_current.is_set()
-                              and request.priority is Priority.BACKGROUND
-                              else FinishReason.CANCELLED)
-                    text = text[:emitted]
+                if self._worker.interrupt_requested():
+                    finish = self._worker.interrupted_reason(job)
+                    out.interrupt()
                     break
                 try:
                     kind, payload = stream.events.get(timeout=POLL_SECONDS)
@@ -686,20 +578,12 @@ class OpenAICompatibleEngine:
                 chunks += 1
                 if chunks == 1:
                     ttft = (time.perf_counter() - started) * 1000
-                text += piece
-                cut = min((text.find(s) for s in stops if s in text), default=-1)
-                if cut >= 0:  # the server did not honour the stop sequence itself
-                    text, finish = text[:cut], FinishReason.STOP
+                if out.add(piece):  # the server did not honour the stop sequence itself
+                    finish = FinishReason.STOP
                     break
-                safe = len(text) - held_back(text, stops)
-                if job.on_token is not None and safe > emitted:
-                    job.on_token(text[emitted:safe])
-                emitted = max(emitted, safe)
         finally:
             stream.close()
-        tail = text[emitted:]
-        if job.on_token is not None and tail:
-            job.on_token(tail)
+        text = out.finish()
         total_ms = (time.perf_counter() - started) * 1000  # before any tokenize round trip
         interrupted = finish in (FinishReason.CANCELLED, FinishReason.ABORTED)
         prompt_tokens, cached, completion = self._accounting(

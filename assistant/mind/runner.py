@@ -170,9 +170,7 @@ class SleepRunner:
             if self._reason is None:
                 self._reason = StopReason(reason)
             self._stop.set()
-        abort = getattr(self._engine, "abort_background", None)
-        if abort is not None:
-            abort()
+        self._engine.abort_background()
 
     def has_work(self) -> bool:
         """Plan, then say whether any item could run now."""
@@ -272,7 +270,7 @@ class SleepRunner:
 
     def _wait_for_engine(self) -> StopReason | None:
         while not self._engine.wait_ready(_READY_POLL_SECONDS):
-            error = getattr(self._engine, "load_error", None)
+            error = self._engine.load_error
             if error:
                 raise RuntimeError(error)
             if self._should_stop():

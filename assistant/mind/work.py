@@ -126,10 +126,7 @@ class WorkContext:
         """Submit and wait. A request still queued (behind FOREGROUND work) is withdrawn
         at once on a stop instead of waiting for its turn; a running one stops itself
         through its ``should_stop``."""
-        submit = getattr(self.engine, "submit", None)
-        if submit is None:
-            return self.engine.generate(request)
-        future: concurrent.futures.Future[GenerationResult] = submit(request)
+        future: concurrent.futures.Future[GenerationResult] = self.engine.submit(request)
         done = threading.Event()
         future.add_done_callback(lambda _f: done.set())
         while not done.wait(_QUEUED_POLL_SECONDS):

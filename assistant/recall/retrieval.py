@@ -11,15 +11,16 @@ different things.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
 
 import numpy as np
 from sqlalchemy import text
 from sqlmodel import col, select
 
+from assistant.llm.embedding import Embedder, from_blob
+from assistant.llm.engine import EngineError
 from assistant.store.db import Database
 from assistant.store.fts import fts_query
 from assistant.store.models import Conversation, Memory, MemoryKind, Message, Note
@@ -35,12 +36,6 @@ RRF_K = 20
 #: Index weights in the merged ranking.
 WEIGHTS = {"memory": 1.0, "note": 1.0, "message": 0.9, "vector": 1.0}
 _RETRIEVED_KINDS = (MemoryKind.FACT.value, MemoryKind.SUMMARY.value)
-
-
-class Embedder(Protocol):
-    """Turns texts into vectors (one per text, same length)."""
-
-    def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
 
 
 @dataclass
@@ -60,14 +55,6 @@ class Hit:
         if self.kind == kind:
             return self.id == item_id
         return self.kind == "memory" and item_id in self.sources.get(f"{kind}s", [])
-
-
-def to_blob(vector: Sequence[float]) -> bytes:
-    return np.asarray(vector, dtype=np.float32).tobytes()
-
-
-def from_blob(blob: bytes) -> np.ndarray:
-    return np.frombuffer(blob, dtype=np.float32)
 
 
 def query_terms(question: str) -> str:
@@ -103,7 +90,11 @@ class Retriever:
         if not rows:
             return []
         matrix = np.stack([from_blob(v) for _, v in rows if v is not None])
-        query = np.asarray(self._embedder.embed([question])[0], dtype=np.float32)
+        try:
+            query = np.asarray(self._embedder.embed([question])[0], dtype=np.float32)
+        except EngineError as exc:  # no embedding model after all: search by words only
+            log.warning("question not embedded (%s); vectors skipped", exc)
+            return []
         if matrix.shape[1] != query.shape[0]:
             log.warning("memory vectors have %d dimensions, the query %d; vectors skipped",
                         matrix.shape[1], query.shape[0])

@@ -9,6 +9,7 @@ import re
 import socket
 import stat
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,7 +19,13 @@ from typing import Any
 
 import pytest
 
-from assistant.llm.download import DISK_MARGIN_BYTES, DownloadCancelled, DownloadError, download
+from assistant.llm.download import (
+    CHUNK_BYTES,
+    DISK_MARGIN_BYTES,
+    DownloadCancelled,
+    DownloadError,
+    download,
+)
 
 PAYLOAD = random.Random(20240501).randbytes(300_000)
 PAYLOAD_SHA = hashlib.sha256(PAYLOAD).hexdigest()
@@ -469,3 +476,53 @@ def test_existing_different_file_is_not_overwritten(server: LocalServer, tmp_pat
 def test_bad_expected_sha_is_a_programming_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="64 hexadecimal"):
         download("http://127.0.0.1:9/x", tmp_path / "x", expected_sha256="abc")
+
+
+def test_cancel_on_a_stalled_server_is_noticed_at_once_with_production_chunks(
+        server: LocalServer, tmp_path: Path) -> None:
+    """With the real 1 MiB block size, a server that sends 40 kB and goes silent: progress
+    reports what arrived, and a cancel ends the download within 200 ms, not after a
+    whole block or the 30 s network timeout."""
+    assert len(PAYLOAD) < CHUNK_BYTES  # the whole file is less than one block
+    dest = tmp_path / "tiny.gguf"
+    server.state.stall_after = 40_000
+    arrived = threading.Event()
+    cancel = threading.Event()
+    seen: list[int] = []
+    outcome: list[BaseException] = []
+    finished_at: list[float] = []
+
+    def progress(done: int, _total: int | None) -> None:
+        seen.append(done)
+        if done >= 40_000:
+            arrived.set()
+
+    def run() -> None:
+        try:
+            download(server.url, dest, expected_sha256=PAYLOAD_SHA, expected_size=len(PAYLOAD),
+                     progress=progress, should_stop=cancel.is_set,
+                     disk_usage=lambda _path: PLENTY_OF_DISK)
+        except BaseException as exc:
+            outcome.append(exc)
+        finally:
+            finished_at.append(time.perf_counter())
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    assert arrived.wait(5), seen  # progress came before the block was full (or release)
+    raised = time.perf_counter()
+    cancel.set()
+    worker.join(10)
+    assert not worker.is_alive()
+    assert (finished_at[0] - raised) < 0.2
+    assert len(outcome) == 1 and isinstance(outcome[0], DownloadCancelled)
+    kept = _part(dest).read_bytes()
+    assert len(kept) == 40_000 and PAYLOAD.startswith(kept)
+    assert seen[0] == 0 and seen[-1] == 40_000
+
+    server.state.release.set()
+    server.state.stall_after = None
+    download(server.url, dest, expected_sha256=PAYLOAD_SHA, expected_size=len(PAYLOAD),
+             disk_usage=lambda _path: PLENTY_OF_DISK)
+    assert dest.read_bytes() == PAYLOAD
+    assert server.state.requests[-1].range == "bytes=40000-"

@@ -56,8 +56,9 @@ def test_sleep_json_fields_and_types(with_fake_engine: FakeEngine, data_dir: Pat
     assert cli.main(["--data-dir", str(data_dir), "sleep", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     check_contract(data)
-    # The title, the conversation's consolidation, and warming the answer prefix.
-    assert (data["stopped_because"], data["items_done"]) == ("done", 4)
+    # The title, the conversation's consolidation, warming the answer prefix, and the
+    # search vectors of the new memories (built-in wordllama embedder).
+    assert (data["stopped_because"], data["items_done"]) == ("done", 5)
     assert data["memories_added"] >= 1
     assert data["prompt_tokens"] > 0 and data["completion_tokens"] > 0
 
@@ -70,7 +71,8 @@ def test_sleep_prints_what_it_did(with_fake_engine: FakeEngine, data_dir: Path,
     out = capsys.readouterr().out
     assert '- Titled the chat "how do I change a bicycle tyre" as "Changing a bicycle tyre".' in out
     assert "- Went over 2 new messages of" in out
-    assert "4 items done; stopped because nothing was left to think about." in out
+    assert "- Made search vectors for" in out
+    assert "5 items done; stopped because nothing was left to think about." in out
 
 
 def test_sleep_rejects_a_bad_budget(with_fake_engine: FakeEngine, data_dir: Path,

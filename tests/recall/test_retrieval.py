@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
-
-import numpy as np
-import pytest
 
 from assistant.app import Reverie
-from assistant.recall.retrieval import Retriever, query_terms, to_blob
+from assistant.llm.embedding import to_blob
+from assistant.recall.retrieval import Retriever, query_terms
 from assistant.store.models import Memory
 
 
@@ -74,17 +71,3 @@ def test_vectors_find_what_words_miss(app: Reverie) -> None:
     assert Retriever(app.db).search("Who is our landlord?", 5) == []
     hits = Retriever(app.db, embedder).search("Who is our landlord?", 5)
     assert hits and hits[0].id == rent.id
-
-
-@pytest.mark.model
-def test_embeddings_on_the_bundled_model(bundled_model: Path) -> None:
-    from assistant.recall.embeddings import LlamaEmbedder
-
-    embedder = LlamaEmbedder(bundled_model)
-    try:
-        a, b, c = (np.asarray(v) for v in embedder.embed(
-            ["The rent goes to Mr. Duval", "Mr. Duval receives the rent", "Tomatoes in May"]))
-    finally:
-        embedder.close()
-    assert a.shape == b.shape == c.shape and a.shape[0] > 100
-    assert float(a @ b) > float(a @ c)

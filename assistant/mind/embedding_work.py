@@ -1,69 +1,30 @@
-"""Optional embeddings through llama.cpp's embedding call, and keeping memory vectors filled.
+"""Sleep-time work that keeps memory search vectors filled.
 
-Configured with ``[memory] embedding_model``: a separate embedding GGUF, or ``same`` for
-the chat model loaded a second time with ``embedding=True`` (mean pooling). Vectors are
-float32 blobs in ``memory.vector``; an ``embed_memories`` work item fills the missing
-ones during sleep time, outside the item's transaction.
+Vectors are float32 blobs in ``memory.vector``; an ``embed_memories`` work item fills
+the missing ones in batches during sleep time with the configured embedder (see
+:mod:`assistant.llm.embedding`), stopping between texts when the person comes back.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable, Iterator
 
 from sqlmodel import Session, col, select
 
+from assistant.llm.embedding import Embedder, to_blob
+from assistant.llm.engine import Preempted
 from assistant.mind.agenda import Proposal
 from assistant.mind.work import WorkContext, WorkInterrupted, WorkOutcome
-from assistant.recall.retrieval import Embedder, to_blob
 from assistant.store.db import Database
 from assistant.store.models import Memory, MemoryKind, WorkItem
 
-log = logging.getLogger("assistant.recall")
+log = logging.getLogger("assistant.mind")
 
 EMBED_KIND = "embed_memories"
 EMBED_PRIORITY = 0.02
 BATCH = 32
 _KINDS = (MemoryKind.FACT.value, MemoryKind.SUMMARY.value)
-
-
-class LlamaEmbedder:
-    """Embeddings from a GGUF through llama-cpp-python (loaded on first use, thread-safe)."""
-
-    def __init__(self, model_path: Path, n_ctx: int = 512, n_threads: int | None = None
-                 ) -> None:
-        self._path = model_path
-        self._n_ctx = n_ctx
-        self._n_threads = n_threads
-        self._llm: Any = None
-        self._lock = threading.Lock()
-
-    def _model(self) -> Any:
-        if self._llm is None:
-            import llama_cpp
-
-            self._llm = llama_cpp.Llama(
-                str(self._path), embedding=True, n_ctx=self._n_ctx, n_threads=self._n_threads,
-                pooling_type=llama_cpp.LLAMA_POOLING_TYPE_MEAN, verbose=False)
-        return self._llm
-
-    def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        with self._lock:
-            llm = self._model()
-            out: list[list[float]] = []
-            for text in texts:
-                vector = llm.embed(text[: self._n_ctx * 3], normalize=True, truncate=True)
-                out.append([float(x) for x in vector])
-            return out
-
-    def close(self) -> None:
-        with self._lock:
-            if self._llm is not None:
-                self._llm.close()
-                self._llm = None
 
 
 def missing_vectors(s: Session, limit: int = BATCH) -> list[Memory]:
@@ -100,7 +61,10 @@ class EmbedMemoriesHandler:
         for _id, text in batch:
             if ctx.should_stop():
                 raise WorkInterrupted("stop requested while embedding")
-            vectors.append(to_blob(embedder.embed([text])[0]))
+            try:
+                vectors.append(to_blob(embedder.embed([text])[0]))
+            except Preempted as exc:  # an engine embedder gave way to FOREGROUND work
+                raise WorkInterrupted(str(exc), preempted=not ctx.should_stop()) from None
 
         def apply(s: Session) -> None:
             for (memory_id, _), blob in zip(batch, vectors, strict=True):
