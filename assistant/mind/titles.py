@@ -175,5 +175,6 @@ class TitleConversationHandler:
             conv.title = new_title
             s.add(conv)
 
-        return WorkOutcome(f'Titled the chat "{snap.title}" as "{new_title}".', apply=apply,
+        was = f'the chat "{snap.title}"' if snap.title.strip() else "an untitled chat"
+        return WorkOutcome(f'Titled {was} as "{new_title}".', apply=apply,
                            details=details)

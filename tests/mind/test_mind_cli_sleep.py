@@ -69,7 +69,7 @@ def test_sleep_prints_what_it_did(with_fake_engine: FakeEngine, data_dir: Path,
     capsys.readouterr()
     assert cli.main(["--data-dir", str(data_dir), "sleep", "--budget-seconds", "30"]) == 0
     out = capsys.readouterr().out
-    assert '- Titled the chat "how do I change a bicycle tyre" as "Changing a bicycle tyre".' in out
+    assert '- Titled an untitled chat as "Changing a bicycle tyre".' in out
     assert "- Went over 2 new messages of" in out
     assert "- Made search vectors for" in out
     assert "5 items done; stopped because nothing was left to think about." in out
