@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from assistant.cli.errors import EXIT_OK, UsageError
+from assistant.cli.errors import EXIT_FAILURE, EXIT_OK, UsageError
 from assistant.cli.output import print_json, print_line, progress_printer
 
 if TYPE_CHECKING:
@@ -118,10 +118,33 @@ def bench_startup(app: Reverie, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def bench_faults(app: Reverie, args: argparse.Namespace) -> int:
+    from assistant.bench.faults import run_faults_bench
+
+    if args.kills < 1:
+        raise UsageError("--kills must be at least 1.")
+    model = app.model_path(progress_printer("Preparing the bundled model"))
+    result = run_faults_bench(model, kills=args.kills, seed=args.seed, report_line=print_line)
+    data = result.to_json()
+    if args.json:
+        print_json(data)
+    else:
+        print(f"{data['kills']} kills: {data['lost_rows']} rows lost, "
+              f"{data['integrity_failures']} integrity failures; "
+              f"{data['bad_inputs_clear']} of {data['bad_inputs']} bad inputs answered "
+              f"clearly; {data['tracebacks']} tracebacks.")
+        for problem in data["problems"]:
+            print(f"  {problem}")
+    clean = (data["lost_rows"] == 0 and data["integrity_failures"] == 0
+             and data["tracebacks"] == 0 and data["bad_inputs_clear"] == data["bad_inputs"])
+    return EXIT_OK if clean else EXIT_FAILURE
+
+
 #: ``reverie bench NAME``: one entry per benchmark.
 BENCH_COMMANDS: dict[str, Callable[[Reverie, argparse.Namespace], int]] = {
     "idle": bench_idle,
     "engine": bench_engine,
+    "faults": bench_faults,
     "recall": bench_recall,
     "sleep": bench_sleep,
     "startup": bench_startup,

@@ -184,6 +184,11 @@ def build_parser() -> argparse.ArgumentParser:
     bstartup = bench_sub.add_parser("startup", help="time to the window and to the model")
     bstartup.add_argument("--runs", type=int, default=5, metavar="N")
     bstartup.add_argument("--json", action="store_true", help="print one JSON object")
+    bfaults = bench_sub.add_parser("faults", help="kill Reverie at random moments and feed "
+                                   "it bad input: nothing may be lost or unclear")
+    bfaults.add_argument("--kills", type=int, default=100, metavar="N")
+    bfaults.add_argument("--seed", type=int, default=7)
+    bfaults.add_argument("--json", action="store_true", help="print one JSON object")
     bengine = bench_sub.add_parser("engine", help="preemption latency and the prefix cache")
     bengine.add_argument("--json", action="store_true")
     bengine.add_argument("--trials", type=int, default=30)
