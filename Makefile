@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 
-.PHONY: run test lint typecheck pytest bench screenshots clean
+.PHONY: run test lint typecheck pytest bench screenshots clean dist
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Reverie needs Python 3.11 or newer")'
@@ -31,6 +31,8 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(PY) -m mypy
 
+# -ra (pyproject's addopts) ends the run with one line per skipped test and its reason,
+# e.g. the real-window tests when Xvfb is missing (README, "Tests").
 pytest: $(VENV)/.installed-test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -47,6 +49,15 @@ screenshots: $(VENV)/.installed-test
 
 clean:
 	rm -rf build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache
+
+# The sdist and the wheel built from it (dist/), checked: every module and resource is in
+# both (packaging/check_dist.py), and twine accepts the metadata.
+VERSION = $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' assistant/__init__.py)
+dist: $(VENV)/.installed-test
+	rm -f dist/reverie-$(VERSION).tar.gz dist/reverie-$(VERSION)-py3-none-any.whl
+	$(PY) -m build --outdir dist .
+	$(PY) packaging/check_dist.py dist/reverie-$(VERSION)-py3-none-any.whl dist/reverie-$(VERSION).tar.gz
+	$(PY) -m twine check --strict dist/reverie-$(VERSION)-py3-none-any.whl dist/reverie-$(VERSION).tar.gz
 
 # Installers (packaging/README.md): dist/reverie_<version>_amd64.deb and the portable
 # dist/reverie-<version>-linux-x86_64.tar.gz, from a separate venv (build/pkg-venv) with a

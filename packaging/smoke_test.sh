@@ -4,6 +4,7 @@
 #   packaging/smoke_test.sh dist/reverie-0.1.0-linux-x86_64.tar.gz
 #   packaging/smoke_test.sh dist/Reverie-0.1.0-x86_64.AppImage          (CI workflow)
 #   packaging/smoke_test.sh dist/Reverie-0.1.0-macos-arm64.dmg          (macOS)
+#   packaging/smoke_test.sh dist/reverie-0.1.0-py3-none-any.whl         (pip, fresh venv)
 # Checks (packaging/smoke_checks.py): --version, doctor --json with the bundled model,
 # one ask --json, and the window (under Xvfb on Linux) with a screenshot saved to
 # dist/smoke-<artifact>.png. Exits non-zero with a message on the first failure.
@@ -11,7 +12,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(dirname "$here")"
-artifact="${1:?usage: smoke_test.sh ARTIFACT (.deb, .tar.gz, .AppImage or .dmg)}"
+artifact="${1:?usage: smoke_test.sh ARTIFACT (.deb, .tar.gz, .AppImage, .dmg or .whl)}"
 [ -f "$artifact" ] || { echo "smoke_test: $artifact does not exist" >&2; exit 2; }
 artifact="$(cd "$(dirname "$artifact")" && pwd)/$(basename "$artifact")"
 name="$(basename "$artifact")"
@@ -74,6 +75,14 @@ case "$name" in
         hdiutil attach "$artifact" -nobrowse -readonly -mountpoint "$mounted" -quiet
         cp -R "$mounted/Reverie.app" "$root/fs/"
         exe="$root/fs/Reverie.app/Contents/MacOS/reverie"
+        ;;
+    *.whl)
+        # What `pip install reverie` gives: a fresh venv, not editable, nothing of this
+        # checkout on sys.path (the checks run from another folder with a clean env).
+        "$python" -m venv "$root/fs/venv"
+        "$root/fs/venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+            "$artifact" || fail "pip could not install the wheel"
+        exe="$root/fs/venv/bin/reverie"
         ;;
     *) echo "smoke_test: unknown artifact type: $name" >&2; exit 2 ;;
 esac

@@ -12,7 +12,9 @@ from tests.gui.xvfb_session import XvfbSession, messages, missing_tools
 pytestmark = [
     pytest.mark.xvfb,
     pytest.mark.model,
-    pytest.mark.skipif(bool(missing_tools()), reason="needs Xvfb, xdotool and ImageMagick"),
+    pytest.mark.skipif(bool(missing_tools()),
+                       reason="the real-window tests need Xvfb, xdotool and ImageMagick: "
+                       "apt-get install xvfb xdotool imagemagick (README, Tests)"),
 ]
 
 

@@ -38,7 +38,8 @@ def xvfb_display(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Start `Xvfb -displayfd` on a free display, set DISPLAY for this test, kill it after."""
     xvfb = shutil.which("Xvfb")
     if xvfb is None:
-        pytest.skip("the Xvfb binary is not installed (Debian package xvfb)")
+        pytest.skip("the X11 idle tests need Xvfb: apt-get install xvfb xdotool libxss1 "
+                    "(README, Tests)")
     with tempfile.TemporaryFile() as errors:
         yield from _run_xvfb(xvfb, errors, monkeypatch)
 
@@ -115,7 +116,8 @@ def private_buses() -> Iterator[dict[str, str]]:
     """Two private dbus-daemons; returns env entries pointing the session and system bus at them."""
     daemon = shutil.which("dbus-daemon")
     if daemon is None:
-        pytest.skip("dbus-daemon is not installed (Debian package dbus-daemon)")
+        pytest.skip("the D-Bus idle tests need dbus-daemon: apt-get install dbus-daemon "
+                    "(README, Tests)")
     procs: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryFile() as errors:
         try:
