@@ -167,7 +167,7 @@ def conversation_turns(rng: random.Random) -> int:
     return max(1, min(600, int(rng.lognormvariate(math.log(22), 1.0))))
 
 
-def _plan_lengths(spec: SynthSpec) -> list[int]:
+def conversation_sizes(spec: SynthSpec) -> list[int]:
     """The number of messages of each conversation, summing exactly to ``spec.messages``."""
     rng = random.Random(f"{spec.seed}:lengths")
     lengths: list[int] = []
@@ -241,7 +241,7 @@ def _weekday(day: datetime) -> str:
 
 def conversations(spec: SynthSpec) -> Iterator[SynthConversation]:
     """The conversations of ``spec``, oldest first, one at a time."""
-    lengths = _plan_lengths(spec)
+    lengths = conversation_sizes(spec)
     starts = _start_times(spec, len(lengths))
     for index, (count, start) in enumerate(zip(lengths, starts, strict=True)):
         writer = _Writer(spec, index)
