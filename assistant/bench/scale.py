@@ -103,38 +103,44 @@ def run_scale(options: ScaleOptions, report: Report = _quiet,
     end = options.end or datetime.now(UTC).replace(microsecond=0)
     spec = synth.SynthSpec(options.messages, options.seed, end)
     result: dict[str, Any] = {"date": end.date().isoformat(), "seed": options.seed}
+
+    def measured(**figures: Any) -> None:
+        """Keep the figures, and say them at once: a long run's log keeps what it got."""
+        result.update(figures)
+        report(", ".join(f"{k} = {v}" for k, v in figures.items()))
+
     with _workdir(work_dir) as tmp:
         report(f"Writing {options.messages} synthetic messages")
         started = time.perf_counter()
         files = synth.write_history(spec, tmp / "history")
         assert files.chatgpt is not None and files.jsonl is not None
         assert files.notes is not None
-        result.update(messages=files.messages, conversations=files.conversations,
-                      notes=files.note_files, generate_s=rounded(time.perf_counter() - started),
-                      import_file_mb=rounded(files.chatgpt_bytes / 2**20))
+        measured(messages=files.messages, conversations=files.conversations,
+                 notes=files.note_files, generate_s=rounded(time.perf_counter() - started),
+                 import_file_mb=rounded(files.chatgpt_bytes / 2**20))
         profile = tmp / "profile"
         _make_profile(profile, options.model)
 
         report(f"Importing {result['import_file_mb']} MB through `reverie import chats`")
         run = run_cli(profile, "import", "chats", str(files.chatgpt))
-        result.update(import_s=rounded(run.seconds, 2),
-                      import_peak_rss_mb=rounded(run.peak_rss_mb))
+        measured(import_s=rounded(run.seconds, 2),
+                 import_peak_rss_mb=rounded(run.peak_rss_mb))
         notes_run = run_cli(profile, "import", "notes", str(files.notes))
-        result["import_notes_s"] = rounded(notes_run.seconds, 2)
+        measured(import_notes_s=rounded(notes_run.seconds, 2))
         report("Inserting the same rows with plain sqlite3 executemany")
-        result["import_baseline_s"] = rounded(sqlite_baseline(files.jsonl, tmp / "plain.db"), 2)
-        result["db_mb"] = rounded(database_mb(profile))
+        measured(import_baseline_s=rounded(sqlite_baseline(files.jsonl, tmp / "plain.db"), 2),
+                 db_mb=rounded(database_mb(profile)))
 
         qs = synth.questions(spec, options.questions)
         app = Reverie.open(profile)
         try:
             report(f"Retrieving {len(qs)} questions")
             times = retrieval_times(app.db, qs)
-            result.update(retrieval_p50_ms=rounded(percentile(times, 50), 2),
-                          retrieval_p99_ms=rounded(percentile(times, 99), 2))
+            measured(retrieval_p50_ms=rounded(percentile(times, 50), 2),
+                     retrieval_p99_ms=rounded(percentile(times, 99), 2))
             report("Planning the sleep-time backlog")
             agenda = plan_backlog(app.db)
-            result["backlog_items"] = len(agenda)
+            measured(backlog_items=len(agenda))
             newest = newest_flags(app.db, agenda, end - timedelta(days=options.newest_days))
         finally:
             app.close()
@@ -143,7 +149,7 @@ def run_scale(options: ScaleOptions, report: Report = _quiet,
         for key in NOT_BUILT:
             result[key] = None
         if options.model is not None:
-            result.update(_model_parts(options, profile, tmp / "empty", qs, newest, report))
+            measured(**_model_parts(options, profile, tmp / "empty", qs, newest, report))
         else:
             for key in MODEL_KEYS:
                 result[key] = None
@@ -154,8 +160,8 @@ def run_scale(options: ScaleOptions, report: Report = _quiet,
             count = anticipation_count(options)
             report(f"Looking up {len(qs)} questions among {count} prepared answers")
             insert_anticipations(app.db, synth.anticipations(spec, count))
-            result["lookup_anticipations"] = count
-            result["lookup_p99_ms"] = rounded(percentile(lookup_times(app.db, qs), 99), 2)
+            measured(lookup_anticipations=count,
+                     lookup_p99_ms=rounded(percentile(lookup_times(app.db, qs), 99), 2))
         finally:
             app.close()
         result["not_measured"] = not_measured
