@@ -118,7 +118,7 @@ def test_cli_prints_the_json(data_dir: Path, tmp_path: Path,
 def test_with_the_model_the_first_session_and_first_tokens_are_measured(
         tmp_path: Path, bundled_model: Path) -> None:
     options = scale.ScaleOptions(messages=300, questions=10, model=bundled_model,
-                                 ask_questions=1, sleep_budget_s=15.0, end=END)
+                                 ask_questions=1, sleep_budget_s=40.0, end=END)
     result = scale.run_scale(options, work_dir=tmp_path)
     assert result["ask_memory_ttft_p50_ms"] > 0 and result["ask_memory_ttft_p50_ms_empty"] > 0
     assert result["sleep_tokens_per_s"] > 0
