@@ -100,6 +100,25 @@ def bench_sleep(app: Reverie, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def bench_scale(app: Reverie, args: argparse.Namespace) -> int:
+    from assistant.bench.scale import ScaleOptions, run_scale
+
+    if args.messages < 2:
+        raise UsageError("--messages must be at least 2 (a question and its answer).")
+    model = None if args.no_model else app.model_path(progress_printer("Preparing the model"))
+    result = run_scale(ScaleOptions(messages=args.messages, seed=args.seed, model=model),
+                       report=print_line, work_dir=args.keep)
+    if args.json:
+        print_json(result)
+    else:
+        for key, value in result.items():
+            if key != "not_measured":
+                print(f"{key}: {value}")
+        for item in result["not_measured"]:
+            print(f"not measured: {item['key']} ({item['why']})")
+    return EXIT_OK
+
+
 def bench_startup(app: Reverie, args: argparse.Namespace) -> int:
     from assistant.bench.startup import run as run_startup_bench
 
@@ -147,6 +166,7 @@ BENCH_COMMANDS: dict[str, Callable[[Reverie, argparse.Namespace], int]] = {
     "faults": bench_faults,
     "recall": bench_recall,
     "sleep": bench_sleep,
+    "scale": bench_scale,
     "startup": bench_startup,
 }
 

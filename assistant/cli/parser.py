@@ -189,6 +189,16 @@ def build_parser() -> argparse.ArgumentParser:
     bfaults.add_argument("--kills", type=int, default=100, metavar="N")
     bfaults.add_argument("--seed", type=int, default=7)
     bfaults.add_argument("--json", action="store_true", help="print one JSON object")
+    bscale = bench_sub.add_parser("scale", help="a year of synthetic chats: import, search "
+                                  "and plan at that size (slow at the default size)")
+    bscale.add_argument("--messages", type=int, default=100_000, metavar="N",
+                        help="messages in the synthetic history (default: %(default)s)")
+    bscale.add_argument("--seed", type=int, default=15, help=argparse.SUPPRESS)
+    bscale.add_argument("--no-model", action="store_true",
+                        help="skip the parts that need the model (first token, sleep speed)")
+    bscale.add_argument("--keep", type=Path, metavar="DIR",
+                        help="write the history and the profile to DIR and keep them")
+    bscale.add_argument("--json", action="store_true", help="print one JSON object")
     bengine = bench_sub.add_parser("engine", help="preemption latency and the prefix cache")
     bengine.add_argument("--json", action="store_true")
     bengine.add_argument("--trials", type=int, default=30)
