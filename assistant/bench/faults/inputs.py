@@ -399,7 +399,7 @@ def bad_inputs() -> list[BadInput]:
         BadInput("corrupt_page_export", _corrupt_then_export, (1, 2)),
         simple("memory_show_huge_id", "memory", "show", "99999999999999999999"),
         simple("memory_show_negative_id", "memory", "show", "-5"),
-        BadInput("bad_remote_url_in_settings", _remote_url_bad, (1, 2)),
+        BadInput("bad_remote_url_in_settings", _remote_url_bad, (0, 1, 2)),
         BadInput("model_use_unreachable_server",
                  _settings_unchanged("model", "use", "http://127.0.0.1:9/v1"), (1, 2)),
         BadInput("model_use_malformed_url",
@@ -416,7 +416,8 @@ def bad_inputs() -> list[BadInput]:
         simple("unknown_command", "teleport", usage_error_ok=True),
         # Hostile import files.
         _import_lines("import_deeply_nested_line",
-                      ["[" * 100_000 + "]" * 100_000, _jsonl_line("C", "fine")], 1),
+                      [_jsonl_line("C", "fine"),
+                       '{"title": ' + "[" * 100_000 + "]" * 100_000 + "}"], 1),
         BadInput("import_invalid_utf8_line", lambda ws, p: _invalid_utf8(ws, p), (0,), 2),
         _import_bytes("import_binary_file", bytes(range(256)) * 64),
         _import_bytes("import_chatgpt_not_a_list", b'{"mapping": 5}', (0, 2)),

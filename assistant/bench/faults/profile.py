@@ -8,6 +8,7 @@ import http.server
 import json
 import os
 import random
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -87,8 +88,12 @@ def has_traceback(text: str) -> bool:
     return "Traceback (most recent call last)" in text or "\n  File \"" in text
 
 
+#: A progress line ("Preparing the bundled model: 40%") is not a message.
+PROGRESS = re.compile(r": \d{1,3}%$")
+
+
 def message_lines(stderr: str) -> list[str]:
-    """The lines of stderr that speak to the person (argparse's usage lines aside)."""
+    """The lines of stderr that speak to the person (usage and progress lines aside)."""
     lines = []
     in_usage = False
     for line in stderr.splitlines():
@@ -98,7 +103,7 @@ def message_lines(stderr: str) -> list[str]:
         if in_usage and line.startswith(" "):
             continue
         in_usage = False
-        if line.strip():
+        if line.strip() and not PROGRESS.search(line):
             lines.append(line)
     return lines
 
