@@ -1,4 +1,5 @@
-"""The ``reverie`` command line (ARCHITECTURE section 6), in process and as a real process."""
+"""The ``reverie`` command line (docs/ARCHITECTURE.md, "Command line"), in process and
+as a real process."""
 
 from __future__ import annotations
 

@@ -263,7 +263,7 @@ def conversations(spec: SynthSpec) -> Iterator[SynthConversation]:
 
 
 def jsonl_line(conv: SynthConversation) -> str:
-    """One line of Reverie JSONL (ARCHITECTURE section 6)."""
+    """One line of Reverie JSONL (docs/ARCHITECTURE.md, "Import and export formats")."""
     return json.dumps({"title": conv.title, "messages": [
         {"role": m.role, "content": m.content, "created_at": m.created_at.isoformat()}
         for m in conv.messages]}, ensure_ascii=False)

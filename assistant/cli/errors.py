@@ -1,4 +1,5 @@
-"""Exit codes and the one-sentence error contract of the command line (ARCHITECTURE §6)."""
+"""Exit codes and the one-sentence error contract of the command line
+(docs/ARCHITECTURE.md, "Command line")."""
 
 from __future__ import annotations
 

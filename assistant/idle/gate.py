@@ -1,4 +1,4 @@
-"""The conditions that gate thinking, built from Settings (ARCHITECTURE section 5, step 2).
+"""The conditions that gate thinking, built from Settings (docs/ARCHITECTURE.md, "Sleep-time flow").
 
 `ThinkingGate` turns the current settings and today's thinking time into the list of
 conditions of `assistant.idle.conditions` (enabled, pause, daily budget, power, CPU,

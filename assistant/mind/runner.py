@@ -45,7 +45,7 @@ _MAX_REPLANS = 5
 
 
 class StopReason(StrEnum):
-    """``stopped_because`` of ``reverie sleep --json`` (ARCHITECTURE section 6)."""
+    """``stopped_because`` of ``reverie sleep --json`` (docs/ARCHITECTURE.md, "Command line")."""
 
     DONE = "done"
     BUDGET = "budget"

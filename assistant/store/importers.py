@@ -178,7 +178,8 @@ def iter_lines(fh: IO[bytes], problems: list[str],
 
 
 def parse_reverie_jsonl(lines: Iterable[str], problems: list[str]) -> Iterator[ParsedConversation]:
-    """One conversation per line (ARCHITECTURE section 6); bad lines go to ``problems``."""
+    """One conversation per line (docs/ARCHITECTURE.md, "Import and export formats");
+    bad lines go to ``problems``."""
     return _parse_numbered(enumerate(lines, start=1), problems)
 
 

@@ -1,4 +1,4 @@
-"""The tables of ARCHITECTURE section 4, as SQLModel classes.
+"""The tables of docs/ARCHITECTURE.md, "Data", as SQLModel classes.
 
 What the person wrote (conversations, messages, notes) is primary data: sleep-time work
 never deletes or rewrites it. Everything else (memories, anticipations, the agenda, the

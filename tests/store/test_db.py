@@ -30,7 +30,7 @@ from assistant.store.db import (
 from assistant.store.models import Anticipation, Note
 from assistant.store.notes import NoteRepository
 
-#: Every table of ARCHITECTURE section 4.
+#: Every table of docs/ARCHITECTURE.md, "Data".
 TABLES = {
     "conversation", "message", "note", "memory", "anticipation", "work_item",
     "sleep_session", "journal_entry", "prefix_cache",

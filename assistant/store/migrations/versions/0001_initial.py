@@ -1,4 +1,4 @@
-"""Initial schema: every table of ARCHITECTURE section 4 and the FTS5 indexes.
+"""Initial schema: every table of docs/ARCHITECTURE.md, "Data", and the FTS5 indexes.
 
 Revision ID: 0001
 Revises:
