@@ -49,9 +49,7 @@ def _memory_json(m: Any) -> dict[str, Any]:
 
 
 def cmd_memory(app: Reverie, args: argparse.Namespace) -> int:
-    from assistant.store.memories import MemoryRepository
-
-    repo = MemoryRepository(app.db)
+    repo = app.memories
     if args.memory_command == "list":
         rows = repo.list(kind=args.kind, include_superseded=args.all)
         if args.json:
@@ -185,7 +183,6 @@ def cmd_sleep(app: Reverie, args: argparse.Namespace) -> int:
     budget = args.budget_seconds
     if budget is not None and not budget > 0:
         raise UsageError("--budget-seconds must be a positive number of seconds.")
-    from assistant.mind.journal import Journal
     from assistant.mind.runner import SessionReport
 
     runner = app.sleep_runner(start_engine(app))
@@ -205,7 +202,7 @@ def cmd_sleep(app: Reverie, args: argparse.Namespace) -> int:
     if args.json:
         print_json(report.to_json())
     else:
-        entries = Journal(app.db).entries(report.session_id) if report.session_id else []
+        entries = app.journal.entries(report.session_id) if report.session_id else []
         for entry in reversed(entries):
             if entry.kind != "session":
                 print(f"- {entry.summary}")

@@ -100,7 +100,7 @@ class ModelsView(QWidget):
     @property
     def library(self) -> ModelLibrary:
         if self._library is None:
-            self._library = ModelLibrary(self.app.paths.models_dir)
+            self._library = self.app.model_library
         return self._library
 
     def set_loaded(self, name: str) -> None:
