@@ -151,12 +151,12 @@ class Reverie:
 
         return Agenda(self.db)
 
-    @cached_property
-    def model_library(self) -> ModelLibrary:
-        """The model files of this profile and the catalog of recommended ones."""
+    def model_library(self, catalog: Path | None = None) -> ModelLibrary:
+        """The model files of this profile and the catalog of recommended ones
+        (``catalog``: another catalog file instead of the bundled one)."""
         from assistant.llm.library import ModelLibrary
 
-        return ModelLibrary(self.paths.models_dir)
+        return ModelLibrary(self.paths.models_dir, catalog)
 
     def save_settings(self, settings: Settings) -> None:
         save_settings(settings, self.paths.settings_file)

@@ -39,7 +39,7 @@ def test_repositories_are_made_once_and_share_the_database(tmp_path: Path) -> No
         app.chats.add_message(conv.id or 0, "user", "Lunch with Ana on Friday.")
         assert app.chats.count_messages() == 1
         assert app.anticipations.count_ready() == 0
-        assert app.model_library is app.model_library
+        assert app.model_library().models_dir == app.paths.models_dir
     finally:
         app.close()
 
