@@ -1,9 +1,11 @@
 """The composition root: builds every service from Settings and owns start-up/shut-down order.
 
-Nothing else constructs services. The command line and the GUI both start from
-:meth:`Reverie.open`, which is fast (settings, database, repositories); the model is
-started separately with :meth:`Reverie.start_engine` because it is the slow part and
-the window must appear before it is ready.
+Nothing else constructs services: the command line, the doctor and the window ask a
+:class:`Reverie` for them. :meth:`Reverie.open` is fast (settings and database only);
+every repository and service is built the first time it is asked for, so a command
+that needs only the database never imports the model layer. The model is started
+separately with :meth:`Reverie.start_engine` because it is the slow part and the
+window must appear before it is ready.
 """
 
 from __future__ import annotations
@@ -14,34 +16,39 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.config import LoadedSettings, Settings, load_settings, save_settings
-from assistant.llm.bundled import Progress, ensure_bundled_model
-from assistant.llm.engine import Engine
 from assistant.paths import Paths, open_private
-from assistant.recall.responder import Responder
-from assistant.store.chats import ChatRepository
 from assistant.store.db import Database
-from assistant.store.memories import MemoryRepository
-from assistant.store.notes import NoteRepository
 
 if TYPE_CHECKING:
     from assistant.idle.backends.base import IdleBackend
+    from assistant.idle.backends.probe import ProbeResult
     from assistant.idle.coordinator import ThinkingCoordinator
-    from assistant.idle.gate import Sensors
+    from assistant.idle.gate import Sensors, ThinkingGate
+    from assistant.llm.bundled import Progress
     from assistant.llm.embedding import Embedder
-    from assistant.llm.engine import Priority
+    from assistant.llm.engine import Engine, Priority
+    from assistant.llm.library import ModelLibrary
+    from assistant.mind.agenda import Agenda
     from assistant.mind.forget import Forgetter
+    from assistant.mind.journal import Journal
     from assistant.mind.runner import SleepRunner
     from assistant.mind.work import WorkHandler
+    from assistant.recall.responder import Responder
+    from assistant.store.anticipations import AnticipationRepository
+    from assistant.store.chats import ChatRepository
+    from assistant.store.memories import MemoryRepository
+    from assistant.store.notes import NoteRepository
     from assistant.store.purge import Forgotten
 
 log = logging.getLogger("assistant")
 
 #: Builds the engine; ``model_path`` is None when the model runs on a remote server.
-EngineFactory = Callable[[Path | None, Settings, Paths], Engine]
+EngineFactory = Callable[[Path | None, Settings, Paths], "Engine"]
 
 
 def default_engine_factory(model_path: Path | None, settings: Settings, paths: Paths) -> Engine:
@@ -115,9 +122,6 @@ class Reverie:
         #: One sentence naming settings this version does not know (kept in the file).
         self.settings_notice = loaded.unknown_notice()
         self.db = db
-        self.chats = ChatRepository(db, after_delete=self._forget_copies)
-        self.notes = NoteRepository(db, after_delete=self._forget_copies)
-        self.memories = MemoryRepository(db, after_delete=self._forget_copies)
         self._engine_factory = engine_factory
         self._engine: Engine | None = None
         self._engine_lock = threading.Lock()
@@ -135,6 +139,52 @@ class Reverie:
             save_settings(loaded.settings, paths.settings_file)
         return cls(paths, loaded, db, engine_factory)
 
+    # -- repositories: built on first use (importing SQLModel models is not free) ---------
+    @cached_property
+    def chats(self) -> ChatRepository:
+        from assistant.store.chats import ChatRepository
+
+        return ChatRepository(self.db, after_delete=self._forget_copies)
+
+    @cached_property
+    def notes(self) -> NoteRepository:
+        from assistant.store.notes import NoteRepository
+
+        return NoteRepository(self.db, after_delete=self._forget_copies)
+
+    @cached_property
+    def memories(self) -> MemoryRepository:
+        from assistant.store.memories import MemoryRepository
+
+        return MemoryRepository(self.db, after_delete=self._forget_copies)
+
+    @cached_property
+    def anticipations(self) -> AnticipationRepository:
+        from assistant.store.anticipations import AnticipationRepository
+
+        return AnticipationRepository(self.db)
+
+    @cached_property
+    def journal(self) -> Journal:
+        """What each thinking session did ("While you were away") and time spent today."""
+        from assistant.mind.journal import Journal
+
+        return Journal(self.db)
+
+    @cached_property
+    def agenda(self) -> Agenda:
+        """The persisted sleep-time work items (what thinking will do next)."""
+        from assistant.mind.agenda import Agenda
+
+        return Agenda(self.db)
+
+    def model_library(self, catalog: Path | None = None) -> ModelLibrary:
+        """The model files of this profile and the catalog of recommended ones
+        (``catalog``: another catalog file instead of the bundled one)."""
+        from assistant.llm.library import ModelLibrary
+
+        return ModelLibrary(self.paths.models_dir, catalog)
+
     def save_settings(self, settings: Settings) -> None:
         save_settings(settings, self.paths.settings_file)
         self.settings = settings
@@ -143,6 +193,8 @@ class Reverie:
         """The configured model file, or the bundled one (assembled on first use)."""
         if self.settings.model.path:
             return Path(self.settings.model.path).expanduser()
+        from assistant.llm.bundled import ensure_bundled_model
+
         return ensure_bundled_model(self.paths.models_dir, progress)
 
     def start_engine(self, progress: Progress | None = None) -> Engine:
@@ -160,6 +212,7 @@ class Reverie:
     def responder(self, engine: Engine) -> Responder:
         from assistant.mind.profile import profile_text
         from assistant.recall.prepared import PreparedAnswers
+        from assistant.recall.responder import Responder
         from assistant.recall.retrieval import Retriever
 
         return Responder(engine, self.chats, self.settings.model, notes=self.notes,
@@ -253,22 +306,38 @@ class Reverie:
         ``backend`` defaults to the best idle backend of this machine (`probe_backend`).
         """
         if self._coordinator is None:
-            from assistant.idle.backends.probe import probe_backend
             from assistant.idle.coordinator import ThinkingCoordinator
-            from assistant.idle.gate import ThinkingGate
-            from assistant.mind.journal import Journal
             from assistant.mind.maintenance import run_maintenance
 
-            journal = Journal(self.db)
             self._coordinator = ThinkingCoordinator(
-                backend if backend is not None else probe_backend().backend,
+                backend if backend is not None else self.probe_idle().backend,
                 self.sleep_runner(engine),
-                ThinkingGate(journal.seconds_today, sensors),
+                self.thinking_gate(sensors),
                 lambda: self.settings,
                 self.save_settings,
                 maintenance=lambda: run_maintenance(self.db, self.paths.backups_dir),
             )
         return self._coordinator
+
+    def probe_idle(self) -> ProbeResult:
+        """The best idle backend of this machine, and why the better ones failed (slow:
+        call it off the GUI thread). The caller owns the backend and closes it."""
+        from assistant.idle.backends.probe import probe_backend
+
+        return probe_backend()
+
+    def thinking_gate(self, sensors: Sensors | None = None) -> ThinkingGate:
+        """The conditions that decide whether thinking may start (budget from the journal)."""
+        from assistant.idle.gate import ThinkingGate
+
+        return ThinkingGate(self.journal.seconds_today, sensors)
+
+    def think_now_budget(self) -> float:
+        """Seconds a "Think now" session may run: what is left of today's budget."""
+        from assistant.idle.budget import think_now_seconds
+
+        return think_now_seconds(self.settings.thinking.daily_budget_minutes,
+                                 self.journal.seconds_today())
 
     @property
     def running_coordinator(self) -> ThinkingCoordinator | None:

@@ -124,14 +124,11 @@ def idle_check(app: Reverie) -> dict[str, Any]:
     A running window's coordinator reports its live status; otherwise the status is what
     it would be now (paused, blocked and why, or waiting for you to go away).
     """
-    from assistant.idle.backends.probe import probe_backend
     from assistant.idle.conditions import PsutilCpuSampler
-    from assistant.idle.gate import PAUSING, Sensors, ThinkingGate
+    from assistant.idle.gate import PAUSING, Sensors
     from assistant.idle.status import ThinkingState
-    from assistant.mind.agenda import Agenda
-    from assistant.mind.journal import Journal
 
-    probe = probe_backend()
+    probe = app.probe_idle()
     backend = probe.backend
     info: dict[str, Any] = {
         "backend": backend.name,
@@ -152,7 +149,7 @@ def idle_check(app: Reverie) -> dict[str, Any]:
     else:
         cpu = PsutilCpuSampler()
         time.sleep(CPU_SAMPLE_SECONDS)  # a load average needs an interval
-        gate = ThinkingGate(Journal(app.db).seconds_today, Sensors(cpu=cpu))
+        gate = app.thinking_gate(Sensors(cpu=cpu))
         verdicts = gate.verdicts(app.settings)
         info["conditions"] = [{"condition": v.condition, "ok": v.ok, "reason": v.reason}
                               for v in verdicts]
@@ -167,7 +164,7 @@ def idle_check(app: Reverie) -> dict[str, Any]:
                 f"Thinking may start after {threshold:g} minutes away.")
         info["status"] = {"state": state.value, "reason": reason,
                           "watching": "not in this process (the window watches for idle time)"}
-    info["agenda"] = Agenda(app.db).counts()
+    info["agenda"] = app.agenda.counts()
     return info
 
 

@@ -245,7 +245,6 @@ def cmd_sleep(app: Reverie, args: argparse.Namespace) -> int:
     if budget is not None and not 0 < budget <= 10**7:  # also refuses nan and inf
         raise UsageError("--budget-seconds must be a positive number of seconds, at most "
                          "10000000.")
-    from assistant.mind.journal import Journal
     from assistant.mind.runner import SessionReport
 
     runner = app.sleep_runner(start_engine(app))
@@ -274,7 +273,7 @@ def cmd_sleep(app: Reverie, args: argparse.Namespace) -> int:
     if args.json:
         print_json(report.to_json())
     else:
-        entries = Journal(app.db).entries(report.session_id) if report.session_id else []
+        entries = app.journal.entries(report.session_id) if report.session_id else []
         for entry in reversed(entries):
             if entry.kind != "session":
                 print(f"- {entry.summary}")

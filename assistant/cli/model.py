@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 def _library(app: Reverie, args: argparse.Namespace) -> ModelLibrary:
-    return ModelLibrary(app.paths.models_dir, args.catalog)
+    return app.model_library(args.catalog)
 
 
 def cmd_model(app: Reverie, args: argparse.Namespace) -> int:

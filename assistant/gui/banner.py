@@ -25,7 +25,7 @@ class Banner(QFrame):
         self.close_button.setAccessibleName("Dismiss notice")
         self.close_button.setAutoRaise(True)
         self.close_button.clicked.connect(self.hide)
-        layout = QHBoxLayout(self)
+        self.row = layout = QHBoxLayout(self)
         layout.setContentsMargins(14, 8, 8, 8)
         layout.addWidget(self.label, 1)
         layout.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)

@@ -122,11 +122,11 @@ class MessageBubble(QFrame):
         self.note = QLabel(self)
         self.note.setObjectName("bubbleNote")
         self.note.hide()
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(14, 9, 14, 9)
-        layout.setSpacing(3)
-        layout.addWidget(self.label)
-        layout.addWidget(self.note)
+        self._box = QVBoxLayout(self)
+        self._box.setContentsMargins(14, 9, 14, 9)
+        self._box.setSpacing(3)
+        self._box.addWidget(self.label)
+        self._box.addWidget(self.note)
         self.prepared: PreparedBadge | None = None
         self.set_text(text)
 
@@ -135,7 +135,7 @@ class MessageBubble(QFrame):
         """Mark this answer "prepared while you were away" (with sources, think again)."""
         if self.prepared is None:
             self.prepared = PreparedBadge(sources, think_again, self)
-            self.layout().addWidget(self.prepared)
+            self._box.addWidget(self.prepared)
             self.setProperty("prepared", True)
             self.style().unpolish(self)
             self.style().polish(self)
@@ -162,7 +162,7 @@ class MessageBubble(QFrame):
         """
         self.label.ensurePolished()
         self.note.ensurePolished()
-        margins = self.layout().contentsMargins()
+        margins = self._box.contentsMargins()
         room = self._max_width - margins.left() - margins.right()
         widest = max((self.label.fontMetrics().horizontalAdvance(line)
                       for line in self.label.text().split("\n")), default=0)
@@ -219,8 +219,9 @@ class Transcript(QScrollArea):
     def clear(self) -> None:
         for bubble in self.bubbles:
             row = bubble.parentWidget()
-            self._layout.removeWidget(row)
-            row.deleteLater()
+            if row is not None:
+                self._layout.removeWidget(row)
+                row.deleteLater()
         self.bubbles.clear()
         self.empty.show()
         self._follow = True

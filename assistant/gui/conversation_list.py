@@ -136,7 +136,7 @@ class ConversationList(QWidget):
         item = None if conversation_id is None else self.item_for(conversation_id)
         if item is None:
             self.list.clearSelection()
-            self.list.setCurrentItem(None)
+            self.list.setCurrentRow(-1)
         else:
             self.list.setCurrentItem(item)
 

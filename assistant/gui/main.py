@@ -158,16 +158,23 @@ def run_gui(data_dir: str | None, tray: bool = False, debug: bool = False) -> in
 
                 window.restart_requested.connect(on_restart)
                 if probing:
-                    window.loader.ready.connect(lambda _n: (_probe("model_ready"), qapp.quit()))
-                    window.loader.failed.connect(lambda _m: (_probe("model_failed"),
-                                                             qapp.exit(1)))
+                    def model_ready(_name: str) -> None:
+                        _probe("model_ready")
+                        qapp.quit()
+
+                    def model_failed(_message: str) -> None:
+                        _probe("model_failed")
+                        qapp.exit(1)
+
+                    window.loader.ready.connect(model_ready)
+                    window.loader.failed.connect(model_failed)
                 if not in_tray:
                     window.show()
                 if probing:
                     QTimer.singleShot(0, lambda: _probe("window_shown"))
 
-                def open_profile(w: MainWindow = window, held: dict = holder,
-                                 failed: list = failure) -> None:
+                def open_profile(w: MainWindow = window, held: dict[str, Reverie] = holder,
+                                 failed: list[BaseException] = failure) -> None:
                     """From the event loop, after the window is painted."""
                     nonlocal logged
                     try:

@@ -47,7 +47,7 @@ class ModelLoader(QObject):
     #: Loading failed; carries one sentence for the person.
     failed = Signal(str)
 
-    def __init__(self, app: Reverie, parent: QObject | None = None) -> None:
+    def __init__(self, app: Reverie | None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._app = app
         self._task: Task | None = None
@@ -82,7 +82,10 @@ class ModelLoader(QObject):
                 raise TaskCancelled
             task.report((done, total))
 
-        engine = self._app.start_engine(progress)
+        app = self._app
+        if app is None:
+            raise LoadFailed("The profile is not open yet.")
+        engine = app.start_engine(progress)
         task.report("loading")
         while True:
             asked = time.monotonic()

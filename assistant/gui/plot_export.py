@@ -103,6 +103,7 @@ def scatter_png(points: Sequence[Point], path: Path, *, title: str, x_label: str
     painter.restore()
     painter.end()
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not image.save(str(path), "PNG"):
+    # PySide6's stubs want the format as bytes, but at run time only a str is accepted
+    if not image.save(str(path), "PNG"):  # type: ignore[call-overload]
         raise OSError(f"Could not write the plot to {path}.")
     return path

@@ -87,3 +87,10 @@ def apply_theme(qapp: QApplication, theme: str = "system") -> None:
         qapp.setStyleSheet(style_sheet(colours))
     except (OSError, KeyError) as exc:  # a broken style sheet must not stop the app
         log.warning("style sheet not applied: %s", exc)
+
+
+def apply_current_theme(theme: str) -> None:
+    """Apply ``theme`` to the running application (the Settings page's theme choice)."""
+    qapp = QApplication.instance()
+    if isinstance(qapp, QApplication):
+        apply_theme(qapp, theme)

@@ -40,6 +40,8 @@ class Task(QObject):
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._fn = fn
+        #: Delivers the signals to plain callables (set by run_task; kept alive here).
+        self.callbacks: QObject | None = None
         self._cancel = threading.Event()
         self._thread = threading.Thread(target=self._run, name=THREAD_PREFIX + name,
                                         daemon=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from assistant.config import Settings
+from assistant.idle.budget import budget_left_seconds
 from assistant.idle.conditions import (
     BatteryReading,
     BudgetCondition,
@@ -105,4 +106,4 @@ class ThinkingGate:
         return PowerCondition(settings.idle.min_battery_percent, read=self.sensors.battery).check()
 
     def remaining_budget_seconds(self, settings: Settings) -> float:
-        return max(0.0, settings.thinking.daily_budget_minutes * 60.0 - self._spent())
+        return budget_left_seconds(settings.thinking.daily_budget_minutes, self._spent())

@@ -10,7 +10,8 @@ from PySide6.QtWidgets import QSystemTrayIcon
 from pytestqt.qtbot import QtBot
 
 from assistant.app import Reverie
-from assistant.gui.main_window import MainWindow, pause_until
+from assistant.gui.controllers.thinking import pause_until
+from assistant.gui.main_window import MainWindow
 from assistant.gui.tray import Tray, mark_for
 from assistant.idle.backends.app import AppActivityBackend
 from assistant.idle.backends.probe import ProbeResult

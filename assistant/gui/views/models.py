@@ -66,7 +66,7 @@ class ModelsView(QWidget):
         self.restart_button = QPushButton("Restart Reverie now", self.banner)
         self.restart_button.setObjectName("primaryButton")
         self.restart_button.setAccessibleName("Restart Reverie to use the new model")
-        self.banner.layout().insertWidget(1, self.restart_button)
+        self.banner.row.insertWidget(1, self.restart_button)
         self.restart_button.clicked.connect(lambda: emit(self.restart_requested))
         self.error = Banner("error", self)
         self.table = QTreeWidget(self)
@@ -100,7 +100,7 @@ class ModelsView(QWidget):
     @property
     def library(self) -> ModelLibrary:
         if self._library is None:
-            self._library = ModelLibrary(self.app.paths.models_dir)
+            self._library = self.app.model_library()
         return self._library
 
     def set_loaded(self, name: str) -> None:
@@ -182,7 +182,7 @@ class ModelsView(QWidget):
         button = QPushButton(text, parent)
         button.setObjectName("secondaryButton")
         button.setAccessibleName(text)
-        button.clicked.connect(slot)  # type: ignore[arg-type]
+        button.clicked.connect(slot)
         return button
 
     # -- actions ------------------------------------------------------------------------

@@ -134,8 +134,9 @@ class PreparedView(QWidget):
         self.summary.setText(f"{counts['ready']} ready · {counts['stale']} stale · "
                              f"{counts['used']} used · {tokens:,} tokens and "
                              f"{duration_text(seconds)} of thinking spent on these")
-        if rows:
-            self.table.setCurrentItem(self.table.topLevelItem(0))
+        first = self.table.topLevelItem(0)
+        if rows and first is not None:
+            self.table.setCurrentItem(first)
 
     def _on_selected(self, item: QTreeWidgetItem | None, _prev: object = None) -> None:
         a = self.anticipations.get(item.data(0, _ID)) if item is not None else None

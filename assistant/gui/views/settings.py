@@ -158,9 +158,9 @@ class SettingsView(QWidget):
             form.setHorizontalSpacing(18)
             form.setVerticalSpacing(10)
         self.theme.setMaximumWidth(220)
-        for label in (self.idle_backend, self.tray_text):
-            label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
-            label.setMinimumWidth(360)
+        for wide in (self.idle_backend, self.tray_text):
+            wide.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
+            wide.setMinimumWidth(360)
         for title, content in (("Thinking while you are away", thinking),
                                ("Window and tray", window), ("Model", model_row),
                                ("Your data", data)):
