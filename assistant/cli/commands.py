@@ -221,6 +221,11 @@ def cmd_doctor(app: Reverie, args: argparse.Namespace) -> int:
         for key, value in report.items():
             shown = json.dumps(value, default=str) if isinstance(value, dict | list) else value
             print(f"{key}: {shown}")
+    if not report["ok"]:
+        failed = [name for name in ("database", "model")
+                  if isinstance(report.get(name), dict) and report[name].get("error")]
+        first = report[failed[0]]["error"] if failed else "A check failed; see the report."
+        print(f"reverie: {first}", file=sys.stderr)
     return EXIT_OK if report["ok"] else EXIT_FAILURE
 
 
