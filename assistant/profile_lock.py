@@ -45,7 +45,12 @@ else:
         fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-class ProfileBusyError(RuntimeError):
+class SessionBusyError(RuntimeError):
+    """A thinking session is already running on this runner (or, with a profile lock, in
+    another process on the same profile)."""
+
+
+class ProfileBusyError(SessionBusyError):
     """Another process holds the lock; ``pid`` is its process id when it could be read."""
 
     def __init__(self, pid: int | None) -> None:

@@ -37,6 +37,7 @@ from assistant.idle.backends.base import IdleBackend
 from assistant.idle.gate import PAUSING, ThinkingGate
 from assistant.idle.monitor import ACTIVE_POLL_SECONDS, IDLE_POLL_SECONDS, IdleMonitor
 from assistant.idle.status import Status, StatusListener, StatusTracker, ThinkingState
+from assistant.profile_lock import SessionBusyError
 
 log = logging.getLogger("assistant.idle")
 
@@ -310,6 +311,9 @@ class ThinkingCoordinator:
                 on_item=self._on_item)
             self.last_report = report
             self._after(report.stopped_because, report.error, report.sentence())
+        except SessionBusyError as exc:  # another process thinks on this profile: expected
+            log.info("the thinking session did not start: %s", exc)
+            self._after("error", str(exc), "")
         except Exception as exc:
             log.exception("the thinking session could not run")
             self._after("error", str(exc) or type(exc).__name__, "")

@@ -32,7 +32,7 @@ from assistant.mind.work import (
     WorkInterrupted,
     WorkOutcome,
 )
-from assistant.profile_lock import ProfileBusyError, ProfileLock
+from assistant.profile_lock import ProfileBusyError, ProfileLock, SessionBusyError
 from assistant.store.db import Database
 from assistant.store.models import SleepSession, WorkItem, WorkState, utcnow
 
@@ -93,11 +93,6 @@ class SessionReport:
         why = _SENTENCES.get(StopReason(self.stopped_because), self.stopped_because)
         failed = f", {self.items_failed} failed" if self.items_failed else ""
         return f"Thought for {self.seconds:.1f} s: {items}{failed}; stopped because {why}."
-
-
-class SessionBusyError(RuntimeError):
-    """A session is already running on this runner (or, with a profile lock, in another
-    process on the same profile)."""
 
 
 class ThinkerBusyError(SessionBusyError):
