@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,15 +28,17 @@ CASES = bad_inputs()
 
 
 @pytest.fixture(scope="module")
-def workspace(bundled_model: Path, tmp_path_factory: pytest.TempPathFactory,
-              ) -> Iterator[Workspace]:
-    root = tmp_path_factory.mktemp("faults")
-    (root / "same-model.gguf").symlink_to(bundled_model)
-    ws = Workspace(root, bundled_model, Reverie.here())
-    ws.build(seed=11)
-    with serve_bytes(ws.payload) as url:
-        ws.download_url = url
-        yield ws
+def workspace(bundled_model: Path) -> Iterator[Workspace]:
+    """Under the system's temporary folder, not pytest's (whose folders only root can
+    enter), so the read-only class can run as an unprivileged user."""
+    with tempfile.TemporaryDirectory(prefix="reverie-faults-test-") as tmp:
+        root = Path(tmp)
+        (root / "same-model.gguf").symlink_to(bundled_model)
+        ws = Workspace(root, bundled_model, Reverie.here())
+        ws.build(seed=11)
+        with serve_bytes(ws.payload) as url:
+            ws.download_url = url
+            yield ws
 
 
 def test_message_lines_skip_usage_and_blank_lines() -> None:

@@ -198,7 +198,10 @@ def _remote_url_bad(ws: Workspace, profile: Path) -> Outcome:
     if not found:
         text = text.replace("[model]", f"[model]\n{bad}", 1)
     path.write_text(text, encoding="utf-8")
-    return _cli(ws, profile, "ask", "What is the capital of France?")
+    outcome = _cli(ws, profile, "memory", "list")
+    if not list(profile.glob("settings.toml.broken-*")):
+        outcome.problems.append("the person's settings file was not kept")
+    return outcome
 
 
 def _corrupt(profile: Path) -> None:
@@ -342,18 +345,42 @@ def _full_disk(ws: Workspace, profile: Path) -> Outcome:
         subprocess.run(["umount", "-l", str(mount)], capture_output=True)
 
 
+def _unprivileged() -> list[str] | None:
+    """A command prefix that runs as ``nobody`` (root ignores file modes); None when
+    that is not possible here. Empty when this process is unprivileged already."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        return None
+    import grp
+
+    group = "nogroup" if "nogroup" in {g.gr_name for g in grp.getgrall()} else "nobody"
+    return ["setpriv", "--reuid=nobody", f"--regid={group}", "--clear-groups"]
+
+
 def _readonly_profile(ws: Workspace, profile: Path) -> Outcome:
     """A profile the person may only read: answers work, writes say why."""
-    if os.geteuid() == 0:
-        return Outcome(-2, "", problems=["runs only as an unprivileged user"])
+    prefix = _unprivileged()
+    if prefix is None:
+        return Outcome(-2, "", problems=["needs setpriv to drop root's privileges"])
+    if prefix:  # the unprivileged user must reach the folder and own the profile
+        profile.parent.chmod(0o755)
+        for path in [profile, *profile.rglob("*")]:
+            shutil.chown(path, "nobody", prefix[2].split("=")[1])
     for path in [*profile.rglob("*"), profile]:
         path.chmod(path.stat().st_mode & ~0o222)
     before = db_file(profile).read_bytes()
+
+    def run(*args: str) -> Outcome:
+        result = ws.cli.run(profile, *args, prefix=prefix, cwd=profile.parent)
+        return Outcome(result.returncode, result.stderr, result.stdout)
+
     try:
-        outcome = _cli(ws, profile, "note", "add", "this cannot be saved")
-        listing = _cli(ws, profile, "memory", "list")
+        outcome = run("note", "add", "this cannot be saved")
+        listing = run("memory", "list")
         if listing.exit_code != 0:
-            outcome.problems.append("a read-only profile cannot even be read")
+            outcome.problems.append("a read-only profile cannot even be read: "
+                                    + listing.stderr.strip()[:200])
     finally:
         for path in [profile, *profile.rglob("*")]:
             path.chmod(path.stat().st_mode | 0o200)
@@ -379,7 +406,7 @@ def bad_inputs() -> list[BadInput]:
         BadInput("data_dir_empty_string", _data_dir_empty),
         BadInput("data_dir_shared_folder_mode_kept", _data_dir_mode, (0,), max_lines=1),
         BadInput("data_dir_is_a_file", _data_dir_file),
-        BadInput("read_only_profile", _readonly_profile, (1, 2)),
+        BadInput("read_only_profile", _readonly_profile, (1, 2), max_lines=2),
         BadInput("settings_comments_and_unknown_keys_kept", _settings_kept, (0,), 2),
         BadInput("corrupt_settings_file", _corrupt_settings, (0,), 2),
         # Forget and delete: unknown ids.
