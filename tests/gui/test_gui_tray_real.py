@@ -1,0 +1,125 @@
+"""The tray icon in a real system tray: trayer (an XEmbed tray host) on Xvfb.
+
+Everything is observed from outside the app's process: the icon window is found
+reparented into trayer's panel (xwininfo -tree), its state is read from the pixels of
+a screenshot of the panel (the mark's colour: amber while prepared answers wait, grey
+while paused, blue while thinking), and the menu is driven with xdotool (right-click
+the docked icon, choose an item with the keyboard). Tray mode has no main window, so
+the only mapped top-level window named "Reverie" while the menu is open is the menu.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.gui.tray import MARK_COLOURS
+from tests.gui.xvfb_session import (
+    XvfbSession,
+    ask_in_window,
+    count,
+    missing_tray_tools,
+    wait_exit,
+    wait_until,
+)
+
+pytestmark = [
+    pytest.mark.xvfb,
+    pytest.mark.model,
+    pytest.mark.skipif(bool(missing_tray_tools()),
+                       reason="the real-tray test needs Xvfb, xdotool, ImageMagick, "
+                       "x11-utils and trayer: apt-get install xvfb xdotool imagemagick "
+                       "x11-utils trayer"),
+]
+
+PREPARED_QUESTION = "When is my dentist appointment?"
+#: Enough pixels of a colour to be the mark in the corner of a 22-30 px icon.
+MARK_PIXELS = 6
+
+
+def icon_pixels(session: XvfbSession, panel: str) -> int:
+    """Pixels of the app icon (its indigo) in the panel: not trayer's grey background."""
+    return sum(1 for r, g, b in session.pixels(panel) if b > 140 and b - g > 80 and b - r > 50)
+
+
+def marks(session: XvfbSession, panel: str) -> set[str]:
+    """Which state marks (MARK_COLOURS keys) are drawn in trayer's panel now."""
+    shot = session.pixels(panel)
+    return {mark for mark in ("thinking", "prepared", "paused")
+            if count(shot, MARK_COLOURS[mark], tolerance=24) >= MARK_PIXELS}
+
+
+def wait_for_mark(session: XvfbSession, panel: str, mark: str | None,
+                  timeout: float = 60.0) -> None:
+    want = set() if mark is None else {mark}
+    wait_until(lambda: marks(session, panel) == want, timeout,
+               f"the tray icon's mark to become {mark or 'none'}", interval=0.3)
+
+
+def choose_from_tray_menu(session: XvfbSession, icon: str, *keys: str) -> None:
+    """Right-click the docked icon, wait for the menu to be mapped, press ``keys``."""
+    session.xdotool("mousemove", "--window", icon, "8", "8", "click", "3")
+    menu = wait_until(lambda: session.mapped_windows("Reverie"), 30, "the tray menu")[0]
+    session.key(*keys)
+    wait_until(lambda: menu not in session.mapped_windows("Reverie"), 30,
+               "the tray menu to close")
+
+
+def seed_prepared_answer(data_dir: Path, model: Path) -> None:
+    """A profile on the bundled model with one prepared answer ready."""
+    from assistant.app import Reverie
+    from assistant.store.anticipations import AnticipationRepository
+    from assistant.store.models import Anticipation
+
+    data_dir.mkdir(parents=True)
+    (data_dir / "settings.toml").write_text(f'[model]\npath = "{model}"\n\n'
+                                            '[ui]\ntheme = "light"\n', encoding="utf-8")
+    app = Reverie.open(data_dir)
+    try:
+        conv = app.chats.create_conversation("Dentist")
+        said = app.chats.add_message(conv.id or 0, "user", "Dentist on Tuesday at 10:30.")
+        AnticipationRepository(app.db).add(Anticipation(
+            question=PREPARED_QUESTION, answer="Tuesday at 10:30.", predictability=0.9,
+            sources={"messages": [said.id or 0]}, seconds=1.0))
+    finally:
+        app.close()
+
+
+def test_the_icon_docks_shows_its_state_and_its_menu_asks(tmp_path: Path,
+                                                         bundled_model: Path) -> None:
+    data_dir = tmp_path / "profile"
+    seed_prepared_answer(data_dir, bundled_model)
+    log = tmp_path / "app.log"
+    with XvfbSession(1024, 640) as session:
+        panel = session.start_trayer()
+        assert icon_pixels(session, panel) == 0  # an empty tray
+        app = session.start_reverie(data_dir, "--tray", log=log)
+
+        # Docked: the icon window lives inside trayer's panel, and its pixels show there.
+        icon = wait_until(lambda: session.docked_icon(panel), 60, "the icon to dock")
+        assert "Parent window id: " + session.root() not in session.window_tree(icon)
+        wait_until(lambda: icon_pixels(session, panel) >= 100, 30,
+                   "the icon to be painted in the tray")
+        assert not session.mapped_windows("Reverie")  # tray mode: no window
+
+        # A prepared answer waits: amber. Paused from the menu: grey. Resumed: amber.
+        wait_for_mark(session, panel, "prepared")
+        choose_from_tray_menu(session, icon, "Down", "Down", "Down", "Return")  # Pause 1 h
+        wait_for_mark(session, panel, "paused")
+        choose_from_tray_menu(session, icon, "Down", "Down", "Down", "Return")  # Resume
+        wait_for_mark(session, panel, "prepared")
+
+        # "Ask…" opens the quick-ask window; the prepared answer is served there.
+        choose_from_tray_menu(session, icon, "Down", "Down", "Return")
+        ask = session.wait_for_window("^Ask Reverie$", timeout=30)
+        answer = ask_in_window(session, ask, data_dir, PREPARED_QUESTION)
+        assert answer == "Tuesday at 10:30."
+        session.key("Escape")
+        wait_until(lambda: not session.xdotool("search", "--onlyvisible", "--name",
+                                               "^Ask Reverie$"), 30, "the popup to close")
+        wait_for_mark(session, panel, None)  # the answer was used: nothing waits now
+
+        choose_from_tray_menu(session, icon, "Up", "Return")  # Quit Reverie
+        assert wait_exit(app) == 0, log.read_text(errors="replace")[-2000:]
+        wait_until(lambda: icon_pixels(session, panel) == 0, 30, "the icon to leave the tray")
