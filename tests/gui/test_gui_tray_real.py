@@ -17,8 +17,10 @@ import pytest
 from assistant.gui.tray import MARK_COLOURS
 from tests.gui.xvfb_session import (
     XvfbSession,
+    app_icon_pixels,
     ask_in_window,
     count,
+    file_pixels,
     missing_tray_tools,
     wait_exit,
     wait_until,
@@ -39,8 +41,8 @@ MARK_PIXELS = 6
 
 
 def icon_pixels(session: XvfbSession, panel: str) -> int:
-    """Pixels of the app icon (its indigo) in the panel: not trayer's grey background."""
-    return sum(1 for r, g, b in session.pixels(panel) if b > 140 and b - g > 80 and b - r > 50)
+    """Pixels of the app icon in trayer's panel."""
+    return app_icon_pixels(session.pixels(panel))
 
 
 def marks(session: XvfbSession, panel: str) -> set[str]:
@@ -59,8 +61,7 @@ def wait_for_mark(session: XvfbSession, panel: str, mark: str | None,
 
 def choose_from_tray_menu(session: XvfbSession, icon: str, *keys: str) -> None:
     """Right-click the docked icon, wait for the menu to be mapped, press ``keys``."""
-    session.xdotool("mousemove", "--window", icon, "8", "8", "click", "3")
-    menu = wait_until(lambda: session.mapped_windows("Reverie"), 30, "the tray menu")[0]
+    menu = session.open_tray_menu(icon)
     session.key(*keys)
     wait_until(lambda: menu not in session.mapped_windows("Reverie"), 30,
                "the tray menu to close")
@@ -123,3 +124,18 @@ def test_the_icon_docks_shows_its_state_and_its_menu_asks(tmp_path: Path,
         choose_from_tray_menu(session, icon, "Up", "Return")  # Quit Reverie
         assert wait_exit(app) == 0, log.read_text(errors="replace")[-2000:]
         wait_until(lambda: icon_pixels(session, panel) == 0, 30, "the icon to leave the tray")
+
+
+def test_make_screenshots_shows_the_docked_icon(tmp_path: Path, bundled_model: Path) -> None:
+    from tests.gui.screenshots import TRAY_CORNER, TRAY_SHOTS, take_tray
+
+    data_dir = tmp_path / "profile"
+    seed_prepared_answer(data_dir, bundled_model)
+    shots = take_tray(tmp_path / "shots", data_dir)
+
+    assert [s.stem for s in shots] == list(TRAY_SHOTS)
+    docked, menu = (file_pixels(s) for s in shots)
+    assert len(docked) == len(menu) == TRAY_CORNER[0] * TRAY_CORNER[1]
+    assert app_icon_pixels(docked) >= 100  # the icon, in the tray's corner
+    assert count(docked, MARK_COLOURS["prepared"], tolerance=24) >= MARK_PIXELS
+    assert count(menu, "#ffffff", tolerance=8) > count(docked, "#ffffff", tolerance=8) + 5000

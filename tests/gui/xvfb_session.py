@@ -200,6 +200,15 @@ class XvfbSession:
                 mapped.append(window)
         return mapped
 
+    def open_tray_menu(self, icon: str) -> str:
+        """Right-click the docked ``icon``; the menu's window id once it is mapped.
+
+        Only for tray mode (no main window): the menu is then the one mapped top-level
+        window titled "Reverie".
+        """
+        self.xdotool("mousemove", "--window", icon, "8", "8", "click", "3")
+        return str(_wait(lambda: self.mapped_windows("Reverie"), 30, "the tray menu")[0])
+
     def root(self) -> str:
         """The root window's id, as xwininfo writes it."""
         found = re.search(r"Root window id: (0x[0-9a-f]+)", self.window_tree())
@@ -225,11 +234,16 @@ class XvfbSession:
         data = done.stdout
         return [(data[i], data[i + 1], data[i + 2]) for i in range(0, len(data) - 2, 3)]
 
-    def screenshot(self, path: Path, window: str = "root") -> Path:
-        """``import -window WINDOW PATH`` (the whole screen by default)."""
+    def screenshot(self, path: Path, window: str = "root",
+                   crop: tuple[int, int, int, int] | None = None) -> Path:
+        """``import -window WINDOW PATH`` (the whole screen by default).
+
+        ``crop`` is (width, height, x, y) of the part to keep.
+        """
         path.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["import", "-display", self.display, "-window", window, str(path)],
-                       check=True, timeout=60, env=self.env())
+        area = ["-crop", "{}x{}+{}+{}".format(*crop)] if crop is not None else []
+        subprocess.run(["import", "-display", self.display, "-window", window, *area,
+                        str(path)], check=True, timeout=60, env=self.env())
         return path
 
 
@@ -238,6 +252,18 @@ def count(pixels: list[Pixel], colour: str, tolerance: int = 40) -> int:
     want = tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
     return sum(1 for p in pixels
                if all(abs(a - b) <= tolerance for a, b in zip(p, want, strict=True)))
+
+
+def app_icon_pixels(pixels: list[Pixel]) -> int:
+    """How many pixels have the app icon's indigo (no tray background or mark has it)."""
+    return sum(1 for r, g, b in pixels if b > 140 and b - g > 80 and b - r > 50)
+
+
+def file_pixels(path: Path) -> list[Pixel]:
+    """Every pixel of a picture file, row by row."""
+    data = subprocess.run(["convert", str(path), "-depth", "8", "rgb:-"],
+                          capture_output=True, timeout=60, check=True).stdout
+    return [(data[i], data[i + 1], data[i + 2]) for i in range(0, len(data) - 2, 3)]
 
 
 def messages(data_dir: Path) -> list[tuple[str, str]]:
