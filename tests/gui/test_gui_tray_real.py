@@ -67,24 +67,35 @@ def choose_from_tray_menu(session: XvfbSession, icon: str, *keys: str) -> None:
                "the tray menu to close")
 
 
-def seed_prepared_answer(data_dir: Path, model: Path) -> None:
-    """A profile on the bundled model with one prepared answer ready."""
+def add_prepared_answer(data_dir: Path, question: str, answer: str,
+                        source_text: str | None = None) -> None:
+    """Store a ready prepared answer in the profile (another process may have it open)."""
     from assistant.app import Reverie
     from assistant.store.anticipations import AnticipationRepository
     from assistant.store.models import Anticipation
 
-    data_dir.mkdir(parents=True)
-    (data_dir / "settings.toml").write_text(f'[model]\npath = "{model}"\n\n'
-                                            '[ui]\ntheme = "light"\n', encoding="utf-8")
     app = Reverie.open(data_dir)
     try:
-        conv = app.chats.create_conversation("Dentist")
-        said = app.chats.add_message(conv.id or 0, "user", "Dentist on Tuesday at 10:30.")
+        sources = None
+        if source_text is not None:
+            conv = app.chats.create_conversation(question)
+            said = app.chats.add_message(conv.id or 0, "user", source_text)
+            sources = {"messages": [said.id or 0]}
         AnticipationRepository(app.db).add(Anticipation(
-            question=PREPARED_QUESTION, answer="Tuesday at 10:30.", predictability=0.9,
-            sources={"messages": [said.id or 0]}, seconds=1.0))
+            question=question, answer=answer, predictability=0.9, sources=sources,
+            seconds=1.0))
     finally:
         app.close()
+
+
+def seed_prepared_answer(data_dir: Path, model: Path, settings: str = "") -> None:
+    """A profile on the bundled model with one prepared answer ready."""
+    data_dir.mkdir(parents=True)
+    (data_dir / "settings.toml").write_text(f'[model]\npath = "{model}"\n\n'
+                                            f'[ui]\ntheme = "light"\n{settings}',
+                                            encoding="utf-8")
+    add_prepared_answer(data_dir, PREPARED_QUESTION, "Tuesday at 10:30.",
+                        source_text="Dentist on Tuesday at 10:30.")
 
 
 def test_the_icon_docks_shows_its_state_and_its_menu_asks(tmp_path: Path,
@@ -124,6 +135,39 @@ def test_the_icon_docks_shows_its_state_and_its_menu_asks(tmp_path: Path,
         choose_from_tray_menu(session, icon, "Up", "Return")  # Quit Reverie
         assert wait_exit(app) == 0, log.read_text(errors="replace")[-2000:]
         wait_until(lambda: icon_pixels(session, panel) == 0, 30, "the icon to leave the tray")
+
+
+def test_thinking_while_away_and_the_notice_on_return(tmp_path: Path,
+                                                      bundled_model: Path) -> None:
+    """Away (no input for 6 s, X11 idle time): blue. A key press: back, and the opt-in
+    notification says how many answers were prepared meanwhile."""
+    data_dir = tmp_path / "profile"
+    seed_prepared_answer(data_dir, bundled_model, settings=(
+        "notify_on_return = true\n\n[idle]\nthreshold_minutes = 0.1\n"
+        "max_cpu_percent = 100\n"))
+    log = tmp_path / "app.log"
+    with XvfbSession(1024, 640) as session:
+        panel = session.start_trayer()
+        app = session.start_reverie(data_dir, "--tray", log=log)
+        icon = wait_until(lambda: session.docked_icon(panel), 60, "the icon to dock")
+        wait_for_mark(session, panel, "thinking", timeout=120)
+        assert not session.mapped_windows("Reverie")
+
+        # What a sleep session writes when it prepares an answer (a real one takes
+        # minutes on a busy machine); the tray counts what is ready when you come back.
+        add_prepared_answer(data_dir, "Which hotel in Lisbon?", "Casa do Barão.")
+        session.key("shift")
+        wait_for_mark(session, panel, "prepared", timeout=30)
+        balloon = wait_until(lambda: session.mapped_windows("Reverie"), 30,
+                             "the notification to be shown")[0]
+        assert app_icon_pixels(session.pixels(balloon)) > 0  # its title has the icon
+        session.screenshot(tmp_path / "notification.png")
+        wait_until(lambda: "While you were away: 1 answer prepared" in
+                   (data_dir / "logs" / "reverie.log").read_text(errors="replace"),
+                   30, "the notification in the log")
+
+        choose_from_tray_menu(session, icon, "Up", "Return")  # Quit Reverie
+        assert wait_exit(app) == 0, log.read_text(errors="replace")[-2000:]
 
 
 def test_make_screenshots_shows_the_docked_icon(tmp_path: Path, bundled_model: Path) -> None:

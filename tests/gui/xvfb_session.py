@@ -203,11 +203,14 @@ class XvfbSession:
     def open_tray_menu(self, icon: str) -> str:
         """Right-click the docked ``icon``; the menu's window id once it is mapped.
 
-        Only for tray mode (no main window): the menu is then the one mapped top-level
-        window titled "Reverie".
+        For tray mode (no main window): the menu is the top-level window titled
+        "Reverie" that the click maps (a notification balloon may be mapped already).
         """
+        before = set(self.mapped_windows("Reverie"))
         self.xdotool("mousemove", "--window", icon, "8", "8", "click", "3")
-        return str(_wait(lambda: self.mapped_windows("Reverie"), 30, "the tray menu")[0])
+        new = _wait(lambda: [w for w in self.mapped_windows("Reverie") if w not in before],
+                    30, "the tray menu")
+        return str(new[0])
 
     def root(self) -> str:
         """The root window's id, as xwininfo writes it."""
