@@ -73,3 +73,15 @@ def test_the_window_passes_the_setting_and_the_ready_count(app: Reverie,
 
     assert shown == [("Reverie", "While you were away: 1 answer prepared")]
     assert tray.mark == "prepared" and "2 prepared answers waiting" in tray.tooltip
+
+
+def test_the_setting_is_a_checkbox_in_settings(app: Reverie, make_window) -> None:
+    window = make_window(app, start=False, tray=True)
+    window.show_page("settings")
+    box = window.settings_view.notify_on_return
+    assert box.isEnabled() and not box.isChecked()
+    box.setChecked(True)
+    assert app.settings.ui.notify_on_return
+    without_tray = make_window(app, start=False, tray=False)
+    without_tray.show_page("settings")
+    assert not without_tray.settings_view.notify_on_return.isEnabled()
