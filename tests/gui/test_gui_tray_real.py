@@ -5,7 +5,7 @@ reparented into trayer's panel (xwininfo -tree), its state is read from the pixe
 a screenshot of the panel (the mark's colour: amber while prepared answers wait, grey
 while paused, blue while thinking), and the menu is driven with xdotool (right-click
 the docked icon, choose an item with the keyboard). Tray mode has no main window, so
-the only mapped top-level window named "Reverie" while the menu is open is the menu.
+the menu is the top-level window named "Reverie" that the right-click maps.
 """
 
 from __future__ import annotations
