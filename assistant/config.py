@@ -136,6 +136,8 @@ class UiSettings:
     autostart: bool = _opt(False, "Start Reverie in the tray when you log in.")
     tray_notice_shown: bool = _opt(False, "Whether the 'still running in the tray' notice "
                                    "has been shown once.")
+    notify_on_return: bool = _opt(False, "When you come back, say in a tray notification how "
+                                  "many answers were prepared while you were away.")
 
 
 @dataclass(frozen=True)

@@ -425,7 +425,8 @@ class MainWindow(QMainWindow):
         except Exception:  # the database is closing
             return
         state, reason = self.thinking.status or ("off", "")
-        self.tray.set_status(state, reason, prepared)
+        self.tray.set_status(state, reason, prepared,
+                             notify_on_return=self._app.settings.ui.notify_on_return)
 
     def pause_thinking(self, hours: float) -> None:
         self.thinking.pause(hours)

@@ -5,12 +5,18 @@ dot while thinking, a grey pause mark while paused, an amber dot when prepared a
 are waiting. Everything is reachable from the menu (Open, Ask…, Pause, Resume, Quit):
 single-click activation differs between desktops and is only a shortcut to Open.
 
+When the person comes back (the state goes from away, that is thinking, idle or blocked,
+to active) and answers were prepared meanwhile, an opt-in notification says so:
+"While you were away: N answers prepared" (setting ``ui.notify_on_return``, off by
+default).
+
 Whether a tray exists is asked through an injectable function, so the "tray exists"
 path can be tested on the offscreen platform (where there is none).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QRectF, Qt, Signal
@@ -20,7 +26,12 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 from assistant.gui.qt_compat import emit
 from assistant.gui.theme import app_icon
 
+log = logging.getLogger("assistant.gui")
+
 TrayAvailable = Callable[[], bool]
+
+#: ThinkingState values (as text) that mean the person is away.
+AWAY_STATES = frozenset({"thinking", "idle", "blocked"})
 
 MARK_COLOURS = {
     "thinking": "#38bdf8",
@@ -63,6 +74,12 @@ def state_icon(mark: str | None, size: int = 64) -> QIcon:
     return QIcon(pixmap)
 
 
+def return_message(prepared_while_away: int) -> str:
+    """The notification text when the person comes back."""
+    plural = "s" if prepared_while_away != 1 else ""
+    return f"While you were away: {prepared_while_away} answer{plural} prepared"
+
+
 def mark_for(state: str, prepared: int) -> str | None:
     """``state`` is a ThinkingState value (assistant.idle.status), compared as text so
     the tray does not import the idle package at start-up."""
@@ -92,6 +109,8 @@ class Tray(QObject):
         self.icon: QSystemTrayIcon | None = None
         self.mark: str | None = None
         self.tooltip = "Reverie"
+        #: Ready prepared answers when the person left (None while they are here).
+        self._prepared_when_left: int | None = None
         self.menu = QMenu()
         self.menu.setObjectName("trayMenu")
         self.open_action = self._add("Open Reverie", self.open_requested)
@@ -120,8 +139,14 @@ class Tray(QObject):
         self.menu.addAction(action)
         return action
 
-    def set_status(self, state: str, reason: str, prepared: int) -> None:
-        """Show the thinking state (and why) and the number of prepared answers waiting."""
+    def set_status(self, state: str, reason: str, prepared: int, *,
+                   notify_on_return: bool = False) -> None:
+        """Show the thinking state (and why) and the number of prepared answers waiting.
+
+        With ``notify_on_return``, coming back (away to ``active``) after answers were
+        prepared shows "While you were away: N answers prepared" once.
+        """
+        self._notice_return(state, prepared, notify_on_return)
         paused = state == "paused"
         self.pause_hour_action.setVisible(not paused)
         self.pause_tomorrow_action.setVisible(not paused)
@@ -137,7 +162,21 @@ class Tray(QObject):
             self.icon.setIcon(state_icon(self.mark))
             self.icon.setToolTip(self.tooltip)
 
+    def _notice_return(self, state: str, prepared: int, notify: bool) -> None:
+        if state in AWAY_STATES:
+            if self._prepared_when_left is None:
+                self._prepared_when_left = prepared
+            return
+        left, self._prepared_when_left = self._prepared_when_left, None
+        if state != "active" or left is None:
+            return  # paused or off: the person acted, nothing to announce
+        made = prepared - left
+        if notify and made > 0:
+            self.notify("Reverie", return_message(made))
+
     def notify(self, title: str, text: str) -> None:
+        """A desktop notification from the tray icon (nothing without a tray)."""
+        log.info("tray notification: %s: %s", title, text)
         if self.icon is not None and QSystemTrayIcon.supportsMessages():
             self.icon.showMessage(title, text, state_icon(None), 8000)
 

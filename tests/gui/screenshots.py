@@ -8,7 +8,10 @@ In a fresh temporary profile (unless --data-dir is given): import the bench fixt
 ``reverie sleep --budget-seconds N`` on the real model, all through the command line.
 Then start ``reverie`` on Xvfb, ask one question (a prepared one when sleep made
 any), visit each page with its Ctrl+digit shortcut, save ``OUT_DIR/NN-page.png``, and
-quit with Ctrl+Q, checking the exit code. Needs Xvfb, xdotool and ImageMagick.
+quit with Ctrl+Q, checking the exit code. Last, start ``reverie --tray`` next to a
+real system tray (trayer) and save the docked icon (``OUT_DIR/09-tray.png``) and its
+open menu (``OUT_DIR/10-tray-menu.png``). Needs Xvfb, xdotool, ImageMagick, x11-utils
+and trayer.
 """
 
 from __future__ import annotations
@@ -25,9 +28,12 @@ from tests.gui.xvfb_session import (
     REPO,
     XvfbError,
     XvfbSession,
+    app_icon_pixels,
     ask_in_window,
     missing_tools,
+    missing_tray_tools,
     wait_exit,
+    wait_until,
 )
 
 #: (file name, Ctrl+digit) of each page, in the window's page order.
@@ -37,6 +43,9 @@ PAGES = (
     ("08-models", "8"),
 )
 DEFAULT_QUESTION = "When is the book club meeting?"
+#: The tray shots: the top right corner of the screen, where trayer docks the icon.
+TRAY_SHOTS = ("09-tray", "10-tray-menu")
+TRAY_CORNER = (420, 190)
 
 
 def reverie(data_dir: Path, *args: str, timeout: float = 900) -> str:
@@ -96,6 +105,35 @@ def take_all(out: Path, data_dir: Path) -> list[Path]:
     return shots
 
 
+def take_tray(out: Path, data_dir: Path) -> list[Path]:
+    """``reverie --tray`` docked in trayer: the icon, then its menu (top right corner)."""
+    out.mkdir(parents=True, exist_ok=True)
+    log = data_dir / "screenshots-tray.log"
+    width, height = 1024, 640
+    corner = (*TRAY_CORNER, width - TRAY_CORNER[0], 0)
+    shots: list[Path] = []
+    with XvfbSession(width, height) as session:
+        panel = session.start_trayer()
+        app = session.start_reverie(data_dir, "--tray", log=log)
+        try:
+            icon = str(wait_until(lambda: session.docked_icon(panel), 60,
+                                  "the icon to dock in the tray"))
+            wait_until(lambda: app_icon_pixels(session.pixels(panel)) >= 100, 30,
+                       "the icon to be painted")
+            shots.append(session.screenshot(out / f"{TRAY_SHOTS[0]}.png", crop=corner))
+            menu = session.open_tray_menu(icon)
+            shots.append(session.screenshot(out / f"{TRAY_SHOTS[1]}.png", crop=corner))
+            session.key("Up", "Return")  # Quit Reverie, the menu's last item
+            wait_until(lambda: menu not in session.mapped_windows("Reverie"), 30,
+                       "the tray menu to close")
+            code = wait_exit(app)
+        except XvfbError as exc:
+            raise XvfbError(f"{exc}; the app said:\n{_tail(log)}") from None
+        if code != 0:
+            raise XvfbError(f"Reverie exited with code {code}; the app said:\n{_tail(log)}")
+    return shots
+
+
 def _tail(log: Path, lines: int = 15) -> str:
     try:
         return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
@@ -117,6 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"screenshots: install {', '.join(missing)} first.", file=sys.stderr)
         return 2
+    no_tray = missing_tray_tools()
+    if no_tray:
+        print(f"screenshots: no tray shots without {', '.join(no_tray)}; install them "
+              "for those.", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="reverie-shots-") as tmp:
         data_dir = args.data_dir
         try:
@@ -127,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
                 prepare_profile(data_dir, model=args.model, budget=args.budget_seconds,
                                 theme=args.theme)
             shots = take_all(args.out, data_dir)
+            if not no_tray:
+                shots += take_tray(args.out, data_dir)
         except XvfbError as exc:
             print(f"screenshots: {exc}", file=sys.stderr)
             return 1

@@ -9,6 +9,7 @@ answer is read back from the profile's SQLite database.
 from __future__ import annotations
 
 import os
+import re
 import select
 import shutil
 import sqlite3
@@ -20,6 +21,10 @@ from types import TracebackType
 
 REPO = Path(__file__).resolve().parents[2]
 TOOLS = ("Xvfb", "xdotool", "import")
+#: A real XEmbed system tray (trayer) and the tools that look into the window tree.
+TRAY_TOOLS = ("trayer", "xwininfo", "convert")
+#: An RGB pixel.
+Pixel = tuple[int, int, int]
 
 
 class XvfbError(RuntimeError):
@@ -28,6 +33,15 @@ class XvfbError(RuntimeError):
 
 def missing_tools() -> list[str]:
     return [tool for tool in TOOLS if shutil.which(tool) is None]
+
+
+def missing_tray_tools() -> list[str]:
+    return [tool for tool in (*TOOLS, *TRAY_TOOLS) if shutil.which(tool) is None]
+
+
+def wait_until(check, timeout: float, what: str, interval: float = 0.1):
+    """Poll ``check`` until it returns something true; raise XvfbError after ``timeout``."""
+    return _wait(check, timeout, what, interval)
 
 
 def _wait(check, timeout: float, what: str, interval: float = 0.1):
@@ -142,12 +156,117 @@ class XvfbSession:
     def key(self, *keys: str) -> None:
         self.xdotool("key", *keys)
 
-    def screenshot(self, path: Path, window: str = "root") -> Path:
-        """``import -window WINDOW PATH`` (the whole screen by default)."""
+    # -- a real system tray (XEmbed, trayer) ---------------------------------------------
+    def start_trayer(self, timeout: float = 30.0) -> str:
+        """Start trayer at the top right of the screen; the X window id of its panel."""
+        proc = subprocess.Popen(
+            ["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel",
+             "--width", "160", "--height", "32", "--transparent", "false",
+             "--SetDockType", "true", "--expand", "false"],
+            env=self.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.apps.append(proc)
+
+        def panel() -> str:
+            if proc.poll() is not None:
+                raise XvfbError(f"trayer exited with code {proc.returncode}")
+            found = self.xdotool("search", "--onlyvisible", "--classname", "^panel$")
+            return found.splitlines()[0] if found else ""
+
+        return str(_wait(panel, timeout, "trayer's panel"))
+
+    def window_tree(self, window: str = "root") -> str:
+        """``xwininfo -tree`` of ``window`` (the whole screen by default)."""
+        target = ["-root"] if window == "root" else ["-id", window]
+        done = subprocess.run(["xwininfo", "-display", self.display, "-tree", *target],
+                              capture_output=True, text=True, timeout=30, check=False)
+        if done.returncode != 0:
+            raise XvfbError(f"xwininfo failed: {done.stderr.strip()}")
+        return done.stdout
+
+    def mapped_windows(self, name: str) -> list[str]:
+        """Ids of the mapped top-level windows titled exactly ``name``.
+
+        Read with xwininfo rather than ``xdotool search``, which does not see Qt's
+        override-redirect popups (menus) by name.
+        """
+        done = subprocess.run(["xwininfo", "-display", self.display, "-root", "-children"],
+                              capture_output=True, text=True, timeout=30, check=True)
+        ids = re.findall(r"^\s*(0x[0-9a-f]+) \"" + re.escape(name) + '"', done.stdout, re.M)
+        mapped = []
+        for window in ids:
+            info = subprocess.run(["xwininfo", "-display", self.display, "-id", window],
+                                  capture_output=True, text=True, timeout=30, check=False)
+            if "Map State: IsViewable" in info.stdout:
+                mapped.append(window)
+        return mapped
+
+    def open_tray_menu(self, icon: str) -> str:
+        """Right-click the docked ``icon``; the menu's window id once it is mapped.
+
+        For tray mode (no main window): the menu is the top-level window titled
+        "Reverie" that the click maps (a notification balloon may be mapped already).
+        """
+        before = set(self.mapped_windows("Reverie"))
+        self.xdotool("mousemove", "--window", icon, "8", "8", "click", "3")
+        new = _wait(lambda: [w for w in self.mapped_windows("Reverie") if w not in before],
+                    30, "the tray menu")
+        return str(new[0])
+
+    def root(self) -> str:
+        """The root window's id, as xwininfo writes it."""
+        found = re.search(r"Root window id: (0x[0-9a-f]+)", self.window_tree())
+        if found is None:
+            raise XvfbError("xwininfo did not name the root window")
+        return found.group(1)
+
+    def docked_icon(self, panel: str, name: str = "Reverie") -> str:
+        """The id of the window named ``name`` inside the tray's panel, or "" if none.
+
+        A docked XEmbed icon is reparented into the panel, so it is one of the panel's
+        descendants in the window tree, not a child of the root window.
+        """
+        pattern = re.compile(r"^\s*(0x[0-9a-f]+) \"" + re.escape(name) + '"', re.M)
+        found = pattern.search(self.window_tree(panel))
+        return found.group(1) if found else ""
+
+    def pixels(self, window: str = "root") -> list[Pixel]:
+        """Every pixel of a screenshot of ``window``, row by row."""
+        done = subprocess.run(
+            ["import", "-display", self.display, "-window", window, "-depth", "8", "rgb:-"],
+            capture_output=True, timeout=60, check=True, env=self.env())
+        data = done.stdout
+        return [(data[i], data[i + 1], data[i + 2]) for i in range(0, len(data) - 2, 3)]
+
+    def screenshot(self, path: Path, window: str = "root",
+                   crop: tuple[int, int, int, int] | None = None) -> Path:
+        """``import -window WINDOW PATH`` (the whole screen by default).
+
+        ``crop`` is (width, height, x, y) of the part to keep.
+        """
         path.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["import", "-display", self.display, "-window", window, str(path)],
-                       check=True, timeout=60, env=self.env())
+        area = ["-crop", "{}x{}+{}+{}".format(*crop)] if crop is not None else []
+        subprocess.run(["import", "-display", self.display, "-window", window, *area,
+                        str(path)], check=True, timeout=60, env=self.env())
         return path
+
+
+def count(pixels: list[Pixel], colour: str, tolerance: int = 40) -> int:
+    """How many pixels are within ``tolerance`` (per channel) of ``colour`` ("#rrggbb")."""
+    want = tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return sum(1 for p in pixels
+               if all(abs(a - b) <= tolerance for a, b in zip(p, want, strict=True)))
+
+
+def app_icon_pixels(pixels: list[Pixel]) -> int:
+    """How many pixels have the app icon's indigo (no tray background or mark has it)."""
+    return sum(1 for r, g, b in pixels if b > 140 and b - g > 80 and b - r > 50)
+
+
+def file_pixels(path: Path) -> list[Pixel]:
+    """Every pixel of a picture file, row by row."""
+    data = subprocess.run(["convert", str(path), "-depth", "8", "rgb:-"],
+                          capture_output=True, timeout=60, check=True).stdout
+    return [(data[i], data[i + 1], data[i + 2]) for i in range(0, len(data) - 2, 3)]
 
 
 def messages(data_dir: Path) -> list[tuple[str, str]]:

@@ -100,6 +100,12 @@ class SettingsView(QWidget):
         self.autostart.setAccessibleName("Start at login")
         self.autostart.setToolTip(DOCS["ui.autostart"])
         self.autostart.setChecked(s.ui.autostart)
+        self.notify_on_return = QCheckBox("When I come back, say how many answers were "
+                                          "prepared", self)
+        self.notify_on_return.setAccessibleName("Notify on return")
+        self.notify_on_return.setToolTip(DOCS["ui.notify_on_return"])
+        self.notify_on_return.setChecked(s.ui.notify_on_return)
+        self.notify_on_return.setEnabled(tray_available)
         self.tray_text = QLabel(self._tray_sentence(), self)
         self.tray_text.setObjectName("mutedLabel")
         self.tray_text.setWordWrap(True)
@@ -107,6 +113,7 @@ class SettingsView(QWidget):
         window = QFormLayout()
         window.addRow("Theme", self.theme)
         window.addRow(self.autostart)
+        window.addRow(self.notify_on_return)
         window.addRow("System tray", self.tray_text)
 
         # -- model
@@ -192,6 +199,8 @@ class SettingsView(QWidget):
         self.cpu.valueChanged.connect(lambda v: self._save("idle", max_cpu_percent=int(v)))
         self.theme.currentIndexChanged.connect(self._on_theme)
         self.autostart.toggled.connect(self.set_autostart)
+        self.notify_on_return.toggled.connect(
+            lambda on: self._save("ui", notify_on_return=bool(on)))
         self.open_folder.clicked.connect(self.open_data_folder)
         self.export_button.clicked.connect(self.choose_export)
         self.delete_button.clicked.connect(self.confirm_delete_all)
