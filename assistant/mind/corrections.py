@@ -48,7 +48,7 @@ STRONG_SUBJECT = 2
 STRONG_SHARE = 0.5
 
 _UPDATE_CUES = re.compile(
-    r"\b(?:moved|moving|move|actually|instead|now|switched|changed?|rescheduled|postponed|"
+    r"\b(?:moved|moving|actually|instead|now|switched|changed|rescheduled|postponed|"
     r"pushed back|brought forward|replaced)\b", re.IGNORECASE)
 _END_CUES = re.compile(
     r"\b(?:cancel+ed|cancel+ing|called off|no longer|any ?more|stopped|not|no|never)\b"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -202,3 +203,16 @@ def stale_anticipations(s: Session, sources: dict[str, list[int]]) -> int:
             s.add(row)
             count += 1
     return count
+
+
+def outdated_messages(s: Session, message_ids: Iterable[int]) -> set[int]:
+    """Those of ``message_ids`` whose facts were all superseded: what they said is no
+    longer so, and nothing should be prepared from them (it would quote the old value)."""
+    wanted = sorted(set(message_ids))
+    if not wanted:
+        return set()
+    rows = s.connection().execute(text(
+        "SELECT j.value, max(m.superseded_by IS NULL) FROM memory m, "
+        "json_each(m.sources, '$.messages') j WHERE m.kind = 'fact' "
+        f"AND j.value IN ({', '.join(str(int(i)) for i in wanted)}) GROUP BY j.value"))
+    return {int(msg_id) for msg_id, any_active in rows if not any_active}

@@ -12,60 +12,17 @@ chosen before the rules were written; both halves' pass rates are asserted.
 
 from __future__ import annotations
 
-import json
-import re
 from datetime import datetime
-from typing import Any
 
 import pytest
 from sqlmodel import col, select
 
 from assistant.app import Reverie
 from assistant.llm.fake import FakeEngine
+from assistant.mind.anticipate import propose_anticipations
 from assistant.mind.corrections import Change, classify
-from assistant.resources import resource_dir
-from assistant.store.models import Anticipation, Memory
-
-Pattern = dict[str, Any]
-
-
-def patterns() -> list[Pattern]:
-    data = json.loads((resource_dir() / "bench" / "corrections.json").read_text("utf-8"))
-    return list(data["corrections"])
-
-
-def held_out(pattern: Pattern) -> bool:
-    return int(pattern["id"]) % 3 == 0
-
-
-def _says(text: str, value: str) -> bool:
-    """``value`` appears in ``text`` as whole words (case, "£" and a plural aside)."""
-    clean = value.lower().lstrip("£€$").strip()
-    return re.search(r"(?<![\w])" + re.escape(clean) + r"s?(?![\w])", text.lower()) is not None
-
-
-def _load(app: Reverie, pattern: Pattern) -> None:
-    if "note_edit" in pattern:
-        return
-    conv = app.chats.create_conversation("").id or 0
-    for m in pattern["messages"]:
-        app.chats.add_message(conv, m["role"], m["content"],
-                              created_at=datetime.fromisoformat(m["created_at"]))
-
-
-def verdict(facts: list[Memory], pattern: Pattern) -> tuple[bool, str]:
-    """(passed, why) for one pattern, given the fact memories that came from it."""
-    new = [pattern["new"], *pattern["accept"]]
-    active = [m for m in facts if m.superseded_by is None]
-    stale = [m.text for m in active if any(_says(m.text, o) for o in pattern["old"])
-             and not any(_says(m.text, n) for n in new)]
-    if stale:
-        return False, f"still current: {stale}"
-    if not any(m.superseded_by is not None for m in facts):
-        return False, "nothing superseded"
-    if not any(_says(m.text, n) for m in active for n in new):
-        return False, f"no current fact holds {pattern['new']!r}: {[m.text for m in active]}"
-    return True, ""
+from assistant.store.models import Anticipation, Memory, Message
+from tests.mind.corrections_support import held_out, load, patterns, says, verdict
 
 
 def _facts_of(app: Reverie, message_ids: set[int], note_id: int | None) -> list[Memory]:
@@ -85,7 +42,7 @@ def run_fixture(app: Reverie) -> dict[int, tuple[bool, str]]:
     fake = FakeEngine(default=" A short note.\nFacts:\n")
     fixture = patterns()
     for p in fixture:
-        _load(app, p)
+        load(app, p)
     notes = {p["id"]: app.notes.add(p["note_edit"]["title"], p["note_edit"]["before"])
              for p in fixture if "note_edit" in p}
     assert app.sleep_runner(fake).run_session().stopped_because == "done"
@@ -94,7 +51,6 @@ def run_fixture(app: Reverie) -> dict[int, tuple[bool, str]]:
             app.notes.update(notes[p["id"]].id or 0, body=p["note_edit"]["after"])
     assert app.sleep_runner(fake).run_session().stopped_because == "done"
     with app.db.session() as s:
-        from assistant.store.models import Message
         messages = list(s.exec(select(Message)))
     by_text: dict[str, int] = {m.content: m.id or 0 for m in messages}
     results = {}
@@ -131,10 +87,10 @@ def test_chains_end_at_the_last_value(app: Reverie) -> None:
         if p["pattern"] != "chain":
             continue
         last = p["messages"][-1]["content"]
-        holders = [t for t in active if any(_says(t, n) for n in [p["new"], *p["accept"]])]
+        holders = [t for t in active if any(says(t, n) for n in [p["new"], *p["accept"]])]
         assert holders, p["id"]
         for old in p["old"]:
-            assert all(_says(t, p["new"]) or not _says(t, old) for t in active
+            assert all(says(t, p["new"]) or not says(t, old) for t in active
                        if t in last or last.startswith(t[:20])), (p["id"], old)
 
 
@@ -157,6 +113,10 @@ def test_prepared_answers_from_the_old_fact_go_stale(app: Reverie) -> None:
         status = {a.question: a.status for a in s.exec(select(Anticipation))}
     assert status["How much is the gym?"] == "stale"
     assert status["Unrelated?"] == "ready"
+    # Nothing is prepared again from the message the correction outdated.
+    targets = {p.target for p in propose_anticipations(app.db)}
+    assert f"message:{first.id}" not in targets and any(t.startswith("message:")
+                                                         for t in targets)
 
 
 @pytest.mark.parametrize(("new", "old", "change"), [
