@@ -29,6 +29,7 @@ from sqlmodel import Session, col, select
 
 from assistant.llm.engine import ChatMessage, GenerationRequest, Preempted, PromptStyle
 from assistant.mind.agenda import Proposal
+from assistant.mind.reconcile import outdated_messages
 from assistant.mind.work import Counters, WorkContext, WorkInterrupted, WorkOutcome
 from assistant.resources import read_prompt
 from assistant.store.db import Database
@@ -200,8 +201,9 @@ def propose_anticipations(db: Database) -> Iterator[Proposal]:
         notes = list(s.exec(select(Note)))
         memories = list(s.exec(select(Memory).where(
             Memory.kind == "fact", col(Memory.superseded_by).is_(None))))
+        outdated = outdated_messages(s, [row[0] for row in said])
     for rank, (msg_id, content) in enumerate(said):
-        if not is_statement(content):
+        if not is_statement(content) or msg_id in outdated:
             continue
         kind = anticipation_kind(content, today)
         recency = 1.0 / (1 + rank / 20)  # newer things are more likely to come up
@@ -238,7 +240,7 @@ def load_source(item: WorkItem, db: Database) -> Source | None:
             return Source(one_line(memory.text), {"memories": [ident], "messages": msgs},
                           "a memory")
         message = s.get(Message, ident) if what == "message" else None
-        if message is None:
+        if message is None or outdated_messages(s, [ident]):
             return None
         conv = s.get(Conversation, message.conversation_id)
     title = conv.title if conv is not None else "a chat"

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from string import Template
 
 from assistant.llm.engine import ChatMessage, GenerationRequest, PromptStyle
+from assistant.mind.corrections import has_cue
 from assistant.resources import read_prompt
 from assistant.text.dates import MONTHS, WEEKDAYS
 from assistant.text.lines import one_line
@@ -44,6 +45,12 @@ _CALENDAR = {w.capitalize() for w in (*WEEKDAYS, *MONTHS)}
 _DURABLE = re.compile(r"\d|\b(my|our|i am|i'm|i take|i prefer|i like|i love|i hate|i call|"
                       r"allergic|favourite|favorite|every|always|never|birthday|budget|"
                       r"deadline|owns?|lives?)\b", re.IGNORECASE)
+#: A dated sentence is durable too (an appointment, a plan).
+_CALENDAR_WORD = re.compile(r"\b(" + "|".join((*WEEKDAYS, *MONTHS)) + r")s?\b", re.IGNORECASE)
+_PRONOUN = re.compile(r"\b(he|she|they|his|her|their|him|them|he's|she's|they're)\b",
+                      re.IGNORECASE)
+#: A sentence this short ("Chloe has flu.") is read with its neighbour, not alone.
+SHORT_SENTENCE_WORDS = 4
 
 
 @dataclass(frozen=True)
@@ -158,9 +165,27 @@ def ground(facts: Sequence[Fact], sources: Sequence[SourceLine]) -> list[Fact]:
 
 
 def _sentences(text: str) -> list[str]:
+    """Sentences of ``text``; a very short statement is joined to the next (or the last),
+    since it is context ("Chloe has flu. Her brother Jamie will babysit instead.")."""
     parts = re.split(r"(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bMrs\.)(?<!\bSt\.)"
                      r"(?<=[.!?])\s+(?=[A-Z0-9])|\n+", text)
-    return [one_line(_BULLET.sub("", p)) for p in parts if p.strip()]
+    sentences = [one_line(_BULLET.sub("", p)) for p in parts if p.strip()]
+    out: list[str] = []
+    carry = ""
+    for sentence in sentences:
+        sentence = f"{carry} {sentence}".strip()
+        carry = ""
+        if (len(sentence.split()) < SHORT_SENTENCE_WORDS and not sentence.endswith("?")
+                and "\n" not in text):
+            carry = sentence
+            continue
+        out.append(sentence)
+    if carry:
+        if out:
+            out[-1] = f"{out[-1]} {carry}"
+        else:
+            out.append(carry)
+    return out
 
 
 def guess_subject(sentence: str, fallback: str) -> str:
@@ -190,22 +215,33 @@ def extractive_facts(sources: Sequence[SourceLine], covered: Sequence[str],
     facts already)."""
     facts: list[Fact] = []
     seen: set[str] = set()
+    last_subject = fallback_subject
     for src in sources:
         if not src.speaker_is_person:
             continue
-        for sentence in _sentences(src.text):
+        text = one_line(src.text)
+        whole = (not every_line and len(text) <= MAX_FACT_CHARS
+                 and has_cue(text))
+        # A correction is read whole: its sentences explain each other ("The St Ives
+        # owner cancelled on us. Final answer: a barn in Fowey.").
+        for sentence in [text] if whole else _sentences(src.text):
             if is_covered(sentence, covered):
                 continue
             if len(sentence.split()) < (3 if every_line else 4) or sentence.endswith("?"):
                 continue
-            if not every_line and not _DURABLE.search(sentence):
+            if not every_line and not (_DURABLE.search(sentence)
+                                       or has_cue(sentence) or _CALENDAR_WORD.search(sentence)
+                                       or guess_subject(sentence, "") != ""):
                 continue
             key = normalize(sentence)
             if key in seen:
                 continue
             seen.add(key)
-            facts.append(Fact(guess_subject(sentence, fallback_subject), sentence,
-                              CONFIDENCE_EXTRACTED, (src.id,)))
+            subject = guess_subject(sentence, fallback_subject)
+            if subject == fallback_subject and _PRONOUN.search(sentence):
+                subject = last_subject  # "she's actually a 13 now": the one named before
+            last_subject = subject
+            facts.append(Fact(subject, sentence, CONFIDENCE_EXTRACTED, (src.id,)))
     return facts
 
 

@@ -2,10 +2,14 @@
 
 Decisions are rules on subject and word similarity (mem0's four outcomes, decided
 without the model): a near-identical memory is kept (NOOP) or refreshed in place
-(UPDATE: wording with more detail, more sources); a memory about the same subject whose
-numbers or dates differ is replaced (SUPERSEDE: the old row stays, linked by
-``superseded_by``); anything else is new (ADD). A memory the person pinned or edited is
-never overwritten: the new fact is added beside it or dropped.
+(UPDATE: wording with more detail, more sources); a memory the new fact corrects is
+replaced (SUPERSEDE: the old row stays as history, linked by ``superseded_by``): a
+move, an update, a cancellation or a negation, or a new value of the same kind for the
+same subject (`assistant.mind.corrections.classify`); anything else is new (ADD). One
+fact may supersede several memories (a chain of corrections ends at the last value).
+Prepared answers built on a superseded memory, or on the messages and notes it came
+from, go stale in the same transaction. A memory the person pinned or edited is never
+overwritten: the new fact is added beside it or dropped.
 """
 
 from __future__ import annotations
@@ -13,16 +17,25 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
+from assistant.mind.corrections import Change, classify
 from assistant.mind.extract import Fact
 from assistant.mind.work import Counters
 from assistant.store.fts import fts_query
-from assistant.store.models import Memory, MemoryKind, MemoryScope, utcnow
+from assistant.store.models import (
+    Anticipation,
+    AnticipationStatus,
+    Memory,
+    MemoryKind,
+    MemoryScope,
+    utcnow,
+)
 from assistant.text.similarity import word_overlap
 from assistant.text.words import meaning_words, normalize, numbers
 
@@ -48,6 +61,8 @@ class Decision:
     #: The stored memory the decision is about (None for ADD).
     target: Memory | None = None
     similarity: float = 0.0
+    #: For SUPERSEDE: further memories the same fact corrects (besides ``target``).
+    also: tuple[Memory, ...] = ()
 
 
 def _protected(memory: Memory) -> bool:
@@ -74,14 +89,23 @@ def decide(fact: Fact, candidates: list[Memory], sources: dict[str, list[int]]) 
         if new_words or new_sources or fact.confidence > best.confidence:
             return Decision(Action.UPDATE, best, best_sim)
         return Decision(Action.NOOP, best, best_sim)
+    corrected: list[tuple[float, Memory]] = []
+    protected: Memory | None = None
     for sim, memory in scored:
-        if sim < RELATED:
-            break
-        if _same_subject(fact.subject, memory.subject) and numbers(fact.text) != numbers(
-                memory.text):
-            if _protected(memory):
-                return Decision(Action.ADD, memory, sim)  # beside it, never over it
-            return Decision(Action.SUPERSEDE, memory, sim)
+        same_numbers_changed = (sim >= RELATED and _same_subject(fact.subject, memory.subject)
+                                and numbers(fact.text) != numbers(memory.text))
+        if not same_numbers_changed and classify(fact.text, fact.subject, memory.text,
+                                                 memory.subject) is Change.NONE:
+            continue
+        if _protected(memory):
+            protected = protected or memory  # beside it, never over it
+        else:
+            corrected.append((sim, memory))
+    if corrected:
+        return Decision(Action.SUPERSEDE, corrected[0][1], corrected[0][0],
+                        tuple(m for _, m in corrected[1:]))
+    if protected is not None:
+        return Decision(Action.ADD, protected)
     return Decision(Action.ADD)
 
 
@@ -144,9 +168,51 @@ def reconcile(s: Session, fact: Fact, sources: dict[str, list[int]], counters: C
     counters.memories_added += 1
     if decision.action is Action.SUPERSEDE:
         assert target is not None
-        target.superseded_by = memory.id
-        target.updated_at = utcnow()
-        s.add(target)
-        counters.memories_superseded += 1
-        log.info("memory %s superseded by %s", target.id, memory.id)
+        for old in (target, *decision.also):
+            supersede(s, old, memory, counters)
     return decision
+
+
+def supersede(s: Session, old: Memory, new: Memory, counters: Counters) -> None:
+    """``old`` becomes history behind ``new``; its prepared answers go stale now.
+
+    A prepared answer is stale when its sources include ``old`` itself (the 0002 trigger
+    on ``superseded_by`` does that) or the messages and notes ``old`` came from: an
+    answer prepared from the message "physio at 15:00" must not outlive the fact."""
+    old.superseded_by = new.id
+    old.updated_at = utcnow()
+    s.add(old)
+    s.flush()
+    counters.memories_superseded += 1
+    counters.anticipations_invalidated += stale_anticipations(s, old.sources or {})
+    log.info("memory %s superseded by %s", old.id, new.id)
+
+
+def stale_anticipations(s: Session, sources: dict[str, list[int]]) -> int:
+    """Mark ready or used anticipations that share a message or note with ``sources``
+    stale (in the caller's transaction); returns how many."""
+    wanted = {(key, i) for key in ("messages", "notes") for i in sources.get(key, [])}
+    if not wanted:
+        return 0
+    live = s.exec(select(Anticipation).where(col(Anticipation.status).in_(
+        [AnticipationStatus.READY.value, AnticipationStatus.USED.value]))).all()
+    count = 0
+    for row in live:
+        if wanted & {(k, i) for k, ids in (row.sources or {}).items() for i in ids}:
+            row.status = AnticipationStatus.STALE.value
+            s.add(row)
+            count += 1
+    return count
+
+
+def outdated_messages(s: Session, message_ids: Iterable[int]) -> set[int]:
+    """Those of ``message_ids`` whose facts were all superseded: what they said is no
+    longer so, and nothing should be prepared from them (it would quote the old value)."""
+    wanted = sorted(set(message_ids))
+    if not wanted:
+        return set()
+    rows = s.connection().execute(text(
+        "SELECT j.value, max(m.superseded_by IS NULL) FROM memory m, "
+        "json_each(m.sources, '$.messages') j WHERE m.kind = 'fact' "
+        f"AND j.value IN ({', '.join(str(int(i)) for i in wanted)}) GROUP BY j.value"))
+    return {int(msg_id) for msg_id, any_active in rows if not any_active}

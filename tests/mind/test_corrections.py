@@ -1,0 +1,133 @@
+"""Corrections win: the whole corrections fixture through real extraction and reconciliation.
+
+Every pattern of ``resources/bench/corrections.json`` (dated messages, or a note edit,
+where a later one corrects an earlier fact) goes into one profile, and a sleep session
+on the FakeEngine (which proposes no facts, so every fact comes from the real extractive
+path and every decision from the real reconciliation rules) digests it. A pattern passes
+when every stored fact that states an old value as current is superseded (a fact may
+still name the old value if it also says the new one: "The Ivy instead of Casa Lola"),
+and an active fact holds the new value. The held-out half (every third pattern) was
+chosen before the rules were written; both halves' pass rates are asserted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from sqlmodel import col, select
+
+from assistant.app import Reverie
+from assistant.llm.fake import FakeEngine
+from assistant.mind.anticipate import propose_anticipations
+from assistant.mind.corrections import Change, classify
+from assistant.store.models import Anticipation, Memory, Message
+from tests.mind.corrections_support import held_out, load, patterns, says, verdict
+
+
+def _facts_of(app: Reverie, message_ids: set[int], note_id: int | None) -> list[Memory]:
+    with app.db.session() as s:
+        facts = list(s.exec(select(Memory).where(Memory.kind == "fact")))
+    out = []
+    for m in facts:
+        src = m.sources or {}
+        if set(src.get("messages", [])) & message_ids or (
+                note_id is not None and note_id in src.get("notes", [])):
+            out.append(m)
+    return out
+
+
+def run_fixture(app: Reverie) -> dict[int, tuple[bool, str]]:
+    """Every pattern in one profile: conversations, then notes before and after the edit."""
+    fake = FakeEngine(default=" A short note.\nFacts:\n")
+    fixture = patterns()
+    for p in fixture:
+        load(app, p)
+    notes = {p["id"]: app.notes.add(p["note_edit"]["title"], p["note_edit"]["before"])
+             for p in fixture if "note_edit" in p}
+    assert app.sleep_runner(fake).run_session().stopped_because == "done"
+    for p in fixture:
+        if "note_edit" in p:
+            app.notes.update(notes[p["id"]].id or 0, body=p["note_edit"]["after"])
+    assert app.sleep_runner(fake).run_session().stopped_because == "done"
+    with app.db.session() as s:
+        messages = list(s.exec(select(Message)))
+    by_text: dict[str, int] = {m.content: m.id or 0 for m in messages}
+    results = {}
+    for p in fixture:
+        ids = {by_text[m["content"]] for m in p.get("messages", [])}
+        note = notes.get(p["id"])
+        results[p["id"]] = verdict(_facts_of(app, ids, note.id if note else None), p)
+    return results
+
+
+def test_every_correction_in_the_fixture_wins(app: Reverie, capsys: pytest.CaptureFixture[str]
+                                              ) -> None:
+    results = run_fixture(app)
+    halves: dict[str, list[bool]] = {"calibration": [], "held-out": []}
+    for p in patterns():
+        halves["held-out" if held_out(p) else "calibration"].append(results[p["id"]][0])
+    failures = {i: why for i, (ok, why) in results.items() if not ok}
+    rates = {k: sum(v) / len(v) for k, v in halves.items()}
+    with capsys.disabled():
+        print(f"\ncorrections fixture pass rate: {rates}; failures: {failures}")
+    # Measured: calibration 19/20 (the sofa chain's last step, "Ordered the sofa. With
+    # the delivery charge ... the total was £1,119.", shares one word and has no cue),
+    # held-out 10/10. A lower rate is a regression.
+    assert rates["calibration"] >= 0.95, failures
+    assert rates["held-out"] >= 0.95, failures
+
+
+def test_chains_end_at_the_last_value(app: Reverie) -> None:
+    run_fixture(app)
+    with app.db.session() as s:
+        active = [m.text for m in s.exec(select(Memory).where(
+            Memory.kind == "fact", col(Memory.superseded_by).is_(None)))]
+    for p in patterns():
+        if p["pattern"] != "chain":
+            continue
+        last = p["messages"][-1]["content"]
+        holders = [t for t in active if any(says(t, n) for n in [p["new"], *p["accept"]])]
+        assert holders, p["id"]
+        for old in p["old"]:
+            assert all(says(t, p["new"]) or not says(t, old) for t in active
+                       if t in last or last.startswith(t[:20])), (p["id"], old)
+
+
+def test_prepared_answers_from_the_old_fact_go_stale(app: Reverie) -> None:
+    fake = FakeEngine(default=" A short note.\nFacts:\n")
+    conv = app.chats.create_conversation("").id or 0
+    first = app.chats.add_message(conv, "user", "Gym membership at Pulse is £38 a month.",
+                                  created_at=datetime.fromisoformat("2026-06-01T09:00:00+00:00"))
+    app.sleep_runner(fake).run_session()
+    with app.db.write() as s:
+        s.add(Anticipation(question="How much is the gym?", answer="£38 a month.",
+                           sources={"messages": [first.id or 0]}))
+        s.add(Anticipation(question="Unrelated?", answer="Yes.", sources={"messages": [999]}))
+    app.chats.add_message(conv, "user", "Pulse put the price up, it's £42 a month from July.",
+                          created_at=datetime.fromisoformat("2026-06-20T09:00:00+00:00"))
+    report = app.sleep_runner(fake).run_session()
+    assert report.counters.memories_superseded >= 1
+    assert report.counters.anticipations_invalidated >= 1
+    with app.db.session() as s:
+        status = {a.question: a.status for a in s.exec(select(Anticipation))}
+    assert status["How much is the gym?"] == "stale"
+    assert status["Unrelated?"] == "ready"
+    # Nothing is prepared again from the message the correction outdated.
+    targets = {p.target for p in propose_anticipations(app.db)}
+    assert f"message:{first.id}" not in targets and any(t.startswith("message:")
+                                                         for t in targets)
+
+
+@pytest.mark.parametrize(("new", "old", "change"), [
+    ("The dentist moved my check-up to 9:30.", "Dentist check-up on Monday at 14:00.",
+     Change.REPLACES),
+    ("The book club on Tuesday is cancelled this month.", "Book club meets on Tuesday at 19:00"
+     " at Nadia's flat.", Change.ENDS),
+    ("My sister lives in Porto and works as a nurse.", "Dentist check-up on Monday at 14:00.",
+     Change.NONE),
+    ("The car insurance renewal is £410 this year.", "Gym membership at Pulse is £38 a month.",
+     Change.NONE),
+])
+def test_classify_needs_the_same_subject(new: str, old: str, change: Change) -> None:
+    assert classify(new, "", old, "") is change
