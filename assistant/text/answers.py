@@ -33,6 +33,8 @@ _SENTENCE = re.compile(r"[^.!?…\n]*(?:[.!?…]+[\"'”’)\]]*|\n|$)")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\ufffd"))
 #: A phrase of at least this many words said again right after itself is a loop.
 _MIN_LOOP_WORDS = 2
+#: Words of an unfinished sentence held back while streaming (a loop may start there).
+_HELD_WORDS = 4
 
 
 def _is_speaker_line(line: str) -> str | None:
@@ -180,7 +182,10 @@ class AnswerCleaner:
         self.done = self.done or ended or looped
         sentences = _sentences(deduped)
         if sentences and not re.search(r"[.!?…\n][\"'”’)\]]*$", sentences[-1]):
-            sentences = sentences[:-1]  # the last sentence may still grow
+            # The last sentence may still grow, loop or turn out to be a repeat: show it
+            # only up to a few words before where it stands now.
+            words = sentences[-1].split(" ")
+            sentences[-1] = " ".join(words[:-_HELD_WORDS]) if len(words) > _HELD_WORDS else ""
         settled = "".join(sentences)
         return self._show(_strip_quotes(settled.rstrip()) if settled.strip() else "")
 
