@@ -53,7 +53,7 @@ from assistant.text.words import meaning_words
 
 MODES = ("auto", "memory", "full-context")
 __all__ = ["MODES", "Answer", "QuestionTooLongError", "Responder", "command_line_key",
-           "is_command_line"]
+           "has_evidence", "is_command_line"]
 
 log = logging.getLogger("assistant.recall")
 
