@@ -137,7 +137,7 @@ def test_ask_json_on_the_real_model(data_dir: Path, capsys: Capsys,
     assert code == 0
     types = {"answer": str, "source": str, "mode": str, "ttft_ms": float, "total_ms": float,
              "prompt_tokens": int, "cached_prefix_tokens": int, "completion_tokens": int,
-             "memory_ids": list, "model": str}
+             "memory_ids": list, "model": str, "conversation_id": int}
     assert set(data) == {*types, "anticipation_id"}
     for key, kind in types.items():
         assert type(data[key]) is kind, key

@@ -15,9 +15,28 @@ from assistant.cli.output import print_json, start_engine
 
 if TYPE_CHECKING:
     from assistant.app import Reverie
+    from assistant.store.models import Conversation
     from assistant.store.purge import Forgotten
 
-CLI_CONVERSATION_KEY = "reverie:command-line"
+
+def _ask_conversation(app: Reverie, question: str, continue_last: bool) -> Conversation:
+    """A new conversation for this question, or (``--continue``) the last one started
+    from the command line; on a read-only profile an unsaved one."""
+    from assistant.recall.responder import command_line_key, is_command_line
+    from assistant.store.models import Conversation
+    from assistant.text.lines import clip, one_line
+
+    if continue_last:
+        started = [c for c in app.chats.list_conversations(include_archived=True)
+                   if is_command_line(c)]
+        if started:
+            return max(started, key=lambda c: (c.created_at, c.id or 0))
+        print("(no earlier question to continue: this one starts a new conversation)",
+              file=sys.stderr)
+    if app.db.read_only:
+        return Conversation(id=0)
+    return app.chats.create_conversation(f"Asked: {clip(one_line(question), 60)}",
+                                         import_key=command_line_key())
 
 
 def cmd_ask(app: Reverie, args: argparse.Namespace) -> int:
@@ -25,14 +44,7 @@ def cmd_ask(app: Reverie, args: argparse.Namespace) -> int:
     if not question:
         raise UsageError("The question is empty; type a question in quotes.")
     engine = start_engine(app)
-    conv = app.chats.by_import_key(CLI_CONVERSATION_KEY)
-    if conv is None and not app.db.read_only:
-        conv = app.chats.create_conversation("Asked from the command line",
-                                             import_key=CLI_CONVERSATION_KEY)
-    if conv is None:
-        from assistant.store.models import Conversation
-
-        conv = Conversation(id=0)
+    conv = _ask_conversation(app, question, args.continue_last)
     if args.json:
         answer = app.responder(engine).ask(question, conv.id or 0, mode=args.mode,
                                            use_prepared=not args.no_anticipated)

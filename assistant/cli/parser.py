@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--no-anticipated", action="store_true",
                      help="do not serve an answer prepared while you were away")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument("-c", "--continue", dest="continue_last", action="store_true",
+                     help="continue the last conversation started with `reverie ask` "
+                          "(by default each question starts its own)")
 
     memory = sub.add_parser("memory", help="see and forget what Reverie remembers")
     memory_sub = memory.add_subparsers(dest="memory_command", metavar="ACTION", required=True,

@@ -6,12 +6,21 @@ question; ``full-context`` is the paper's test-time-only baseline (the raw histo
 notes cut to the window); ``auto`` first looks for an answer prepared while the person
 was away (``recall.prepared``) and serves it at once, else answers as ``memory``.
 A Responder made without a retriever answers from the recent turns only.
+
+A prompt's recent turns come only from the conversation asked in; the questions asked
+from the command line (each its own conversation, `command_line_key`) and their answers
+are never evidence for another question, in any mode. Every generated answer is cleaned
+(`assistant.text.answers`), and in memory mode a question that opens a conversation
+and that no retrieved snippet (nor the profile) is about (`has_evidence`) is answered
+"I don't know." without generating (once the person has chats or notes): a guess
+from an unrelated snippet is worse than no answer.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -37,13 +46,44 @@ from assistant.recall.answer_prompts import (
 from assistant.recall.prepared import Prepared, PreparedAnswers
 from assistant.recall.retrieval import Retriever
 from assistant.store.chats import ChatRepository
-from assistant.store.models import Message, Origin, Role
+from assistant.store.models import Conversation, Message, Origin, Role
 from assistant.store.notes import NoteRepository
+from assistant.text.answers import DONT_KNOW, AnswerCleaner
+from assistant.text.words import meaning_words
 
 MODES = ("auto", "memory", "full-context")
-__all__ = ["MODES", "Answer", "QuestionTooLongError", "Responder"]
+__all__ = ["MODES", "Answer", "QuestionTooLongError", "Responder", "command_line_key",
+           "has_evidence", "is_command_line"]
 
 log = logging.getLogger("assistant.recall")
+
+#: The import key of every conversation started by `reverie ask` begins with this (the
+#: 0.1 profiles have one rolling conversation with exactly this key).
+COMMAND_LINE_KEY = "reverie:command-line"
+#: Retrieved candidates looked at beyond top-k, so that left-out ones can be replaced.
+_SPARE_HITS = 5
+
+
+def command_line_key() -> str:
+    """A new, unique import key for a conversation started by `reverie ask`."""
+    return f"{COMMAND_LINE_KEY}:{uuid.uuid4().hex}"
+
+
+def is_command_line(conversation: Conversation) -> bool:
+    """True for a conversation started by `reverie ask` (its questions and answers)."""
+    key = conversation.import_key or ""
+    return key == COMMAND_LINE_KEY or key.startswith(COMMAND_LINE_KEY + ":")
+
+
+def has_evidence(question: str, texts: Sequence[str]) -> bool:
+    """True if one of ``texts`` shares more than a third of the meaning words of
+    ``question`` (at least one): without that, nothing retrieved is about the question
+    ("What is Owen's blood type?" against snippets that only name Owen) and the answer
+    would be a guess. The share was measured on the two benchmark fixtures (see
+    tests/recall/test_dont_know.py)."""
+    wanted = meaning_words(question)
+    return not wanted or any(len(wanted & meaning_words(t)) * 3 > len(wanted)
+                             for t in texts)
 
 
 @dataclass
@@ -67,7 +107,7 @@ class Answer:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        for key in ("finish_reason", "conversation_id", "message_ids"):
+        for key in ("finish_reason", "message_ids"):
             data.pop(key)
         data["ttft_ms"] = round(self.ttft_ms, 1)
         data["total_ms"] = round(self.total_ms, 1)
@@ -94,11 +134,39 @@ class Responder:
         #: False for a read-only profile: answer, but store nothing (no turn, no hit).
         self.save = save
 
+    def _others(self, conversation_id: int) -> tuple[set[int], bool]:
+        """The command-line conversations other than ``conversation_id``, and whether
+        the person has anything else to remember (another chat, a note, a profile)."""
+        asked, personal = set(), False
+        for conv in self._chats.list_conversations(include_archived=True):
+            if conv.id == conversation_id:
+                continue
+            if is_command_line(conv):
+                asked.add(conv.id or 0)
+            else:
+                personal = True
+        personal = personal or bool(self._profile().strip()) or bool(
+            self._notes is not None and self._notes.all())
+        return asked, personal
+
     def _memory_request(self, question: str, history: list[Turn], conversation_id: int,
-                        today: date | None) -> tuple[GenerationRequest, list[int]]:
+                        today: date | None) -> tuple[GenerationRequest | None, list[int]]:
+        """The memory-mode request and the memories it quotes; None when the person
+        has chats or notes but nothing retrieved is about the question and no earlier
+        turn of this conversation could be what it refers to (the answer is "I don't
+        know."). A profile with nothing in it yet answers as a plain assistant."""
         assert self._retriever is not None
-        hits = self._retriever.search(question, self._memory.retrieve_top_k,
+        top_k = self._memory.retrieve_top_k
+        hits = self._retriever.search(question, top_k + _SPARE_HITS,
                                       exclude_conversation=conversation_id)
+        asked, personal = self._others(conversation_id)
+        if asked:
+            where = self._chats.conversations_of([h.id for h in hits if h.kind == "message"])
+            hits = [h for h in hits if h.kind != "message" or where.get(h.id) not in asked]
+        hits = hits[:top_k]
+        if personal and not history and not has_evidence(question, [h.text for h in hits]
+                                            + [self._profile()]):
+            return None, []
         refs, used = reference_lines(hits, today, self._memory.snippet_tokens,
                                      self._engine.count_tokens)
         style, profile = self._engine.info.prompt_style, self._profile()
@@ -140,9 +208,12 @@ class Responder:
         else:
             self._plain_request(question, [])
 
-    def _full_context_request(self, question: str, asked_id: int) -> GenerationRequest:
+    def _full_context_request(self, question: str, conversation_id: int, asked_id: int
+                              ) -> GenerationRequest:
         conversations = []
         for conv in self._chats.list_conversations(include_archived=True):
+            if is_command_line(conv) and conv.id != conversation_id:
+                continue  # another question's turns are not the person's history
             messages = [m for m in self._chats.messages(conv.id or 0)
                         if m.id != asked_id and m.content.strip()]
             conversations.append((conv.title, messages))
@@ -221,6 +292,20 @@ class Responder:
             if m.role in (Role.USER, Role.ASSISTANT) and m.content.strip()
         ]
 
+    def _dont_know(self, conversation_id: int, asked_id: int, started: float, mode: str,
+                   on_token: TokenCallback | None) -> Answer:
+        """Nothing retrieved is about the question: say so, without generating."""
+        if on_token is not None:
+            on_token(DONT_KNOW)
+        said = self._add(conversation_id, Role.ASSISTANT, DONT_KNOW, token_count=0)
+        total_ms = (time.perf_counter() - started) * 1000
+        log.info("no evidence for the question: answered that it is not known")
+        return Answer(
+            answer=DONT_KNOW, source="generated", mode=mode, ttft_ms=total_ms,
+            total_ms=total_ms, prompt_tokens=0, cached_prefix_tokens=0, completion_tokens=0,
+            anticipation_id=None, memory_ids=[], model=self._engine.info.name,
+            conversation_id=conversation_id, message_ids=[asked_id, said.id or 0])
+
     def _serve_prepared(self, found: Prepared, conversation_id: int, asked_id: int,
                         started: float, on_token: TokenCallback | None) -> Answer:
         assert self._prepared is not None
@@ -247,18 +332,33 @@ class Responder:
                   on_token: TokenCallback | None, should_stop: StopCheck | None) -> Answer:
         memory_ids: list[int] = []
         used_mode = "memory" if mode == "auto" else mode
+        request: GenerationRequest | None
         if used_mode == "full-context":
-            request = self._full_context_request(question, asked_id)
+            request = self._full_context_request(question, conversation_id, asked_id)
         elif self._retriever is not None:
             request, memory_ids = self._memory_request(
                 question, history, conversation_id, today or date.today())
         else:
             used_mode = mode
             request = self._plain_request(question, history)
-        request.should_stop = should_stop
+        if request is None:
+            return self._dont_know(conversation_id, asked_id, started, used_mode, on_token)
+        cleaner = AnswerCleaner()
+        request.should_stop = lambda: cleaner.done or (should_stop is not None
+                                                       and should_stop())
         queued_ms = (time.perf_counter() - started) * 1000
-        result = self._engine.generate(request, _without_leading_space(on_token))
-        text = result.text.strip()
+        result = self._engine.generate(request, _cleaned(on_token, cleaner))
+        rest = cleaner.finish()
+        if on_token is not None and rest:
+            on_token(rest)
+        text = cleaner.text
+        finish = result.finish_reason
+        if (finish is FinishReason.CANCELLED and cleaner.done
+                and not (should_stop is not None and should_stop())):
+            finish = FinishReason.STOP  # the answer had ended: not stopped by the person
+        if result.text.strip() != text:
+            log.info("answer cleaned (%d characters generated, %d kept)",
+                     len(result.text.strip()), len(text))
         ids = [asked_id]
         if text:
             said = self._add(conversation_id, Role.ASSISTANT, text,
@@ -280,24 +380,18 @@ class Responder:
             anticipation_id=None,
             memory_ids=memory_ids,
             model=result.model,
-            finish_reason=result.finish_reason.value,
+            finish_reason=finish.value,
             conversation_id=conversation_id,
             message_ids=ids,
         )
 
 
-def _without_leading_space(on_token: TokenCallback | None) -> TokenCallback | None:
-    """Completion-style answers start with a space after "Reverie:"; don't show it."""
-    if on_token is None:
-        return None
-    started = False
+def _cleaned(on_token: TokenCallback | None, cleaner: AnswerCleaner) -> TokenCallback:
+    """Feed every generated piece to ``cleaner``; show only what the answer keeps."""
 
     def forward(piece: str) -> None:
-        nonlocal started
-        if not started:
-            piece = piece.lstrip()
-            started = bool(piece)
-        if piece:
-            on_token(piece)
+        shown = cleaner.feed(piece)
+        if shown and on_token is not None:
+            on_token(shown)
 
     return forward

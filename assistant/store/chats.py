@@ -132,6 +132,15 @@ class ChatRepository:
         with self._db.session() as s:
             return search_rows(s, Message, "message", query, limit)
 
+    def conversations_of(self, message_ids: Sequence[int]) -> dict[int, int]:
+        """message id -> conversation id, for the given messages that exist."""
+        if not message_ids:
+            return {}
+        with self._db.session() as s:
+            rows = s.exec(select(Message.id, Message.conversation_id).where(
+                col(Message.id).in_(list(message_ids))))
+            return {int(mid or 0): int(cid) for mid, cid in rows}
+
     def count_messages(self) -> int:
         with self._db.session() as s:
             return int(s.connection().execute(text("SELECT count(*) FROM message")).scalar_one())

@@ -38,7 +38,8 @@ def test_ask_json_contract(app: Reverie, fake_engine: FakeEngine) -> None:
     data = app.responder(fake_engine).ask("capital of France?", conv).to_json()
     assert set(data) == {"answer", "source", "mode", "ttft_ms", "total_ms", "prompt_tokens",
                          "cached_prefix_tokens", "completion_tokens", "anticipation_id",
-                         "memory_ids", "model"}
+                         "memory_ids", "model", "conversation_id"}
+    assert data["conversation_id"] == conv
     assert data["source"] == "generated" and data["anticipation_id"] is None
     assert data["memory_ids"] == [] and data["model"] == "fake"
     assert isinstance(data["ttft_ms"], float) and isinstance(data["total_ms"], float)
@@ -65,8 +66,9 @@ def test_a_cancelled_answer_keeps_its_partial_text(app: Reverie) -> None:
     answer = app.responder(engine).ask("Count for me", conv, on_token=pieces.append,
                                        should_stop=lambda: len(pieces) >= 3)
     assert answer.finish_reason == "cancelled"
-    assert answer.answer == "one two three"
-    assert said(app, conv) == [("user", "Count for me"), ("assistant", "one two three")]
+    # What was shown, plus the few words held back while the sentence was unfinished.
+    assert "".join(pieces) == answer.answer == "one two three four five six seven"
+    assert said(app, conv) == [("user", "Count for me"), ("assistant", answer.answer)]
 
 
 def test_nothing_is_stored_for_an_answer_cancelled_before_its_first_word(app: Reverie,

@@ -107,10 +107,10 @@ def test_ask_on_a_read_only_database_answers_and_says_it_was_not_saved(
     before = hashlib.sha256((data_dir / "reverie.db").read_bytes()).hexdigest()
     monkeypatch.setattr("assistant.store.db.is_writable", lambda _path: False)
     monkeypatch.setattr(Reverie, "start_engine", lambda self, progress=None: FakeEngine(
-        rules=[("capital", "Paris.")]))
-    assert cli.main(["--data-dir", str(data_dir), "ask", "capital of France?"]) == 0
+        rules=[("milk", "Oat milk.")]))
+    assert cli.main(["--data-dir", str(data_dir), "ask", "Which milk?"]) == 0
     out, err = capsys.readouterr()
-    assert "Paris." in out and "read-only, so this question and its answer were not saved" in err
+    assert "Oat milk." in out and "read-only, so this question and its answer were not saved" in err
     assert cli.main(["--data-dir", str(data_dir), "note", "add", "x"]) == 1
     assert "may not write" in capsys.readouterr().err
     assert hashlib.sha256((data_dir / "reverie.db").read_bytes()).hexdigest() == before
