@@ -31,7 +31,7 @@ from assistant.llm.engine import EngineError
 from assistant.store.db import Database
 from assistant.store.fts import fts_query
 from assistant.store.models import Anticipation, utcnow
-from assistant.text.questions import kinds_agree, names_agree
+from assistant.text.questions import kinds_agree, names_agree, tenses_agree
 from assistant.text.similarity import (
     SAME_QUESTION_THRESHOLD,
     UNIFORM,
@@ -65,8 +65,10 @@ MATCH_RULE = MatchRule(weight=0.15, threshold=0.656)
 def meaning_score(asked: str, prepared: str, cosine: float, weight: float,
                   weights: WordWeights = UNIFORM) -> float:
     """0..1: how surely ``asked`` asks what ``prepared`` asked, given the cosine of their
-    vectors; 0 when they want different kinds of answer or name different people."""
-    if not kinds_agree(asked, prepared) or not names_agree(asked, prepared):
+    vectors; 0 when they want different kinds of answer, name different people or ask
+    about different times (past against now or later)."""
+    if not (kinds_agree(asked, prepared) and names_agree(asked, prepared)
+            and tenses_agree(asked, prepared)):
         return 0.0
     word = question_match(asked, prepared, weights)
     return max(0.0, weight * cosine + (1.0 - weight) * word)

@@ -61,6 +61,27 @@ def kinds_agree(a: str, b: str) -> bool:
     return ka is None or kb is None or ka == kb
 
 
+_PAST = re.compile(r"\b(was|were|did|had|ago|used to)\b")
+_NOT_PAST = re.compile(r"\b(is|are|does|do|will|next|upcoming|coming|going to)\b")
+
+
+def tense(question: str) -> str | None:
+    """``past`` or ``now`` (present or future) from the question's first auxiliary verb or
+    time word, or None when it has none ("due date of my plan")."""
+    lowered = plain(question).lower()
+    past, now = _PAST.search(lowered), _NOT_PAST.search(lowered)
+    if past and (not now or past.start() < now.start()):
+        return "past"
+    return "now" if now else None
+
+
+def tenses_agree(a: str, b: str) -> bool:
+    """False only when one question asks about the past and the other about now or later
+    ("When was my check-up?" is not "When is my next check-up?")."""
+    ta, tb = tense(a), tense(b)
+    return ta is None or tb is None or ta == tb
+
+
 def names(question: str) -> frozenset[str]:
     """The proper names in ``question`` (capitalised words that are not question words,
     days, months or titles), lower-cased, possessive "'s" removed."""

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from assistant.text.questions import answer_kind, kinds_agree, names, names_agree
+from assistant.text.questions import (
+    answer_kind,
+    kinds_agree,
+    names,
+    names_agree,
+    tense,
+    tenses_agree,
+)
 
 
 def test_answer_kind_from_question_words_and_nouns() -> None:
@@ -28,3 +35,12 @@ def test_names_are_the_capitalised_words_that_are_not_question_words() -> None:
     assert names_agree("When is Owen's birthday?", "Owen's bday?")
     assert names_agree("When is my birthday?", "When is Owen's birthday?")
     assert not names_agree("Who is Keiko's landlord?", "Who is Owen's landlord?")
+
+
+def test_tense_past_against_now_or_later() -> None:
+    assert tense("When was my dental check-up?") == "past"
+    assert tense("When is my next dental check-up?") == "now"
+    assert tense("due date of my draft plan") is None
+    assert not tenses_agree("When was my dental check-up?", "When is my next check-up?")
+    assert tenses_agree("When did Tobias start?", "what was Tobias's first day")
+    assert tenses_agree("last pottery session, when is it", "When does pottery finish?")
