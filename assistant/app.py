@@ -219,7 +219,8 @@ class Reverie:
                          retriever=Retriever(self.db, self.embedder(engine)),
                          memory=self.settings.memory,
                          profile=lambda: profile_text(self.db),
-                         prepared=PreparedAnswers(self.db), save=not self.db.read_only)
+                         prepared=PreparedAnswers(self.db, embedder=self.embedder(engine)),
+                         save=not self.db.read_only)
 
     def forgetter(self) -> Forgetter:
         """Deletes notes, conversations and memories with every copy Reverie made."""

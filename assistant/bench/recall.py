@@ -3,7 +3,8 @@
 The shipped fixture (a person's chats and notes with 40 questions, each naming the
 message or note that holds its answer) is imported into a throw-away profile, sleep
 time runs on the real model, then every question is retrieved. A hit is the source
-message or note itself, or a memory made from it. Your own profile is not touched.
+message or note itself, or a memory made from it. Retrieval is the one questions get:
+words (BM25) and the configured embedder's vectors, fused. Your own profile is not touched.
 """
 
 from __future__ import annotations
@@ -137,7 +138,8 @@ def run_recall_bench(settings: Settings, progress: Callable[[int, int], None] | 
 
     questions = load_questions()["questions"]
     with slept_fixture_profile(settings, engine_factory=engine_factory) as slept:
-        result = measure_recall(slept.app.db, questions, Retriever(slept.app.db), progress)
+        retriever = Retriever(slept.app.db, slept.app.embedder())
+        result = measure_recall(slept.app.db, questions, retriever, progress)
         result.sleep_seconds = slept.sleep_seconds
         result.memories = len(MemoryRepository(slept.app.db).list())
     return result

@@ -53,6 +53,21 @@ def bench_idle(app: Reverie, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def bench_match(app: Reverie, args: argparse.Namespace) -> int:
+    from assistant.bench.match import run_match_bench
+    from assistant.llm.embedding import WordLlamaEmbedder
+
+    data = run_match_bench(WordLlamaEmbedder()).to_json()
+    if args.json:
+        print_json(data)
+    else:
+        held, rule = data["heldout"], data["rule"]
+        print(f"Calibrated on {data['calibration']['pairs']} pairs: weight {rule['weight']}, "
+              f"threshold {rule['threshold']}. Held out: {held['matched']:.0%} of "
+              f"rephrasings matched, {held['near_misses_served']:.0%} of near-misses served.")
+    return EXIT_OK
+
+
 def bench_recall(app: Reverie, args: argparse.Namespace) -> int:
     from assistant.bench.recall import run_recall_bench
 
@@ -164,6 +179,7 @@ BENCH_COMMANDS: dict[str, Callable[[Reverie, argparse.Namespace], int]] = {
     "idle": bench_idle,
     "engine": bench_engine,
     "faults": bench_faults,
+    "match": bench_match,
     "recall": bench_recall,
     "sleep": bench_sleep,
     "scale": bench_scale,

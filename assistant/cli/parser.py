@@ -176,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench_idle = bench_sub.add_parser("idle", help="how fast thinking stops when you return")
     bench_idle.add_argument("--trials", type=int, default=30, metavar="N")
     bench_idle.add_argument("--json", action="store_true", help="print one JSON object")
+    bmatch = bench_sub.add_parser("match", help="prepared-answer matching on the held-out "
+                                  "paraphrases (calibrated on the other half)")
+    bmatch.add_argument("--json", action="store_true")
     brecall = bench_sub.add_parser("recall", help="is the answer's source retrieved (top 5)?")
     brecall.add_argument("--json", action="store_true")
     bsleep = bench_sub.add_parser("sleep", help="test-time tokens and latency with and "

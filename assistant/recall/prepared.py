@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from assistant.llm.embedding import Embedder
 from assistant.recall.matching import AnticipationMatcher
 from assistant.store.db import Database
 from assistant.store.models import Anticipation, AnticipationStatus
@@ -26,9 +27,13 @@ class Prepared:
 
 
 class PreparedAnswers:
-    def __init__(self, db: Database, matcher: AnticipationMatcher | None = None) -> None:
+    """Looks up prepared answers by meaning when ``embedder`` is given (the prepared
+    questions' vectors are stored once), by words otherwise."""
+
+    def __init__(self, db: Database, matcher: AnticipationMatcher | None = None, *,
+                 embedder: Embedder | None = None) -> None:
         self._db = db
-        self._matcher = matcher or AnticipationMatcher(db)
+        self._matcher = matcher or AnticipationMatcher(db, embedder=embedder)
 
     def lookup(self, question: str) -> Prepared | None:
         """The prepared answer to ``question``, if one truly matches (nothing is recorded)."""

@@ -1,0 +1,100 @@
+"""What a question asks for and about whom: the checks an embedding cannot make.
+
+Two questions on the same topic embed close together even when one asks *when* and the
+other *how much*, or one is about Owen and the other about Keiko. `answer_kind` names
+the kind of answer asked for (time, place, person, amount, yes/no...) from the question
+words and the nouns that stand for them ("venue", "date", "rate"); `names` picks out the
+proper names a question is about. `recall.matching` uses both as vetoes on top of
+embedding similarity.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.text.words import plain
+
+#: (pattern, kind), first match wins; patterns see the lower-cased, plain question.
+_KINDS: tuple[tuple[str, str], ...] = (
+    (r"^(is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|shall)\b"
+     r"|\b(still|yet)\b.*\?\s*$", "yes-no"),
+    (r"\bhow much\b|\bhow heavy\b|\bhow many\b|\bcost\b|\bprice\b|\bbudget\b|\bamount\b"
+     r"|\brate\b|\bbill\b|\bpremium\b|\bweigh|\bcome to\b|\bsavings?\b|\bcharge|\bpay\b"
+     r"|\bfee\b|\btotal\b|\bhow (old|tall|far|big)\b|\bage\b", "amount"),
+    (r"\bwhen\b|\bwhat (time|date|day|evening|morning|night|week|month|year|weekend)\b"
+     r"|\bwhich (day|date|evening|morning|night|week|month|year|weekend)\b|\bdate\b"
+     r"|\bhow soon\b|\bhow long\b|\bfirst day\b|\bfinal week\b|\bbday\b|\bbirthday\?"
+     r"|\bwhat year\b|\bdeadline\b|\bdue\b", "time"),
+    (r"\bwhere\b|\blocation\b|\bvenue\b|\bdestination\b|\baddress\b|\brestaurant\b"
+     r"|\bhotel\b|\bwhich (part|city|town|country|church|pub|place|street|area)\b"
+     r"|\bneighbou?rhood\b", "place"),
+    (r"\bwho(m|se)?\b|\bname of\b|\bnamed\b|\bcalled what\b|\b's name\b|\bguests\b"
+     r"|\bwhich (doctor|person|friend|company|firm|dentist|vet|teacher)\b", "person"),
+)
+
+#: Capitalised words that begin questions or are not names.
+_NOT_NAMES = frozenset([
+    "i", "what", "when", "where", "who", "whom", "whose", "which", "why", "how", "is",
+    "are", "was", "were", "do", "does", "did", "can", "could", "will", "would", "should",
+    "the", "a", "an", "my", "our", "your", "has", "have", "had", "tell", "name", "final",
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+    "january", "february", "march", "april", "may", "june", "july", "august",
+    "september", "october", "november", "december", "christmas", "easter", "mr", "mrs",
+    "ms", "dr",
+])
+_WORD = re.compile(r"[^\W\d_][\w'\u2019.-]*")
+
+
+def answer_kind(question: str) -> str | None:
+    """The kind of answer ``question`` asks for: ``time``, ``place``, ``person``,
+    ``amount``, ``yes-no``, or None when the wording does not say (``what ...``)."""
+    lowered = plain(question).lower().replace("\u2019", "'").strip()
+    for pattern, kind in _KINDS:
+        if re.search(pattern, lowered):
+            return kind
+    return None
+
+
+def kinds_agree(a: str, b: str) -> bool:
+    """False only when both questions say which kind of answer they want and differ."""
+    ka, kb = answer_kind(a), answer_kind(b)
+    return ka is None or kb is None or ka == kb
+
+
+_PAST = re.compile(r"\b(was|were|did|had|ago|used to)\b")
+_NOT_PAST = re.compile(r"\b(is|are|does|do|will|next|upcoming|coming|going to)\b")
+
+
+def tense(question: str) -> str | None:
+    """``past`` or ``now`` (present or future) from the question's first auxiliary verb or
+    time word, or None when it has none ("due date of my plan")."""
+    lowered = plain(question).lower()
+    past, now = _PAST.search(lowered), _NOT_PAST.search(lowered)
+    if past and (not now or past.start() < now.start()):
+        return "past"
+    return "now" if now else None
+
+
+def tenses_agree(a: str, b: str) -> bool:
+    """False only when one question asks about the past and the other about now or later
+    ("When was my check-up?" is not "When is my next check-up?")."""
+    ta, tb = tense(a), tense(b)
+    return ta is None or tb is None or ta == tb
+
+
+def names(question: str) -> frozenset[str]:
+    """The proper names in ``question`` (capitalised words that are not question words,
+    days, months or titles), lower-cased, possessive "'s" removed."""
+    out = set()
+    for word in _WORD.findall(plain(question)):
+        word = re.sub(r"['\u2019]s$", "", word).strip(".'-")
+        if word[:1].isupper() and word.lower() not in _NOT_NAMES:
+            out.add(word.lower())
+    return frozenset(out)
+
+
+def names_agree(a: str, b: str) -> bool:
+    """False when both questions name someone or something and share no name (a
+    question about Keiko is not a question about Owen)."""
+    na, nb = names(a), names(b)
+    return not na or not nb or bool(na & nb)

@@ -1,0 +1,96 @@
+"""Matching by meaning: the shipped rule is what calibration gives, prepared questions
+are embedded once, and a question about another kind of answer or another person never
+matches."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from assistant.llm.embedding import WordLlamaEmbedder
+from assistant.recall.matching import (
+    MATCH_RULE,
+    AnticipationMatcher,
+    MatchRule,
+    calibrate_rule,
+    load_pairs,
+    meaning_score,
+)
+from assistant.resources import resource
+from assistant.store.db import Database
+from assistant.store.models import Anticipation
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class CountingEmbedder:
+    """The real wordllama embedder, counting the texts it is asked to embed."""
+
+    def __init__(self, inner: WordLlamaEmbedder) -> None:
+        self.inner = inner
+        self.texts: list[str] = []
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        self.texts.extend(texts)
+        return self.inner.embed(texts)
+
+
+@pytest.fixture(scope="module")
+def wordllama() -> WordLlamaEmbedder:
+    return WordLlamaEmbedder()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Database:
+    return Database.open(tmp_path / "r.db", tmp_path / "b")
+
+
+def _prepare(db: Database, question: str) -> int:
+    with db.write() as s:
+        row = Anticipation(question=question, answer="prepared")
+        s.add(row)
+        s.flush()
+        assert row.id is not None
+        return row.id
+
+
+def test_the_shipped_rule_is_the_calibration_and_the_committed_result(
+        wordllama: WordLlamaEmbedder) -> None:
+    calibration = load_pairs(resource("bench", "paraphrases_calibration.json"))
+    calibrated = calibrate_rule(calibration, wordllama)
+    assert calibrated.rule == MATCH_RULE
+    assert calibrated.false_match_rate <= 0.02
+    committed = json.loads((ROOT / "docs" / "bench" / "match.json").read_text("utf-8"))
+    assert committed["rule"] == {"weight": MATCH_RULE.weight,
+                                 "threshold": MATCH_RULE.threshold}
+    assert committed["calibration"]["matched"] == round(calibrated.hit_rate, 3)
+
+
+def test_meaning_score_vetoes_another_kind_of_answer_or_another_person() -> None:
+    rule = MatchRule(weight=0.5, threshold=0.5)
+    assert meaning_score("When is Owen's birthday?", "When is Owen's birthday?", 1.0,
+                         rule.weight) == pytest.approx(1.0)
+    assert meaning_score("How much is Owen's birthday dinner?",
+                         "When is Owen's birthday dinner?", 1.0, rule.weight) == 0.0
+    assert meaning_score("When is Keiko's birthday?", "When is Owen's birthday?", 1.0,
+                         rule.weight) == 0.0
+
+
+def test_prepared_questions_are_embedded_once_and_stored(
+        db: Database, wordllama: WordLlamaEmbedder) -> None:
+    dentist = _prepare(db, "When is my dentist appointment?")
+    _prepare(db, "When is Pixel's vet appointment?")
+    embedder = CountingEmbedder(wordllama)
+    matcher = AnticipationMatcher(db, embedder=embedder)
+    found = matcher.best("When is my dentist appointment?")
+    assert found is not None and found.anticipation_id == dentist
+    with db.session() as s:
+        rows = [s.get(Anticipation, i) for i in (1, 2)]
+        assert all(r is not None and r.vector is not None for r in rows)
+    embedder.texts.clear()
+    assert matcher.best("Who is my dentist?") is None
+    assert embedder.texts == ["Who is my dentist?"]  # only the typed question
+    assert matcher.best("When is Keiko's vet appointment?") is None

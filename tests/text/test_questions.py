@@ -1,0 +1,46 @@
+"""The kind of answer a question asks for, and the names it is about."""
+
+from __future__ import annotations
+
+from assistant.text.questions import (
+    answer_kind,
+    kinds_agree,
+    names,
+    names_agree,
+    tense,
+    tenses_agree,
+)
+
+
+def test_answer_kind_from_question_words_and_nouns() -> None:
+    assert answer_kind("What time does the plumber arrive?") == "time"
+    assert answer_kind("Cerys and Matteo's wedding date?") == "time"
+    assert answer_kind("venue of Keiko's send-off?") == "place"
+    assert answer_kind("name of my line manager") == "person"
+    assert answer_kind("what's the dog sitter's daily rate") == "amount"
+    assert answer_kind("Are we still going climbing?") == "yes-no"
+    assert answer_kind("What does Owen take for his hay fever?") is None
+
+
+def test_kinds_agree_unless_both_say_and_differ() -> None:
+    assert kinds_agree("When is the rent due?", "Rent due date?")
+    assert kinds_agree("What is the rent?", "How much is the rent?")
+    assert not kinds_agree("When was the brake repair?", "How much did the brake repair cost?")
+
+
+def test_names_are_the_capitalised_words_that_are_not_question_words() -> None:
+    assert names("When is Owen's birthday in March?") == {"owen"}
+    assert names("What did Mr. Hartley do?") == {"hartley"}
+    assert names("where do we live") == frozenset()
+    assert names_agree("When is Owen's birthday?", "Owen's bday?")
+    assert names_agree("When is my birthday?", "When is Owen's birthday?")
+    assert not names_agree("Who is Keiko's landlord?", "Who is Owen's landlord?")
+
+
+def test_tense_past_against_now_or_later() -> None:
+    assert tense("When was my dental check-up?") == "past"
+    assert tense("When is my next dental check-up?") == "now"
+    assert tense("due date of my draft plan") is None
+    assert not tenses_agree("When was my dental check-up?", "When is my next check-up?")
+    assert tenses_agree("When did Tobias start?", "what was Tobias's first day")
+    assert tenses_agree("last pottery session, when is it", "When does pottery finish?")
