@@ -186,6 +186,21 @@ def running_item_kind(profile: Path) -> str | None:
     return str(row[0]) if row else None
 
 
+def _kill_delay(op: Operation, profile: Path, process: subprocess.Popen[str],
+                duration: float, rng: random.Random) -> float:
+    """Seconds to wait before the kill. Most of a sleep session's first seconds are the
+    interpreter and the model loading, so its kills are aimed inside the work items: the
+    clock starts when the first item is running."""
+    if op.name != "sleep":
+        return rng.uniform(0.0, duration)
+    deadline = time.monotonic() + duration
+    while running_item_kind(profile) is None and process.poll() is None:
+        if time.monotonic() > deadline:
+            return 0.0
+        time.sleep(0.02)  # polling another process's database: there is no event to wait on
+    return rng.uniform(0.0, 3.0)
+
+
 def run_kills(ws: Workspace, kills: int, rng: random.Random,
               report_line: Callable[[str], None]) -> KillReport:
     report = KillReport()
@@ -206,7 +221,7 @@ def run_kills(ws: Workspace, kills: int, rng: random.Random,
             before = person_rows(db_file(profile))
             process = ws.cli.start(profile, *op.args(ws, profile))
             try:
-                process.wait(timeout=rng.uniform(0.0, duration))
+                process.wait(timeout=_kill_delay(op, profile, process, duration, rng))
                 report.finished_before_kill += 1
                 _, stderr = process.communicate()
                 report.tracebacks += has_traceback(stderr)

@@ -252,7 +252,7 @@ class Workspace:
         self.catalog.write_text(
             '[[model]]\nname = "fault-model"\ndisplay_name = "Fault test model"\n'
             'repository = "local/fault"\nfile = "fault-model.gguf"\n'
-            'url = "http://127.0.0.1:9/none"\n'
+            'url = "https://models.invalid/fault-model.gguf"\n'
             f"size_bytes = {len(self.payload)}\nsha256 = \"{sha}\"\n"
             f'ram_bytes = {2 * len(self.payload)}\nlicense = "MIT"\nprompt_style = "completion"\n'
             "parameters = 1\n", encoding="utf-8")
