@@ -128,7 +128,7 @@ def run_scale(options: ScaleOptions, report: Report = _quiet,
         notes_run = run_cli(profile, "import", "notes", str(files.notes))
         measured(import_notes_s=rounded(notes_run.seconds, 2))
         report("Inserting the same rows with plain sqlite3 executemany")
-        measured(import_baseline_s=rounded(sqlite_baseline(files.jsonl, tmp / "plain.db"), 2),
+        measured(import_baseline_s=rounded(sqlite_baseline(files.jsonl, tmp / "plain.db"), 4),
                  db_mb=rounded(database_mb(profile)))
 
         qs = synth.questions(spec, options.questions)
