@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from assistant.cli.errors import EXIT_FAILURE, EXIT_OK, UsageError
-from assistant.cli.output import print_json, print_line, progress_printer
+from assistant.cli.output import print_json, print_line, print_report, progress_printer
 
 if TYPE_CHECKING:
     from assistant.app import Reverie
@@ -28,11 +28,7 @@ def bench_engine(app: Reverie, args: argparse.Namespace) -> int:
         raise UsageError("--trials must be at least 1 and --sizes must name a size.")
     result = engine_bench.run(app.model_path(progress_printer("Preparing the model")),
                               trials=args.trials, sizes=sizes, report=report)
-    if args.json:
-        print_json(result)
-    else:
-        for key, value in result.items():
-            print(f"{key}: {value}")
+    print_report(result, args.json)
     return EXIT_OK
 
 
@@ -123,12 +119,8 @@ def bench_scale(app: Reverie, args: argparse.Namespace) -> int:
     model = None if args.no_model else app.model_path(progress_printer("Preparing the model"))
     result = run_scale(ScaleOptions(messages=args.messages, seed=args.seed, model=model),
                        report=print_line, work_dir=args.keep)
-    if args.json:
-        print_json(result)
-    else:
-        for key, value in result.items():
-            if key != "not_measured":
-                print(f"{key}: {value}")
+    print_report(result, args.json, skip=("not_measured",))
+    if not args.json:
         for item in result["not_measured"]:
             print(f"not measured: {item['key']} ({item['why']})")
     return EXIT_OK

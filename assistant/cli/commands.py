@@ -5,13 +5,12 @@ model and sleep. Each parses nothing and decides nothing: it calls the services 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
 from assistant.cli.errors import EXIT_FAILURE, EXIT_OK, UsageError
-from assistant.cli.output import print_json, start_engine
+from assistant.cli.output import print_json, print_report, start_engine
 
 if TYPE_CHECKING:
     from assistant.app import Reverie
@@ -227,12 +226,7 @@ def cmd_doctor(app: Reverie, args: argparse.Namespace) -> int:
     from assistant.doctor import run_checks
 
     report = run_checks(app, load_model=not args.no_model)
-    if args.json:
-        print_json(report)
-    else:
-        for key, value in report.items():
-            shown = json.dumps(value, default=str) if isinstance(value, dict | list) else value
-            print(f"{key}: {shown}")
+    print_report(report, args.json)
     if not report["ok"]:
         failed = [name for name in ("database", "model")
                   if isinstance(report.get(name), dict) and report[name].get("error")]

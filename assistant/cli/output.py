@@ -36,5 +36,16 @@ def start_engine(app: Reverie) -> Any:
     return engine
 
 
+def print_report(data: dict[str, Any], as_json: bool, *, skip: tuple[str, ...] = ()) -> None:
+    """One JSON object, or one ``key: value`` line per entry (nested values as JSON)."""
+    if as_json:
+        print_json(data)
+        return
+    for key, value in data.items():
+        if key not in skip:
+            shown = json.dumps(value, default=str) if isinstance(value, dict | list) else value
+            print(f"{key}: {shown}")
+
+
 def print_line(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
