@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.cli.errors import EXIT_FAILURE, EXIT_OK, UsageError
 from assistant.cli.output import print_json, print_report, start_engine
+from assistant.text.lines import is_blank
 
 if TYPE_CHECKING:
     from assistant.app import Reverie
@@ -163,8 +164,8 @@ def cmd_note(app: Reverie, args: argparse.Namespace) -> int:
     if not is_storable(body) or not is_storable(title):
         raise UsageError("The note is not valid Unicode text (was it typed in another "
                          "encoding?); give it as UTF-8.")
-    if not body.strip():
-        raise UsageError("The note is empty; give some text.")
+    if is_blank(body):
+        raise UsageError("The note is empty (nothing visible in it); give some text.")
     note = app.notes.add(title, body)
     print(f"Added note {note.id}: {note.title}")
     return EXIT_OK

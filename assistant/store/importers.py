@@ -39,6 +39,7 @@ from assistant.store.files import (
 )
 from assistant.store.models import Memory, Message, Note, Origin, Role
 from assistant.store.notes import NoteRepository, content_hash
+from assistant.text.lines import is_blank
 
 __all__ = ["ImportFileError", "ImportReport", "import_chats", "import_export_folder",
            "import_notes", "note_title", "parse_chatgpt_export", "parse_reverie_jsonl"]
@@ -234,7 +235,7 @@ def _parse_jsonl_line(line: str, number: int, problems: list[str]) -> ParsedConv
             when = conv_time  # a message without a date takes its conversation's
         else:
             raise ValueError(f"{where}: created_at is missing")
-        if not content.strip():
+        if is_blank(content):
             empty.append(f"line {number}, {where}: empty")
             continue
         ident = raw.get("id")
@@ -486,7 +487,7 @@ def import_notes(folder: Path, notes: NoteRepository) -> ImportReport:
         except UnreadableFile as exc:
             report.problems.append(f"{shown(path)}: {exc.reason}")
             continue
-        if not body.strip():
+        if is_blank(body):
             report.problems.append(f"{shown(path)}: empty")
             continue
         _, outcome = notes.upsert_from_file(shown(real), note_title(path, body), body)
@@ -637,7 +638,7 @@ def _import_notes_json(path: Path, items: list[tuple[int, dict[str, Any]]], db: 
         except ValueError as exc:
             report.problems.append(f"{path.name} item {number}: {exc}")
             continue
-        if not body.strip():
+        if is_blank(body):
             report.problems.append(f"{path.name} item {number}: empty")
             continue
         digest = content_hash(title, body)
@@ -692,7 +693,7 @@ def _import_memories_json(path: Path, items: list[tuple[int, dict[str, Any]]], d
         except ValueError as exc:
             report.problems.append(f"{path.name} item {number}: {exc}")
             continue
-        if not text.strip():
+        if is_blank(text):
             report.problems.append(f"{path.name} item {number}: empty")
             continue
         key = (kind, subject, text, created)

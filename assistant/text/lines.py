@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 
 def one_line(text: str) -> str:
     """``text`` on one line: every run of whitespace (newlines, tabs, Unicode spaces)
@@ -15,3 +17,10 @@ def clip(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return text[:limit].rsplit(" ", 1)[0] + " …"
+
+
+def is_blank(text: str) -> bool:
+    """True when ``text`` shows nothing: only whitespace and invisible format characters
+    (zero-width spaces, direction marks, byte-order marks). Such a note or message is
+    empty to the person, so it is refused or skipped like an empty one."""
+    return all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in text)

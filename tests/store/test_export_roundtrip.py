@@ -27,6 +27,7 @@ from assistant.store.importers import ImportReport, import_export_folder
 from assistant.store.memories import MemoryRepository
 from assistant.store.models import Conversation, Memory, Message, Note
 from assistant.store.notes import content_hash
+from assistant.text.lines import is_blank
 
 CHARS = st.characters(blacklist_categories=("Cs",))  # every code point a str can store
 SPECIAL = ["\u2028", "\u2029", "\x85", "\n", "\r", "\r\n", "\x0b", "\x1c", "\x00", "\ufeff",
@@ -40,7 +41,7 @@ LONG_TEXT = st.builds(lambda unit, n: unit * n, st.sampled_from(["x", "Ã©", "ðŸŒ
                       st.integers(1_000, 20_000))
 #: What the person said or wrote: anything with at least one visible character (empty
 #: messages and notes are skipped on import, and reported).
-CONTENT = st.one_of(ANY_TEXT, ANY_TEXT, ANY_TEXT, LONG_TEXT).filter(lambda s: bool(s.strip()))
+CONTENT = st.one_of(ANY_TEXT, ANY_TEXT, ANY_TEXT, LONG_TEXT).filter(lambda s: not is_blank(s))
 WHEN = st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30),
                     timezones=st.just(UTC))
 ROLE = st.sampled_from(["user", "assistant", "system"])

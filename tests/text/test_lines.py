@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.text.lines import clip, one_line
+from assistant.text.lines import clip, is_blank, one_line
 
 
 @pytest.mark.parametrize(("raw", "line"), [
@@ -31,3 +31,8 @@ def test_clip_cuts_at_a_word_and_says_so() -> None:
     assert clip("one two three four", 9) == "one two …"
     assert clip("αβγ δεζ ηθι", 6) == "αβγ …"
     assert clip("nospacesatall", 4) == "nosp …"  # no word boundary: a hard cut
+
+
+def test_is_blank_sees_through_invisible_characters() -> None:
+    assert is_blank("") and is_blank(" \n\t\u3000") and is_blank("\u202e\u200b\ufeff\u2060")
+    assert not is_blank("\u200bx") and not is_blank("\U0001F511") and not is_blank("·")

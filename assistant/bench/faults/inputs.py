@@ -458,6 +458,7 @@ def bad_inputs() -> list[BadInput]:
         simple("note_add_dev_zero", "note", "add", "--file", "/dev/zero"),
         BadInput("import_notes_symlink_out_of_folder", _symlink_out, (0,), 2),
         simple("note_add_empty_text", "note", "add", ""),
+        simple("note_add_invisible_text", "note", "add", "\u202e\u200b\ufeff"),
         _note_file("whitespace_file", b"  \n\t\n"),
         _note_file("invalid_utf8", b"\xff\xfe\x00bad"),
         simple("note_add_missing_file", "note", "add", "--file", "/nonexistent/n.md"),
