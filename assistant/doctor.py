@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.metadata
-import os
 import platform
 import sqlite3
 import subprocess
@@ -13,6 +12,7 @@ from typing import Any
 
 from assistant import __version__
 from assistant.app import Reverie
+from assistant.display import has_display
 from assistant.llm.engine import EngineError
 from assistant.store.db import (
     DatabaseError,
@@ -28,15 +28,6 @@ def _version(dist: str) -> str | None:
         return importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:
         return None
-
-
-def has_display() -> bool:
-    """Whether a Qt window could be shown here (Qt aborts the process otherwise)."""
-    if sys.platform.startswith("linux"):
-        if os.environ.get("QT_QPA_PLATFORM", "").startswith(("offscreen", "minimal")):
-            return True
-        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-    return True
 
 
 def tray_check(timeout: float = 20.0) -> dict[str, Any]:

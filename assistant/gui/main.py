@@ -26,6 +26,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from assistant.display import has_display
 from assistant.paths import APP_NAME, Paths
 
 if TYPE_CHECKING:
@@ -43,19 +44,6 @@ STARTUP_PREFIX = "reverie-startup"
 #: What "Delete all data" removes from the profile's folders (downloaded models stay).
 PROFILE_FILES = ("reverie.db", "reverie.db-wal", "reverie.db-shm", "settings.toml",
                  "window.ini", "kv", "backups")
-
-
-def has_display() -> bool:
-    """Whether a Qt window could be shown here (Qt aborts the process otherwise).
-
-    The same test as ``assistant.doctor.has_display``, without importing the doctor
-    (which loads the database layer) before the window is on screen.
-    """
-    if sys.platform.startswith("linux"):
-        if os.environ.get("QT_QPA_PLATFORM", "").startswith(("offscreen", "minimal")):
-            return True
-        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-    return True
 
 
 def _probe(event: str) -> None:
