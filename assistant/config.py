@@ -324,10 +324,28 @@ def _merged_document(settings: Settings, path: Path) -> tomlkit.TOMLDocument:
     return doc
 
 
+#: A temporary settings file older than this was left by a save that was killed
+#: (a save in flight in another process takes milliseconds).
+LEFTOVER_AGE_SECONDS = 60.0
+
+
+def _remove_leftovers(folder: Path) -> None:
+    """Remove ``.settings-*.toml`` files a killed save left behind (never a fresh one,
+    which may belong to a save running now in another process)."""
+    now = time.time()
+    for leftover in folder.glob(".settings-*.toml"):
+        try:
+            if now - leftover.stat().st_mtime > LEFTOVER_AGE_SECONDS:
+                leftover.unlink()
+        except OSError:  # gone already, or not ours to remove: harmless either way
+            continue
+
+
 def save_settings(settings: Settings, path: Path) -> None:
     """Write atomically (a crash never leaves half a file), readable by the owner only,
     changing only what changed (see module doc)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(path.parent)
     text = tomlkit.dumps(_merged_document(settings, path))
     fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".toml", dir=path.parent)
     try:

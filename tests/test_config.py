@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -227,3 +228,18 @@ def test_any_valid_settings_round_trip(tmp_path: Path, value: Settings) -> None:
 def test_nan_is_not_a_valid_number() -> None:
     with pytest.raises(SettingsError, match=r"model\.temperature"):
         settings_from_dict({"model": {"temperature": math.nan}})
+
+
+def test_a_save_clears_temporary_files_a_killed_save_left_but_not_fresh_ones(
+        tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    old = tmp_path / ".settings-killed.toml"
+    fresh = tmp_path / ".settings-in-flight.toml"
+    old.write_text("half a file")
+    fresh.write_text("another process is writing this")
+    stamp = old.stat().st_mtime - 3600
+    os.utime(old, (stamp, stamp))
+    save_settings(Settings(), path)
+    assert not old.exists()
+    assert fresh.exists()
+    assert load_settings(path).settings == Settings()
