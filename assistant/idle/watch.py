@@ -163,10 +163,11 @@ class ReturnWatch:
             return
         try:
             events = self._events()
-        except BackendUnavailable as exc:
+        except Exception as exc:  # BackendUnavailable, or a broken library: poll instead
             if not self._events_failed:
+                reason = exc.reason if isinstance(exc, BackendUnavailable) else repr(exc)
                 log.info("no input events (%s); the idle watch polls every %.0f ms while "
-                         "thinking", exc.reason, THINKING_POLL_SECONDS * 1000)
+                         "thinking", reason, THINKING_POLL_SECONDS * 1000)
             self._events_failed = True
             return
         with self._lock:
