@@ -172,7 +172,8 @@ def test_a_key_press_stops_a_session_through_the_x11_input_events(
     try:
         coordinator.start()
         assert in_item.wait(30), f"no session started: {coordinator.status}"
-        assert coordinator.return_watch.uses_events
+        # The watch opens its X connection on its own thread when the person leaves.
+        assert wait_until(lambda: coordinator.return_watch.uses_events, timeout=10)
         press_key(xdotool, xvfb_display)
         assert coordinator.wait_stopped(10)
         assert coordinator.last_report is not None
