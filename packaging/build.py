@@ -258,7 +258,7 @@ DEB_DEPENDS = [
     "libxkbcommon0", "libxkbcommon-x11-0", "libegl1", "libgl1", "libdbus-1-3",
     "libglib2.0-0",
 ]
-DEB_RECOMMENDS = ["libxss1", "fonts-dejavu-core"]
+DEB_RECOMMENDS = ["libxss1", "libxi6", "fonts-dejavu-core"]
 
 
 def linux_desktop_files(root: Path, prefix: str) -> None:

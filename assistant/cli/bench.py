@@ -35,17 +35,24 @@ def bench_engine(app: Reverie, args: argparse.Namespace) -> int:
 def bench_idle(app: Reverie, args: argparse.Namespace) -> int:
     from assistant.bench.idle import run_idle_bench
 
-    if args.trials < 1:
-        raise UsageError("--trials must be at least 1.")
+    if args.trials < 1 or args.keypress_trials < 0:
+        raise UsageError("--trials must be at least 1 and --keypress-trials 0 or more.")
     model = app.model_path(progress_printer("Preparing the bundled model"))
-    result = run_idle_bench(model, trials=args.trials,
+    result = run_idle_bench(model, trials=args.trials, keypress_trials=args.keypress_trials,
                             progress=None if args.json else progress_printer("Trials"))
     if args.json:
         print_json(result.to_json())
+        return EXIT_OK
+    print(f"{result.trials} trials on {result.model}: thinking stopped "
+          f"{result.stop_p50_ms:.1f} ms (median), {result.stop_p99_ms:.1f} ms (p99), "
+          f"{result.stop_max_ms:.1f} ms (max) after the poll that saw you come back.")
+    if result.keypress_skipped:
+        print(f"Key-press trials skipped: {result.keypress_skipped}.")
     else:
-        print(f"{result.trials} trials on {result.model}: thinking stopped "
-              f"{result.stop_p50_ms:.1f} ms (median), {result.stop_p99_ms:.1f} ms (p99), "
-              f"{result.stop_max_ms:.1f} ms (max) after you came back.")
+        print(f"{result.keypress_trials} key presses (Xvfb, X11): thinking stopped "
+              f"{result.keypress_to_stop_p50_ms:.1f} ms (median), "
+              f"{result.keypress_to_stop_p99_ms:.1f} ms (p99) after the key; polling used "
+              f"{result.idle_poll_cpu_percent:.2f}% of a CPU meanwhile.")
     return EXIT_OK
 
 

@@ -175,6 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      parser_class=_Parser)
     bench_idle = bench_sub.add_parser("idle", help="how fast thinking stops when you return")
     bench_idle.add_argument("--trials", type=int, default=30, metavar="N")
+    bench_idle.add_argument("--keypress-trials", type=int, default=100, metavar="N",
+                            help="real key presses on Xvfb (0 skips them)")
     bench_idle.add_argument("--json", action="store_true", help="print one JSON object")
     bmatch = bench_sub.add_parser("match", help="prepared-answer matching on the held-out "
                                   "paraphrases (calibrated on the other half)")

@@ -262,6 +262,7 @@ class MainWindow(QMainWindow):
             self._quick_ask = QuickAsk(self.app.chats, lambda: self.conversations.responder,
                                        self)
             self._quick_ask.open_conversation.connect(self.show_conversation)
+            self._quick_ask.answer_finished.connect(self._refresh_tray)
         return self._quick_ask
 
     def show_page(self, key: str) -> QWidget:

@@ -31,6 +31,9 @@ from assistant.store.chats import ChatRepository, title_from
 class QuickAsk(QDialog):
     #: The conversation the question went into (the window opens it).
     open_conversation = Signal(int)
+    #: An answer ended (served, stopped or failed): a prepared answer may have been used,
+    #: so whoever counts the ready ones (the tray's mark) looks again.
+    answer_finished = Signal()
 
     def __init__(self, chats: ChatRepository, responder: Callable[[], Responder | None],
                  parent: QWidget | None = None) -> None:
@@ -127,6 +130,7 @@ class QuickAsk(QDialog):
             job.join(5)
             job.deleteLater()
         self.open_button.setEnabled(self.conversation_id is not None)
+        emit(self.answer_finished)
 
     def _open(self) -> None:
         if self.conversation_id is not None:

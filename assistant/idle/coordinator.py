@@ -1,10 +1,12 @@
 """ThinkingCoordinator: idle monitor -> conditions -> sleep-time session, and back.
 
-It owns the `IdleMonitor`, the `ThinkingGate` and an APScheduler `BackgroundScheduler`
-with three jobs:
+It owns the `IdleMonitor`, the `ThinkingGate`, a `ReturnWatch` and an APScheduler
+`BackgroundScheduler` with three jobs:
 
-- ``idle-poll``: reads the idle backend (every second while the person is present,
-  every 0.2 s while away, so a return is seen quickly);
+- ``idle-poll``: reads the idle backend every second, which notices the person leaving;
+  their return is noticed by the `ReturnWatch`, a thread of its own that runs while they
+  are away: on X11 it wakes on the first key press or mouse move (XInput2 events),
+  elsewhere it reads the backend every 20 ms while a session runs (0.2 s otherwise);
 - ``sleep-trigger``: every 30 s while away and not thinking, re-checks the conditions
   and starts a session when they pass (e.g. when the charger is plugged in, or at
   midnight when the daily budget renews); while thinking, stops on battery;
@@ -13,9 +15,10 @@ with three jobs:
 Every job coalesces missed runs into one and has a misfire grace, so after the laptop
 sleeps and wakes each job runs once, not a burst (the nightly job up to 12 h late).
 
-Threads: the jobs run on the scheduler's worker threads; `went_idle` and
-`became_active` arrive on the thread of the ``idle-poll`` job. A session runs on its
-own ``reverie-thinking`` thread. On `became_active` the coordinator asks the runner to
+Threads: the jobs run on the scheduler's worker threads; `went_idle` arrives on the
+thread of the ``idle-poll`` job, `became_active` on the ``idle-return-watch`` thread
+(or on the job's, whichever reads first). A session runs on its own
+``reverie-thinking`` thread. On `became_active` the coordinator asks the runner to
 stop (which also aborts the engine's BACKGROUND request) and returns at once; the
 session thread ends within 100 ms. Status listeners run on whichever of these threads
 changed the status: the GUI must marshal them. Nothing here imports Qt.
@@ -33,10 +36,12 @@ from typing import Any, Protocol
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from assistant.config import Settings
-from assistant.idle.backends.base import IdleBackend
+from assistant.idle.backends.base import IdleBackend, InputEvents
+from assistant.idle.backends.x11 import X11Backend
 from assistant.idle.gate import PAUSING, ThinkingGate
-from assistant.idle.monitor import ACTIVE_POLL_SECONDS, IDLE_POLL_SECONDS, IdleMonitor
+from assistant.idle.monitor import ACTIVE_POLL_SECONDS, IdleMonitor
 from assistant.idle.status import Status, StatusListener, StatusTracker, ThinkingState
+from assistant.idle.watch import ReturnWatch
 from assistant.profile_lock import SessionBusyError
 
 log = logging.getLogger("assistant.idle")
@@ -80,6 +85,14 @@ class SessionRunner(Protocol):
                     on_item: Callable[[str | None], None] | None = ...) -> SessionReportLike: ...
 
 
+def input_events_for(backend: IdleBackend) -> Callable[[], InputEvents] | None:
+    """How to open the input events of ``backend``'s platform, or None where it gives none
+    (then the `ReturnWatch` polls). X11 has them (XInput2); the other backends poll."""
+    if isinstance(backend, X11Backend):
+        return backend.input_events
+    return None
+
+
 class ThinkingCoordinator:
     """Starts sleep-time sessions when the person is away and conditions allow; stops them
     the moment the person returns. `start()` begins watching, `shutdown()` ends it."""
@@ -108,6 +121,9 @@ class ThinkingCoordinator:
         self.tracker = StatusTracker()
         self.monitor = IdleMonitor(backend, settings().idle.threshold_minutes * 60.0,
                                    self._went_idle, self._became_active, clock=clock)
+        #: Watches for the person's return while they are away (see the module doc).
+        self.return_watch = ReturnWatch(self._poll_while_away, lambda: self.thinking,
+                                        events=input_events_for(backend))
         self.scheduler = BackgroundScheduler(job_defaults={"coalesce": True,
                                                            "max_instances": 1})
         self._decide = threading.RLock()
@@ -170,12 +186,14 @@ class ThinkingCoordinator:
             self._away = False
         if started:
             self.scheduler.shutdown(wait=False)
+        self.return_watch.stop()
         self._runner.request_stop("user_returned")
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
             if thread.is_alive():
                 log.warning("the thinking session did not stop within %.1f s", timeout)
+        self.return_watch.join(timeout)
         self.tracker.set(ThinkingState.OFF, "Reverie is not watching for idle time.")
 
     def pause(self, until: datetime | None = None) -> None:
@@ -234,20 +252,22 @@ class ThinkingCoordinator:
     def _went_idle(self) -> None:
         with self._decide:
             self._away = True
-            self._set_poll_interval(IDLE_POLL_SECONDS)
+        self.return_watch.start()
         self._maybe_start()
 
     def _became_active(self) -> None:
         with self._decide:
             self._away = False
         self._runner.request_stop("user_returned")
+        self.return_watch.stop()
         with self._decide:
-            self._set_poll_interval(ACTIVE_POLL_SECONDS)
             self._refresh_status()
 
-    def _set_poll_interval(self, seconds: float) -> None:
-        if self._started and self.scheduler.get_job("idle-poll") is not None:
-            self.scheduler.reschedule_job("idle-poll", trigger="interval", seconds=seconds)
+    # -- the return watch (idle-return-watch thread) -------------------------------------
+    def _poll_while_away(self) -> bool:
+        """One reading for the `ReturnWatch`; False once the person is back."""
+        self.poll_idle()
+        return self._away
 
     # -- deciding ------------------------------------------------------------------------
     def _refresh_status(self) -> None:
@@ -289,6 +309,7 @@ class ThinkingCoordinator:
             self._thread = threading.Thread(target=self._session, args=(budget,),
                                             name="reverie-thinking", daemon=True)
             self._thread.start()
+            self.return_watch.start()  # (or wakes it) to poll at the session's pace
             return True
 
     def _person_returned(self) -> bool:

@@ -6,6 +6,7 @@ import threading
 from datetime import datetime
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSystemTrayIcon
 from pytestqt.qtbot import QtBot
 
@@ -138,3 +139,23 @@ def test_tray_icon_shows_prepared_answers_waiting(app: Reverie, make_window) -> 
 ])
 def test_marks(state: ThinkingState, prepared: int, mark: str | None) -> None:
     assert mark_for(state, prepared) == mark
+
+
+def test_a_prepared_answer_served_by_quick_ask_clears_the_tray_mark(app: Reverie, make_window,
+                                                                     qtbot: QtBot) -> None:
+    """The mark counts ready answers; one used from Ask… is gone at once, not at the
+    next minute's recount."""
+    from assistant.gui.model_loader import ModelState
+
+    seed_anticipations(app)
+    window = make_window(app, tray=True)
+    qtbot.waitUntil(lambda: window.loader.state is ModelState.READY, timeout=5000)
+    assert window.tray.mark == "prepared"
+    window.tray.ask_action.trigger()
+    popup = window.quick_ask
+    qtbot.waitUntil(popup.input.hasFocus, timeout=2000)
+    qtbot.keyClicks(popup.input, "When is my dentist appointment?")
+    with qtbot.waitSignal(popup.answer_finished, timeout=5000):
+        qtbot.keyClick(popup.input, Qt.Key.Key_Return)
+    assert popup.answer.toPlainText() == "Tuesday at 10:30."
+    assert window.tray.mark is None

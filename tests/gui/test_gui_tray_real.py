@@ -98,11 +98,6 @@ def seed_prepared_answer(data_dir: Path, model: Path, settings: str = "") -> Non
                         source_text="Dentist on Tuesday at 10:30.")
 
 
-# Passed three times on its branch, then failed 3 runs of 3 on main (the right-click
-# menu was never mapped within 30 s) once the machine was quiet: not a guessed wait but
-# an open question about trayer's event forwarding. Issue 14 keeps it open.
-@pytest.mark.xfail(reason="the tray menu does not always open on a right-click under "
-                   "Xvfb + trayer (issue 14)", strict=False)
 def test_the_icon_docks_shows_its_state_and_its_menu_asks(tmp_path: Path,
                                                          bundled_model: Path) -> None:
     data_dir = tmp_path / "profile"

@@ -227,12 +227,32 @@ def test_scheduler_jobs_survive_sleep_and_wake(env: Env) -> None:
         assert str(jobs["maintenance"].trigger).startswith("cron[")
         assert env.coordinator.status.state is ThinkingState.ACTIVE
 
-        env.go_away()  # while away, the idle time is read every 0.2 s
-        poll = env.coordinator.scheduler.get_job("idle-poll")
-        assert poll.trigger.interval.total_seconds() == pytest.approx(0.2)
-        env.come_back()
         poll = env.coordinator.scheduler.get_job("idle-poll")
         assert poll.trigger.interval.total_seconds() == pytest.approx(1.0)
+        assert not env.coordinator.return_watch.running
+        env.go_away()  # while away, the return watch reads the idle time (0.2 s)
+        assert env.coordinator.return_watch.running
+        env.come_back()
+        assert env.coordinator.return_watch.join(5)
+        assert not env.coordinator.return_watch.running
     finally:
         env.coordinator.shutdown()
     assert env.coordinator.status.state.value == "off"
+
+
+def test_a_return_during_a_session_is_seen_by_the_return_watch_alone(env: Env) -> None:
+    """Nobody calls poll_idle after leaving (no scheduler either): the watch, polling
+    every 20 ms while the session runs, sees the return and the item rolls back."""
+    env.add_chat()
+    env.go_away()
+    wait_for_state(env, ThinkingState.THINKING)
+    assert env.coordinator.return_watch.running
+    before = env.coordinator.return_watch.usage()
+    env.backend.idle = 0.0  # the person is back; only the watch reads it
+    assert env.coordinator.wait_stopped(5)
+    assert env.coordinator.last_report is not None
+    assert env.coordinator.last_report.stopped_because == "user_returned"
+    assert env.items()[0].state == WorkState.PENDING
+    assert env.coordinator.return_watch.join(5)
+    used = env.coordinator.return_watch.usage().since(before)
+    assert used.polls >= 1 and used.wall_seconds > 0

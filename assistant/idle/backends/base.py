@@ -56,3 +56,23 @@ class IdleBackend(Protocol):
     def close(self) -> None:
         """Release OS handles; later queries are not allowed."""
         ...
+
+
+class InputEvents(Protocol):
+    """A platform's notice of input, for waiting on the person's return without polling.
+
+    Made and used by one waiting thread; `interrupt` may come from any thread.
+    """
+
+    def wait(self, timeout: float) -> bool:
+        """Block until keyboard or mouse input, `interrupt` or ``timeout`` seconds;
+        True if input came (the idle backend then reads a short idle time)."""
+        ...
+
+    def interrupt(self) -> None:
+        """Make a `wait` in progress return now."""
+        ...
+
+    def close(self) -> None:
+        """Release the OS handles (idempotent)."""
+        ...
