@@ -48,6 +48,7 @@ from urllib.parse import urlsplit, urlunsplit
 from assistant.llm.engine import (
     ChatMessage,
     EngineError,
+    EngineUnavailable,
     FinishReason,
     GenerationRequest,
     GenerationResult,
@@ -287,8 +288,9 @@ class _Stream:
                                     "reply that is not valid JSON; is this an "
                                     "OpenAI-compatible server?")
             elif answered:
-                error = EngineError(f"The inference server at {engine.base_url} stopped "
-                                    f"mid-answer ({_reason(exc)}); check its log.")
+                error = EngineUnavailable(f"The inference server at {engine.base_url} "
+                                          f"stopped mid-answer ({_reason(exc)}); check its "
+                                          "log.")
             else:
                 error = engine._unreachable(exc)
             self.events.put(("error", error))
@@ -401,6 +403,8 @@ class OpenAICompatibleEngine(QueuedEngine):
         """
         if not text:
             return 0
+        if not self._ready:  # no round trips (each up to connect_timeout) to a lost server
+            return estimate_tokens(text)
         endpoint = self._find_tokenizer(text)
         if endpoint is None:
             return estimate_tokens(text)
@@ -408,6 +412,7 @@ class OpenAICompatibleEngine(QueuedEngine):
             status, body = self._call("POST", endpoint[0], self._tokenize_body(endpoint, text))
         except OSError as exc:
             log.debug("tokenize failed (%s); estimating", exc)
+            self._went_away(str(self._unreachable(exc)))
             return estimate_tokens(text)
         count = self._token_count(status, body)
         return estimate_tokens(text) if count is None else count
@@ -445,11 +450,17 @@ class OpenAICompatibleEngine(QueuedEngine):
         finally:
             conn.close()
 
-    def _unreachable(self, exc: BaseException) -> EngineError:
-        return EngineError(f"Cannot reach the inference server at {self.base_url} "
+    def _unreachable(self, exc: BaseException) -> EngineUnavailable:
+        return EngineUnavailable(f"Cannot reach the inference server at {self.base_url} "
                            f"({_reason(exc)}); check that it is running.")
 
     # -- connecting --------------------------------------------------------------------
+    def _went_away(self, why: str) -> None:
+        """The server stopped answering: not ready until a later try connects again."""
+        self._ready = False
+        self._failed_at = time.monotonic()
+        self._worker.load_error = why
+
     def _connect_noting_failure(self) -> None:
         try:
             self._connect()
@@ -617,6 +628,8 @@ class OpenAICompatibleEngine(QueuedEngine):
                 except queue.Empty:
                     continue
                 if kind == "error":
+                    if isinstance(payload, EngineUnavailable):  # ask again before the next
+                        self._went_away(str(payload))
                     raise payload
                 if kind == "end":
                     break

@@ -157,6 +157,32 @@ def test_sleep_command_with_an_unreachable_server(tmp_path: Path) -> None:
     assert not list((data_dir / "models").glob("*.gguf"))  # the local model was not made
 
 
+def test_a_server_that_goes_away_stops_the_session_and_costs_no_attempts(
+        data_dir: Path) -> None:
+    stub = StubServer()
+    app = open_thinking_on(data_dir, stub.url)
+    conv = app.chats.create_conversation()
+    app.chats.add_message(conv.id or 0, "user", "The plumber comes on Tuesday at 8.")
+
+    def after_item(what: str | None) -> None:
+        if what is None:
+            stub.close()  # the server is switched off after the first item
+
+    try:
+        report = app.sleep_runner().run_session(on_item=after_item)
+        assert report.stopped_because == "error" and report.items_done == 1
+        assert report.error is not None and "Cannot reach the inference server" in report.error
+        with app.db.session() as s:
+            items = list(s.exec(select(WorkItem)))
+        waiting = [i for i in items if i.state != WorkState.DONE]
+        assert waiting and all((i.state, i.attempts) == (WorkState.PENDING, 0)
+                               for i in waiting)
+        engine = app.thinking_engine()
+        assert not engine.is_ready and engine.load_error == report.error
+    finally:
+        app.close()
+
+
 def test_a_server_that_comes_up_later_is_used(data_dir: Path) -> None:
     port = free_port()
     engine = OpenAICompatibleEngine(f"http://127.0.0.1:{port}/v1", retry_seconds=0.0)
