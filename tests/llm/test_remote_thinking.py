@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +41,13 @@ def no_local_engine(model_path: Path | None, settings: Settings, paths: Paths) -
     raise AssertionError("remote thinking must not start the local model")
 
 
-def open_thinking_on(data_dir: Path, url: str, **thinking: Any) -> Reverie:
+def open_thinking_on(data_dir: Path, url: str, chat: Sequence[tuple[str, str]] = CHAT,
+                     **thinking: Any) -> Reverie:
     app = Reverie.open(data_dir, engine_factory=no_local_engine)
     app.save_settings(app.settings.replace("thinking", remote_url=url, **thinking))
     conv = app.chats.create_conversation()
     assert conv.id is not None
-    for role, text in CHAT:
+    for role, text in chat:
         app.chats.add_message(conv.id, role, text)
     return app
 
@@ -265,7 +267,8 @@ def test_questions_are_prepared_without_scores(data_dir: Path) -> None:
 @pytest.mark.model
 def test_a_real_sleep_session_on_llama_cpp_pythons_server(
         server_url: str, tmp_path: Path) -> None:  # noqa: F811 (the fixture)
-    app = open_thinking_on(tmp_path / "profile", server_url,
+    # Short: on a loaded 2-core machine this one item took 74 s (load average 18).
+    app = open_thinking_on(tmp_path / "profile", server_url, chat=CHAT[:2],
                            remote_prompt_style="completion", anticipation_samples=1)
     try:
         engine = app.thinking_engine()
@@ -278,7 +281,7 @@ def test_a_real_sleep_session_on_llama_cpp_pythons_server(
 
         report = app.sleep_runner().run_session(budget_seconds=600, should_stop=made.is_set,
                                                 on_item=after_item)
-        assert report.items_done > 0 and report.error is None, report
+        assert report.items_done >= 1 and report.error is None, report
         assert report.usage.prompt_tokens > 0 and report.usage.completion_tokens > 0
         assert report.counters.memories_added > 0, report
         memories = app.memories.list()
