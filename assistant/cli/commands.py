@@ -294,6 +294,6 @@ def cmd_sleep(app: Reverie, args: argparse.Namespace) -> int:
     if report.error:
         skipped = (" Thinking was skipped, not moved to this computer; start that server, or "
                    "think here with `reverie config set thinking.remote_url ''`."
-                   if app.thinks_remotely else "")
+                   if app.thinks_remotely and not app.thinking_engine().is_ready else "")
         print(f"reverie: {report.error}{skipped}", file=sys.stderr)
     return EXIT_FAILURE if report.stopped_because == "error" else EXIT_OK
