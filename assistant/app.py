@@ -124,6 +124,9 @@ class Reverie:
         self.db = db
         self._engine_factory = engine_factory
         self._engine: Engine | None = None
+        self._thinking_engine: Engine | None = None
+        self._retired_engines: list[Engine] = []
+        self._thinking_key: tuple[str, str, str] | None = None
         self._engine_lock = threading.Lock()
         self._coordinator: ThinkingCoordinator | None = None
         self._embedder: Embedder | None = None
@@ -209,6 +212,38 @@ class Reverie:
     def engine(self) -> Engine | None:
         return self._engine
 
+    @property
+    def thinks_remotely(self) -> bool:
+        """True when sleep-time work runs on the server at ``thinking.remote_url``."""
+        return bool(self.settings.thinking.remote_url)
+
+    def thinking_engine(self, local: Engine | None = None) -> Engine:
+        """The engine sleep-time work runs on: with ``thinking.remote_url`` set, an
+        OpenAI-compatible server the person owns (made once per address; the local model
+        is not loaded for it), else ``local`` (by default the local engine, started now).
+        Answers always stay on the local engine."""
+        thinking = self.settings.thinking
+        if not thinking.remote_url:
+            return local if local is not None else self.start_engine()
+        from assistant.llm.engine import PromptStyle
+        from assistant.llm.remote import OpenAICompatibleEngine, load_api_key, normalize_base_url
+
+        url = normalize_base_url(thinking.remote_url)
+        key = (url, thinking.remote_model, thinking.remote_prompt_style)
+        with self._engine_lock:
+            old = self._thinking_engine
+            if old is not None and self._thinking_key == key:
+                return old
+            self._thinking_key = key
+            self._thinking_engine = OpenAICompatibleEngine(
+                url, model=thinking.remote_model or None, api_key=load_api_key(url),
+                n_ctx=self.settings.model.n_ctx,
+                prompt_style=PromptStyle(thinking.remote_prompt_style))
+            if old is not None:  # the address changed; runners made before keep the old
+                self._retired_engines.append(old)  # one until the app closes
+                log.info("thinking server settings changed (%s)", url)
+            return self._thinking_engine
+
     def responder(self, engine: Engine) -> Responder:
         from assistant.mind.profile import profile_text
         from assistant.recall.prepared import PreparedAnswers
@@ -231,8 +266,16 @@ class Reverie:
     def _forget_copies(self, gone: Forgotten) -> None:
         self.forgetter().forget_copies(gone)
 
-    def sleep_runner(self, engine: Engine) -> SleepRunner:
-        """The sleep-time runner, with the planner sources and work handlers that exist."""
+    def sleep_runner(self, engine: Engine | None = None) -> SleepRunner:
+        """The sleep-time runner, with the planner sources and work handlers that exist.
+
+        ``engine`` is the local one; the runner thinks on :meth:`thinking_engine` (the
+        remote server when ``thinking.remote_url`` is set). Remote thinking does not warm
+        the answer prefix (its saved state belongs to the local model) and keeps the
+        local embedder, so that every vector of the profile comes from one model."""
+        local = engine
+        remote = self.thinks_remotely
+        engine = self.thinking_engine(local)
         from assistant.mind.anticipate import AnticipateHandler, propose_anticipations
         from assistant.mind.briefing import BriefingHandler, make_briefing_source
         from assistant.mind.consolidate import (
@@ -255,7 +298,9 @@ class Reverie:
 
         sources: list[ProposalSource] = [
             propose_titles, propose_consolidation, propose_anticipations,
-            profile_source(engine, profile_limit), warm_source(engine, profile_limit)]
+            profile_source(engine, profile_limit)]
+        if not remote:
+            sources.append(warm_source(engine, profile_limit))
         if self.settings.thinking.morning_briefing:
             sources.append(make_briefing_source())
         handlers: list[WorkHandler] = [
@@ -264,12 +309,10 @@ class Reverie:
             AnticipateHandler(samples=self.settings.thinking.anticipation_samples),
             BriefingHandler()]
         if self.settings.memory.embedding_model != "none":
-            from assistant.llm.engine import Priority
             from assistant.mind.embedding_work import EmbedMemoriesHandler, embed_source
 
             sources.append(embed_source)
-            handlers.append(EmbedMemoriesHandler(
-                lambda: self._require_embedder(engine, Priority.BACKGROUND)))
+            handlers.append(EmbedMemoriesHandler(lambda: self._sleep_embedder(local)))
         from assistant.profile_lock import ProfileLock
 
         return SleepRunner(self.db, engine, DefaultPlanner(self.db, sources), handlers,
@@ -294,7 +337,16 @@ class Reverie:
                 self._embedder = WordLlamaEmbedder()
             return self._embedder
 
-    def _require_embedder(self, engine: Engine, priority: Priority) -> Embedder:
+    def _sleep_embedder(self, local: Engine | None) -> Embedder:
+        """The embedder of sleep-time work: the local model is started only when the
+        embedding model is a GGUF (``same`` or a path), never for the built-in one."""
+        from assistant.llm.engine import Priority
+
+        in_model = self.settings.memory.embedding_model not in ("", "wordllama", "none")
+        engine = (local if local is not None else self.start_engine()) if in_model else None
+        return self._require_embedder(engine, Priority.BACKGROUND)
+
+    def _require_embedder(self, engine: Engine | None, priority: Priority) -> Embedder:
         embedder = self.embedder(engine, priority)
         if embedder is None:
             raise RuntimeError("No embedding model is configured.")
@@ -352,9 +404,11 @@ class Reverie:
             self._coordinator.monitor.backend.close()
             self._coordinator = None
         with self._engine_lock:
-            if self._engine is not None:
-                self._engine.close()
-                self._engine = None
+            for engine in (self._thinking_engine, *self._retired_engines, self._engine):
+                if engine is not None:
+                    engine.close()
+            self._engine = self._thinking_engine = None
+            self._retired_engines = []
             close = getattr(self._embedder, "close", None)
             if close is not None:
                 close()

@@ -12,6 +12,7 @@ The file is the person's too: saving changes only the values that changed, in pl
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import logging
@@ -69,6 +70,8 @@ def _check_url(value: str) -> str | None:
         return problem
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return problem
+    if any(c.isspace() or not c.isprintable() for c in value.strip()):
+        return problem
     return None
 
 
@@ -111,6 +114,15 @@ class ThinkingSettings:
     paused_until: str = _opt("", "Thinking is paused until this moment (ISO 8601 with offset; "
                              "year 9999 means until resumed); empty when not paused.",
                              check=_check_timestamp)
+    remote_url: str = _opt("", "Address of an OpenAI-compatible server you own (llama.cpp "
+                           "server, vLLM, Ollama) where sleep-time thinking runs, e.g. "
+                           "http://192.168.1.10:8080/v1; answers stay on this computer. "
+                           "Empty thinks on this computer.", check=_check_url)
+    remote_model: str = _opt("", "Model name on the thinking server; empty takes its first "
+                             "model.")
+    remote_prompt_style: str = _opt("chat", "How to prompt the thinking server's model: chat "
+                                    "for an instruct model, completion for a base model.",
+                                    choices=("chat", "completion"))
 
     def paused_until_time(self) -> datetime | None:
         """``paused_until`` as an aware datetime (None when not paused)."""
@@ -243,6 +255,28 @@ def settings_from_dict(data: dict[str, Any], unknown: list[str] | None = None) -
             if unknown is not None:
                 unknown.append(f"[{name}]")
     return Settings(**sections)
+
+
+def parse_setting(key: str, text: str) -> tuple[str, str, Any]:
+    """(section, name, value) for ``reverie config set KEY TEXT``: the text read as the
+    setting's type. Raises SettingsError for an unknown key; a value of the wrong kind is
+    returned as text, so that validation (``Settings.replace``) names what is expected."""
+    section, _, name = key.partition(".")
+    cls = SECTIONS.get(section)
+    fields = {f.name: f for f in dataclasses.fields(cls)} if cls is not None else {}
+    if name not in fields:
+        raise SettingsError(f"There is no setting {key!r}; see `reverie config show` for "
+                            "the settings and what they do")
+    kind: type[Any] = type(fields[name].default)
+    value: Any = text
+    if kind is bool:
+        words = {"true": True, "yes": True, "on": True, "1": True,
+                 "false": False, "no": False, "off": False, "0": False}
+        value = words.get(text.strip().lower(), text)
+    elif kind in (int, float):
+        with contextlib.suppress(ValueError):
+            value = kind(text)
+    return section, name, value
 
 
 def describe_settings() -> list[tuple[str, Any, str]]:

@@ -96,6 +96,7 @@ def run_checks(app: Reverie, *, load_model: bool = True) -> dict[str, Any]:
     report["model"] = _model_check(app) if load_model else {"checked": False}
     if load_model and not report["model"]["loadable"]:
         report["ok"] = False
+    report["thinking"] = thinking_check(app, probe=load_model)
     report["tray"] = tray_check()
     try:
         report["idle"] = idle_check(app)
@@ -156,6 +157,35 @@ def idle_check(app: Reverie) -> dict[str, Any]:
         info["status"] = {"state": state.value, "reason": reason,
                           "watching": "not in this process (the window watches for idle time)"}
     info["agenda"] = app.agenda.counts()
+    return info
+
+
+#: How long the doctor waits for the thinking server to list its models.
+THINKING_CHECK_SECONDS = 5.0
+
+
+def thinking_check(app: Reverie, *, probe: bool = True) -> dict[str, Any]:
+    """Where sleep-time thinking runs: ``local`` (the model of this computer) or on the
+    server at ``thinking.remote_url``, and (``probe``) whether that server answers. An
+    unreachable server does not fail the report: answers still work, and thinking
+    sessions are skipped until it answers (``effect`` says so)."""
+    thinking = app.settings.thinking
+    if not thinking.remote_url:
+        return {"where": "local"}
+    info: dict[str, Any] = {"where": "server", "remote_url": thinking.remote_url,
+                            "embeddings": "local"}
+    if not probe:
+        info["checked"] = False
+        return info
+    engine = app.thinking_engine()
+    if engine.wait_ready(THINKING_CHECK_SECONDS):
+        info.update(reachable=True, name=engine.info.name, n_ctx=engine.info.n_ctx,
+                    prompt_style=engine.info.prompt_style.value)
+    else:
+        info.update(reachable=False,
+                    error=engine.load_error or "The thinking server did not answer within "
+                    f"{THINKING_CHECK_SECONDS:g} s.",
+                    effect="thinking sessions are skipped until it answers")
     return info
 
 

@@ -196,7 +196,10 @@ def _field_strategy(f: dataclasses.Field[Any]) -> st.SearchStrategy[Any]:
     if kind == "float":
         return st.floats(meta["lo"], meta["hi"], allow_nan=False)
     if meta.get("check"):  # a checked text field: only the texts its check accepts
-        return st.text().filter(lambda value: meta["check"](value) is None)
+        addresses = st.from_regex(r"https?://[a-z0-9.-]{1,20}(:[0-9]{1,4})?(/[a-z0-9]{0,5})?",
+                                  fullmatch=True)
+        return st.one_of(st.just(""), st.text(), addresses).filter(
+            lambda value: meta["check"](value) is None)
     return st.text()
 
 

@@ -259,7 +259,8 @@ def cmd_sleep(app: Reverie, args: argparse.Namespace) -> int:
                          "10000000.")
     from assistant.mind.runner import SessionReport
 
-    runner = app.sleep_runner(start_engine(app))
+    # Remote thinking (thinking.remote_url) does not load the local model at all.
+    runner = app.sleep_runner(None if app.thinks_remotely else start_engine(app))
     reports: list[SessionReport] = []
     errors: list[Exception] = []
 
@@ -291,5 +292,8 @@ def cmd_sleep(app: Reverie, args: argparse.Namespace) -> int:
                 print(f"- {entry.summary}")
         print(report.sentence())
     if report.error:
-        print(f"reverie: {report.error}", file=sys.stderr)
+        skipped = (" Thinking was skipped, not moved to this computer; start that server, or "
+                   "think here with `reverie config set thinking.remote_url ''`."
+                   if app.thinks_remotely and not app.thinking_engine().is_ready else "")
+        print(f"reverie: {report.error}{skipped}", file=sys.stderr)
     return EXIT_FAILURE if report.stopped_because == "error" else EXIT_OK

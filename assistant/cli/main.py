@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from assistant.cli import commands
 from assistant.cli.bench import cmd_bench
+from assistant.cli.config import cmd_config
 from assistant.cli.errors import EXIT_FAILURE, EXIT_USAGE, UsageError
 from assistant.cli.model import cmd_model
 from assistant.cli.parser import build_parser
@@ -41,6 +42,7 @@ COMMANDS: dict[str, Callable[[Reverie, argparse.Namespace], int]] = {
     "memory": commands.cmd_memory,
     "chats": commands.cmd_chats,
     "bench": cmd_bench,
+    "config": cmd_config,
 }
 
 

@@ -164,6 +164,15 @@ def build_parser() -> argparse.ArgumentParser:
     for p in (mlist, mdown, muse):
         p.add_argument("--catalog", type=Path, help=argparse.SUPPRESS)
 
+    config = sub.add_parser("config", help="show or change the settings")
+    config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True,
+                                       parser_class=_Parser)
+    config_show = config_sub.add_parser("show", help="every setting, its value and meaning")
+    config_show.add_argument("--json", action="store_true", help="print one JSON list")
+    config_set = config_sub.add_parser("set", help="change one setting (checked first)")
+    config_set.add_argument("key", metavar="SECTION.NAME", help="e.g. thinking.remote_url")
+    config_set.add_argument("value", metavar="VALUE", help="the new value ('' for empty)")
+
     sleep = sub.add_parser("sleep", help="think now: run one sleep-time session")
     sleep.add_argument("--budget-seconds", type=float, metavar="N",
                        help="stop after N seconds (default: when nothing is left; "

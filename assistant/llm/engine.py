@@ -96,6 +96,11 @@ class EngineError(RuntimeError):
     """The model could not be loaded or failed; the message is for the person."""
 
 
+class EngineUnavailable(EngineError):
+    """The model cannot be reached now (a server that is down or went away): nothing is
+    wrong with the request, so sleep-time work stops and retries it later."""
+
+
 class Preempted(EngineError):
     """BACKGROUND work was stopped for FOREGROUND work or the person's return; retry later."""
 

@@ -29,6 +29,7 @@ fall back to the ``REVERIE_REMOTE_API_KEY`` environment variable.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import http.client
 import importlib
@@ -47,6 +48,7 @@ from urllib.parse import urlsplit, urlunsplit
 from assistant.llm.engine import (
     ChatMessage,
     EngineError,
+    EngineUnavailable,
     FinishReason,
     GenerationRequest,
     GenerationResult,
@@ -67,6 +69,8 @@ CHARS_PER_TOKEN = 4
 POLL_SECONDS = 0.02
 #: Tokens a chat template adds around each message, for the estimate only.
 MESSAGE_OVERHEAD_TOKENS = 4
+#: After a failed connection, how long ``wait_ready`` waits before asking the server again.
+RETRY_SECONDS = 5.0
 
 
 # -- API key helpers --------------------------------------------------------------------
@@ -284,8 +288,9 @@ class _Stream:
                                     "reply that is not valid JSON; is this an "
                                     "OpenAI-compatible server?")
             elif answered:
-                error = EngineError(f"The inference server at {engine.base_url} stopped "
-                                    f"mid-answer ({_reason(exc)}); check its log.")
+                error = EngineUnavailable(f"The inference server at {engine.base_url} "
+                                          f"stopped mid-answer ({_reason(exc)}); check its "
+                                          "log.")
             else:
                 error = engine._unreachable(exc)
             self.events.put(("error", error))
@@ -306,7 +311,8 @@ class OpenAICompatibleEngine(QueuedEngine):
     def __init__(self, base_url: str, *, model: str | None = None,
                  api_key: str | None = None, n_ctx: int = 4096,
                  prompt_style: PromptStyle = PromptStyle.CHAT,
-                 connect_timeout: float = 5.0, read_timeout: float = 600.0) -> None:
+                 connect_timeout: float = 5.0, read_timeout: float = 600.0,
+                 retry_seconds: float = RETRY_SECONDS) -> None:
         self._bad_url: str | None = None
         try:
             self.base_url = normalize_base_url(base_url)
@@ -327,14 +333,55 @@ class OpenAICompatibleEngine(QueuedEngine):
         self._tokenizer: tuple[str, str] | None = None
         self._tokenizer_lock = threading.Lock()
         self._close_timeout = connect_timeout + 5
-        self._worker = PriorityWorker("remote-engine", self._connect,
+        self.retry_seconds = retry_seconds
+        #: When the last connection attempt failed (time.monotonic), None after a success.
+        self._failed_at: float | None = None
+        self._retry: concurrent.futures.Future[None] | None = None
+        self._retry_lock = threading.Lock()
+        self._worker = PriorityWorker("remote-engine", self._connect_noting_failure,
                                       before_job=self._reconnect)
         self._worker.start()
 
     # -- public API (any thread, the rest comes from QueuedEngine) ----------------------
 
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Like every engine's, except that a server that did not answer is asked again
+        (on the worker thread, at most every ``retry_seconds``): a thinking session that
+        starts after the server came up uses it. While that try runs, ``load_error`` is
+        None; when it fails, ``load_error`` says why again. Never waits longer than
+        ``timeout`` (a try itself is bounded by ``connect_timeout``)."""
+        started = time.monotonic()
+        if not self._worker.started.wait(timeout):
+            return False
+        if self._ready or self._bad_url is not None or self._worker.closed:
+            return self._ready
+        retry = self._start_retry()
+        if retry is not None:
+            left = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
+            concurrent.futures.wait([retry], timeout=left)
+        return self._ready
+
+    def _start_retry(self) -> concurrent.futures.Future[None] | None:
+        """The connection try under way, or a new one when the last failure is old enough."""
+        with self._retry_lock:
+            if self._retry is not None and not self._retry.done():
+                return self._retry
+            failed_at = self._failed_at
+            if failed_at is not None and time.monotonic() - failed_at < self.retry_seconds:
+                return None
+            self._worker.load_error = None
+            try:  # an empty job: the worker's before_job (``_reconnect``) does the work
+                self._retry = self._worker.submit(Priority.BACKGROUND, lambda _job: None)
+            except EngineError:  # closed meanwhile
+                return None
+            return self._retry
+
     def score(self, prompt: str, continuation: str) -> list[float]:
-        """Token log-probabilities are not part of the servers' common API surface."""
+        """Not offered. Prompt log-probabilities (``echo`` with ``logprobs``) are missing
+        on llama.cpp's server and Ollama; on llama-cpp-python's, one short question with
+        Gemma's 262,144-token vocabulary had not finished after three minutes (measured)
+        and cannot be stopped once started. Sleep-time work does without (see
+        ``mind/anticipate.py``, ``UNSCORED_LOGPROB``)."""
         raise EngineError("Scoring text is not available on a remote inference server.")
 
     def warm_prefix(self, text: str) -> str:
@@ -343,7 +390,9 @@ class OpenAICompatibleEngine(QueuedEngine):
 
     def embed(self, texts: Sequence[str],
               priority: Priority = Priority.BACKGROUND) -> list[list[float]]:
-        """Embeddings are served by a different model than the chat model on these servers."""
+        """Embeddings are served by a different model than the chat model on these servers,
+        and a profile's vectors must all come from one model: Reverie embeds on this
+        computer (see docs/ARCHITECTURE.md, "Thinking on another machine")."""
         raise EngineError("Embeddings are not available from a remote inference server; "
                           "leave the embedding model setting empty to use the built-in one.")
 
@@ -354,6 +403,8 @@ class OpenAICompatibleEngine(QueuedEngine):
         """
         if not text:
             return 0
+        if not self._ready:  # no round trips (each up to connect_timeout) to a lost server
+            return estimate_tokens(text)
         endpoint = self._find_tokenizer(text)
         if endpoint is None:
             return estimate_tokens(text)
@@ -361,6 +412,7 @@ class OpenAICompatibleEngine(QueuedEngine):
             status, body = self._call("POST", endpoint[0], self._tokenize_body(endpoint, text))
         except OSError as exc:
             log.debug("tokenize failed (%s); estimating", exc)
+            self._went_away(str(self._unreachable(exc)))
             return estimate_tokens(text)
         count = self._token_count(status, body)
         return estimate_tokens(text) if count is None else count
@@ -398,11 +450,25 @@ class OpenAICompatibleEngine(QueuedEngine):
         finally:
             conn.close()
 
-    def _unreachable(self, exc: BaseException) -> EngineError:
-        return EngineError(f"Cannot reach the inference server at {self.base_url} "
+    def _unreachable(self, exc: BaseException) -> EngineUnavailable:
+        return EngineUnavailable(f"Cannot reach the inference server at {self.base_url} "
                            f"({_reason(exc)}); check that it is running.")
 
     # -- connecting --------------------------------------------------------------------
+    def _went_away(self, why: str) -> None:
+        """The server stopped answering: not ready until a later try connects again."""
+        self._ready = False
+        self._failed_at = time.monotonic()
+        self._worker.load_error = why
+
+    def _connect_noting_failure(self) -> None:
+        try:
+            self._connect()
+        except EngineError:
+            self._failed_at = time.monotonic()
+            raise
+        self._failed_at = None
+
     def _connect(self) -> None:
         """Ask the server for its models; sets ``info`` or raises EngineError."""
         if self._bad_url is not None:
@@ -514,7 +580,7 @@ class OpenAICompatibleEngine(QueuedEngine):
         """Before each request: the server may have come up since the last attempt."""
         if not self._ready:
             try:
-                self._connect()
+                self._connect_noting_failure()
             except EngineError as exc:
                 self._worker.load_error = str(exc)
                 raise
@@ -562,6 +628,8 @@ class OpenAICompatibleEngine(QueuedEngine):
                 except queue.Empty:
                     continue
                 if kind == "error":
+                    if isinstance(payload, EngineUnavailable):  # ask again before the next
+                        self._went_away(str(payload))
                     raise payload
                 if kind == "end":
                     break

@@ -27,7 +27,13 @@ from string import Template
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from assistant.llm.engine import ChatMessage, GenerationRequest, Preempted, PromptStyle
+from assistant.llm.engine import (
+    ChatMessage,
+    EngineError,
+    GenerationRequest,
+    Preempted,
+    PromptStyle,
+)
 from assistant.mind.agenda import Proposal
 from assistant.mind.reconcile import outdated_messages
 from assistant.mind.work import Counters, WorkContext, WorkInterrupted, WorkOutcome
@@ -60,6 +66,10 @@ QUESTIONS_PER_ITEM = 2
 DEFAULT_SAMPLES = 3
 #: Below this, a question is not worth preparing.
 MIN_PREDICTABILITY = 0.005
+#: The mean token log-probability given to a question when the engine cannot score (a
+#: remote server): every proposed question counts as equally likely, above the floor,
+#: and earlier similar questions still raise it.
+UNSCORED_LOGPROB = math.log(0.05)
 
 _TASK_RE = re.compile(r"\b(to ?do|open tasks?|remind me|need to|have to|must)\b|- \[ \]", re.I)
 
@@ -290,6 +300,9 @@ class AnticipateHandler:
             logprobs = ctx.engine.score(f"{context}\nA question about this: ", question)
         except Preempted as exc:
             raise WorkInterrupted(str(exc), preempted=not ctx.should_stop()) from None
+        except EngineError as exc:  # this engine cannot score (a remote server)
+            log.debug("question not scored: %s", exc)
+            return UNSCORED_LOGPROB
         return sum(logprobs) / max(1, len(logprobs))
 
     def run(self, item: WorkItem, ctx: WorkContext) -> WorkOutcome:

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from assistant.llm.engine import Engine, StopCheck
+from assistant.llm.engine import Engine, EngineUnavailable, StopCheck
 from assistant.mind.agenda import MAX_ATTEMPTS, Agenda
 from assistant.mind.journal import ITEM_DONE, ITEM_FAILED, Journal, add_entry
 from assistant.mind.planner import Planner
@@ -300,6 +300,9 @@ class SleepRunner:
             log.info("work item %s (%s) interrupted: %s; it stays pending", item.id, item.kind,
                      exc)
             return StopReason.USER_RETURNED if exc.preempted else self._reason_now()
+        except EngineUnavailable:  # the model went away (a server): not the item's fault
+            self._agenda.release(item.id)
+            raise
         except Exception as exc:
             self._fail(claimed, session_id, what, exc, report)
             return None

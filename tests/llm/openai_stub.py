@@ -2,14 +2,16 @@
 
 It lists one model, answers ``/v1/completions`` and ``/v1/chat/completions`` with a
 fixed server-sent event stream (with a ``usage`` chunk), can insist on an API key and
-can hold every POST before the first byte until ``release`` is set.
+can hold every POST before the first byte until ``release`` is set, and can stream
+slowly (``delay`` seconds between pieces), setting ``streaming`` at the first piece and
+``hung_up`` when the client closed the stream.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -26,15 +28,18 @@ class Seen:
 class StubServer:
     def __init__(self, *, api_key: str | None = None, hold: bool = False,
                  pieces: tuple[str, ...] = ("Hello", ",", " world", "."),
-                 n_ctx: int = 1234) -> None:
+                 n_ctx: int = 1234, delay: float = 0.0, port: int = 0) -> None:
         self.api_key = api_key
         self.hold = hold
         self.pieces = pieces
         self.n_ctx = n_ctx
+        self.delay = delay
         self.seen: list[Seen] = []
         self.release = threading.Event()
         self.held = threading.Event()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.streaming = threading.Event()
+        self.hung_up = threading.Event()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever,
                                         kwargs={"poll_interval": 0.05}, daemon=True)
@@ -98,8 +103,10 @@ class StubServer:
                     stub.held.set()
                     stub.release.wait(30)
                 # The client may have hung up (cancelled or preempted).
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                try:
                     self._stream(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    stub.hung_up.set()
 
             def _stream(self, body: dict[str, Any]) -> None:
                 self.send_response(200)
@@ -107,6 +114,8 @@ class StubServer:
                 self.end_headers()
                 chat = "messages" in body
                 for piece in stub.pieces:
+                    if stub.delay:
+                        time.sleep(stub.delay)  # a slow server, not a wait for an event
                     choice: dict[str, Any] = {"index": 0, "finish_reason": None}
                     if chat:
                         choice["delta"] = {"content": piece}
@@ -124,5 +133,6 @@ class StubServer:
             def _event(self, obj: object) -> None:
                 self.wfile.write(b"data: " + json.dumps(obj).encode() + b"\n\n")
                 self.wfile.flush()
+                stub.streaming.set()
 
         return Handler

@@ -88,6 +88,12 @@ class SettingsView(QWidget):
         self.idle_backend.setWordWrap(True)
         self.idle_backend.setAccessibleName("Idle detection in use")
         thinking.addRow("Idle detection", self.idle_backend)
+        self.remote_url = QLineEdit(s.thinking.remote_url, self)
+        self.remote_url.setPlaceholderText("on this computer (or e.g. http://192.168.1.10:8080/v1)")
+        self.remote_url.setToolTip(DOCS["thinking.remote_url"])
+        self.remote_url.setAccessibleName("Think on a server")
+        self.remote_url.setClearButtonEnabled(True)
+        thinking.addRow("Think on a server", self.remote_url)
 
         # -- window and tray
         self.theme = QComboBox(self)
@@ -197,6 +203,7 @@ class SettingsView(QWidget):
         self.battery.valueChanged.connect(
             lambda v: self._save("idle", min_battery_percent=int(v)))
         self.cpu.valueChanged.connect(lambda v: self._save("idle", max_cpu_percent=int(v)))
+        self.remote_url.editingFinished.connect(self.save_remote_url)
         self.theme.currentIndexChanged.connect(self._on_theme)
         self.autostart.toggled.connect(self.set_autostart)
         self.notify_on_return.toggled.connect(
@@ -272,6 +279,21 @@ class SettingsView(QWidget):
             self.error.show_message(f"The setting was not saved: {exc}")
             return
         self.error.hide()
+
+    def save_remote_url(self) -> None:
+        """A bad address is refused in the error banner (nothing saved, the text stays for
+        correcting); a good one is saved, and the notice says when it takes effect."""
+        url = self.remote_url.text().strip()
+        if url == self.app.settings.thinking.remote_url:
+            return
+        self._save("thinking", remote_url=url)
+        if self.app.settings.thinking.remote_url != url:
+            return
+        self.notice.show_message(
+            f"Thinking will run on {url}; answers stay on this computer. Think now uses it "
+            "at once, thinking while you are away after Reverie restarts." if url else
+            "Thinking will run on this computer (after Reverie restarts, for thinking while "
+            "you are away).")
 
     def _on_theme(self, _index: int) -> None:
         theme = str(self.theme.currentData())
