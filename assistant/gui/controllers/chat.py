@@ -61,14 +61,15 @@ class ChatController(QObject):
         sidebar.new_requested.connect(self.new_conversation)
         sidebar.rename_requested.connect(self.rename_conversation)
         sidebar.delete_requested.connect(self.delete_conversation)
-        sidebar.search_changed.connect(self.search_conversations)
         chat.composer.send_requested.connect(self.send)
         chat.composer.stop_requested.connect(self.stop_answer)
 
     def attach(self, app: Reverie) -> None:
         """The open profile; shows its newest conversation."""
         self._app = app
-        self.refresh_conversations(select_newest=True)
+        self._current_id = app.lists.newest_conversation_id()
+        self.sidebar.attach(app.lists, self._current_id)
+        self._show_current()
 
     def set_responder(self, responder: Responder | None) -> None:
         """Answers become possible (the model is ready); "Think again" buttons appear."""
@@ -90,30 +91,19 @@ class ChatController(QObject):
 
     # -- conversations ------------------------------------------------------------------
     def refresh_conversations(self, *, select_newest: bool = False) -> None:
+        """Reload the list (it loads off the GUI thread); ``select_newest`` also shows
+        the most recently active conversation."""
         if self._app is None:
             return
-        conversations = self._app.chats.list_conversations()
         if select_newest:
-            self._current_id = conversations[0].id if conversations else None
-        self.sidebar.set_conversations(conversations, self._current_id)
-        if self.sidebar.search.text().strip():
-            self.search_conversations(self.sidebar.search.text())
+            self._current_id = self._app.lists.newest_conversation_id()
+        self.sidebar.refresh(self._current_id)
         if select_newest:
             self._show_current()
 
     def search_conversations(self, text: str) -> None:
         """Show only conversations whose messages or title contain ``text``."""
-        query = text.strip()
-        if self._app is None:
-            return
-        if not query:
-            self.sidebar.show_only(None)
-            return
-        ids = {m.conversation_id for m in self._app.chats.search(query, limit=200)}
-        lowered = query.lower()
-        ids |= {conv.id for conv in self._app.chats.list_conversations()
-                if conv.id is not None and lowered in conv.title.lower()}
-        self.sidebar.show_only(ids)
+        self.sidebar.filter(text)
 
     def open_conversation(self, conversation_id: int | None) -> None:
         if conversation_id == self._current_id:
@@ -314,6 +304,7 @@ class ChatController(QObject):
             self._job.stop()
             if not self._job.join(timeout):
                 log.warning("the answer did not stop in time")
+        self.sidebar.shutdown()
 
 
 def answer_stats_text(answer: Answer) -> str:

@@ -1,0 +1,183 @@
+"""The window's three long lists as :class:`PagedModel` subclasses: conversations (the
+chat sidebar), memories (the Memory page) and prepared answers (a table).
+
+Each takes its queries from `assistant.store.listing.ListQueries` and says how a row
+looks; the views own the selection, the menus and the detail panes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QColor
+
+from assistant.gui.models.paged import PagedModel, single_batch
+from assistant.gui.qt_compat import emit
+from assistant.gui.views.common import duration_text, when_text
+from assistant.store.listing import ListQueries
+from assistant.store.models import Anticipation, Conversation, Memory, MemoryKind
+
+UNTITLED = "New conversation"
+KIND_LABELS = {
+    MemoryKind.FACT.value: "Fact",
+    MemoryKind.SUMMARY.value: "Summary",
+    MemoryKind.PROFILE.value: "Profile",
+    MemoryKind.DIGEST.value: "Note digest",
+}
+STATUS_LABELS = {"ready": "Ready", "stale": "Stale", "used": "Used", "dismissed": "Dismissed"}
+STATUS_COLOURS = {"ready": "#16a34a", "stale": "#d97706", "used": "#6366f1"}
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+
+
+def snippet(text: str, limit: int = 110) -> str:
+    """One line of at most ``limit`` characters."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+class ConversationListModel(PagedModel[Conversation]):
+    """Conversations, most recently active first (or those matching a filter); titles
+    can be edited in place (``rename_requested``)."""
+
+    #: (conversation id, new title) after an in-place edit that changed the title.
+    rename_requested = Signal(int, str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__("conversations", self._rows_of, parent)
+        self._lists: ListQueries | None = None
+        self.filter_text = ""
+
+    def attach(self, lists: ListQueries) -> None:
+        self._lists = lists
+        self.set_filter(self.filter_text)
+
+    def set_filter(self, typed: str) -> None:
+        """Every conversation, or those whose title or messages match ``typed``."""
+        self.filter_text = typed
+        lists = self._lists
+        if lists is None:
+            return
+        if typed.strip():
+            self.set_query(lambda stop: lists.conversation_matches(typed, stop))
+        else:
+            self.set_query(single_batch(lists.conversation_ids))
+
+    def _rows_of(self, ids: Sequence[int]) -> list[Conversation]:
+        return [] if self._lists is None else self._lists.conversations(ids)
+
+    def row_id(self, row: Conversation) -> int:
+        return row.id or 0
+
+    def cell(self, row: Conversation, column: int, role: int) -> Any:
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole,
+                    Qt.ItemDataRole.EditRole):
+            return row.title or UNTITLED
+        return None
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        return super().flags(index) | Qt.ItemFlag.ItemIsEditable
+
+    def setData(self, index: QModelIndex | QPersistentModelIndex, value: Any,
+                role: int = Qt.ItemDataRole.EditRole) -> bool:
+        """An in-place rename: blank or unchanged keeps the title; otherwise the row shows
+        the new title at once and ``rename_requested`` asks for it to be stored."""
+        row = self.row(index.row()) if index.isValid() else None
+        if row is None or role != Qt.ItemDataRole.EditRole:
+            return False
+        title = " ".join(str(value).split())
+        if not title or title == (row.title or UNTITLED):
+            return False
+        row.title = title  # a detached row: the store changes on rename_requested
+        self.replace_row(index.row(), row)
+        emit(self.rename_requested, row.id or 0, title)
+        return True
+
+
+class MemoryListModel(PagedModel[Memory]):
+    """Current memories: pinned first, then most recently changed; or those matching a
+    filter (newest first), of every kind or one."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__("memories", self._rows_of, parent)
+        self._lists: ListQueries | None = None
+
+    def attach(self, lists: ListQueries) -> None:
+        self._lists = lists
+
+    def set_filter(self, typed: str, kind: str | None) -> None:
+        lists = self._lists
+        if lists is None:
+            return
+        if typed.strip():
+            self.set_query(lambda stop: lists.memory_matches(typed, kind, stop),
+                           lists.memory_count)
+        else:
+            self.set_query(single_batch(lambda: lists.memory_ids(kind)), lists.memory_count)
+
+    def _rows_of(self, ids: Sequence[int]) -> list[Memory]:
+        return [] if self._lists is None else self._lists.memories(ids)
+
+    def row_id(self, row: Memory) -> int:
+        return row.id or 0
+
+    def cell(self, row: Memory, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole:
+            return memory_text(row)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return row.text
+        return None
+
+
+def memory_text(memory: Memory) -> str:
+    """Three lines: the subject (or kind), the text, the kind and flags."""
+    kind = KIND_LABELS.get(memory.kind, memory.kind)
+    flags = "".join([" · pinned" if memory.pinned else "",
+                     " · edited by you" if memory.edited else ""])
+    head = f"{memory.subject}" if memory.subject else kind
+    return f"{head}\n{snippet(memory.text)}\n{kind}{flags}"
+
+
+class PreparedTableModel(PagedModel[Anticipation]):
+    """Prepared answers of some statuses: each status in turn, most predictable first."""
+
+    headers = ("Question", "Status", "Predictability", "Hits", "Cost", "Prepared")
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__("prepared", self._rows_of, parent)
+        self._lists: ListQueries | None = None
+
+    def attach(self, lists: ListQueries) -> None:
+        self._lists = lists
+
+    def set_statuses(self, statuses: tuple[str, ...]) -> None:
+        lists = self._lists
+        if lists is not None:
+            self.set_query(single_batch(lambda: lists.anticipation_ids(statuses)),
+                           lambda: lists.anticipation_totals(statuses))
+
+    def _rows_of(self, ids: Sequence[int]) -> list[Anticipation]:
+        return [] if self._lists is None else self._lists.anticipations(ids)
+
+    def row_id(self, row: Anticipation) -> int:
+        return row.id or 0
+
+    def cell(self, row: Anticipation, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole:
+            return prepared_cells(row)[column]
+        if role == Qt.ItemDataRole.ToolTipRole and column == 0:
+            return row.question
+        if role == Qt.ItemDataRole.ForegroundRole and column == 1:
+            colour = STATUS_COLOURS.get(row.status)
+            return QColor(colour) if colour else None
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (2, 3):
+            return int(_RIGHT.value)
+        return None
+
+
+def prepared_cells(a: Anticipation) -> tuple[str, ...]:
+    return (a.question, STATUS_LABELS.get(a.status, a.status), f"{a.predictability:.0%}",
+            str(a.hits),
+            f"{a.prompt_tokens + a.completion_tokens:,} tokens · {duration_text(a.seconds)}",
+            when_text(a.created_at))
