@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("assistant.gui")
 
+#: Messages shown when a conversation opens (the latest); older ones on request, so a
+#: chat of hundreds of long messages opens at once.
+SHOWN_MESSAGES = 12
+
 #: Asks the person (title, question) and returns whether they said yes.
 Confirm = Callable[[str, str], bool]
 
@@ -63,6 +67,7 @@ class ChatController(QObject):
         sidebar.delete_requested.connect(self.delete_conversation)
         chat.composer.send_requested.connect(self.send)
         chat.composer.stop_requested.connect(self.stop_answer)
+        chat.earlier_requested.connect(lambda: self._show_current(everything=True))
 
     def attach(self, app: Reverie) -> None:
         """The open profile; shows its newest conversation."""
@@ -117,7 +122,7 @@ class ChatController(QObject):
         self.sidebar.select(conversation_id)
         self.open_conversation(conversation_id)
 
-    def _show_current(self) -> None:
+    def _show_current(self, *, everything: bool = False) -> None:
         self._live_bubble = None
         conv = (None if self._current_id is None or self._app is None
                 else self._app.chats.get(self._current_id))
@@ -128,8 +133,15 @@ class ChatController(QObject):
             self.chat.show_messages([])
             return
         self.chat.set_title(conv.title)
-        self._shown_messages = self._app.chats.messages(conv.id or 0)
-        self.chat.show_messages(self._shown_messages)
+        if everything:
+            self._shown_messages = self._app.chats.messages(conv.id or 0)
+        else:
+            self._shown_messages = self._app.chats.recent_messages(SHOWN_MESSAGES + 1,
+                                                                   conv.id or 0)
+        earlier = len(self._shown_messages) > SHOWN_MESSAGES and not everything
+        if earlier:
+            self._shown_messages = self._shown_messages[1:]
+        self.chat.show_messages(self._shown_messages, earlier=earlier)
         job = self._job
         if job is not None and job.conversation_id == conv.id:
             self._live_bubble = self.chat.begin_answer(job.text)

@@ -2,18 +2,21 @@
 chat sidebar), memories (the Memory page) and prepared answers (a table).
 
 Each takes its queries from `assistant.store.listing.ListQueries` and says how a row
-looks; the views own the selection, the menus and the detail panes.
+looks. A row is a :class:`Shown`: the stored row and its text, made on the worker thread
+when the page loads (formatting dates for every cell on every paint stalled the table).
+The views own the selection, the menus and the detail panes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
 
-from assistant.gui.models.paged import PagedModel, single_batch
+from assistant.gui.models.paged import DISPLAY, PagedModel, single_batch
 from assistant.gui.qt_compat import emit
 from assistant.gui.views.common import duration_text, when_text
 from assistant.store.listing import ListQueries
@@ -28,7 +31,26 @@ KIND_LABELS = {
 }
 STATUS_LABELS = {"ready": "Ready", "stale": "Stale", "used": "Used", "dismissed": "Dismissed"}
 STATUS_COLOURS = {"ready": "#16a34a", "stale": "#d97706", "used": "#6366f1"}
-_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_RIGHT = int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value)
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole
+_EDIT = Qt.ItemDataRole.EditRole
+_FOREGROUND = Qt.ItemDataRole.ForegroundRole
+_ALIGNMENT = Qt.ItemDataRole.TextAlignmentRole
+_COLOURS = {status: QColor(colour) for status, colour in STATUS_COLOURS.items()}
+
+ItemT = TypeVar("ItemT", Conversation, Memory, Anticipation)
+
+
+@dataclass
+class Shown(Generic[ItemT]):
+    """A stored row and the text of its cells."""
+
+    item: ItemT
+    cells: tuple[str, ...]
+
+    @property
+    def id(self) -> int:
+        return self.item.id or 0
 
 
 def snippet(text: str, limit: int = 110) -> str:
@@ -37,7 +59,7 @@ def snippet(text: str, limit: int = 110) -> str:
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
-class ConversationListModel(PagedModel[Conversation]):
+class ConversationListModel(PagedModel[Shown[Conversation]]):
     """Conversations, most recently active first (or those matching a filter); titles
     can be edited in place (``rename_requested``)."""
 
@@ -64,16 +86,17 @@ class ConversationListModel(PagedModel[Conversation]):
         else:
             self.set_query(single_batch(lists.conversation_ids))
 
-    def _rows_of(self, ids: Sequence[int]) -> list[Conversation]:
-        return [] if self._lists is None else self._lists.conversations(ids)
+    def _rows_of(self, ids: Sequence[int]) -> list[Shown[Conversation]]:
+        if self._lists is None:
+            return []
+        return [Shown(c, (c.title or UNTITLED,)) for c in self._lists.conversations(ids)]
 
-    def row_id(self, row: Conversation) -> int:
-        return row.id or 0
+    def row_id(self, row: Shown[Conversation]) -> int:
+        return row.id
 
-    def cell(self, row: Conversation, column: int, role: int) -> Any:
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole,
-                    Qt.ItemDataRole.EditRole):
-            return row.title or UNTITLED
+    def cell(self, row: Shown[Conversation], column: int, role: int) -> Any:
+        if role in (DISPLAY, _TOOLTIP, _EDIT):
+            return row.cells[0]
         return None
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
@@ -87,15 +110,15 @@ class ConversationListModel(PagedModel[Conversation]):
         if row is None or role != Qt.ItemDataRole.EditRole:
             return False
         title = " ".join(str(value).split())
-        if not title or title == (row.title or UNTITLED):
+        if not title or title == row.cells[0]:
             return False
-        row.title = title  # a detached row: the store changes on rename_requested
-        self.replace_row(index.row(), row)
-        emit(self.rename_requested, row.id or 0, title)
+        row.item.title = title  # a detached row: the store changes on rename_requested
+        self.replace_row(index.row(), Shown(row.item, (title,)))
+        emit(self.rename_requested, row.id, title)
         return True
 
 
-class MemoryListModel(PagedModel[Memory]):
+class MemoryListModel(PagedModel[Shown[Memory]]):
     """Current memories: pinned first, then most recently changed; or those matching a
     filter (newest first), of every kind or one."""
 
@@ -116,17 +139,19 @@ class MemoryListModel(PagedModel[Memory]):
         else:
             self.set_query(single_batch(lambda: lists.memory_ids(kind)), lists.memory_count)
 
-    def _rows_of(self, ids: Sequence[int]) -> list[Memory]:
-        return [] if self._lists is None else self._lists.memories(ids)
+    def _rows_of(self, ids: Sequence[int]) -> list[Shown[Memory]]:
+        if self._lists is None:
+            return []
+        return [Shown(m, (memory_text(m),)) for m in self._lists.memories(ids)]
 
-    def row_id(self, row: Memory) -> int:
-        return row.id or 0
+    def row_id(self, row: Shown[Memory]) -> int:
+        return row.id
 
-    def cell(self, row: Memory, column: int, role: int) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole:
-            return memory_text(row)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return row.text
+    def cell(self, row: Shown[Memory], column: int, role: int) -> Any:
+        if role == DISPLAY:
+            return row.cells[0]
+        if role == _TOOLTIP:
+            return row.item.text
         return None
 
 
@@ -139,7 +164,7 @@ def memory_text(memory: Memory) -> str:
     return f"{head}\n{snippet(memory.text)}\n{kind}{flags}"
 
 
-class PreparedTableModel(PagedModel[Anticipation]):
+class PreparedTableModel(PagedModel[Shown[Anticipation]]):
     """Prepared answers of some statuses: each status in turn, most predictable first."""
 
     headers = ("Question", "Status", "Predictability", "Hits", "Cost", "Prepared")
@@ -157,22 +182,23 @@ class PreparedTableModel(PagedModel[Anticipation]):
             self.set_query(single_batch(lambda: lists.anticipation_ids(statuses)),
                            lambda: lists.anticipation_totals(statuses))
 
-    def _rows_of(self, ids: Sequence[int]) -> list[Anticipation]:
-        return [] if self._lists is None else self._lists.anticipations(ids)
+    def _rows_of(self, ids: Sequence[int]) -> list[Shown[Anticipation]]:
+        if self._lists is None:
+            return []
+        return [Shown(a, prepared_cells(a)) for a in self._lists.anticipations(ids)]
 
-    def row_id(self, row: Anticipation) -> int:
-        return row.id or 0
+    def row_id(self, row: Shown[Anticipation]) -> int:
+        return row.id
 
-    def cell(self, row: Anticipation, column: int, role: int) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole:
-            return prepared_cells(row)[column]
-        if role == Qt.ItemDataRole.ToolTipRole and column == 0:
-            return row.question
-        if role == Qt.ItemDataRole.ForegroundRole and column == 1:
-            colour = STATUS_COLOURS.get(row.status)
-            return QColor(colour) if colour else None
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (2, 3):
-            return int(_RIGHT.value)
+    def cell(self, row: Shown[Anticipation], column: int, role: int) -> Any:
+        if role == DISPLAY:
+            return row.cells[column]
+        if role == _TOOLTIP:
+            return row.item.question if column == 0 else None
+        if role == _FOREGROUND:
+            return _COLOURS.get(row.item.status) if column == 1 else None
+        if role == _ALIGNMENT:
+            return _RIGHT if column in (2, 3) else None
         return None
 
 

@@ -45,6 +45,10 @@ IdQuery = Callable[[Callable[[], bool]], Iterator[list[int]]]
 RowLoader = Callable[[Sequence[int]], Sequence[Any]]
 Index = QModelIndex | QPersistentModelIndex
 
+#: Qt's roles, looked up once (each lookup of a Qt enum member costs a call).
+DISPLAY = Qt.ItemDataRole.DisplayRole
+ID_ROLE = Qt.ItemDataRole.UserRole
+
 PAGE_SIZE = 50
 #: At most this many rows are loaded again when a query is re-run (to keep the place).
 KEEP_ROWS = 1000
@@ -276,6 +280,11 @@ class PagedModel(QAbstractTableModel, Generic[RowT]):
         return self._pending or self._fetching or not self._complete
 
     @property
+    def pending(self) -> bool:
+        """The latest query has not shown its first rows yet."""
+        return self._pending
+
+    @property
     def total(self) -> int:
         """Ids known so far (all of them once ``finished`` was emitted)."""
         return len(self._ids)
@@ -333,11 +342,14 @@ class PagedModel(QAbstractTableModel, Generic[RowT]):
             return self.headers[section]
         return None
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        row = self.row(index.row()) if index.isValid() else None
-        if row is None:
+    def data(self, index: Index, role: int = DISPLAY) -> Any:
+        """Called for every visible cell and role on each paint: kept cheap (rows carry
+        their text ready-made, see :mod:`assistant.gui.models.lists`)."""
+        i = index.row()
+        if not 0 <= i < len(self._rows):
             return None
-        if role == Qt.ItemDataRole.UserRole:
+        row = self._rows[i]
+        if role == ID_ROLE:
             return self.row_id(row)
         return self.cell(row, index.column(), role)
 

@@ -191,7 +191,7 @@ class MemoryView(QWidget):
         elif self.model.rowCount() > 0:
             self._select_row(0)
             first = self.model.row(0)
-            self._show(self.memories.get(first.id or 0) if first is not None else None)
+            self._show(self.memories.get(first.id) if first is not None else None)
         else:
             self._show(None)
 

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QSplitter,
+    QTableView,
     QTextBrowser,
-    QTreeView,
     QVBoxLayout,
     QWidget,
 )
@@ -56,16 +56,22 @@ class PreparedView(QWidget):
         self.header.add_widget(self.filter)
         self.model = PreparedTableModel(self)
         self.model.attach(lists)
-        self.table = QTreeView(self)
+        # A table view, not a tree view: QTreeView asks for more rows on every layout,
+        # so it would end up loading all of them.
+        self.table = QTableView(self)
         self.table.setObjectName("preparedTable")
         self.table.setAccessibleName("Prepared answers")
         self.table.setModel(self.model)
-        self.table.setRootIsDecorated(False)
-        self.table.setItemsExpandable(False)
-        self.table.setUniformRowHeights(True)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
         self.table.setAlternatingRowColors(True)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        head = self.table.header()
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        rows = self.table.verticalHeader()
+        rows.hide()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(self.fontMetrics().height() + 10)
+        head = self.table.horizontalHeader()
         head.setStretchLastSection(False)
         head.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for col, width in enumerate((0, 70, 100, 50, 170, 130)):
