@@ -7,8 +7,9 @@ busy. :class:`StallProbe` keeps the largest lateness, overall and per named phas
 On a machine shared with other busy processes, lateness also counts the time the GUI
 thread was ready but not scheduled. So the probe also keeps the GUI thread's own CPU
 time between two ticks (``busy``): the longest stretch of work the window itself did
-without letting the event loop run, whatever the machine's load. The window benchmark (`assistant.bench.window_probe`) and the tests use it to check that no
-list work stops the window for 50 ms or more.
+without letting the event loop run, whatever the machine's load. The window benchmark
+(`assistant.bench.window_probe`) and the tests use it to check that no list work stops
+the window for 50 ms or more.
 """
 
 from __future__ import annotations

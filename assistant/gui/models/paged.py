@@ -159,11 +159,15 @@ class PagedModel(QAbstractTableModel, Generic[RowT]):
         """Show what ``query`` yields instead (the rows on screen stay until then)."""
         self._query = query
         self._extra = extra
-        self.reload()
+        self._run(self._page_size)
 
     def reload(self) -> None:
         """Run the current query again (the data changed); as many rows as are loaded now
-        are loaded again, so the place in the list and the selection can be kept."""
+        are loaded again (up to ``KEEP_ROWS``), so the place in the list and the
+        selection can be kept."""
+        self._run(min(max(self._page_size, len(self._rows)), KEEP_ROWS))
+
+    def _run(self, want: int) -> None:
         query = self._query
         if query is None:
             return
@@ -171,7 +175,6 @@ class PagedModel(QAbstractTableModel, Generic[RowT]):
         self._pending = True
         self._fetching = False
         generation = self._generation
-        want = min(max(self._page_size, len(self._rows)), KEEP_ROWS)
         extra = self._extra
         self._worker.submit(lambda: self._run_query(generation, query, want, extra))
 
