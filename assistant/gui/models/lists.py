@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QColor
 
 from assistant.gui.models.paged import DISPLAY, PagedModel, single_batch
@@ -36,6 +36,7 @@ _TOOLTIP = Qt.ItemDataRole.ToolTipRole
 _EDIT = Qt.ItemDataRole.EditRole
 _FOREGROUND = Qt.ItemDataRole.ForegroundRole
 _ALIGNMENT = Qt.ItemDataRole.TextAlignmentRole
+_SIZE = Qt.ItemDataRole.SizeHintRole
 _COLOURS = {status: QColor(colour) for status, colour in STATUS_COLOURS.items()}
 
 ItemT = TypeVar("ItemT", Conversation, Memory, Anticipation)
@@ -70,6 +71,9 @@ class ConversationListModel(PagedModel[Shown[Conversation]]):
         super().__init__("conversations", self._rows_of, parent)
         self._lists: ListQueries | None = None
         self.filter_text = ""
+        #: Every row's size: narrow, so that rows take the list's width and long titles
+        #: end in "…" instead of widening the list (set by the view from its font).
+        self.row_size = QSize(1, 32)
 
     def attach(self, lists: ListQueries) -> None:
         self._lists = lists
@@ -97,6 +101,8 @@ class ConversationListModel(PagedModel[Shown[Conversation]]):
     def cell(self, row: Shown[Conversation], column: int, role: int) -> Any:
         if role in (DISPLAY, _TOOLTIP, _EDIT):
             return row.cells[0]
+        if role == _SIZE:
+            return self.row_size
         return None
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:

@@ -74,7 +74,7 @@ class PreparedView(QWidget):
         head = self.table.horizontalHeader()
         head.setStretchLastSection(False)
         head.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col, width in enumerate((0, 70, 100, 50, 170, 130)):
+        for col, width in enumerate((0, 70, 120, 50, 170, 140)):
             if col:  # fixed widths: sizing to contents would measure every loaded row
                 head.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
                 head.resizeSection(col, width)
