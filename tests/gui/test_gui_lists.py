@@ -207,3 +207,22 @@ def test_the_stall_probe_sees_work_and_waiting(qtbot: QtBot) -> None:
     assert probe.phases["busy"] >= 70 and probe.busy["busy"] >= 70
     assert probe.phases["blocked"] >= 70 and probe.busy["blocked"] < 40
     assert probe.max_ms >= 70 and probe.busy_max_ms >= 70
+
+
+def test_a_long_conversation_opens_on_its_latest_messages(app: Reverie, make_window,
+                                                          qtbot: QtBot) -> None:
+    from assistant.gui.controllers.chat import SHOWN_MESSAGES
+
+    conv = app.chats.create_conversation("Long one")
+    start = utcnow() - timedelta(days=1)
+    for i in range(30):
+        app.chats.add_message(conv.id or 0, "user" if i % 2 == 0 else "assistant",
+                              f"Turn {i}", created_at=start + timedelta(minutes=i))
+    window = make_window(app, start=False)
+    transcript = window.chat.transcript
+    assert [b.text() for b in window.chat.bubbles] == [
+        f"Turn {i}" for i in range(30 - SHOWN_MESSAGES, 30)]
+    assert transcript.earlier.isVisibleTo(transcript)
+    transcript.earlier.click()
+    assert [b.text() for b in window.chat.bubbles] == [f"Turn {i}" for i in range(30)]
+    assert not transcript.earlier.isVisibleTo(transcript)
