@@ -153,6 +153,10 @@ class MessageBubble(QFrame):
     def set_max_width(self, width: int) -> None:
         self._max_width = width
         self.setMaximumWidth(width)
+        # QLabel keeps the size hints it worked out for the old width; a long message
+        # added before the window had its size then reserved a column several times
+        # too tall (a blank transcript). Setting word wrap again drops them.
+        self.label.setWordWrap(True)
         self._fit()
 
     def _fit(self) -> None:
