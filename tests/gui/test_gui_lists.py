@@ -227,23 +227,3 @@ def test_a_long_conversation_opens_on_its_latest_messages(app: Reverie, make_win
     assert [b.text() for b in window.chat.bubbles] == [f"Turn {i}" for i in range(30)]
     assert not transcript.earlier.isVisibleTo(transcript)
 
-
-def test_long_messages_shown_before_the_window_has_its_size_are_not_hidden(
-        qtbot: QtBot) -> None:
-    from assistant.gui.chat_view import ChatView
-    from assistant.store.models import Message
-
-    paragraph = "A sentence long enough to wrap a few times in a bubble. " * 40
-    view = ChatView()  # not shown yet: the transcript is 240 px wide or so
-    qtbot.addWidget(view)
-    view.show_messages([Message(id=i, conversation_id=1, role=("user", "assistant")[i % 2],
-                                content=paragraph) for i in range(6)])
-    view.resize(900, 600)
-    view.show()
-    qtbot.waitExposed(view)
-    transcript = view.transcript
-    last = transcript.bubbles[-1].parentWidget()
-    # The column ends where the last message does (plus its margin), so scrolled to the
-    # end the person sees that message, not a blank page.
-    qtbot.waitUntil(lambda: transcript.widget().height() - last.geometry().bottom() < 60,
-                    timeout=5000)
