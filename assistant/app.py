@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from assistant.recall.responder import Responder
     from assistant.store.anticipations import AnticipationRepository
     from assistant.store.chats import ChatRepository
+    from assistant.store.listing import ListQueries
     from assistant.store.memories import MemoryRepository
     from assistant.store.notes import NoteRepository
     from assistant.store.purge import Forgotten
@@ -166,6 +167,13 @@ class Reverie:
         from assistant.store.anticipations import AnticipationRepository
 
         return AnticipationRepository(self.db)
+
+    @cached_property
+    def lists(self) -> ListQueries:
+        """The ordered, paged queries behind the window's long lists."""
+        from assistant.store.listing import ListQueries
+
+        return ListQueries(self.db)
 
     @cached_property
     def journal(self) -> Journal:

@@ -123,9 +123,10 @@ def bench_scale(app: Reverie, args: argparse.Namespace) -> int:
 
     if args.messages < 2:
         raise UsageError("--messages must be at least 2 (a question and its answer).")
-    model = None if args.no_model else app.model_path(progress_printer("Preparing the model"))
-    result = run_scale(ScaleOptions(messages=args.messages, seed=args.seed, model=model),
-                       report=print_line, work_dir=args.keep)
+    model = (None if args.no_model or args.only == "window"
+             else app.model_path(progress_printer("Preparing the model")))
+    result = run_scale(ScaleOptions(messages=args.messages, seed=args.seed, model=model,
+                                    only=args.only), report=print_line, work_dir=args.keep)
     print_report(result, args.json, skip=("not_measured",))
     if not args.json:
         for item in result["not_measured"]:

@@ -213,6 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     bscale.add_argument("--seed", type=int, default=15, help=argparse.SUPPRESS)
     bscale.add_argument("--no-model", action="store_true",
                         help="skip the parts that need the model (first token, sleep speed)")
+    bscale.add_argument("--only", choices=("window",),
+                        help="run one step alone: window (the window at 2,000 conversations "
+                        "and 20,000 memories, on a profile built directly)")
     bscale.add_argument("--keep", type=Path, metavar="DIR",
                         help="write the history and the profile to DIR and keep them")
     bscale.add_argument("--json", action="store_true", help="print one JSON object")

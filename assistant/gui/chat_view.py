@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -153,6 +153,10 @@ class MessageBubble(QFrame):
     def set_max_width(self, width: int) -> None:
         self._max_width = width
         self.setMaximumWidth(width)
+        # QLabel keeps the size hints it worked out for the old width; a long message
+        # added before the window had its size then reserved a column several times
+        # too tall (a blank transcript). Setting word wrap again drops them.
+        self.label.setWordWrap(True)
         self._fit()
 
     def _fit(self) -> None:
@@ -210,6 +214,14 @@ class Transcript(QScrollArea):
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._layout.insertWidget(0, self.empty)
+        #: Above the bubbles when only the latest messages are shown (a long chat opens
+        #: at once; the rest on request).
+        self.earlier = QToolButton(self._column)
+        self.earlier.setText("Show earlier messages")
+        self.earlier.setObjectName("linkButton")
+        self.earlier.setAccessibleName("Show earlier messages")
+        self.earlier.hide()
+        self._layout.insertWidget(0, self.earlier, 0, Qt.AlignmentFlag.AlignHCenter)
         self.setWidget(self._column)
         self.bubbles: list[MessageBubble] = []
         self._follow = True
@@ -268,6 +280,9 @@ class Transcript(QScrollArea):
 class ChatView(QWidget):
     """Transcript plus composer; knows nothing about the database or the model."""
 
+    #: The person asked to see the messages before the ones shown.
+    earlier_requested = Signal()
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("chatView")
@@ -277,6 +292,7 @@ class ChatView(QWidget):
         self.title.setObjectName("chatTitle")
         self.title.setAccessibleName("Conversation title")
         self.transcript = Transcript(self)
+        self.transcript.earlier.clicked.connect(self.earlier_requested)
         self.composer = Composer(self)
         separator = QFrame(self)
         separator.setObjectName("composerRule")
@@ -293,8 +309,10 @@ class ChatView(QWidget):
     def set_title(self, title: str) -> None:
         self.title.setText(title or "New conversation")
 
-    def show_messages(self, messages: Iterable[Message]) -> None:
+    def show_messages(self, messages: Iterable[Message], *, earlier: bool = False) -> None:
+        """Show ``messages``; ``earlier``: older ones exist (offer to show them)."""
         self.transcript.clear()
+        self.transcript.earlier.setVisible(earlier)
         for message in messages:
             if message.role in (USER, ASSISTANT):
                 bubble = self.transcript.add(message.role, message.content)

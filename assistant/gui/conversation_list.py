@@ -1,38 +1,35 @@
-"""The conversations on the left, newest first: select, rename in place, delete.
+"""The conversations on the left, newest first: select, filter, rename in place, delete.
 
-The list only shows and edits titles; the window does the database work and asks
+A :class:`QListView` over a :class:`ConversationListModel`: the list loads a page at a
+time as the person scrolls, and the search box filters in SQL as they type (titles and
+message text), off the GUI thread, so 2,000 conversations open and filter at once. The
+list only shows and edits titles; the chat controller does the database work and asks
 before deleting.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
-
-from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
+    QListView,
     QMenu,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
+from assistant.gui.models.lists import UNTITLED, ConversationListModel
 from assistant.gui.qt_compat import emit
+from assistant.store.listing import ListQueries
 
-if TYPE_CHECKING:
-    from assistant.store.models import Conversation
-
-UNTITLED = "New conversation"
-_ID_ROLE = Qt.ItemDataRole.UserRole
+__all__ = ["UNTITLED", "ConversationList"]
 
 
 class ConversationList(QWidget):
-    """A "New conversation" button above a list of titles."""
+    """A "New conversation" button, a search box and the list of titles."""
 
     #: The selected conversation (None when nothing is selected).
     selected = Signal(object)
@@ -40,7 +37,7 @@ class ConversationList(QWidget):
     #: (conversation id, new title) after an in-place edit.
     rename_requested = Signal(int, str)
     delete_requested = Signal(int)
-    #: The search text changed (the window finds the matching conversations).
+    #: The search text changed (the list filters itself; others may listen).
     search_changed = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -55,15 +52,19 @@ class ConversationList(QWidget):
         self.search.setPlaceholderText("Search conversations")
         self.search.setAccessibleName("Search conversations")
         self.search.setClearButtonEnabled(True)
-        self.search.textChanged.connect(lambda text: emit(self.search_changed, text))
-        self.list = QListWidget(self)
+        self.model = ConversationListModel(self)
+        self.list = QListView(self)
         self.list.setObjectName("conversationList")
         self.list.setAccessibleName("Conversations")
+        self.list.setModel(self.model)
         self.list.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed)
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.setUniformItemSizes(True)
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # the style sheet pads each row by 8 px above and below, with 1 px margins
+        self.model.row_size.setHeight(self.list.fontMetrics().height() + 18)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 12, 10, 10)
         layout.setSpacing(10)
@@ -81,70 +82,89 @@ class ConversationList(QWidget):
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.list.addAction(action)
 
-        self._titles: dict[int, str] = {}
+        #: The conversation the person is on (kept while a filter hides it).
+        self._current: int | None = None
         self.new_button.clicked.connect(self.new_requested)
-        self.list.currentItemChanged.connect(self._on_current_changed)
-        self.list.itemChanged.connect(self._on_item_changed)
+        self.search.textChanged.connect(self._on_search)
+        self.model.rename_requested.connect(self.rename_requested)
+        self.model.loaded.connect(self._restore_current)
+        self.list.selectionModel().currentChanged.connect(self._on_current_changed)
         self.list.customContextMenuRequested.connect(self._show_menu)
 
     # -- contents -----------------------------------------------------------------------
-    def set_conversations(self, conversations: Iterable[Conversation],
-                          current: int | None) -> None:
-        """Replace the list (newest first, as given) and select ``current``."""
-        self.list.blockSignals(True)
-        try:
-            self.list.clear()
-            self._titles.clear()
-            for conv in conversations:
-                if conv.id is None:
-                    continue
-                item = QListWidgetItem(conv.title or UNTITLED)
-                item.setData(_ID_ROLE, conv.id)
-                item.setToolTip(conv.title or UNTITLED)
-                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
-                self.list.addItem(item)
-                self._titles[conv.id] = conv.title
-                if conv.id == current:
-                    self.list.setCurrentItem(item)
-        finally:
-            self.list.blockSignals(False)
+    def attach(self, lists: ListQueries, current: int | None) -> None:
+        """Show the profile's conversations and select ``current`` once it is listed."""
+        self._current = current
+        self.model.attach(lists)
 
-    def show_only(self, ids: set[int] | None) -> None:
-        """Hide the conversations not in ``ids`` (None shows them all)."""
-        for i in range(self.list.count()):
-            item = self.list.item(i)
-            item.setHidden(ids is not None and int(item.data(_ID_ROLE)) not in ids)
+    def refresh(self, current: int | None) -> None:
+        """Load the list again (a conversation was added, renamed or deleted), keeping
+        the filter and the place; ``current`` is selected once it is listed."""
+        self._current = current
+        self.model.reload()
+
+    def filter(self, text: str) -> None:
+        """Show only the conversations whose title or messages match ``text``."""
+        if self.search.text() != text:
+            self.search.setText(text)  # -> _on_search
+        else:
+            self.model.set_filter(text)
+
+    def _on_search(self, text: str) -> None:
+        self.model.set_filter(text)
+        emit(self.search_changed, text)
 
     def current_id(self) -> int | None:
-        item = self.list.currentItem()
-        return None if item is None else int(item.data(_ID_ROLE))
+        index = self.list.currentIndex()
+        return int(index.data(Qt.ItemDataRole.UserRole)) if index.isValid() else None
 
     def ids(self) -> list[int]:
-        return [int(self.list.item(i).data(_ID_ROLE)) for i in range(self.list.count())]
+        """The conversations listed so far (more load as the list scrolls)."""
+        return self.model.ids
 
     def titles(self) -> list[str]:
-        return [self.list.item(i).text() for i in range(self.list.count())]
-
-    def item_for(self, conversation_id: int) -> QListWidgetItem | None:
-        for i in range(self.list.count()):
-            item = self.list.item(i)
-            if item.data(_ID_ROLE) == conversation_id:
-                return item
-        return None
+        return [str(self.model.index(i, 0).data()) for i in range(self.model.rowCount())]
 
     def select(self, conversation_id: int | None) -> None:
-        item = None if conversation_id is None else self.item_for(conversation_id)
-        if item is None:
-            self.list.clearSelection()
-            self.list.setCurrentRow(-1)
+        """Make ``conversation_id`` current (None: nothing), quietly if it is not listed."""
+        self._current = conversation_id
+        row = -1 if conversation_id is None else self.model.row_of(conversation_id)
+        if row < 0:
+            self._set_current(QModelIndex(), quiet=True)
         else:
-            self.list.setCurrentItem(item)
+            self._set_current(self.model.index(row, 0), quiet=False)
+
+    def _set_current(self, index: QModelIndex, *, quiet: bool) -> None:
+        selection = self.list.selectionModel()
+        if quiet:
+            selection.blockSignals(True)
+        try:
+            if index.isValid():
+                selection.setCurrentIndex(
+                    index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+                self.list.scrollTo(index)
+            else:
+                selection.clear()
+        finally:
+            if quiet:
+                selection.blockSignals(False)
+
+    def _restore_current(self, _extra: object = None) -> None:
+        """After a (re)load: select the current conversation again, without telling
+        anyone (it did not change)."""
+        row = -1 if self._current is None else self.model.row_of(self._current)
+        if row >= 0:
+            self._set_current(self.model.index(row, 0), quiet=True)
+
+    def shutdown(self) -> None:
+        """Stop loading (joins the list's worker thread)."""
+        self.model.shutdown()
 
     # -- actions ------------------------------------------------------------------------
     def start_rename(self) -> None:
-        item = self.list.currentItem()
-        if item is not None:
-            self.list.editItem(item)
+        index = self.list.currentIndex()
+        if index.isValid():
+            self.list.edit(index)
 
     def _delete_current(self) -> None:
         conv_id = self.current_id()
@@ -152,26 +172,17 @@ class ConversationList(QWidget):
             emit(self.delete_requested, conv_id)
 
     def _show_menu(self, pos: QPoint) -> None:
-        item = self.list.itemAt(pos)
-        if item is None:
+        index = self.list.indexAt(pos)
+        if not index.isValid():
             return
-        self.list.setCurrentItem(item)
+        self.list.setCurrentIndex(index)
         menu = QMenu(self)
         menu.addAction(self.rename_action)
         menu.addAction(self.delete_action)
         menu.exec(self.list.viewport().mapToGlobal(pos))
 
-    def _on_current_changed(self, current: QListWidgetItem | None, _old: object) -> None:
-        emit(self.selected, None if current is None else int(current.data(_ID_ROLE)))
-
-    def _on_item_changed(self, item: QListWidgetItem) -> None:
-        conv_id = int(item.data(_ID_ROLE))
-        title = " ".join(item.text().split())
-        old = self._titles.get(conv_id, "")
-        if not title or title == (old or UNTITLED):
-            self.list.blockSignals(True)
-            item.setText(old or UNTITLED)
-            self.list.blockSignals(False)
-            return
-        self._titles[conv_id] = title
-        emit(self.rename_requested, conv_id, title)
+    def _on_current_changed(self, current: QModelIndex, _old: QModelIndex) -> None:
+        conv_id = int(current.data(Qt.ItemDataRole.UserRole)) if current.isValid() else None
+        if conv_id is not None:
+            self._current = conv_id
+        emit(self.selected, conv_id)

@@ -469,6 +469,9 @@ class MainWindow(QMainWindow):
         self.conversations.shutdown()
         if "away" in self._built:
             self.away_view.stop()
+        for key in ("memory", "prepared"):  # their lists load on worker threads
+            if key in self._built:
+                self.page(key).shutdown()  # type: ignore[attr-defined]
         if "models" in self._built:
             self.models_view.stop()
         self.model.stop()

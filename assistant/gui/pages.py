@@ -69,11 +69,11 @@ def build_page(window: MainWindow, key: str) -> QWidget:
     if key == "memory":
         from assistant.gui.views.memory import MemoryView
 
-        return MemoryView(app.memories, window)
+        return MemoryView(app.memories, app.lists, window)
     if key == "prepared":
         from assistant.gui.views.prepared import PreparedView
 
-        return PreparedView(app.anticipations, app.memories, window)
+        return PreparedView(app.anticipations, app.memories, app.lists, window)
     if key == "away":
         from assistant.gui.views.away import AwayView
 

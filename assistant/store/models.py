@@ -95,6 +95,11 @@ class Note(SQLModel, table=True):
 
 
 class Memory(SQLModel, table=True):
+    #: The Memory page's order (pinned first, newest change first), whole or by kind.
+    __table_args__ = (Index("ix_memory_list", "superseded_by", "pinned", "updated_at"),
+                      Index("ix_memory_kind_list", "kind", "superseded_by", "pinned",
+                            "updated_at"))
+
     id: int | None = Field(default=None, primary_key=True)
     kind: str = MemoryKind.FACT.value
     scope: str = MemoryScope.GLOBAL.value
@@ -114,6 +119,9 @@ class Memory(SQLModel, table=True):
 
 
 class Anticipation(SQLModel, table=True):
+    #: The Prepared answers page's order: each status by predictability.
+    __table_args__ = (Index("ix_anticipation_list", "status", "predictability"),)
+
     id: int | None = Field(default=None, primary_key=True)
     kind: str = "topic"
     question: str = ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
@@ -11,6 +12,7 @@ from pytestqt.qtbot import QtBot
 from assistant.app import Reverie
 from assistant.config import Settings
 from assistant.gui.main_window import MainWindow
+from assistant.gui.models.paged import PagedModel
 from assistant.llm.engine import Engine
 from assistant.paths import Paths
 
@@ -37,7 +39,15 @@ def type_and_send(qtbot: QtBot, window: MainWindow, text: str) -> None:
 
 
 def wait_idle(qtbot: QtBot, window: MainWindow, timeout: int = 5000) -> None:
+    """The answer is done and the conversation list has loaded what changed."""
     qtbot.waitUntil(lambda: not window.answering, timeout=timeout)
+    wait_loaded(qtbot, window.sidebar.model, timeout)
+
+
+def wait_loaded(qtbot: QtBot, model: PagedModel[Any], timeout: int = 5000) -> None:
+    """A list model has shown the result of its latest query (it loads off the GUI
+    thread)."""
+    qtbot.waitUntil(lambda: not model.busy, timeout=timeout)
 
 
 # -- real rows, written through the repositories --------------------------------------

@@ -119,7 +119,8 @@ def test_a_restart_shows_the_history(qtbot: QtBot, make_window, data_dir: Path,
     second = open_profile(data_dir, FakeEngine())
     try:
         again = make_window(second, start=False)
-        assert again.sidebar.titles() == ["What is the capital of France?"]
+        qtbot.waitUntil(lambda: again.sidebar.titles() == ["What is the capital of France?"],
+                        timeout=5000)
         assert [(b.role, b.text()) for b in again.chat.bubbles] == [
             ("user", "What is the capital of France?"), ("assistant", PARIS)]
         again.close()

@@ -88,7 +88,8 @@ def test_chat_asks_streams_and_saves_a_new_conversation(
         chat.send("What is the capital of France?")
     assert not chat.answering
     conv_id = chat.current_conversation_id
-    assert conv_id is not None and chat.sidebar.ids() == [conv_id]
+    assert conv_id is not None
+    qtbot.waitUntil(lambda: chat.sidebar.ids() == [conv_id], timeout=5000)
     texts = [m.content for m in app.chats.messages(conv_id)]
     assert texts == ["What is the capital of France?", "The capital of France is Paris."]
     assert chat.chat.bubbles[-1].text() == "The capital of France is Paris."
@@ -99,11 +100,12 @@ def test_chat_without_a_responder_sends_nothing(app: Reverie, host: QWidget) -> 
     controller = ChatController(ChatView(host), ConversationList(host), host)
     controller.attach(app)
     controller.send("Anyone there?")
+    controller.shutdown()
     assert not controller.answering and app.chats.list_conversations() == []
 
 
 def test_chat_renames_searches_and_deletes_conversations(
-        app: Reverie, chat: ChatController) -> None:
+        app: Reverie, chat: ChatController, qtbot: QtBot) -> None:
     first = app.chats.create_conversation("Garden")
     app.chats.add_message(first.id or 0, "user", "Plant the tulips in October.")
     second = app.chats.create_conversation("Taxes")
@@ -112,9 +114,7 @@ def test_chat_renames_searches_and_deletes_conversations(
     chat.rename_conversation(second.id or 0, "Tax return 2026")
     assert app.chats.get(second.id or 0).title == "Tax return 2026"  # type: ignore[union-attr]
     chat.search_conversations("tulips")
-    visible = [cid for cid in chat.sidebar.ids()
-               if not chat.sidebar.item_for(cid).isHidden()]  # type: ignore[union-attr]
-    assert visible == [first.id]
+    qtbot.waitUntil(lambda: chat.sidebar.ids() == [first.id], timeout=5000)
     chat.delete_conversation(second.id or 0)
     assert app.chats.get(second.id or 0) is None
     assert chat.current_conversation_id == first.id
@@ -128,6 +128,7 @@ def test_chat_keeps_a_conversation_when_the_person_says_no(app: Reverie,
     controller.attach(app)
     conv = app.chats.create_conversation("Keep me")
     controller.delete_conversation(conv.id or 0)
+    controller.shutdown()
     assert asked == ["Delete conversation"] and app.chats.get(conv.id or 0) is not None
 
 

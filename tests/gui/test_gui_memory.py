@@ -8,7 +8,7 @@ from pytestqt.qtbot import QtBot
 from assistant.app import Reverie
 from assistant.gui.main_window import MainWindow
 from assistant.store.memories import MemoryRepository
-from tests.gui.gui_support import seed_memories
+from tests.gui.gui_support import seed_memories, wait_loaded
 
 
 @pytest.fixture
@@ -17,18 +17,24 @@ def seeded(app: Reverie) -> dict[str, int]:
 
 
 @pytest.fixture
-def memory_window(app: Reverie, seeded: dict[str, int], make_window) -> MainWindow:
+def memory_window(app: Reverie, seeded: dict[str, int], make_window,
+                  qtbot: QtBot) -> MainWindow:
     window = make_window(app, start=False)
     window.show_page("memory")
+    wait_loaded(qtbot, window.memory_view.model)
     return window
+
+
+def texts(view) -> list[str]:
+    return [str(view.model.index(i, 0).data()) for i in range(view.model.rowCount())]
 
 
 def test_lists_current_memories_pinned_first(memory_window: MainWindow,
                                              seeded: dict[str, int]) -> None:
     view = memory_window.memory_view
-    assert view.list.count() == 3  # the superseded version is not listed
+    assert view.model.rowCount() == 3  # the superseded version is not listed
     assert view.current is not None and view.current.id == seeded["new"]
-    assert "pinned" in view.list.item(0).text()
+    assert "pinned" in texts(view)[0]
     assert view.count_label.text() == "3 memories"
 
 
@@ -44,17 +50,20 @@ def test_sources_and_history(memory_window: MainWindow) -> None:
 def test_filter_by_kind_and_search(memory_window: MainWindow, qtbot: QtBot) -> None:
     view = memory_window.memory_view
     view.kind.setCurrentIndex(view.kind.findData("summary"))
-    assert view.list.count() == 1 and "Lisbon" in view.list.item(0).text()
+    wait_loaded(qtbot, view.model)
+    assert len(texts(view)) == 1 and "Lisbon" in texts(view)[0]
     assert view.count_label.text() == "1 of 3 memories"
     view.kind.setCurrentIndex(0)
-    view.search.setText("herons")
-    assert view.list.count() == 1 and "14 May" in view.list.item(0).text()
+    qtbot.keyClicks(view.search, "heron")  # as typed: "her" already finds "herons"
+    wait_loaded(qtbot, view.model)
+    assert len(texts(view)) == 1 and "14 May" in texts(view)[0]
     view.search.setText("")
-    assert view.list.count() == 3
+    wait_loaded(qtbot, view.model)
+    assert len(texts(view)) == 3
 
 
 def test_edit_marks_the_memory_edited(app: Reverie, memory_window: MainWindow,
-                                      seeded: dict[str, int]) -> None:
+                                      seeded: dict[str, int], qtbot: QtBot) -> None:
     view = memory_window.memory_view
     assert not view.save_button.isEnabled()
     view.text.setPlainText("Ana's birthday is on 15 May.")
@@ -62,7 +71,7 @@ def test_edit_marks_the_memory_edited(app: Reverie, memory_window: MainWindow,
     view.save_button.click()
     stored = MemoryRepository(app.db).get(seeded["new"])
     assert stored is not None and stored.edited and stored.text == "Ana's birthday is on 15 May."
-    assert "edited by you" in view.list.item(0).text()
+    qtbot.waitUntil(lambda: "edited by you" in texts(view)[0], timeout=5000)
 
 
 def test_pin_and_unpin(app: Reverie, memory_window: MainWindow, seeded: dict[str, int]) -> None:
@@ -81,13 +90,16 @@ def test_forget_then_undo_restores_it_exactly(app: Reverie, memory_window: MainW
     assert repo.get(seeded["new"]) is None
     assert repo.get(seeded["old"]) is None  # its older version goes too: it never resurfaces
     assert view.undo_banner.isVisibleTo(view) and "forgotten" in view.undo_banner.label.text()
-    assert view.list.count() == 2
+    qtbot.waitUntil(lambda: view.model.rowCount() == 2, timeout=5000)
     view.undo_banner.button.click()
     restored = repo.get(seeded["new"])
     assert restored is not None and restored.pinned and "herons" in restored.text
     assert repo.get(seeded["old"]).superseded_by == seeded["new"]
     assert view.current is not None and view.current.id == seeded["new"]
     assert not view.undo_banner.isVisibleTo(view)
+    wait_loaded(qtbot, view.model)
+    assert view.current is not None and view.current.id == seeded["new"]
+    assert view.model.rowCount() == 3
 
 
 def test_undo_expires(app: Reverie, memory_window: MainWindow, seeded: dict[str, int],
@@ -100,8 +112,9 @@ def test_undo_expires(app: Reverie, memory_window: MainWindow, seeded: dict[str,
     assert MemoryRepository(app.db).get(seeded["new"]) is None
 
 
-def test_empty_state(app: Reverie, make_window) -> None:
+def test_empty_state(app: Reverie, make_window, qtbot: QtBot) -> None:
     window = make_window(app, start=False)
     window.show_page("memory")
     view = window.memory_view
-    assert view.list.count() == 0 and view.empty.isVisibleTo(view)
+    wait_loaded(qtbot, view.model)
+    assert view.model.rowCount() == 0 and view.empty.isVisibleTo(view)

@@ -9,16 +9,21 @@ from assistant.gui.views.insights import InsightsView
 from assistant.mind.journal import Journal
 from assistant.store.anticipations import AnticipationRepository
 from assistant.store.models import Origin, Role
-from tests.gui.gui_support import seed_anticipations, seed_sessions
+from tests.gui.gui_support import seed_anticipations, seed_sessions, wait_loaded
 
 
-def test_prepared_answers_with_status_predictability_and_cost(app: Reverie,
-                                                              make_window) -> None:
+def cells(view) -> list[list[str]]:
+    model = view.model
+    return [[str(model.index(i, c).data()) for c in range(6)] for i in range(model.rowCount())]
+
+
+def test_prepared_answers_with_status_predictability_and_cost(app: Reverie, make_window,
+                                                              qtbot: QtBot) -> None:
     seed_anticipations(app)
     window = make_window(app, start=False)
     view = window.show_page("prepared")
-    rows = [[view.table.topLevelItem(i).text(c) for c in range(6)]
-            for i in range(view.table.topLevelItemCount())]
+    wait_loaded(qtbot, view.model)
+    rows = cells(view)
     assert [r[1] for r in rows] == ["Ready", "Stale", "Used"]
     assert rows[0][0] == "When is my dentist appointment?"
     assert rows[0][2] == "82%" and rows[0][4] == "420 tokens · 3 s"
@@ -27,12 +32,13 @@ def test_prepared_answers_with_status_predictability_and_cost(app: Reverie,
     assert view.sources.item(0).text().startswith("You,")
     assert "1 ready · 1 stale · 1 used" in view.summary.text()
     view.filter.setCurrentIndex(view.filter.findText("Stale"))
-    assert view.table.topLevelItemCount() == 1
-    assert view.table.topLevelItem(0).text(0) == "What is on the grocery list?"
+    wait_loaded(qtbot, view.model)
+    assert [r[0] for r in cells(view)] == ["What is on the grocery list?"]
 
 
-def test_prepared_answers_empty_state(app: Reverie, make_window) -> None:
+def test_prepared_answers_empty_state(app: Reverie, make_window, qtbot: QtBot) -> None:
     view = make_window(app, start=False).show_page("prepared")
+    wait_loaded(qtbot, view.model)
     assert view.empty.isVisibleTo(view) and not view.splitter.isVisibleTo(view)
 
 

@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("assistant.gui")
 
+#: Messages shown when a conversation opens (the latest); older ones on request, so a
+#: chat of hundreds of long messages opens at once.
+SHOWN_MESSAGES = 12
+
 #: Asks the person (title, question) and returns whether they said yes.
 Confirm = Callable[[str, str], bool]
 
@@ -61,14 +65,16 @@ class ChatController(QObject):
         sidebar.new_requested.connect(self.new_conversation)
         sidebar.rename_requested.connect(self.rename_conversation)
         sidebar.delete_requested.connect(self.delete_conversation)
-        sidebar.search_changed.connect(self.search_conversations)
         chat.composer.send_requested.connect(self.send)
         chat.composer.stop_requested.connect(self.stop_answer)
+        chat.earlier_requested.connect(lambda: self._show_current(everything=True))
 
     def attach(self, app: Reverie) -> None:
         """The open profile; shows its newest conversation."""
         self._app = app
-        self.refresh_conversations(select_newest=True)
+        self._current_id = app.lists.newest_conversation_id()
+        self.sidebar.attach(app.lists, self._current_id)
+        self._show_current()
 
     def set_responder(self, responder: Responder | None) -> None:
         """Answers become possible (the model is ready); "Think again" buttons appear."""
@@ -90,30 +96,19 @@ class ChatController(QObject):
 
     # -- conversations ------------------------------------------------------------------
     def refresh_conversations(self, *, select_newest: bool = False) -> None:
+        """Reload the list (it loads off the GUI thread); ``select_newest`` also shows
+        the most recently active conversation."""
         if self._app is None:
             return
-        conversations = self._app.chats.list_conversations()
         if select_newest:
-            self._current_id = conversations[0].id if conversations else None
-        self.sidebar.set_conversations(conversations, self._current_id)
-        if self.sidebar.search.text().strip():
-            self.search_conversations(self.sidebar.search.text())
+            self._current_id = self._app.lists.newest_conversation_id()
+        self.sidebar.refresh(self._current_id)
         if select_newest:
             self._show_current()
 
     def search_conversations(self, text: str) -> None:
         """Show only conversations whose messages or title contain ``text``."""
-        query = text.strip()
-        if self._app is None:
-            return
-        if not query:
-            self.sidebar.show_only(None)
-            return
-        ids = {m.conversation_id for m in self._app.chats.search(query, limit=200)}
-        lowered = query.lower()
-        ids |= {conv.id for conv in self._app.chats.list_conversations()
-                if conv.id is not None and lowered in conv.title.lower()}
-        self.sidebar.show_only(ids)
+        self.sidebar.filter(text)
 
     def open_conversation(self, conversation_id: int | None) -> None:
         if conversation_id == self._current_id:
@@ -127,7 +122,7 @@ class ChatController(QObject):
         self.sidebar.select(conversation_id)
         self.open_conversation(conversation_id)
 
-    def _show_current(self) -> None:
+    def _show_current(self, *, everything: bool = False) -> None:
         self._live_bubble = None
         conv = (None if self._current_id is None or self._app is None
                 else self._app.chats.get(self._current_id))
@@ -138,8 +133,15 @@ class ChatController(QObject):
             self.chat.show_messages([])
             return
         self.chat.set_title(conv.title)
-        self._shown_messages = self._app.chats.messages(conv.id or 0)
-        self.chat.show_messages(self._shown_messages)
+        if everything:
+            self._shown_messages = self._app.chats.messages(conv.id or 0)
+        else:
+            self._shown_messages = self._app.chats.recent_messages(SHOWN_MESSAGES + 1,
+                                                                   conv.id or 0)
+        earlier = len(self._shown_messages) > SHOWN_MESSAGES and not everything
+        if earlier:
+            self._shown_messages = self._shown_messages[1:]
+        self.chat.show_messages(self._shown_messages, earlier=earlier)
         job = self._job
         if job is not None and job.conversation_id == conv.id:
             self._live_bubble = self.chat.begin_answer(job.text)
@@ -314,6 +316,7 @@ class ChatController(QObject):
             self._job.stop()
             if not self._job.join(timeout):
                 log.warning("the answer did not stop in time")
+        self.sidebar.shutdown()
 
 
 def answer_stats_text(answer: Answer) -> str:

@@ -1,6 +1,8 @@
 """Memory: what Reverie remembers about you, and where each memory came from.
 
-The person can search, filter by kind, correct a memory (it is then marked edited and
+The list is a :class:`MemoryListModel` (tens of thousands of memories load a page at a
+time, and the search runs in SQL off the GUI thread as the person types). The person
+can search, filter by kind, correct a memory (it is then marked edited and
 sleep-time work leaves it alone), pin it (pinned memories go into every prompt), or
 forget it, with ten seconds to undo. The detail pane lists the messages and notes the
 memory was drawn from, and the older versions it replaced.
@@ -8,14 +10,15 @@ memory was drawn from, and the older versions it replaced.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListView,
     QListWidget,
-    QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
@@ -23,31 +26,27 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from assistant.gui.models.lists import KIND_LABELS, MemoryListModel, memory_text
+from assistant.gui.models.lists import snippet as _snippet
 from assistant.gui.views.common import EmptyState, UndoBanner, tidy_list, when_text
+from assistant.store.listing import ListQueries
 from assistant.store.memories import ForgottenMemory, MemoryRepository
-from assistant.store.models import Memory, MemoryKind
+from assistant.store.models import Memory
 
 _ID = Qt.ItemDataRole.UserRole
-KIND_LABELS = {
-    MemoryKind.FACT.value: "Fact",
-    MemoryKind.SUMMARY.value: "Summary",
-    MemoryKind.PROFILE.value: "Profile",
-    MemoryKind.DIGEST.value: "Note digest",
-}
-
-
-def _snippet(text: str, limit: int = 110) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+__all__ = ["KIND_LABELS", "MemoryView"]
 
 
 class MemoryView(QWidget):
-    def __init__(self, memories: MemoryRepository, parent: QWidget | None = None) -> None:
+    def __init__(self, memories: MemoryRepository, lists: ListQueries,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("memoryView")
         self.memories = memories
         self._current: Memory | None = None
         self._forgotten: ForgottenMemory | None = None
+        #: Current memories in all (for "N of M memories").
+        self._all = 0
 
         self.search = QLineEdit(self)
         self.search.setObjectName("searchField")
@@ -60,11 +59,16 @@ class MemoryView(QWidget):
         self.kind.addItem("All kinds", "")
         for value, label in KIND_LABELS.items():
             self.kind.addItem(label + "s" if not label.endswith("y") else label, value)
-        self.list = QListWidget(self)
-        tidy_list(self.list)
+        self.model = MemoryListModel(self)
+        self.model.attach(lists)
+        self.list = QListView(self)
         self.list.setObjectName("itemList")
         self.list.setAccessibleName("Memories")
-        self.list.setWordWrap(True)
+        self.list.setModel(self.model)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.setUniformItemSizes(True)  # three lines each: sized once, not 20,000 times
         self.count_label = QLabel(self)
         self.count_label.setObjectName("mutedLabel")
         self.undo_banner = UndoBanner(parent=self)
@@ -158,7 +162,10 @@ class MemoryView(QWidget):
 
         self.search.textChanged.connect(lambda _t: self.refresh())
         self.kind.currentIndexChanged.connect(lambda _i: self.refresh())
-        self.list.currentItemChanged.connect(self._on_selected)
+        self.list.selectionModel().currentChanged.connect(self._on_selected)
+        self.model.loaded.connect(self._on_loaded)
+        self.model.finished.connect(self._show_count)
+        self.model.failed.connect(self.count_label.setText)
         self.subject.textEdited.connect(self._on_changed)
         self.text.textChanged.connect(self._on_changed)
         self.save_button.clicked.connect(self.save_edit)
@@ -170,42 +177,49 @@ class MemoryView(QWidget):
 
     # -- list ---------------------------------------------------------------------------
     def refresh(self) -> None:
+        """Load the list for the search text and kind (off the GUI thread); the memory on
+        show stays selected when it is still listed."""
+        self.model.set_filter(self.search.text(), self.kind.currentData() or None)
+
+    def _on_loaded(self, total: object) -> None:
+        self._all = int(total) if isinstance(total, int) else self._all
         keep = self._current.id if self._current is not None else None
-        rows = self.memories.all(kind=self.kind.currentData() or None,
-                                 query=self.search.text())
-        self.list.blockSignals(True)
-        self.list.clear()
-        selected = None
-        for memory in rows:
-            item = QListWidgetItem(self._item_text(memory))
-            item.setData(_ID, memory.id)
-            item.setToolTip(memory.text)
-            self.list.addItem(item)
-            if memory.id == keep:
-                selected = item
-        self.list.blockSignals(False)
-        total = self.memories.count()
-        shown = len(rows)
-        self.count_label.setText(f"{shown} of {total} memories" if shown != total
-                                 else f"{total} memor{'y' if total == 1 else 'ies'}")
-        if selected is not None:
-            self.list.setCurrentItem(selected)
+        row = -1 if keep is None else self.model.row_of(keep)
+        if row >= 0:
+            self._select_row(row)
             self._show(self.memories.get(keep or 0))
-        elif rows:
-            self.list.setCurrentRow(0)
+        elif self.model.rowCount() > 0:
+            self._select_row(0)
+            first = self.model.row(0)
+            self._show(self.memories.get(first.id) if first is not None else None)
         else:
             self._show(None)
 
+    def _select_row(self, row: int) -> None:
+        selection = self.list.selectionModel()
+        selection.blockSignals(True)
+        try:
+            selection.setCurrentIndex(self.model.index(row, 0),
+                                      QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        finally:
+            selection.blockSignals(False)
+
+    def _show_count(self, shown: int) -> None:
+        total = self._all
+        self.count_label.setText(f"{shown:,} of {total:,} memories" if shown != total
+                                 else f"{total:,} memor{'y' if total == 1 else 'ies'}")
+
     @staticmethod
     def _item_text(memory: Memory) -> str:
-        kind = KIND_LABELS.get(memory.kind, memory.kind)
-        flags = "".join([" · pinned" if memory.pinned else "",
-                         " · edited by you" if memory.edited else ""])
-        head = f"{memory.subject}" if memory.subject else kind
-        return f"{head}\n{_snippet(memory.text)}\n{kind}{flags}"
+        return memory_text(memory)
 
-    def _on_selected(self, item: QListWidgetItem | None, _prev: object = None) -> None:
-        self._show(self.memories.get(item.data(_ID)) if item is not None else None)
+    def _on_selected(self, current: QModelIndex, _prev: QModelIndex | None = None) -> None:
+        memory_id = current.data(_ID) if current.isValid() else None
+        self._show(self.memories.get(int(memory_id)) if memory_id is not None else None)
+
+    def shutdown(self) -> None:
+        """Stop loading (joins the list's worker thread)."""
+        self.model.shutdown()
 
     # -- detail -------------------------------------------------------------------------
     @property
@@ -264,19 +278,21 @@ class MemoryView(QWidget):
         self._current = self.memories.edit(self._current.id or 0,
                                            self.text.toPlainText().strip(),
                                            self.subject.text().strip())
+        self._show(self._current)  # the list follows when it has loaded again
         self.refresh()
 
     def toggle_pin(self) -> None:
         if self._current is not None:
             self._current = self.memories.set_pinned(self._current.id or 0,
                                                      not self._current.pinned)
+            self._show(self._current)
             self.refresh()
 
     def forget_current(self) -> None:
         if self._current is None:
             return
         self._forgotten = self.memories.forget(self._current.id or 0)
-        self._current = None
+        self._show(None)
         self.undo_banner.show_message("Memory forgotten.")
         self.refresh()
 
@@ -285,6 +301,7 @@ class MemoryView(QWidget):
             return
         self._current = self.memories.restore(self._forgotten)
         self._forgotten = None
+        self._show(self._current)
         self.refresh()
 
     def _drop_undo(self) -> None:

@@ -3,12 +3,13 @@
 Each row shows its status (ready to serve, stale because its sources changed, or
 already used), how predictable the question seemed, and what preparing it cost
 (tokens and seconds of sleep time). The detail pane shows the answer and its sources.
+The table is a :class:`PreparedTableModel`: ten thousand answers load a page at a time,
+off the GUI thread.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -16,31 +17,32 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QSplitter,
+    QTableView,
     QTextBrowser,
-    QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from assistant.gui.models.lists import STATUS_COLOURS, STATUS_LABELS, PreparedTableModel
 from assistant.gui.views.common import EmptyState, PageHeader, duration_text, tidy_list, when_text
 from assistant.store.anticipations import SHOWN_STATUSES, AnticipationRepository
+from assistant.store.listing import ListQueries
 from assistant.store.memories import MemoryRepository
 from assistant.store.models import Anticipation
 
 _ID = Qt.ItemDataRole.UserRole
-STATUS_LABELS = {"ready": "Ready", "stale": "Stale", "used": "Used", "dismissed": "Dismissed"}
-STATUS_COLOURS = {"ready": "#16a34a", "stale": "#d97706", "used": "#6366f1"}
-COLUMNS = ("Question", "Status", "Predictability", "Hits", "Cost", "Prepared")
+COLUMNS = PreparedTableModel.headers
+__all__ = ["COLUMNS", "STATUS_COLOURS", "STATUS_LABELS", "PreparedView", "source_lines"]
 
 
 class PreparedView(QWidget):
     def __init__(self, anticipations: AnticipationRepository, memories: MemoryRepository,
-                 parent: QWidget | None = None) -> None:
+                 lists: ListQueries, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("preparedView")
         self.anticipations = anticipations
         self.memories = memories
+        self._current: int | None = None
         self.header = PageHeader(
             "Prepared answers",
             "Questions Reverie expects you to ask, answered while you were away. A ready "
@@ -52,20 +54,30 @@ class PreparedView(QWidget):
         for status in SHOWN_STATUSES:
             self.filter.addItem(STATUS_LABELS[status], (status,))
         self.header.add_widget(self.filter)
-        self.table = QTreeWidget(self)
+        self.model = PreparedTableModel(self)
+        self.model.attach(lists)
+        # A table view, not a tree view: QTreeView asks for more rows on every layout,
+        # so it would end up loading all of them.
+        self.table = QTableView(self)
         self.table.setObjectName("preparedTable")
         self.table.setAccessibleName("Prepared answers")
-        self.table.setColumnCount(len(COLUMNS))
-        self.table.setHeaderLabels(list(COLUMNS))
-        self.table.setRootIsDecorated(False)
-        self.table.setUniformRowHeights(True)
+        self.table.setModel(self.model)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
         self.table.setAlternatingRowColors(True)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        head = self.table.header()
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        rows = self.table.verticalHeader()
+        rows.hide()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(self.fontMetrics().height() + 10)
+        head = self.table.horizontalHeader()
         head.setStretchLastSection(False)
         head.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in range(1, len(COLUMNS)):
-            head.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        for col, width in enumerate((0, 70, 120, 50, 170, 140)):
+            if col:  # fixed widths: sizing to contents would measure every loaded row
+                head.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+                head.resizeSection(col, width)
         self.answer = QTextBrowser(self)
         self.answer.setObjectName("answerPreview")
         self.answer.setAccessibleName("Prepared answer")
@@ -106,41 +118,43 @@ class PreparedView(QWidget):
         layout.addWidget(self.header)
         layout.addWidget(body, 1)
         self.filter.currentIndexChanged.connect(lambda _i: self.refresh())
-        self.table.currentItemChanged.connect(self._on_selected)
+        self.table.selectionModel().currentChanged.connect(self._on_selected)
+        self.model.loaded.connect(self._on_loaded)
+        self.model.failed.connect(self.summary.setText)
+        self._on_loaded({})
 
     def refresh(self) -> None:
-        rows = self.anticipations.all(self.filter.currentData() or SHOWN_STATUSES)
-        self.table.clear()
-        for a in rows:
-            item = QTreeWidgetItem([
-                a.question, STATUS_LABELS.get(a.status, a.status), f"{a.predictability:.0%}",
-                str(a.hits),
-                f"{a.prompt_tokens + a.completion_tokens:,} tokens · {duration_text(a.seconds)}",
-                when_text(a.created_at)])
-            item.setData(0, _ID, a.id)
-            item.setToolTip(0, a.question)
-            colour = STATUS_COLOURS.get(a.status)
-            if colour:
-                item.setForeground(1, QColor(colour))
-            for col in (2, 3):
-                item.setTextAlignment(col, Qt.AlignmentFlag.AlignRight
-                                      | Qt.AlignmentFlag.AlignVCenter)
-            self.table.addTopLevelItem(item)
-        self.splitter.setVisible(bool(rows))
-        self.empty.setVisible(not rows)
-        counts = {s: sum(1 for a in rows if a.status == s) for s in SHOWN_STATUSES}
-        tokens = sum(a.prompt_tokens + a.completion_tokens for a in rows)
-        seconds = sum(a.seconds for a in rows)
-        self.summary.setText(f"{counts['ready']} ready · {counts['stale']} stale · "
-                             f"{counts['used']} used · {tokens:,} tokens and "
-                             f"{duration_text(seconds)} of thinking spent on these")
-        first = self.table.topLevelItem(0)
-        if rows and first is not None:
-            self.table.setCurrentItem(first)
+        """Load the table for the chosen statuses (off the GUI thread)."""
+        self.model.set_statuses(self.filter.currentData() or SHOWN_STATUSES)
 
-    def _on_selected(self, item: QTreeWidgetItem | None, _prev: object = None) -> None:
-        a = self.anticipations.get(item.data(0, _ID)) if item is not None else None
-        self.show_detail(a)
+    def _on_loaded(self, totals: object) -> None:
+        counts = totals if isinstance(totals, dict) else {}
+        rows = self.model.rowCount() > 0
+        self.splitter.setVisible(rows)
+        self.empty.setVisible(not rows)
+        self.summary.setText(
+            f"{int(counts.get('ready', 0)):,} ready · {int(counts.get('stale', 0)):,} stale · "
+            f"{int(counts.get('used', 0)):,} used · {int(counts.get('tokens', 0)):,} tokens and "
+            f"{duration_text(float(counts.get('seconds', 0.0)))} of thinking spent on these")
+        row = -1 if self._current is None else self.model.row_of(self._current)
+        if row < 0 and rows:
+            row = 0
+        if row >= 0:
+            self.table.selectionModel().setCurrentIndex(
+                self.model.index(row, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows)
+        else:
+            self.show_detail(None)
+
+    def _on_selected(self, current: QModelIndex, _prev: QModelIndex | None = None) -> None:
+        a_id = current.data(_ID) if current.isValid() else None
+        self._current = None if a_id is None else int(a_id)
+        self.show_detail(None if self._current is None
+                         else self.anticipations.get(self._current))
+
+    def shutdown(self) -> None:
+        """Stop loading (joins the table's worker thread)."""
+        self.model.shutdown()
 
     def show_detail(self, a: Anticipation | None) -> None:
         self.sources.clear()
