@@ -101,16 +101,21 @@ def seed_anticipations(app: Reverie) -> dict[str, int]:
 
 
 def seed_sessions(app: Reverie) -> list[int]:
-    """Two finished sleep sessions with journal entries (today and yesterday)."""
-    from datetime import timedelta
+    """Two finished sleep sessions with journal entries (today and yesterday, local days,
+    whatever the time of day the test runs at: just after midnight, "30 minutes ago" would
+    be yesterday)."""
+    from datetime import datetime, timedelta
 
     from assistant.mind.journal import add_entry
     from assistant.store.models import SleepSession, utcnow
 
+    now = utcnow()
+    midnight = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+    today_start = max(now - timedelta(minutes=30), midnight)
     ids = []
     with app.db.write() as s:
         for days, why in ((1, "budget"), (0, "user_returned")):
-            start = utcnow() - timedelta(days=days, minutes=30)
+            start = today_start - timedelta(days=days)
             row = SleepSession(started_at=start, ended_at=start + timedelta(minutes=6),
                                stopped_because=why, items_done=2, prompt_tokens=1500,
                                completion_tokens=200)
