@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from assistant.llm.engine import Engine, Priority
     from assistant.llm.library import ModelLibrary
     from assistant.mind.agenda import Agenda
+    from assistant.mind.backlog import BacklogFigures
     from assistant.mind.forget import Forgetter
     from assistant.mind.journal import Journal
     from assistant.mind.runner import SleepRunner
@@ -171,6 +172,13 @@ class Reverie:
 
         return Journal(self.db)
 
+    def backlog(self) -> BacklogFigures:
+        """What is left to digest and the idle time it needs here (reads the whole
+        backlog: call it off the GUI thread)."""
+        from assistant.mind.backlog import backlog_figures
+
+        return backlog_figures(self.db)
+
     @cached_property
     def agenda(self) -> Agenda:
         """The persisted sleep-time work items (what thinking will do next)."""
@@ -234,12 +242,9 @@ class Reverie:
     def sleep_runner(self, engine: Engine) -> SleepRunner:
         """The sleep-time runner, with the planner sources and work handlers that exist."""
         from assistant.mind.anticipate import AnticipateHandler, propose_anticipations
+        from assistant.mind.backlog import SetAsideTrivialHandler, propose_digests
         from assistant.mind.briefing import BriefingHandler, make_briefing_source
-        from assistant.mind.consolidate import (
-            ConsolidateConversationHandler,
-            DigestNoteHandler,
-            propose_consolidation,
-        )
+        from assistant.mind.consolidate import ConsolidateConversationHandler, DigestNoteHandler
         from assistant.mind.planner import DefaultPlanner, ProposalSource
         from assistant.mind.profile import (
             ProfileHandler,
@@ -254,13 +259,14 @@ class Reverie:
             return self.settings.memory.profile_tokens
 
         sources: list[ProposalSource] = [
-            propose_titles, propose_consolidation, propose_anticipations,
+            propose_titles, propose_digests, propose_anticipations,
             profile_source(engine, profile_limit), warm_source(engine, profile_limit)]
         if self.settings.thinking.morning_briefing:
             sources.append(make_briefing_source())
         handlers: list[WorkHandler] = [
             TitleConversationHandler(), ConsolidateConversationHandler(), DigestNoteHandler(),
-            ProfileHandler(profile_limit), WarmPrefixHandler(self.paths.kv_dir),
+            SetAsideTrivialHandler(), ProfileHandler(profile_limit),
+            WarmPrefixHandler(self.paths.kv_dir),
             AnticipateHandler(samples=self.settings.thinking.anticipation_samples),
             BriefingHandler()]
         if self.settings.memory.embedding_model != "none":

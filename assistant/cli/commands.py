@@ -282,6 +282,8 @@ def cmd_sleep(app: Reverie, args: argparse.Namespace) -> int:
     if not reports:
         raise RuntimeError("The thinking session could not run; details are in the log.")
     report = reports[0]
+    if report.stopped_because != "error":
+        report.backlog = runner.backlog()
     if args.json:
         print_json(report.to_json())
     else:
@@ -290,6 +292,8 @@ def cmd_sleep(app: Reverie, args: argparse.Namespace) -> int:
             if entry.kind != "session":
                 print(f"- {entry.summary}")
         print(report.sentence())
+        if report.backlog is not None:
+            print(report.backlog.sentence())
     if report.error:
         print(f"reverie: {report.error}", file=sys.stderr)
     return EXIT_FAILURE if report.stopped_because == "error" else EXIT_OK

@@ -22,6 +22,7 @@ from typing import Any
 
 from assistant.llm.engine import Engine, StopCheck
 from assistant.mind.agenda import MAX_ATTEMPTS, Agenda
+from assistant.mind.backlog import BacklogFigures
 from assistant.mind.journal import ITEM_DONE, ITEM_FAILED, Journal, add_entry
 from assistant.mind.planner import Planner
 from assistant.mind.work import (
@@ -76,6 +77,9 @@ class SessionReport:
     session_id: int | None = None
     items_failed: int = 0
     error: str | None = None
+    #: What is left afterwards, when the caller asked (`SleepRunner.backlog`): adds the
+    #: ``backlog_*`` keys to the JSON.
+    backlog: BacklogFigures | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -85,6 +89,7 @@ class SessionReport:
             **asdict(self.counters),
             "prompt_tokens": self.usage.prompt_tokens,
             "completion_tokens": self.usage.completion_tokens,
+            **(self.backlog.to_json() if self.backlog is not None else {}),
         }
 
     def sentence(self) -> str:
@@ -166,6 +171,11 @@ class SleepRunner:
                 self._reason = StopReason(reason)
             self._stop.set()
         self._engine.abort_background()
+
+    def backlog(self) -> BacklogFigures:
+        """What is left to digest, and the idle time it needs at this machine's measured
+        speed (reads the whole backlog: call it after a session, not in one)."""
+        return self._planner.backlog()
 
     def has_work(self) -> bool:
         """Plan, then say whether any item could run now."""
