@@ -43,8 +43,10 @@ class Proposal:
 
 _OPEN_SQL = text("SELECT id, kind, target, state, priority FROM work_item "
                  "WHERE state IN ('pending', 'running', 'failed')")
-_DONE_SQL = text("SELECT target FROM work_item WHERE kind = :kind AND state = 'done' "
-                 "AND target IN (SELECT value FROM json_each(:targets))")
+#: One look-up in ix_work_item_kind_target per proposed (kind, target).
+_DONE_SQL = text("SELECT w.kind, w.target FROM json_each(:pairs) j CROSS JOIN work_item w "
+                 "ON w.kind = json_extract(j.value, '$[0]') "
+                 "AND w.target = json_extract(j.value, '$[1]') WHERE w.state = 'done'")
 #: A pending item's priority is refreshed when a new proposal differs by more than this.
 _PRIORITY_EPSILON = 1e-6
 
@@ -72,13 +74,10 @@ def enqueue_proposals(session: Session, proposals: Iterable[Proposal]) -> int:
         if (fresh is not None and state == WorkState.PENDING.value
                 and abs(float(priority) - fresh.priority) > _PRIORITY_EPSILON):
             repriced.append({"item_id": item_id, "new_priority": fresh.priority})
-    once: dict[str, list[str]] = {}
-    for (kind, target), proposal in wanted.items():
-        if proposal.once:
-            once.setdefault(kind, []).append(target)
-    for kind, targets in once.items():
-        for (target,) in con.execute(_DONE_SQL, {"kind": kind, "targets": json.dumps(targets)}):
-            wanted.pop((kind, str(target)), None)
+    once = [key for key, proposal in wanted.items() if proposal.once]
+    if once:
+        for kind, target in con.execute(_DONE_SQL, {"pairs": json.dumps(once)}):
+            wanted.pop((str(kind), str(target)), None)
     now = utcnow()
     if repriced:
         con.execute(update(WorkItem).where(col(WorkItem.id) == bindparam("item_id"))
