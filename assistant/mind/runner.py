@@ -43,6 +43,9 @@ log = logging.getLogger("assistant.mind")
 _READY_POLL_SECONDS = 0.05
 #: How often one session plans again when its agenda runs empty.
 _MAX_REPLANS = 5
+#: A long session plans again this often, so the order follows what changed meanwhile
+#: (a long conversation's next part, a new chat) instead of the order at its start.
+REPLAN_SECONDS = 30.0
 
 
 class StopReason(StrEnum):
@@ -247,10 +250,14 @@ class SleepRunner:
             reason = self._wait_for_engine()
             if reason is None:
                 self._planner.plan()
+            planned = self._clock()
             while reason is None:
                 if self._should_stop():
                     reason = self._reason_now()
                     break
+                if self._clock() - planned >= REPLAN_SECONDS:
+                    self._planner.plan()
+                    planned = self._clock()
                 item = self._planner.next_item(self._handlers.keys(), tried)
                 if item is None and replans < _MAX_REPLANS and self._planner.plan():
                     # Work done this session can make new work (facts -> profile -> warm).

@@ -31,11 +31,12 @@ from assistant.mind.backlog import (
 )
 from assistant.mind.consolidate import CONVERSATION_KIND, ConsolidateConversationHandler
 from assistant.mind.planner import DefaultPlanner, ProposalSource
-from assistant.mind.runner import SleepRunner
+from assistant.mind.runner import REPLAN_SECONDS, SleepRunner
 from assistant.mind.titles import propose_titles
+from assistant.mind.work import WorkContext, WorkOutcome
 from assistant.store.chats import ChatRepository
 from assistant.store.db import Database
-from assistant.store.models import Message, Origin, SleepSession
+from assistant.store.models import Message, Origin, SleepSession, WorkItem
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 WEEK = timedelta(days=7)
@@ -302,3 +303,53 @@ def test_planning_statements_do_not_grow_with_the_conversations(
     assert big_first == small_first and big_again == small_again
     assert big_first < 30
 
+
+
+class StepClock:
+    """The runner's clock: moves only when a work item says so."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Sleepy:
+    """A handler that spends ``seconds`` of the clock on each item and records its order."""
+
+    kind = "sleepy"
+
+    def __init__(self, clock: StepClock, seconds: float,
+                 on_run: Callable[[str], None] | None = None) -> None:
+        self.clock, self.seconds, self.on_run = clock, seconds, on_run
+        self.done: list[str] = []
+
+    def describe(self, item: WorkItem, db: Database) -> str:
+        return item.target
+
+    def run(self, item: WorkItem, ctx: WorkContext) -> WorkOutcome:
+        self.clock.now += self.seconds
+        self.done.append(item.target)
+        if self.on_run is not None:
+            self.on_run(item.target)
+        return WorkOutcome(f"did {item.target}")
+
+
+def test_a_long_session_plans_again_so_new_work_can_go_first(db: Database) -> None:
+    wanted = {"old-1": 0.4, "old-2": 0.4, "old-3": 0.4}
+
+    def source(_db: Database) -> Iterator[Proposal]:
+        for target, priority in wanted.items():
+            yield Proposal("sleepy", target, priority, once=True)
+
+    def news_arrives(target: str) -> None:
+        if target == "old-1":
+            wanted["new"] = 0.8  # e.g. the next part of the newest conversation
+
+    clock = StepClock()
+    handler = Sleepy(clock, REPLAN_SECONDS, news_arrives)
+    runner = SleepRunner(db, FakeEngine(), DefaultPlanner(db, [source]), [handler],
+                         clock=clock)
+    assert runner.run_session().items_done == 4
+    assert handler.done == ["old-1", "new", "old-2", "old-3"]
