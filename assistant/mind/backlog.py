@@ -296,6 +296,8 @@ class SetAsideTrivialHandler:
                 "SELECT id FROM message WHERE consolidated_at IS NULL AND conversation_id IN "
                 "(SELECT value FROM json_each(:ids))"), {"ids": json.dumps(trivial)})]
         n = len(trivial)
+        if not n:
+            return WorkOutcome("No short chats were left to set aside.")
         outcome = WorkOutcome(
             f"Set aside {n} short chat{'s' if n != 1 else ''} (\"thanks\", one-liners) "
             "without reading them closely: nothing in them to remember.",
