@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from assistant.llm.engine import Engine, Priority
     from assistant.llm.library import ModelLibrary
     from assistant.mind.agenda import Agenda
+    from assistant.mind.backlog import BacklogFigures
     from assistant.mind.forget import Forgetter
     from assistant.mind.journal import Journal
     from assistant.mind.runner import SleepRunner
@@ -182,6 +183,13 @@ class Reverie:
 
         return Journal(self.db)
 
+    def backlog(self) -> BacklogFigures:
+        """What is left to digest and the idle time it needs here (reads the whole
+        backlog: call it off the GUI thread)."""
+        from assistant.mind.backlog import backlog_figures
+
+        return backlog_figures(self.db)
+
     @cached_property
     def agenda(self) -> Agenda:
         """The persisted sleep-time work items (what thinking will do next)."""
@@ -285,12 +293,9 @@ class Reverie:
         remote = self.thinks_remotely
         engine = self.thinking_engine(local)
         from assistant.mind.anticipate import AnticipateHandler, propose_anticipations
+        from assistant.mind.backlog import SetAsideTrivialHandler, propose_digests
         from assistant.mind.briefing import BriefingHandler, make_briefing_source
-        from assistant.mind.consolidate import (
-            ConsolidateConversationHandler,
-            DigestNoteHandler,
-            propose_consolidation,
-        )
+        from assistant.mind.consolidate import ConsolidateConversationHandler, DigestNoteHandler
         from assistant.mind.planner import DefaultPlanner, ProposalSource
         from assistant.mind.profile import (
             ProfileHandler,
@@ -305,7 +310,7 @@ class Reverie:
             return self.settings.memory.profile_tokens
 
         sources: list[ProposalSource] = [
-            propose_titles, propose_consolidation, propose_anticipations,
+            propose_titles, propose_digests, propose_anticipations,
             profile_source(engine, profile_limit)]
         if not remote:
             sources.append(warm_source(engine, profile_limit))
@@ -313,7 +318,8 @@ class Reverie:
             sources.append(make_briefing_source())
         handlers: list[WorkHandler] = [
             TitleConversationHandler(), ConsolidateConversationHandler(), DigestNoteHandler(),
-            ProfileHandler(profile_limit), WarmPrefixHandler(self.paths.kv_dir),
+            SetAsideTrivialHandler(), ProfileHandler(profile_limit),
+            WarmPrefixHandler(self.paths.kv_dir),
             AnticipateHandler(samples=self.settings.thinking.anticipation_samples),
             BriefingHandler()]
         if self.settings.memory.embedding_model != "none":

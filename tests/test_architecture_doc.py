@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+from assistant.mind.backlog import BacklogFigures
 from assistant.mind.runner import SessionReport, StopReason
 from assistant.recall.responder import Answer
 
@@ -50,5 +51,7 @@ def test_the_sleep_json_keys_are_what_the_runner_prints() -> None:
     named = re.findall(r"`([a-z_]+)`", paragraph)
     reasons = {r.value for r in StopReason}
     keys = [name for name in named if name not in reasons]
-    assert keys == list(SessionReport().to_json())
+    figures = BacklogFigures(items=3, tokens=900, tokens_per_s=50.0, speed_measured=False,
+                             digested_share=0.5, conversations=2, notes=1)
+    assert keys == list(SessionReport(backlog=figures).to_json())
     assert reasons <= set(named)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import sqlite3
 import subprocess
@@ -41,8 +40,9 @@ import assistant
 from assistant.app import Reverie
 from assistant.bench import synth
 from assistant.bench.stats import percentile, rounded
+from assistant.mind.planner import DefaultPlanner
 from assistant.store.db import Database
-from assistant.store.models import Anticipation, AnticipationStatus, WorkItem, WorkState
+from assistant.store.models import Anticipation, AnticipationStatus, WorkItem
 
 log = logging.getLogger("assistant.bench")
 
@@ -146,17 +146,19 @@ def run_scale(options: ScaleOptions, report: Report = _quiet,
             measured(retrieval_p50_ms=rounded(percentile(times, 50), 2),
                      retrieval_p99_ms=rounded(percentile(times, 99), 2))
             report("Planning the sleep-time backlog")
-            agenda = plan_backlog(app.db)
-            measured(backlog_items=len(agenda))
-            newest = newest_flags(app.db, agenda, end - timedelta(days=options.newest_days))
+            started = time.perf_counter()
+            plan_backlog(app.db)
+            measured(plan_s=rounded(time.perf_counter() - started, 3))
+            measured(**backlog_parts(app.db))
         finally:
             app.close()
+        since = end - timedelta(days=options.newest_days)
 
         not_measured = [{"key": k, "why": why} for k, why in NOT_BUILT.items()]
         for key in NOT_BUILT:
             result[key] = None
         if options.model is not None:
-            measured(**_model_parts(options, profile, tmp / "empty", qs, newest, report))
+            measured(**_model_parts(options, profile, tmp / "empty", qs, since, report))
         else:
             for key in MODEL_KEYS:
                 result[key] = None
@@ -291,21 +293,28 @@ def retrieval_times(db: Database, questions: list[str]) -> list[float]:
     return times
 
 
-def plan_backlog(db: Database) -> list[WorkItem]:
-    """Let the planner fill the agenda from the data alone (titles, consolidation,
-    anticipation proposals; the profile and prefix sources need a model and add at most
-    one item each) and return the pending items in the order it hands them out."""
-    from sqlmodel import col, select
-
+def plan_backlog(db: Database) -> DefaultPlanner:
+    """Let the planner fill the agenda from the data alone (titles, digests, anticipation
+    proposals; the profile and prefix sources need a model and add at most one item
+    each); returns it, to schedule from."""
     from assistant.mind.anticipate import propose_anticipations
-    from assistant.mind.consolidate import propose_consolidation
-    from assistant.mind.planner import DefaultPlanner
+    from assistant.mind.backlog import propose_digests
     from assistant.mind.titles import propose_titles
 
-    DefaultPlanner(db, [propose_titles, propose_consolidation, propose_anticipations]).plan()
-    with db.session() as s:
-        return list(s.exec(select(WorkItem).where(WorkItem.state == WorkState.PENDING)
-                           .order_by(col(WorkItem.priority).desc(), col(WorkItem.id))))
+    planner = DefaultPlanner(db, [propose_titles, propose_digests, propose_anticipations])
+    planner.plan()
+    return planner
+
+
+def backlog_parts(db: Database) -> dict[str, Any]:
+    """The backlog figures (`assistant.mind.backlog.backlog_figures`) at the speed measured
+    so far in this profile."""
+    from assistant.mind.backlog import backlog_figures
+
+    figures = backlog_figures(db)
+    return {"backlog_items": figures.items, "backlog_tokens": figures.tokens,
+            "backlog_idle_seconds": rounded(figures.idle_seconds),
+            "digested_share": rounded(figures.digested_share, 4)}
 
 
 def newest_flags(db: Database, items: list[WorkItem], since: datetime) -> list[bool]:
@@ -374,14 +383,22 @@ def ask_ttft(profile: Path, questions: list[str]) -> list[float]:
 
 
 def _model_parts(options: ScaleOptions, profile: Path, empty: Path, questions: list[str],
-                 newest: list[bool], report: Report) -> dict[str, Any]:
+                 since: datetime, report: Report) -> dict[str, Any]:
     report(f"Sleeping {options.sleep_budget_s:.0f} s on the imported profile")
     run = run_cli(profile, "sleep", "--budget-seconds", str(options.sleep_budget_s), "--json")
     slept = json.loads(run.stdout)
     tokens = int(slept["prompt_tokens"]) + int(slept["completion_tokens"])
     seconds = max(float(slept["seconds"]), 1e-9)
     per_item = seconds / slept["items_done"] if slept["items_done"] else seconds
-    first = min(len(newest), math.floor(options.session_budget_s / per_item))
+    app = Reverie.open(profile)
+    try:
+        done = items_done(app.db)
+        done_newest = newest_flags(app.db, done, since)
+        # What a first 10-minute session gets through, at the speed just measured here.
+        first = plan_backlog(app.db).schedule(options.session_budget_s, tokens / seconds)
+        newest = newest_flags(app.db, first, since)
+    finally:
+        app.close()
     asked = questions[: options.ask_questions]
     report(f"Asking {len(asked)} questions in memory mode (imported, then empty profile)")
     full = ask_ttft(profile, asked)
@@ -389,10 +406,27 @@ def _model_parts(options: ScaleOptions, profile: Path, empty: Path, questions: l
     bare = ask_ttft(empty, asked)
     return {
         "sleep_tokens_per_s": rounded(tokens / seconds),
-        "first_session_items": first,
-        "first_session_newest_share": rounded(sum(newest[:first]) / first, 3) if first else 0.0,
+        "first_session_items": len(first),
+        "first_session_newest_share": rounded(sum(newest) / len(first), 3) if first else 0.0,
         "ask_memory_ttft_p50_ms": rounded(percentile(full, 50)),
         "ask_memory_ttft_p50_ms_empty": rounded(percentile(bare, 50)),
         "sleep_session": {"seconds": rounded(seconds), "items_done": slept["items_done"],
-                          "seconds_per_item": rounded(per_item, 2), "tokens": tokens},
+                          "seconds_per_item": rounded(per_item, 2), "tokens": tokens,
+                          "items_newest_share": (rounded(sum(done_newest) / len(done), 3)
+                                                 if done else None),
+                          "items": [f"{i.kind} {i.target}" for i in done][:20],
+                          **{k: v for k, v in slept.items() if k.startswith("backlog")}},
     }
+
+
+def items_done(db: Database) -> list[WorkItem]:
+    """The items the last sleep session finished, in order (from its journal)."""
+    from assistant.mind.journal import ITEM_DONE, Journal
+
+    journal = Journal(db)
+    sessions = journal.sessions(limit=1)
+    if not sessions or sessions[0].id is None:
+        return []
+    entries = reversed(journal.entries(sessions[0].id, limit=10_000))
+    return [WorkItem(kind=str(e.details["kind"]), target=str(e.details["target"]))
+            for e in entries if e.kind == ITEM_DONE and "kind" in e.details]

@@ -283,6 +283,8 @@ def cmd_sleep(app: Reverie, args: argparse.Namespace) -> int:
     if not reports:
         raise RuntimeError("The thinking session could not run; details are in the log.")
     report = reports[0]
+    if report.stopped_because != "error":
+        report.backlog = runner.backlog()
     if args.json:
         print_json(report.to_json())
     else:
@@ -291,6 +293,8 @@ def cmd_sleep(app: Reverie, args: argparse.Namespace) -> int:
             if entry.kind != "session":
                 print(f"- {entry.summary}")
         print(report.sentence())
+        if report.backlog is not None:
+            print(report.backlog.sentence())
     if report.error:
         skipped = (" Thinking was skipped, not moved to this computer; start that server, or "
                    "think here with `reverie config set thinking.remote_url ''`."

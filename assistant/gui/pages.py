@@ -77,7 +77,7 @@ def build_page(window: MainWindow, key: str) -> QWidget:
     if key == "away":
         from assistant.gui.views.away import AwayView
 
-        away = AwayView(app.journal, window)
+        away = AwayView(app.journal, window, backlog=app.backlog)
         window.update_think_now(away)
         return away
     if key == "insights":

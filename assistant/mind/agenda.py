@@ -9,11 +9,12 @@ back) hands the attempt back. After `MAX_ATTEMPTS` failed attempts an item is
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func, insert, text, update
 from sqlmodel import Session, col, select
 
 from assistant.store.db import Database
@@ -40,21 +41,53 @@ class Proposal:
     once: bool = False
 
 
-def enqueue(session: Session, proposal: Proposal) -> WorkItem | None:
-    """Add ``proposal`` unless the same (kind, target) is already pending, running or
-    failed (or, with ``once``, exists at all). A failed item stays the last word until
-    `Agenda.retry_failed`, so failing work never loops. Call inside a write transaction,
-    which serialises writers, so two planners cannot both add it."""
-    query = select(WorkItem).where(WorkItem.kind == proposal.kind,
-                                   WorkItem.target == proposal.target)
-    if not proposal.once:
-        query = query.where(col(WorkItem.state).in_(
-            (WorkState.PENDING, WorkState.RUNNING, WorkState.FAILED)))
-    if session.exec(query.limit(1)).first() is not None:
-        return None
-    item = WorkItem(kind=proposal.kind, target=proposal.target, priority=proposal.priority)
-    session.add(item)
-    return item
+_OPEN_SQL = text("SELECT id, kind, target, state, priority FROM work_item "
+                 "WHERE state IN ('pending', 'running', 'failed')")
+#: One look-up in ix_work_item_kind_target per proposed (kind, target).
+_DONE_SQL = text("SELECT w.kind, w.target FROM json_each(:pairs) j CROSS JOIN work_item w "
+                 "ON w.kind = json_extract(j.value, '$[0]') "
+                 "AND w.target = json_extract(j.value, '$[1]') WHERE w.state = 'done'")
+#: A pending item's priority is refreshed when a new proposal differs by more than this.
+_PRIORITY_EPSILON = 1e-6
+
+
+def enqueue_proposals(session: Session, proposals: Iterable[Proposal]) -> int:
+    """Add the proposals that are new, in a fixed number of statements whatever their
+    count; returns how many were added.
+
+    A proposal is skipped when the same (kind, target) is pending, running or failed (or,
+    with ``once``, exists at all): a failed item stays the last word until
+    `Agenda.retry_failed`, so failing work never loops. A pending item takes the priority
+    of the newest proposal for it, so the order follows the data (an item planned a month
+    ago does not outrank today's). Call inside a write transaction, which serialises
+    writers, so two planners cannot both add one."""
+    wanted: dict[tuple[str, str], Proposal] = {}
+    for proposal in proposals:
+        wanted.setdefault((proposal.kind, proposal.target), proposal)
+    if not wanted:
+        return 0
+    con = session.connection()
+    repriced = []
+    for item_id, kind, target, state, priority in con.execute(_OPEN_SQL):
+        key = (str(kind), str(target))
+        fresh = wanted.pop(key) if key in wanted else None
+        if (fresh is not None and state == WorkState.PENDING.value
+                and abs(float(priority) - fresh.priority) > _PRIORITY_EPSILON):
+            repriced.append({"item_id": item_id, "new_priority": fresh.priority})
+    once = [key for key, proposal in wanted.items() if proposal.once]
+    if once:
+        for kind, target in con.execute(_DONE_SQL, {"pairs": json.dumps(once)}):
+            wanted.pop((str(kind), str(target)), None)
+    now = utcnow()
+    if repriced:
+        con.execute(update(WorkItem).where(col(WorkItem.id) == bindparam("item_id"))
+                    .values(priority=bindparam("new_priority"), updated_at=now), repriced)
+    if wanted:
+        con.execute(insert(WorkItem), [
+            {"kind": p.kind, "target": p.target, "priority": p.priority,
+             "state": WorkState.PENDING.value, "attempts": 0, "created_at": now,
+             "updated_at": now} for p in wanted.values()])
+    return len(wanted)
 
 
 class Agenda:
@@ -65,12 +98,8 @@ class Agenda:
 
     def enqueue_all(self, proposals: Iterable[Proposal]) -> int:
         """Enqueue several proposals in one transaction; returns how many were new."""
-        added = 0
         with self._db.write() as s:
-            for proposal in proposals:
-                if enqueue(s, proposal) is not None:
-                    added += 1
-        return added
+            return enqueue_proposals(s, proposals)
 
     def get(self, item_id: int) -> WorkItem | None:
         with self._db.session() as s:

@@ -15,15 +15,13 @@ is never processed again.
 from __future__ import annotations
 
 import logging
-import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from assistant.mind.agenda import Proposal
 from assistant.mind.extract import (
     Extraction,
     Fact,
@@ -51,7 +49,6 @@ from assistant.store.models import (
 )
 from assistant.text.dates import format_date, resolve_dates
 from assistant.text.lines import one_line
-from assistant.text.words import meaning_words
 
 log = logging.getLogger("assistant.mind")
 
@@ -70,64 +67,10 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-# -- planning ----------------------------------------------------------------------------
-
-def _recency(when: datetime, now: datetime) -> float:
-    """1.0 for now, 0.5 after a week."""
-    days = max(0.0, (now - _aware(when)).total_seconds() / 86400)
-    return math.exp(-days * math.log(2) / 7)
-
-
-def _recurrence(title: str, corpus: Sequence[str]) -> float:
-    """How often the topic's words come back elsewhere (0..1)."""
-    words = meaning_words(title)
-    if not words:
-        return 0.0
-    hits = sum(1 for other in corpus if words & meaning_words(other))
-    return min(1.0, max(0, hits - 1) / 3)
-
-
-def score(when: datetime, title: str, corpus: Sequence[str], waiting: int,
-          now: datetime | None = None) -> float:
-    """Priority between 0.3 and 1.0: recency, topic recurrence, staleness (work waiting)."""
-    now = now or utcnow()
-    staleness = min(1.0, waiting / 10)
-    return round(0.3 + 0.4 * _recency(when, now) + 0.15 * _recurrence(title, corpus)
-                 + 0.15 * staleness, 4)
-
-
-_NEW_TURNS_SQL = text("""
-SELECT c.id, c.title, max(m.created_at), count(m.id)
-FROM conversation c JOIN message m ON m.conversation_id = c.id
-WHERE m.consolidated_at IS NULL AND trim(m.content) != ''
-GROUP BY c.id
-""")
-_CHANGED_NOTES_SQL = text("""
-SELECT id, title, updated_at, length(body) FROM note
-WHERE consolidated_hash IS NULL OR consolidated_hash != content_hash
-""")
-
-
 def _parse_when(value: object) -> datetime:
     if isinstance(value, datetime):
         return value
     return datetime.fromisoformat(str(value))
-
-
-def propose_consolidation(db: Database) -> Iterator[Proposal]:
-    """A conversation with new turns, a note whose text changed: ranked work items."""
-    with db.session() as s:
-        con = s.connection()
-        convs = list(con.execute(_NEW_TURNS_SQL))
-        notes = list(con.execute(_CHANGED_NOTES_SQL))
-        titles = [str(r[0]) for r in con.execute(text(
-            "SELECT title FROM conversation UNION ALL SELECT title FROM note"))]
-    for conv_id, title, last, waiting in convs:
-        yield Proposal(CONVERSATION_KIND, str(conv_id),
-                       score(_parse_when(last), title or "", titles, int(waiting)))
-    for note_id, title, updated, size in notes:
-        yield Proposal(NOTE_KIND, str(note_id),
-                       score(_parse_when(updated), title or "", titles, int(size) // 200) - 0.05)
 
 
 # -- chunks ------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from assistant.llm.engine import Engine, EngineError, Preempted, PromptStyle
 from assistant.llm.prefix_cache import record_sources
 from assistant.llm.prompts import answer_prefix
 from assistant.mind.agenda import Proposal
-from assistant.mind.consolidate import propose_consolidation
+from assistant.mind.backlog import has_undigested
 from assistant.mind.reconcile import new_memory
 from assistant.mind.work import WorkContext, WorkInterrupted, WorkOutcome
 from assistant.store.db import Database
@@ -211,7 +211,7 @@ def warm_source(engine: Engine, limit_tokens: Callable[[], int]
         if engine.info.prompt_style is not PromptStyle.COMPLETION:
             return
         # Warm only what will be used: not while memory or the profile is about to change.
-        if next(iter(propose_consolidation(db)), None) is not None:
+        if has_undigested(db):
             return
         if next(iter(profile_source(engine, limit_tokens)(db)), None) is not None:
             return

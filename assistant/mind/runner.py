@@ -22,6 +22,7 @@ from typing import Any
 
 from assistant.llm.engine import Engine, EngineUnavailable, StopCheck
 from assistant.mind.agenda import MAX_ATTEMPTS, Agenda
+from assistant.mind.backlog import BacklogFigures
 from assistant.mind.journal import ITEM_DONE, ITEM_FAILED, Journal, add_entry
 from assistant.mind.planner import Planner
 from assistant.mind.work import (
@@ -42,6 +43,9 @@ log = logging.getLogger("assistant.mind")
 _READY_POLL_SECONDS = 0.05
 #: How often one session plans again when its agenda runs empty.
 _MAX_REPLANS = 5
+#: A long session plans again this often, so the order follows what changed meanwhile
+#: (a long conversation's next part, a new chat) instead of the order at its start.
+REPLAN_SECONDS = 30.0
 
 
 class StopReason(StrEnum):
@@ -76,6 +80,9 @@ class SessionReport:
     session_id: int | None = None
     items_failed: int = 0
     error: str | None = None
+    #: What is left afterwards, when the caller asked (`SleepRunner.backlog`): adds the
+    #: ``backlog_*`` keys to the JSON.
+    backlog: BacklogFigures | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -85,6 +92,7 @@ class SessionReport:
             **asdict(self.counters),
             "prompt_tokens": self.usage.prompt_tokens,
             "completion_tokens": self.usage.completion_tokens,
+            **(self.backlog.to_json() if self.backlog is not None else {}),
         }
 
     def sentence(self) -> str:
@@ -167,6 +175,11 @@ class SleepRunner:
             self._stop.set()
         self._engine.abort_background()
 
+    def backlog(self) -> BacklogFigures:
+        """What is left to digest, and the idle time it needs at this machine's measured
+        speed (reads the whole backlog: call it after a session, not in one)."""
+        return self._planner.backlog()
+
     def has_work(self) -> bool:
         """Plan, then say whether any item could run now."""
         self._planner.plan()
@@ -237,10 +250,14 @@ class SleepRunner:
             reason = self._wait_for_engine()
             if reason is None:
                 self._planner.plan()
+            planned = self._clock()
             while reason is None:
                 if self._should_stop():
                     reason = self._reason_now()
                     break
+                if self._clock() - planned >= REPLAN_SECONDS:
+                    self._planner.plan()
+                    planned = self._clock()
                 item = self._planner.next_item(self._handlers.keys(), tried)
                 if item is None and replans < _MAX_REPLANS and self._planner.plan():
                     # Work done this session can make new work (facts -> profile -> warm).

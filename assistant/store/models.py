@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import JSON, Column, Index
+from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
 
@@ -73,6 +74,10 @@ class Conversation(SQLModel, table=True):
 
 
 class Message(SQLModel, table=True):
+    #: The sleep-time backlog: only messages not yet consolidated (migration 0004_backlog).
+    __table_args__ = (Index("ix_message_undigested", "conversation_id", "created_at", "role",
+                            "consolidated_at", sqlite_where=sql_text("consolidated_at IS NULL")),)
+
     id: int | None = Field(default=None, primary_key=True)
     conversation_id: int = Field(foreign_key="conversation.id", ondelete="CASCADE", index=True)
     role: str = Role.USER.value
@@ -143,7 +148,8 @@ class Anticipation(SQLModel, table=True):
 
 class WorkItem(SQLModel, table=True):
     __tablename__ = "work_item"
-    __table_args__ = (Index("ix_work_item_state_priority", "state", "priority"),)
+    __table_args__ = (Index("ix_work_item_state_priority", "state", "priority"),
+                      Index("ix_work_item_kind_target", "kind", "target"))
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str

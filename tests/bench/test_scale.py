@@ -49,7 +49,9 @@ def test_without_the_model_every_other_key_is_measured(tmp_path: Path) -> None:
             assert con.execute("SELECT count(*) FROM message").fetchone()[0] == 400
             assert con.execute("SELECT count(*) FROM note").fetchone()[0] == 10
             pending = con.execute("SELECT count(*) FROM work_item WHERE state = 'pending'")
-            assert pending.fetchone()[0] == result["backlog_items"]
+            # A long conversation takes several items: the backlog counts them all.
+            assert 0 < pending.fetchone()[0] <= result["backlog_items"]
+            assert result["backlog_tokens"] > 0 and result["digested_share"] == 0.0
             ready = con.execute("SELECT count(*) FROM anticipation WHERE status = 'ready'")
             assert ready.fetchone()[0] == result["lookup_anticipations"] == 100
     finally:
@@ -89,7 +91,7 @@ def test_newest_share_counts_what_each_item_is_about(tmp_path: Path) -> None:
                      str(files.jsonl)]) == 0
     app = Reverie.open(tmp_path / "p")
     try:
-        items = scale.plan_backlog(app.db)
+        items = scale.plan_backlog(app.db).pending()
         flags = scale.newest_flags(app.db, items, synth.SynthSpec(1, end=END).start)
         assert all(flags), "everything is newer than the start of the year"
         assert not any(scale.newest_flags(app.db, items, END))

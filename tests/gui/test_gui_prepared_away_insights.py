@@ -55,6 +55,18 @@ def test_while_you_were_away_shows_the_journal(app: Reverie, make_window) -> Non
     assert not view.think_button.isEnabled()  # no model yet: no dead button
 
 
+def test_while_you_were_away_shows_the_backlog(app: Reverie, make_window,
+                                               qtbot: QtBot) -> None:
+    conv = app.chats.create_conversation("Lisbon").id or 0
+    app.chats.add_message(conv, "user", "My flight to Lisbon leaves on Friday at 9:40.")
+    view = make_window(app, start=False).show_page("away")
+    qtbot.waitUntil(lambda: view.figures is not None, timeout=5000)
+    assert view.figures.items == 1 and view.figures.digested_share == 0.0
+    line = view.backlog_line.text()
+    assert line.startswith("Left to digest: 1 item (") and "0% digested so far" in line
+    assert "until a session measures it" in line
+
+
 def test_think_now_runs_one_session(app: Reverie, make_window, qtbot: QtBot) -> None:
     conv = app.chats.create_conversation("")
     app.chats.add_message(conv.id or 0, "user", "Plan a picnic on Saturday in the park")
@@ -71,6 +83,9 @@ def test_think_now_runs_one_session(app: Reverie, make_window, qtbot: QtBot) -> 
     assert len(sessions) == 1 and sessions[0].ended_at is not None
     assert view.header.subtitle.text().startswith("Thought for")
     assert "Today" in view.view.toPlainText()
+    qtbot.waitUntil(lambda: view.figures is not None and view.figures.items == 0,
+                    timeout=5000)
+    assert view.backlog_line.text() == "Everything is digested (100%)."
 
 
 def test_think_now_can_be_stopped(app: Reverie, make_window, qtbot: QtBot) -> None:

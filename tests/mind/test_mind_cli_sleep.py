@@ -16,7 +16,9 @@ from assistant.llm.fake import FakeEngine
 CONTRACT = {"seconds": float, "stopped_because": str, "items_done": int,
             "memories_added": int, "memories_updated": int, "memories_superseded": int,
             "anticipations_made": int, "anticipations_invalidated": int,
-            "prompt_tokens": int, "completion_tokens": int}
+            "prompt_tokens": int, "completion_tokens": int,
+            "backlog_items": int, "backlog_tokens": int, "backlog_idle_seconds": float,
+            "digested_share": float, "tokens_per_s": float, "tokens_per_s_measured": bool}
 CHAT = {"title": "", "messages": [
     {"role": "user", "content": "how do I change a bicycle tyre",
      "created_at": "2026-01-02T10:00:00Z"},
@@ -61,6 +63,33 @@ def test_sleep_json_fields_and_types(with_fake_engine: FakeEngine, data_dir: Pat
     assert (data["stopped_because"], data["items_done"]) == ("done", 5)
     assert data["memories_added"] >= 1
     assert data["prompt_tokens"] > 0 and data["completion_tokens"] > 0
+    # Everything was digested; the speed is the one this session measured.
+    assert (data["backlog_items"], data["backlog_tokens"], data["digested_share"]) == (0, 0, 1.0)
+    assert data["tokens_per_s_measured"] and data["tokens_per_s"] > 0
+
+
+def test_sleep_json_reports_the_backlog_left(with_fake_engine: FakeEngine, data_dir: Path,
+                                            tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    import_chat(data_dir, tmp_path)
+    app = Reverie.open(data_dir)
+    try:
+        conv = app.chats.create_conversation("Trip").id or 0
+        app.chats.add_message(conv, "user", "My flight to Lisbon leaves on Friday at 9:40, "
+                              "seat 14C, and Ana picks me up at the airport. " * 20)
+    finally:
+        app.close()
+    capsys.readouterr()
+    # A budget too short for anything: the backlog is all still there.
+    assert cli.main(["--data-dir", str(data_dir), "sleep", "--budget-seconds", "0.001",
+                     "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    check_contract(data)
+    assert data["stopped_because"] == "budget" and data["items_done"] == 0
+    assert data["backlog_items"] >= 2 and data["backlog_tokens"] > 500
+    assert data["digested_share"] == 0.0
+    assert not data["tokens_per_s_measured"] and data["tokens_per_s"] == 50.0
+    assert data["backlog_idle_seconds"] == round(data["backlog_tokens"] / 50.0, 1)
 
 
 def test_sleep_prints_what_it_did(with_fake_engine: FakeEngine, data_dir: Path,
@@ -73,6 +102,7 @@ def test_sleep_prints_what_it_did(with_fake_engine: FakeEngine, data_dir: Path,
     assert "- Went over 2 new messages of" in out
     assert "- Made search vectors for" in out
     assert "5 items done; stopped because nothing was left to think about." in out
+    assert "Everything is digested (100%)." in out
 
 
 def test_sleep_rejects_a_bad_budget(with_fake_engine: FakeEngine, data_dir: Path,

@@ -11,7 +11,7 @@ from assistant.app import Reverie
 from assistant.llm.engine import PromptStyle
 from assistant.llm.fake import FakeEngine
 from assistant.llm.prompts import answer_prefix
-from assistant.mind.consolidate import propose_consolidation, score
+from assistant.mind.backlog import propose_digests
 from assistant.mind.profile import ABOUT, ONGOING, build_profile
 from assistant.store.memories import MemoryRepository
 from assistant.store.models import Anticipation, Memory, Message
@@ -93,7 +93,7 @@ def test_notes_digest_once_and_an_edit_redigests_only_that_note(app: Reverie) ->
         s.add(Anticipation(question="teapot?", answer="teapot",
                            sources={"memories": [m.id for m in repo.list()
                                                  if m.sources.get("notes") == [gifts.id]]}))
-    assert list(propose_consolidation(app.db)) == []  # unchanged notes: nothing to do
+    assert list(propose_digests(app.db)) == []  # unchanged notes: nothing to do
     n_prompts = len(fake.prompts)
     app.notes.update(home.id or 0, body="The plumber is Luc Blanc.\n"
                      "Spare keys are with Madame Roux.")
@@ -128,11 +128,3 @@ def test_profile_is_bounded_and_sorted() -> None:
     assert lines[0] == ABOUT and lines[1] == "- Pinned thing." and ONGOING in lines
     assert "- Dentist on 24 November at 10:30." in lines
     assert build_profile([], 60, count) == ""
-
-
-def test_planner_ranks_recent_and_recurring_work_first() -> None:
-    now = T0
-    fresh = score(now, "Lisbon trip", ["Lisbon trip", "Lisbon hotel", "Lisbon"], 5, now)
-    old = score(now - timedelta(days=30), "Taxes", ["Taxes"], 5, now)
-    assert fresh > old
-    assert score(now, "Taxes", ["Taxes"], 10, now) > score(now, "Taxes", ["Taxes"], 1, now)

@@ -1,8 +1,11 @@
 """While you were away: what each recent thinking session did, and "Think now".
 
 Each session shows when it ran, how long, the tokens it spent, why it stopped, and its
-journal: what it read and what changed. "Think now" runs one session on a worker
-thread (the same work an idle period would do); Stop ends it within a model step.
+journal: what it read and what changed. Above them, the backlog: what is left to digest
+and the idle time it needs at this machine's measured speed (read on a worker thread:
+after a big import that reads the length of a year of chats). "Think now" runs one
+session on a worker thread (the same work an idle period would do); Stop ends it within
+a model step.
 """
 
 from __future__ import annotations
@@ -11,10 +14,11 @@ import html
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtWidgets import QPushButton, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
 from assistant.gui.views.common import PageHeader, duration_text, local, plural, when_text
 from assistant.gui.workers import Task, run_task
+from assistant.mind.backlog import BacklogFigures
 from assistant.mind.journal import Journal
 from assistant.store.models import JournalEntry, SleepSession
 
@@ -37,6 +41,8 @@ COUNTER_LABELS = (
 
 #: Builds and runs one session: (should_stop) -> report with ``sentence()``.
 SessionStarter = Callable[[Callable[[], bool]], Any]
+#: Reads the backlog figures (blocking; run off the GUI thread).
+BacklogReader = Callable[[], BacklogFigures]
 
 
 def _seconds(row: SleepSession) -> float:
@@ -45,10 +51,16 @@ def _seconds(row: SleepSession) -> float:
 
 
 class AwayView(QWidget):
-    def __init__(self, journal: Journal, parent: QWidget | None = None) -> None:
+    def __init__(self, journal: Journal, parent: QWidget | None = None,
+                 backlog: BacklogReader | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("awayView")
         self.journal = journal
+        self._backlog = backlog
+        self._backlog_task: Task | None = None
+        self._backlog_again = False
+        #: The figures last shown (None until read).
+        self.figures: BacklogFigures | None = None
         self._starter: SessionStarter | None = None
         self._task: Task | None = None
         self._busy_reason = ""
@@ -65,8 +77,14 @@ class AwayView(QWidget):
         self.view.setObjectName("journalView")
         self.view.setAccessibleName("Journal of recent sessions")
         self.view.setOpenLinks(False)
+        self.backlog_line = QLabel("", self)
+        self.backlog_line.setObjectName("backlogLine")
+        self.backlog_line.setAccessibleName("What is left to digest")
+        self.backlog_line.setWordWrap(True)
+        self.backlog_line.setVisible(backlog is not None)
         body = QVBoxLayout()
         body.setContentsMargins(24, 0, 24, 16)
+        body.addWidget(self.backlog_line)
         body.addWidget(self.view)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -131,9 +149,43 @@ class AwayView(QWidget):
         if self._task is not None:
             self._task.cancel()
             self._task.join(timeout)
+        if self._backlog_task is not None:
+            self._backlog_task.join(timeout)
+
+    # -- the backlog --------------------------------------------------------------------
+    def refresh_backlog(self) -> None:
+        """Read the backlog figures on a worker thread; the line updates when they come."""
+        reader = self._backlog
+        if reader is None:
+            return
+        if self._backlog_task is not None:  # read again once this one is done
+            self._backlog_again = True
+            return
+        self._backlog_again = False
+        if self.figures is None:
+            self.backlog_line.setText("Measuring what is left to digest…")
+        self._backlog_task = run_task(lambda _task: reader(), name="backlog",
+                                      on_success=self._show_backlog,
+                                      on_error=self._backlog_failed, parent=self)
+        self._backlog_task.done.connect(self._backlog_done)
+
+    def _show_backlog(self, figures: BacklogFigures) -> None:
+        self.figures = figures
+        self.backlog_line.setText(figures.sentence())
+
+    def _backlog_failed(self, exc: BaseException) -> None:
+        self.backlog_line.setText(f"Could not read what is left to digest: {exc}")
+
+    def _backlog_done(self) -> None:
+        task, self._backlog_task = self._backlog_task, None
+        if task is not None:
+            task.join(5)
+        if self._backlog_again:
+            self.refresh_backlog()
 
     # -- the journal --------------------------------------------------------------------
     def refresh(self) -> None:
+        self.refresh_backlog()
         sessions = sorted(self.journal.sessions(limit=15), key=lambda r: (r.started_at, r.id or 0),
                           reverse=True)
         if not sessions:

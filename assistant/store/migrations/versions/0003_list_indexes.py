@@ -5,7 +5,7 @@ of them, or one kind); the Prepared answers page lists each status by predictabi
 At 20,000 memories and 10,000 prepared answers, sorting the tables took tens of
 milliseconds on the GUI thread; these indexes hand out the ordered ids directly.
 
-Revision ID: 0003_s_lists
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-28
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0003_s_lists"
+revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
