@@ -71,32 +71,49 @@ _BAD_INPUT = (UsageError, SettingsError, BundledModelError,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    return run(build_parser().parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the parsed command line in this process (`assistant.cli.launch` has already
+    tried the running app and the prepared answers)."""
+    return guarded(args, lambda: _run(args))
+
+
+def _run(args: argparse.Namespace) -> int:
+    paths = Paths.resolve(args.data_dir).ensure()
+    if args.command is None:
+        # The window configures logging once it is on screen (see gui/main.py).
+        from assistant.cli.remote import RemoteCommands
+        from assistant.gui.main import run_gui  # type: ignore[import-not-found,unused-ignore]
+
+        return int(run_gui(args.data_dir, tray=args.tray, debug=args.debug,
+                           commands=RemoteCommands))
+    from assistant.app import Reverie, configure_logging
+
+    configure_logging(paths, debug=args.debug)
+    if args.command == "repair":  # the database may not open: no Reverie.open here
+        return cmd_repair(paths, args)
     try:
-        paths = Paths.resolve(args.data_dir).ensure()
-        if args.command is None:
-            # The window configures logging once it is on screen (see gui/main.py).
-            from assistant.gui.main import run_gui  # type: ignore[import-not-found,unused-ignore]
+        app = Reverie.open(args.data_dir)
+    except _storage_errors() as exc:
+        if args.command != "doctor":
+            raise
+        return doctor_without_database(paths, args, _storage_sentence(exc, args.data_dir))
+    try:
+        for notice in (app.settings_warning, app.settings_notice):
+            if notice:
+                print(notice, file=sys.stderr)
+        return COMMANDS[args.command](app, args)
+    finally:
+        app.close()
 
-            return int(run_gui(args.data_dir, tray=args.tray, debug=args.debug))
-        from assistant.app import Reverie, configure_logging
 
-        configure_logging(paths, debug=args.debug)
-        if args.command == "repair":  # the database may not open: no Reverie.open here
-            return cmd_repair(paths, args)
-        try:
-            app = Reverie.open(args.data_dir)
-        except _storage_errors() as exc:
-            if args.command != "doctor":
-                raise
-            return doctor_without_database(paths, args, _storage_sentence(exc, args.data_dir))
-        try:
-            for notice in (app.settings_warning, app.settings_notice):
-                if notice:
-                    print(notice, file=sys.stderr)
-            return COMMANDS[args.command](app, args)
-        finally:
-            app.close()
+def guarded(args: argparse.Namespace, body: Callable[[], int]) -> int:
+    """``body()``'s exit code, every failure turned into one sentence on stderr and its
+    exit code (also used by the running app for commands sent to it, `cli.remote`)."""
+    try:
+        return body()
     except (FileExistsError, NotADirectoryError) as exc:
         where = exc.filename or "The path"
         return _fail(UsageError(f"{where} is a file, not a folder; give a folder path."),
