@@ -56,7 +56,11 @@ def via_running_app(args: argparse.Namespace, words: list[str]) -> int | None:
         path = socket_path(Paths.resolve(args.data_dir).data_dir)
     except (PathsError, AddressError):
         return None  # no app can serve it; the command runs here and says what is wrong
-    return send_command(path, args.command, words)
+    try:
+        return send_command(path, args.command, words)
+    except KeyboardInterrupt:  # a second Ctrl-C while the app was being told of the first
+        print("Interrupted.", file=sys.stderr)
+        return 130
 
 
 def prepared_answer(args: argparse.Namespace) -> int | None:

@@ -102,11 +102,15 @@ class RemoteCommands:
         self._app: Reverie | None = None
         self._ready = threading.Event()
         self._lock = threading.Lock()
-        self._routes: tuple[Any, Any] | None = None
+        self._closed = False
+
+    def _route(self) -> None:
+        """Route ``sys.stdout``/``sys.stderr`` by thread (again, if something replaced
+        them since: a test harness does)."""
         with self._lock:
             if not isinstance(sys.stdout, _ThreadRouted):
-                self._routes = (sys.stdout, sys.stderr)
                 sys.stdout = _ThreadRouted(sys.stdout, "stdout")
+            if not isinstance(sys.stderr, _ThreadRouted):
                 sys.stderr = _ThreadRouted(sys.stderr, "stderr")
 
     def attach(self, app: Reverie | None) -> None:
@@ -117,16 +121,17 @@ class RemoteCommands:
             self._ready.set()
 
     def close(self) -> None:
-        """Give ``sys.stdout``/``sys.stderr`` back (unless someone replaced them since)."""
+        """Give ``sys.stdout``/``sys.stderr`` back."""
         with self._lock:
-            if self._routes is not None:
-                if isinstance(sys.stdout, _ThreadRouted):
-                    sys.stdout = self._routes[0]
-                if isinstance(sys.stderr, _ThreadRouted):
-                    sys.stderr = self._routes[1]
-                self._routes = None
+            self._closed = True
+            if isinstance(sys.stdout, _ThreadRouted):
+                sys.stdout = sys.stdout.fallback
+            if isinstance(sys.stderr, _ThreadRouted):
+                sys.stderr = sys.stderr.fallback
 
     def __call__(self, request: dict[str, Any], channel: Channel) -> int:
+        if not self._closed:
+            self._route()
         with _routed(channel):
             return self._run(request, channel)
 

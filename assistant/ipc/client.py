@@ -63,30 +63,38 @@ def _relay(connection: Connection, out: TextIO, err: TextIO) -> int:
     cancelled = False
     while True:
         try:
-            message = _receive(connection)
+            code = _relay_one(connection, out, err)
         except KeyboardInterrupt:
             if cancelled:
                 err.write("Interrupted.\n")
                 return EXIT_INTERRUPTED
-            cancelled = True
+            cancelled = True  # the app stops the command and sends its exit code
             with contextlib.suppress(OSError):
                 connection.send({"cancel": True})
             continue
-        if message is None:
-            err.write("reverie: the running Reverie closed the connection before the "
-                      "command finished; see its log file, or try again.\n")
-            return EXIT_FAILURE
-        if "stdout" in message:
-            out.write(str(message["stdout"]))
-            out.flush()
-        elif "stderr" in message:
-            err.write(str(message["stderr"]))
-            err.flush()
-        elif "exit" in message:
-            return int(message["exit"])
-        elif "refused" in message:
-            err.write(f"reverie: {message['refused']}\n")
-            return EXIT_FAILURE
+        if code is not None:
+            return code
+
+
+def _relay_one(connection: Connection, out: TextIO, err: TextIO) -> int | None:
+    """Relay one message; the exit code once it has come."""
+    message = _receive(connection)
+    if message is None:
+        err.write("reverie: the running Reverie closed the connection before the "
+                  "command finished; see its log file, or try again.\n")
+        return EXIT_FAILURE
+    if "stdout" in message:
+        out.write(str(message["stdout"]))
+        out.flush()
+    elif "stderr" in message:
+        err.write(str(message["stderr"]))
+        err.flush()
+    elif "exit" in message:
+        return int(message["exit"])
+    elif "refused" in message:
+        err.write(f"reverie: {message['refused']}\n")
+        return EXIT_FAILURE
+    return None
 
 
 def _receive(connection: Connection) -> dict[str, Any] | None:

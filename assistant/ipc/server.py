@@ -37,15 +37,17 @@ class Channel:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
         self._lock = threading.Lock()
+        self._gone = False
         self.cancelled = threading.Event()
 
     def _send(self, message: dict[str, Any]) -> None:
-        if self.cancelled.is_set() and "exit" not in message:
-            return
         with self._lock:
+            if self._gone:
+                return
             try:
                 self._connection.send(message)
             except OSError:  # the client is gone: stop working for it
+                self._gone = True
                 self.cancelled.set()
 
     def stdout(self, text: str) -> None:
