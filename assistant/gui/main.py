@@ -160,8 +160,7 @@ def run_gui(data_dir: str | None, tray: bool = False, debug: bool = False,
                     lambda command, w=window: w.bring_to_front() if command == SHOW else None)
                 window.quit_requested.connect(qapp.quit)
                 if terminal is not None:
-                    terminal.finished.connect(
-                        lambda _cmd, w=window: w.conversations.refresh_conversations())
+                    terminal.show_in(window)
 
                 def on_restart(wipe: bool, r: dict[str, bool] = restart) -> None:
                     r["wipe"] = wipe

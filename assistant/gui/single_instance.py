@@ -172,6 +172,11 @@ class TerminalCommands(QObject):
     def attach(self, app: Reverie | None) -> None:
         self.handler.attach(app)
 
+    def show_in(self, window: Any) -> None:
+        """After each command, ``window`` (a MainWindow) lists the conversations again:
+        a question asked from the terminal appears in it."""
+        self.finished.connect(lambda _command: window.conversations.refresh_conversations())
+
     def close(self) -> None:
         if self.server is not None:
             self.server.close()
