@@ -1,4 +1,5 @@
-"""``reverie``'s first steps, before anything heavy is imported.
+"""``reverie``'s first steps (`assistant.cli.main.main`), before anything heavy is
+imported.
 
 1. When a Reverie runs on the profile (window or tray), the command goes to it over
    the profile's command socket (`assistant.ipc`): one model in memory, one place that
@@ -17,7 +18,6 @@ import sys
 from collections.abc import Sequence
 
 from assistant.cli.errors import EXIT_OK
-from assistant.cli.parser import build_parser
 
 #: The commands a running app serves (``model``, ``bench``, ``repair`` and the window
 #: itself always run in their own process).
@@ -25,39 +25,43 @@ ROUTED = frozenset({"ask", "note", "import", "export", "sleep", "memory", "chats
                     "anticipations", "doctor"})
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """The ``reverie`` command: exit code 0 success, 1 failure, 2 bad input."""
-    words = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(words)
-    code = via_running_app(args, words)
-    if code is None:
-        code = prepared_answer(args)
-    if code is not None:
-        return code
-    import assistant.cli
-    from assistant.cli.main import run
+def command_of(words: Sequence[str]) -> tuple[str | None, str] | None:
+    """(``--data-dir`` or None, the command) when the words name one plainly; None when
+    only the full parser can tell (``--help``, ``--version``, a missing value...)."""
+    data_dir: str | None = None
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word in ("--debug", "--tray"):
+            i += 1
+        elif word == "--data-dir" and i + 1 < len(words):
+            data_dir, i = words[i + 1], i + 2
+        elif word.startswith("--data-dir="):
+            data_dir, i = word.partition("=")[2], i + 1
+        elif word.startswith("-"):
+            return None
+        else:
+            return data_dir, word
+    return None
 
-    # Importing the submodule ``assistant.cli.main`` binds that name on the package to
-    # the module; the package's ``main`` is this function.
-    assistant.cli.main = main
-    return run(args)
 
-
-def via_running_app(args: argparse.Namespace, words: list[str]) -> int | None:
-    """The exit code of the command run by the app serving this profile; None when no
-    app serves it."""
-    if args.command not in ROUTED:
+def via_running_app(words: list[str]) -> int | None:
+    """The exit code of the command run by the app serving this profile (it parses
+    the words and says what is wrong with them); None when no app serves it. Only the
+    socket modules are imported: the parser is the app's."""
+    named = command_of(words)
+    if named is None or named[1] not in ROUTED:
         return None
-    from assistant.ipc.address import AddressError, socket_path
+    from assistant.ipc.address import AddressError, data_folder, socket_path
     from assistant.ipc.client import send_command
-    from assistant.paths import Paths, PathsError
 
+    folder = data_folder(named[0])
     try:
-        path = socket_path(Paths.resolve(args.data_dir).data_dir)
-    except (PathsError, AddressError):
-        return None  # no app can serve it; the command runs here and says what is wrong
+        path = None if folder is None else socket_path(folder)
+    except AddressError:
+        return None  # no app can serve it; the command runs here
     try:
-        return send_command(path, args.command, words)
+        return send_command(path, named[1], words)
     except KeyboardInterrupt:  # a second Ctrl-C while the app was being told of the first
         print("Interrupted.", file=sys.stderr)
         return 130

@@ -136,7 +136,7 @@ class RemoteCommands:
             return self._run(request, channel)
 
     def _run(self, request: dict[str, Any], channel: Channel) -> int:
-        from assistant.cli.main import COMMANDS, guarded
+        from assistant.cli.main import _commands, guarded
 
         try:
             args = build_parser().parse_args([str(word) for word in request["argv"]])
@@ -153,4 +153,4 @@ class RemoteCommands:
                   "in a moment.", file=sys.stderr)
             return EXIT_FAILURE
         app = self._app
-        return guarded(args, lambda: COMMANDS[args.command](app, args))
+        return guarded(args, lambda: _commands()[args.command](app, args))

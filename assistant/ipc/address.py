@@ -28,6 +28,19 @@ def _uid() -> int:
     return int(getuid()) if getuid is not None else 0
 
 
+def data_folder(data_dir: str | None) -> Path | None:
+    """The data folder of the profile named on the command line, as
+    `assistant.paths.Paths.resolve` finds it (tests/ipc keep the two equal), without
+    importing it: the terminal's client must start in as little time as it can. None
+    for an empty ``--data-dir`` (the command itself then says what is wrong)."""
+    root = data_dir if data_dir is not None else os.environ.get("REVERIE_HOME") or None
+    if root is not None:
+        return Path(root).expanduser().absolute() if str(root).strip() else None
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("Reverie", appauthor=False))
+
+
 def profile_key(data_dir: Path) -> str:
     """A short, stable name for the profile in ``data_dir``."""
     return hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:16]

@@ -15,9 +15,12 @@ import os
 import socket
 import sys
 from pathlib import Path
-from typing import Any, TextIO
 
 from assistant.ipc.protocol import Connection, ProtocolError
+
+TYPE_CHECKING = False  # not imported from typing: the client starts without it
+if TYPE_CHECKING:
+    from typing import Any, TextIO
 
 #: An app that accepted the connection is expected to be alive.
 CONNECT_TIMEOUT_S = 2.0

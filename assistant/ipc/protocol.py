@@ -14,7 +14,10 @@ import contextlib
 import json
 import socket
 import struct
-from typing import Any
+
+TYPE_CHECKING = False  # not imported from typing: the client starts without it
+if TYPE_CHECKING:
+    from typing import Any
 
 #: No honest frame comes near this (output is sent in pieces of `CHUNK` characters).
 MAX_FRAME = 4 * 1024 * 1024
