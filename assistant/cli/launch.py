@@ -8,7 +8,8 @@ imported.
    sqlite3 (`assistant.recall.quick`): served in milliseconds, no model loaded.
 3. Everything else runs here as before (`assistant.cli.main.run`).
 
-Only the parser, the paths and those two small modules are imported before step 3.
+Only the parser and those two small packages are imported before step 3 (not
+``assistant.paths``: `assistant.ipc.address.data_folder` finds the profile).
 """
 
 from __future__ import annotations
@@ -71,15 +72,14 @@ def prepared_answer(args: argparse.Namespace) -> int | None:
     """``ask``: serve a prepared answer to a question asked as it was prepared."""
     if args.command != "ask" or args.mode != "auto" or args.no_anticipated:
         return None
-    from assistant.paths import Paths, PathsError
-    from assistant.recall.quick import serve_exact
+    from assistant.ipc.address import data_folder
+    from assistant.recall.quick import DATABASE_NAME, serve_exact
 
-    question = args.question.strip()
-    try:
-        database = Paths.resolve(args.data_dir).database_file
-    except PathsError:
+    folder = data_folder(args.data_dir)
+    if folder is None:
         return None
-    served = serve_exact(database, question, continue_last=args.continue_last)
+    served = serve_exact(folder / DATABASE_NAME, args.question.strip(),
+                         continue_last=args.continue_last)
     if served is None:
         return None
     show_prepared(served.to_json(), as_json=args.json, started_new=served.started_new)

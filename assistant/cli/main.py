@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import argparse
 import errno
-import logging
 import sys
-import traceback
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 from assistant.cli.errors import EXIT_FAILURE, EXIT_USAGE, UsageError
 from assistant.cli.launch import prepared_answer, via_running_app
 from assistant.cli.parser import build_parser
-from assistant.paths import Paths, PathsError
 
+# Not imported from typing, and logging, traceback and assistant.paths only where they
+# are used: the prepared-answer path imports as little as it can (docs/ARCHITECTURE.md,
+# "Command line").
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from assistant.app import Reverie
 
@@ -59,6 +59,7 @@ def _bad_input() -> tuple[type[BaseException], ...]:
     from assistant.llm.bundled import BundledModelError
     from assistant.llm.catalog import CatalogError
     from assistant.llm.library import ModelCheckError
+    from assistant.paths import PathsError
     from assistant.recall.answer_prompts import QuestionTooLongError
     from assistant.store.db import DatabaseError
     from assistant.store.importers import ImportFileError
@@ -115,6 +116,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from assistant.paths import Paths
+
     paths = Paths.resolve(args.data_dir).ensure()
     if args.command is None:
         # The window configures logging once it is on screen (see gui/main.py).
@@ -172,10 +175,14 @@ def guarded(args: argparse.Namespace, body: Callable[[], int]) -> int:
     except _runtime_failures() as exc:
         return _fail(exc, args.debug, EXIT_FAILURE)
     except Exception as exc:  # a bug: one sentence here, the traceback in the log
+        import logging
+
         logging.getLogger("assistant").exception("unexpected error")
         print(f"reverie: unexpected error ({type(exc).__name__}: {exc}); details are in "
               "the log file (see `reverie doctor`).", file=sys.stderr)
         if args.debug:
+            import traceback
+
             traceback.print_exc()
         return EXIT_FAILURE
 
@@ -185,6 +192,8 @@ def _storage_sentence(exc: BaseException, data_dir: str | None) -> BaseException
 
     if isinstance(exc, StorageError):
         return exc
+    from assistant.paths import Paths, PathsError
+
     try:
         database = Paths.resolve(data_dir).database_file
     except PathsError:
@@ -194,6 +203,8 @@ def _storage_sentence(exc: BaseException, data_dir: str | None) -> BaseException
 
 def _fail(exc: BaseException, debug: bool, code: int) -> int:
     if debug:
+        import traceback
+
         traceback.print_exc()
     message = str(exc).strip() or type(exc).__name__
     if isinstance(exc, OSError) and exc.strerror:

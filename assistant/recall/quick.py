@@ -18,40 +18,47 @@ import json
 import os
 import sqlite3
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from assistant.store.revision import expected_revision
 from assistant.text.lines import clip, one_line
 
+TYPE_CHECKING = False  # neither typing nor dataclasses: they cost 40 ms to import
+if TYPE_CHECKING:
+    from typing import Any
+
 #: Same as `assistant.recall.responder.COMMAND_LINE_KEY` (a test keeps them equal; the
 #: responder module is too heavy to import here).
 COMMAND_LINE_KEY = "reverie:command-line"
+#: The database's name in the data folder (`assistant.paths.Paths.database_file`).
+DATABASE_NAME = "reverie.db"
 _BUSY_TIMEOUT_MS = 30_000
 _SERVABLE = ("ready", "used")
 
 
-@dataclass(frozen=True)
 class QuickHit:
-    anticipation_id: int
-    question: str
-    answer: str
-    sources: dict[str, list[int]]
+    """A servable prepared answer."""
+
+    def __init__(self, anticipation_id: int, question: str, answer: str,
+                 sources: dict[str, list[int]]) -> None:
+        self.anticipation_id = anticipation_id
+        self.question = question
+        self.answer = answer
+        self.sources = sources
 
 
-@dataclass
 class QuickAnswer:
     """A served prepared answer; `to_json` is the ``ask --json`` object."""
 
-    hit: QuickHit
-    conversation_id: int
-    message_ids: list[int]
-    total_ms: float
-    #: ``--continue`` found no earlier command-line conversation: a new one was started.
-    started_new: bool = False
-    memory_ids: list[int] = field(default_factory=list)
+    def __init__(self, hit: QuickHit, conversation_id: int, message_ids: list[int],
+                 total_ms: float, started_new: bool = False) -> None:
+        self.hit = hit
+        self.conversation_id = conversation_id
+        self.message_ids = message_ids
+        self.total_ms = total_ms
+        #: ``--continue`` found no earlier command-line conversation: a new one began.
+        self.started_new = started_new
 
     def to_json(self) -> dict[str, Any]:
         return {"answer": self.hit.answer, "source": "anticipated", "mode": "auto",

@@ -10,6 +10,7 @@ import pytest
 from assistant.cli.launch import command_of
 from assistant.ipc.address import data_folder, profile_key, socket_path
 from assistant.paths import Paths
+from assistant.recall.quick import DATABASE_NAME
 
 
 @pytest.mark.parametrize("given", [None, "rel/profile", "~/p", "/abs/p"])
@@ -21,7 +22,9 @@ def test_the_data_folder_is_the_one_paths_resolves(monkeypatch: pytest.MonkeyPat
         monkeypatch.delenv("REVERIE_HOME", raising=False)
     else:
         monkeypatch.setenv("REVERIE_HOME", home)
-    assert data_folder(given) == Paths.resolve(given).data_dir
+    folder = data_folder(given)
+    assert folder == Paths.resolve(given).data_dir
+    assert folder / DATABASE_NAME == Paths.resolve(given).database_file
 
 
 def test_an_empty_data_dir_is_left_to_the_command() -> None:
