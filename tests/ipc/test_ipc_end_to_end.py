@@ -131,3 +131,34 @@ def test_without_a_running_app_the_command_runs_on_its_own(runtime_dir: Path,
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     assert out.decode().startswith("Added note 1")
+
+
+@pytest.mark.model
+def test_the_real_engine_streams_to_the_terminal_not_to_the_apps_stdout(
+        runtime_dir: Path, data_dir: Path, bundled_model: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The real engine calls back on its own thread: the tokens must still reach the
+    client that asked (cmd_ask holds on to `command_stdout`)."""
+    import io
+
+    from assistant.ipc.client import send_command
+
+    app = Reverie.open(data_dir)
+    app.settings = app.settings.replace("model", path=str(bundled_model),
+                                        max_answer_tokens=16, temperature=0.0)
+    handler = RemoteCommands()
+    handler.attach(app)
+    server = CommandServer(socket_path(app.paths.data_dir, create=True) or Path(), handler)
+    assert server.start()
+    try:
+        out, err = io.StringIO(), io.StringIO()
+        code = send_command(server.path, "ask", ["ask", "What is the capital of France?"],
+                            stdout=out, stderr=err)
+    finally:
+        server.close()
+        handler.close()
+    said = [m.content for m in app.chats.all_messages() if m.role == "assistant"]
+    app.close()
+    assert code == 0, err.getvalue()
+    assert said and out.getvalue() == said[0] + "\n"
+    assert said[0] not in capsys.readouterr().out
