@@ -149,6 +149,11 @@ class TerminalCommands(QObject):
         super().__init__(parent)
         self.handler = handler
         self.server: CommandServer | None = None
+        import socket as sockets
+
+        if not hasattr(sockets, "AF_UNIX"):  # Windows: every command runs on its own
+            log.info("no local sockets here: commands from the terminal run on their own")
+            return
         try:
             path = socket_path(data_dir, create=True)
         except AddressError as exc:
