@@ -222,8 +222,7 @@ def run_gui(data_dir: str | None, tray: bool = False, debug: bool = False,
                         instance.activated.disconnect()
                     if terminal is not None:
                         terminal.attach(None)
-                        with contextlib.suppress(RuntimeError, TypeError):
-                            terminal.finished.disconnect()
+                        terminal.show_in(None)
             finally:
                 if "app" in holder:
                     holder["app"].close()

@@ -148,6 +148,8 @@ class TerminalCommands(QObject):
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.handler = handler
+        self._window: Any = None
+        self.finished.connect(self._refresh)
         self.server: CommandServer | None = None
         import socket as sockets
 
@@ -178,9 +180,15 @@ class TerminalCommands(QObject):
         self.handler.attach(app)
 
     def show_in(self, window: Any) -> None:
-        """After each command, ``window`` (a MainWindow) lists the conversations again:
-        a question asked from the terminal appears in it."""
-        self.finished.connect(lambda _command: window.conversations.refresh_conversations())
+        """After each command, ``window`` (a MainWindow; None: no window) lists the
+        conversations again: a question asked from the terminal appears in it. (A slot
+        of this object, so it runs on the GUI thread, not on the server's.)"""
+        self._window = window
+
+    @Slot(str)
+    def _refresh(self, _command: str) -> None:
+        if self._window is not None:
+            self._window.conversations.refresh_conversations()
 
     def close(self) -> None:
         if self.server is not None:

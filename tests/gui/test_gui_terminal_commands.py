@@ -34,6 +34,14 @@ def test_a_question_from_the_terminal_appears_in_the_window(
     assert terminal.start() and terminal.server is not None
     terminal.attach(app)
     terminal.show_in(window)
+    refreshed_on: list[str] = []
+    refresh = window.conversations.refresh_conversations
+
+    def recording_refresh(**kw: bool) -> None:
+        refreshed_on.append(threading.current_thread().name)
+        refresh(**kw)
+
+    window.conversations.refresh_conversations = recording_refresh  # type: ignore[method-assign]
     codes: list[int | None] = []
     done = threading.Event()
 
@@ -48,5 +56,6 @@ def test_a_question_from_the_terminal_appears_in_the_window(
         assert done.wait(20) and codes == [0]
         qtbot.waitUntil(lambda: any(t.startswith("Asked: What is the capital of France")
                                     for t in window.sidebar.titles()), timeout=5000)
+        assert refreshed_on and set(refreshed_on) == {"MainThread"}
     finally:
         terminal.close()
