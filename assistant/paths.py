@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-import platformdirs
-
 APP_NAME = "Reverie"
 HOME_ENV = "REVERIE_HOME"
 _OWNER_ONLY = 0o700
@@ -52,6 +50,8 @@ class Paths:
                 cache_dir=base / "cache",
                 log_dir=base / "logs",
             )
+        import platformdirs  # only here: ``reverie ask`` with --data-dir never needs it
+
         dirs = platformdirs.PlatformDirs(APP_NAME, appauthor=False)
         return cls(
             config_dir=Path(dirs.user_config_dir),

@@ -174,8 +174,20 @@ def bench_faults(app: Reverie, args: argparse.Namespace) -> int:
     return EXIT_OK if clean else EXIT_FAILURE
 
 
+def bench_cli(app: Reverie, args: argparse.Namespace) -> int:
+    from assistant.bench.cli import run_cli_bench
+
+    if args.runs < 1:
+        raise UsageError("--runs must be at least 1.")
+    model = app.model_path(progress_printer("Preparing the bundled model"))
+    result = run_cli_bench(model, runs=args.runs, report=print_line)
+    print_report(result, args.json)
+    return EXIT_OK if all(result["checks"].values()) else EXIT_FAILURE
+
+
 #: ``reverie bench NAME``: one entry per benchmark.
 BENCH_COMMANDS: dict[str, Callable[[Reverie, argparse.Namespace], int]] = {
+    "cli": bench_cli,
     "idle": bench_idle,
     "engine": bench_engine,
     "faults": bench_faults,

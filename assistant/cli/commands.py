@@ -9,8 +9,8 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
-from assistant.cli.errors import EXIT_FAILURE, EXIT_OK, UsageError
-from assistant.cli.output import print_json, print_report, start_engine
+from assistant.cli.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, UsageError
+from assistant.cli.output import command_stdout, print_json, print_report, start_engine
 from assistant.text.lines import is_blank
 
 if TYPE_CHECKING:
@@ -39,20 +39,76 @@ def _ask_conversation(app: Reverie, question: str, continue_last: bool) -> Conve
                                          import_key=command_line_key())
 
 
+def _prepared(app: Reverie, question: str, continue_last: bool) -> tuple[Any, bool]:
+    """(The served prepared answer or None, whether prepared answers were looked up).
+
+    Asked as prepared (`recall.quick`) or rephrased (matched by meaning with the
+    embedder, which needs no model): served and recorded without loading the model. An
+    embedder that is the model itself leaves the lookup to the responder."""
+    import time
+
+    from assistant.recall.quick import (
+        QuickAnswer,
+        QuickHit,
+        open_ready,
+        record_served,
+        serve_exact,
+    )
+
+    started = time.perf_counter()
+    served = serve_exact(app.db.path, question, continue_last=continue_last)
+    if served is not None:
+        return served, True
+    if app.settings.memory.embedding_model not in ("", "wordllama", "none"):
+        return None, False
+    from assistant.recall.prepared import PreparedAnswers
+
+    con = open_ready(app.db.path)
+    if con is None:  # read-only or not migrated: the responder serves (and stores) it
+        return None, False
+    try:
+        found = PreparedAnswers(app.db, embedder=app.embedder()).lookup(question)
+        if found is None:
+            return None, True
+        hit = QuickHit(found.anticipation_id, found.question, found.answer, found.sources)
+        conv, ids, started_new = record_served(con, question, hit,
+                                               continue_last=continue_last)
+    finally:
+        con.close()
+    return QuickAnswer(hit, conv, ids, (time.perf_counter() - started) * 1000,
+                       started_new), True
+
+
 def cmd_ask(app: Reverie, args: argparse.Namespace) -> int:
     question = args.question.strip()
     if not question:
         raise UsageError("The question is empty; type a question in quotes.")
+    should_stop = getattr(args, "should_stop", None)  # set for a command sent to the app
+    looked = False
+    if args.mode == "auto" and not args.no_anticipated:
+        served, looked = _prepared(app, question, args.continue_last)
+        if served is not None:
+            from assistant.cli.launch import show_prepared
+
+            show_prepared(served.to_json(), as_json=args.json, started_new=served.started_new)
+            return EXIT_OK
     engine = start_engine(app)
     conv = _ask_conversation(app, question, args.continue_last)
+    use_prepared = not args.no_anticipated and not looked
     if args.json:
         answer = app.responder(engine).ask(question, conv.id or 0, mode=args.mode,
-                                           use_prepared=not args.no_anticipated)
+                                           use_prepared=use_prepared, should_stop=should_stop)
         print_json(answer.to_json())
     else:
-        answer = app.responder(engine).ask(
-            question, conv.id or 0, on_token=lambda t: print(t, end="", flush=True),
-            mode=args.mode, use_prepared=not args.no_anticipated)
+        out = command_stdout()
+
+        def show(piece: str) -> None:
+            out.write(piece)
+            out.flush()
+
+        answer = app.responder(engine).ask(question, conv.id or 0, on_token=show,
+                                           mode=args.mode, use_prepared=use_prepared,
+                                           should_stop=should_stop)
         print()
         if answer.source == "anticipated":
             print("(prepared while you were away; ask again with --no-anticipated to "
@@ -60,6 +116,9 @@ def cmd_ask(app: Reverie, args: argparse.Namespace) -> int:
     if app.db.read_only:
         print(f"(the profile {app.paths.database_file} is read-only, so this question and "
               "its answer were not saved)", file=sys.stderr)
+    if should_stop is not None and should_stop():
+        print("Interrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return EXIT_OK
 
 
@@ -272,9 +331,12 @@ def cmd_sleep(app: Reverie, args: argparse.Namespace) -> int:
 
     worker = threading.Thread(target=think, name="reverie-thinking", daemon=True)
     worker.start()
+    should_stop = getattr(args, "should_stop", None)  # Ctrl-C of a command sent to the app
     try:
         while worker.is_alive():
             worker.join(0.2)
+            if should_stop is not None and should_stop():
+                runner.request_stop("user_returned")
     except KeyboardInterrupt:
         runner.request_stop("user_returned")
         worker.join()

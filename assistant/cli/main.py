@@ -6,55 +6,68 @@ from __future__ import annotations
 
 import argparse
 import errno
-import logging
 import sys
-import traceback
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
-from assistant.cli import commands
-from assistant.cli.bench import cmd_bench
-from assistant.cli.config import cmd_config
 from assistant.cli.errors import EXIT_FAILURE, EXIT_USAGE, UsageError
-from assistant.cli.model import cmd_model
+from assistant.cli.launch import prepared_answer, via_running_app
 from assistant.cli.parser import build_parser
-from assistant.cli.repair import cmd_repair, doctor_without_database
-from assistant.config import SettingsError
-from assistant.llm.bundled import BundledModelError
-from assistant.llm.catalog import CatalogError
-from assistant.llm.download import DownloadCancelled, DownloadError
-from assistant.llm.engine import EngineError
-from assistant.llm.library import ModelCheckError
-from assistant.paths import Paths, PathsError
 
+# Not imported from typing, and logging, traceback and assistant.paths only where they
+# are used: the prepared-answer path imports as little as it can (docs/ARCHITECTURE.md,
+# "Command line").
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from assistant.app import Reverie
 
-COMMANDS: dict[str, Callable[[Reverie, argparse.Namespace], int]] = {
-    "ask": commands.cmd_ask,
-    "note": commands.cmd_note,
-    "import": commands.cmd_import,
-    "export": commands.cmd_export,
-    "doctor": commands.cmd_doctor,
-    "model": cmd_model,
-    "anticipations": commands.cmd_anticipations,
-    "sleep": commands.cmd_sleep,
-    "memory": commands.cmd_memory,
-    "chats": commands.cmd_chats,
-    "bench": cmd_bench,
-    "config": cmd_config,
-}
+Command = Callable[["Reverie", argparse.Namespace], int]
+
+
+def _commands() -> dict[str, Command]:
+    """``COMMANDS``: built on first use, so that ``reverie`` reaches a running app or a
+    prepared answer before the command modules (and the model layer) are imported."""
+    from assistant.cli import commands
+    from assistant.cli.bench import cmd_bench
+    from assistant.cli.config import cmd_config
+    from assistant.cli.model import cmd_model
+
+    return {
+        "ask": commands.cmd_ask,
+        "note": commands.cmd_note,
+        "import": commands.cmd_import,
+        "export": commands.cmd_export,
+        "doctor": commands.cmd_doctor,
+        "model": cmd_model,
+        "anticipations": commands.cmd_anticipations,
+        "sleep": commands.cmd_sleep,
+        "memory": commands.cmd_memory,
+        "chats": commands.cmd_chats,
+        "bench": cmd_bench,
+        "config": cmd_config,
+    }
+
+
+def __getattr__(name: str) -> dict[str, Command]:
+    if name == "COMMANDS":
+        return _commands()
+    raise AttributeError(name)
 
 
 def _bad_input() -> tuple[type[BaseException], ...]:
-    """Exceptions that mean bad input (exit 2); the database ones are imported only when
-    needed, so that ``reverie`` (the window) starts without loading the database layer
-    before its window is on screen."""
+    """Exceptions that mean bad input (exit 2); imported only when needed, so that
+    ``reverie`` (the window) starts without loading the database layer before its
+    window is on screen, and ``reverie ask`` reaches a prepared answer first."""
+    from assistant.config import SettingsError
+    from assistant.llm.bundled import BundledModelError
+    from assistant.llm.catalog import CatalogError
+    from assistant.llm.library import ModelCheckError
+    from assistant.paths import PathsError
     from assistant.recall.answer_prompts import QuestionTooLongError
     from assistant.store.db import DatabaseError
     from assistant.store.importers import ImportFileError
 
-    return (*_BAD_INPUT, ImportFileError, DatabaseError, QuestionTooLongError)
+    return (UsageError, SettingsError, BundledModelError, ModelCheckError, CatalogError,
+            PathsError, ImportFileError, DatabaseError, QuestionTooLongError)
 
 
 def _storage_errors() -> tuple[type[BaseException], ...]:
@@ -68,45 +81,90 @@ def _storage_errors() -> tuple[type[BaseException], ...]:
     return (StorageError, sqlite3.Error, DBAPIError)
 
 
-_BAD_INPUT = (UsageError, SettingsError, BundledModelError,
-              ModelCheckError, CatalogError, PathsError)
+def _interrupted() -> tuple[type[BaseException], ...]:
+    from assistant.llm.download import DownloadCancelled
+
+    return (KeyboardInterrupt, DownloadCancelled)
+
+
+def _download_failed() -> tuple[type[BaseException], ...]:
+    from assistant.llm.download import DownloadError
+
+    return (DownloadError,)
+
+
+def _runtime_failures() -> tuple[type[BaseException], ...]:
+    from assistant.llm.engine import EngineError
+
+    return (EngineError, RuntimeError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """The ``reverie`` command: the running app serves it if there is one (`launch`), a
+    prepared answer is served with plain sqlite3, anything else runs here."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    code = via_running_app(words)
+    if code is not None:
+        return code
+    args = build_parser().parse_args(words)
+    code = prepared_answer(args)
+    return code if code is not None else run(args)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the parsed command line in this process (`assistant.cli.launch` has already
+    tried the running app and the prepared answers)."""
+    return guarded(args, lambda: _run(args))
+
+
+def _run(args: argparse.Namespace) -> int:
+    from assistant.paths import Paths
+
+    paths = Paths.resolve(args.data_dir).ensure()
+    if args.command is None:
+        # The window configures logging once it is on screen (see gui/main.py).
+        from assistant.cli.remote import RemoteCommands
+        from assistant.gui.main import run_gui  # type: ignore[import-not-found,unused-ignore]
+
+        return int(run_gui(args.data_dir, tray=args.tray, debug=args.debug,
+                           commands=RemoteCommands))
+    from assistant.app import Reverie, configure_logging
+
+    configure_logging(paths, debug=args.debug)
+    if args.command == "repair":  # the database may not open: no Reverie.open here
+        from assistant.cli.repair import cmd_repair
+
+        return cmd_repair(paths, args)
     try:
-        paths = Paths.resolve(args.data_dir).ensure()
-        if args.command is None:
-            # The window configures logging once it is on screen (see gui/main.py).
-            from assistant.gui.main import run_gui  # type: ignore[import-not-found,unused-ignore]
+        app = Reverie.open(args.data_dir)
+    except _storage_errors() as exc:
+        if args.command != "doctor":
+            raise
+        from assistant.cli.repair import doctor_without_database
 
-            return int(run_gui(args.data_dir, tray=args.tray, debug=args.debug))
-        from assistant.app import Reverie, configure_logging
+        return doctor_without_database(paths, args, _storage_sentence(exc, args.data_dir))
+    try:
+        for notice in (app.settings_warning, app.settings_notice):
+            if notice:
+                print(notice, file=sys.stderr)
+        return _commands()[args.command](app, args)
+    finally:
+        app.close()
 
-        configure_logging(paths, debug=args.debug)
-        if args.command == "repair":  # the database may not open: no Reverie.open here
-            return cmd_repair(paths, args)
-        try:
-            app = Reverie.open(args.data_dir)
-        except _storage_errors() as exc:
-            if args.command != "doctor":
-                raise
-            return doctor_without_database(paths, args, _storage_sentence(exc, args.data_dir))
-        try:
-            for notice in (app.settings_warning, app.settings_notice):
-                if notice:
-                    print(notice, file=sys.stderr)
-            return COMMANDS[args.command](app, args)
-        finally:
-            app.close()
+
+def guarded(args: argparse.Namespace, body: Callable[[], int]) -> int:
+    """``body()``'s exit code, every failure turned into one sentence on stderr and its
+    exit code (also used by the running app for commands sent to it, `cli.remote`)."""
+    try:
+        return body()
     except (FileExistsError, NotADirectoryError) as exc:
         where = exc.filename or "The path"
         return _fail(UsageError(f"{where} is a file, not a folder; give a folder path."),
                      args.debug, EXIT_USAGE)
-    except (KeyboardInterrupt, DownloadCancelled):
+    except _interrupted():
         print("Interrupted.", file=sys.stderr)
         return 130
-    except DownloadError as exc:
+    except _download_failed() as exc:
         return _fail(exc, args.debug, EXIT_FAILURE)
     except _storage_errors() as exc:
         return _fail(_storage_sentence(exc, args.data_dir), args.debug, EXIT_FAILURE)
@@ -116,13 +174,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(exc, args.debug, EXIT_FAILURE)
     except _bad_input() as exc:
         return _fail(exc, args.debug, EXIT_USAGE)
-    except (EngineError, RuntimeError) as exc:
+    except _runtime_failures() as exc:
         return _fail(exc, args.debug, EXIT_FAILURE)
     except Exception as exc:  # a bug: one sentence here, the traceback in the log
+        import logging
+
         logging.getLogger("assistant").exception("unexpected error")
         print(f"reverie: unexpected error ({type(exc).__name__}: {exc}); details are in "
               "the log file (see `reverie doctor`).", file=sys.stderr)
         if args.debug:
+            import traceback
+
             traceback.print_exc()
         return EXIT_FAILURE
 
@@ -132,6 +194,8 @@ def _storage_sentence(exc: BaseException, data_dir: str | None) -> BaseException
 
     if isinstance(exc, StorageError):
         return exc
+    from assistant.paths import Paths, PathsError
+
     try:
         database = Paths.resolve(data_dir).database_file
     except PathsError:
@@ -141,6 +205,8 @@ def _storage_sentence(exc: BaseException, data_dir: str | None) -> BaseException
 
 def _fail(exc: BaseException, debug: bool, code: int) -> int:
     if debug:
+        import traceback
+
         traceback.print_exc()
     message = str(exc).strip() or type(exc).__name__
     if isinstance(exc, OSError) and exc.strerror:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-
-from assistant.llm.engine import EngineError
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from assistant.app import Reverie
@@ -30,6 +28,8 @@ def progress_printer(label: str) -> Callable[[int, int], None]:
 
 
 def start_engine(app: Reverie) -> Any:
+    from assistant.llm.engine import EngineError
+
     engine = app.start_engine(progress_printer("Preparing the bundled model"))
     if not engine.wait_ready():
         raise EngineError(engine.load_error or "The model did not load.")
@@ -49,3 +49,11 @@ def print_report(data: dict[str, Any], as_json: bool, *, skip: tuple[str, ...] =
 
 def print_line(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
+
+
+def command_stdout() -> TextIO:
+    """The stream this command's output goes to, to hold on to for output written from
+    another thread (the model's tokens): in a running app each command sent from a
+    terminal writes to its own client (see `assistant.cli.remote`)."""
+    bound = getattr(sys.stdout, "for_this_thread", None)
+    return bound() if callable(bound) else sys.stdout

@@ -219,6 +219,11 @@ def build_parser() -> argparse.ArgumentParser:
     bscale.add_argument("--keep", type=Path, metavar="DIR",
                         help="write the history and the profile to DIR and keep them")
     bscale.add_argument("--json", action="store_true", help="print one JSON object")
+    bcli = bench_sub.add_parser("cli", help="the terminal with and without the app "
+                                "running: prepared answers, first token, model copies")
+    bcli.add_argument("--runs", type=int, default=20, metavar="N",
+                      help="spawns per figure, each with a baseline (default: %(default)s)")
+    bcli.add_argument("--json", action="store_true", help="print one JSON object")
     bengine = bench_sub.add_parser("engine", help="preemption latency and the prefix cache")
     bengine.add_argument("--json", action="store_true")
     bengine.add_argument("--trials", type=int, default=30)

@@ -31,6 +31,7 @@ from assistant.paths import APP_NAME, Paths
 
 if TYPE_CHECKING:
     from assistant.app import Reverie
+    from assistant.gui.single_instance import CommandHandlerFactory
 
 log = logging.getLogger("assistant.gui")
 
@@ -78,8 +79,10 @@ def delete_profile(paths: Paths) -> None:
     log.info("all data of the profile in %s was deleted", paths.data_dir)
 
 
-def run_gui(data_dir: str | None, tray: bool = False, debug: bool = False) -> int:
-    """Open the main window on the profile in ``data_dir``; returns the exit code."""
+def run_gui(data_dir: str | None, tray: bool = False, debug: bool = False,
+            commands: CommandHandlerFactory | None = None) -> int:
+    """Open the main window on the profile in ``data_dir``; returns the exit code.
+    ``commands`` makes the handler of the terminal's commands (`TerminalCommands`)."""
     probing = bool(os.environ.get(STARTUP_PROBE_ENV))
     if not has_display():
         print("reverie: no display found (DISPLAY/WAYLAND_DISPLAY are unset); start Reverie "
@@ -94,6 +97,7 @@ def run_gui(data_dir: str | None, tray: bool = False, debug: bool = False) -> in
         SHOW,
         TRAY,
         SingleInstance,
+        TerminalCommands,
         notify_running,
         server_name,
     )
@@ -117,6 +121,10 @@ def run_gui(data_dir: str | None, tray: bool = False, debug: bool = False) -> in
             return 0
         if not instance.listen() and notify_running(name, TRAY if tray else SHOW):
             return 0
+    terminal = (TerminalCommands(paths.data_dir, commands())
+                if commands is not None and not probing else None)
+    if terminal is not None:
+        terminal.start()
 
     from assistant.config import load_settings
     from assistant.gui.main_window import MainWindow
@@ -139,6 +147,8 @@ def run_gui(data_dir: str | None, tray: bool = False, debug: bool = False) -> in
                 instance.activated.connect(
                     lambda command, w=window: w.bring_to_front() if command == SHOW else None)
                 window.quit_requested.connect(qapp.quit)
+                if terminal is not None:
+                    terminal.show_in(window)
 
                 def on_restart(wipe: bool, r: dict[str, bool] = restart) -> None:
                     r["wipe"] = wipe
@@ -175,6 +185,8 @@ def run_gui(data_dir: str | None, tray: bool = False, debug: bool = False) -> in
                         apply_theme(qapp, held["app"].settings.ui.theme)
                         w.attach(held["app"])
                         w.start_model()
+                        if terminal is not None:
+                            terminal.attach(held["app"])
                     except BaseException as exc:  # reported by the command line
                         failed.append(exc)
                         qapp.exit(1)
@@ -196,6 +208,9 @@ def run_gui(data_dir: str | None, tray: bool = False, debug: bool = False) -> in
                     window.deleteLater()
                     with contextlib.suppress(RuntimeError, TypeError):
                         instance.activated.disconnect()
+                    if terminal is not None:
+                        terminal.attach(None)
+                        terminal.show_in(None)
             finally:
                 if "app" in holder:
                     holder["app"].close()
@@ -209,6 +224,8 @@ def run_gui(data_dir: str | None, tray: bool = False, debug: bool = False) -> in
         return code
     finally:
         instance.close()
+        if terminal is not None:
+            terminal.close()
         left = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
         if left:
             log.warning("threads still running at exit: %s", ", ".join(left))

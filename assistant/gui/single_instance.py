@@ -1,4 +1,5 @@
-"""One Reverie per profile: a second start raises the running window and exits.
+"""One Reverie per profile: a second start raises the running window and exits; and
+the running one serves the terminal's commands (`TerminalCommands`).
 
 The first instance listens on a QLocalServer named after the profile (a hash of its
 data folder, so two profiles can run side by side). A later start connects and sends
@@ -12,12 +13,19 @@ from __future__ import annotations
 import getpass
 import hashlib
 import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtNetwork import QAbstractSocket, QLocalServer, QLocalSocket
 
 from assistant.gui.qt_compat import emit
+from assistant.ipc.address import AddressError, socket_path
+from assistant.ipc.server import Channel, CommandServer
+
+if TYPE_CHECKING:
+    from assistant.app import Reverie
 
 log = logging.getLogger("assistant.gui")
 
@@ -116,3 +124,80 @@ class SingleInstance(QObject):
             if command and command != "ping":
                 log.info("another start asked this instance to %s", command)
                 emit(self.activated, command)
+
+
+class CommandHandler(Protocol):
+    """Runs the commands sent from a terminal on the open profile (``cli.remote``)."""
+
+    def __call__(self, request: dict[str, Any], channel: Channel) -> int: ...
+
+    def attach(self, app: Reverie | None) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class TerminalCommands(QObject):
+    """The profile's command socket in this process (`assistant.ipc`): ``reverie ask``,
+    ``note add``... typed in a terminal run here, on this window's model and database.
+    ``finished(command)`` arrives on the GUI thread after each one, so the window shows
+    what it changed."""
+
+    finished = Signal(str)
+
+    def __init__(self, data_dir: Path, handler: CommandHandler,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.handler = handler
+        self._window: Any = None
+        self.finished.connect(self._refresh)
+        self.server: CommandServer | None = None
+        import socket as sockets
+
+        if not hasattr(sockets, "AF_UNIX"):  # Windows: every command runs on its own
+            log.info("no local sockets here: commands from the terminal run on their own")
+            return
+        try:
+            path = socket_path(data_dir, create=True)
+        except AddressError as exc:
+            log.warning("commands from the terminal run on their own: %s", exc)
+            return
+        if path is not None:
+            self.server = CommandServer(path, handler, on_finished=self._finished)
+
+    def start(self) -> bool:
+        """Listen; False when another process serves the profile or listening failed."""
+        if self.server is None:
+            return False
+        try:
+            return self.server.start()
+        except OSError as exc:
+            log.warning("the command socket %s could not be opened: %s", self.server.path,
+                        exc)
+            self.server = None
+            return False
+
+    def attach(self, app: Reverie | None) -> None:
+        self.handler.attach(app)
+
+    def show_in(self, window: Any) -> None:
+        """After each command, ``window`` (a MainWindow; None: no window) lists the
+        conversations again: a question asked from the terminal appears in it. (A slot
+        of this object, so it runs on the GUI thread, not on the server's.)"""
+        self._window = window
+
+    @Slot(str)
+    def _refresh(self, _command: str) -> None:
+        if self._window is not None:
+            self._window.conversations.refresh_conversations()
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+        self.handler.close()
+
+    def _finished(self, request: dict[str, Any], _code: int) -> None:
+        emit(self.finished, str(request.get("cmd", "")))
+
+
+#: Makes the handler (``cli.remote.RemoteCommands``; ``gui`` may not import ``cli``).
+CommandHandlerFactory = Callable[[], CommandHandler]
