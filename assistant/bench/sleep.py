@@ -249,6 +249,7 @@ class SleepBenchResult:
     #: Prepared answers served that were wrong (answered another question).
     false_serves: int = 0
     heldout_paraphrases: dict[str, float] = field(default_factory=dict)
+    sleep_stopped_because: str = "done"
 
     def hit_rate(self, predictable: bool) -> float:
         served = [hit for pred, hit in self.auto_hits if pred is predictable]
@@ -287,6 +288,7 @@ class SleepBenchResult:
                 "modes": {name: stats.to_json() for name, stats in self.modes.items()},
                 "sleep_tokens": self.sleep_tokens,
                 "sleep_seconds": round(self.sleep_seconds, 1),
+                "sleep_stopped_because": self.sleep_stopped_because,
                 "full_context_over_memory": self.ratios(),
                 "amortized_cost": self.amortized_cost(),
                 "hit_rate_predictable": self.hit_rate(True),
@@ -326,13 +328,16 @@ def run_sleep_bench(settings: Settings, *, limit: int | None = None,
                     modes: dict[str, ModeRunner] | None = None,
                     progress: Callable[[int, int], None] | None = None,
                     engine_factory: EngineFactory = default_engine_factory,
-                    fixture: str = DEFAULT_FIXTURE) -> SleepBenchResult:
+                    fixture: str = DEFAULT_FIXTURE,
+                    sleep_seconds: float | None = None) -> SleepBenchResult:
+    """Every question in every mode after one sleep session (until done, or cut after
+    ``sleep_seconds``: ``sleep_stopped_because`` then says ``budget``)."""
     data = load_questions(fixture_dir(fixture) / "questions.json")
     questions = spread(data["questions"], limit)
     today = datetime.fromisoformat(data["now"]).date()
     chosen = modes or MODES
-    with slept_fixture_profile(settings, engine_factory=engine_factory,
-                               fixture=fixture) as slept:
+    with slept_fixture_profile(settings, engine_factory=engine_factory, fixture=fixture,
+                               budget_seconds=sleep_seconds) as slept:
         app = slept.app
         engine = app.start_engine()
         n_ctx = full_context_window(app, engine, fixture)
@@ -371,7 +376,8 @@ def run_sleep_bench(settings: Settings, *, limit: int | None = None,
                                 usage.prompt_tokens + usage.completion_tokens,
                                 slept.sleep_seconds, engine.info.name, auto_hits, false_rate,
                                 fixture, n_ctx if wide is not None else engine.info.n_ctx,
-                                false_serves, heldout_paraphrases(app))
+                                false_serves, heldout_paraphrases(app),
+                                slept.report.stopped_because)
 
 
 def heldout_paraphrases(app: Reverie) -> dict[str, float]:

@@ -94,6 +94,8 @@ def bench_sleep(app: Reverie, args: argparse.Namespace) -> int:
 
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit must be at least 1.")
+    if args.sleep_seconds is not None and args.sleep_seconds <= 0:
+        raise UsageError("--sleep-seconds must be more than 0.")
     if args.fixture not in FIXTURES:
         raise UsageError(f"There is no fixture {args.fixture!r}; use one of "
                          f"{', '.join(FIXTURES)}.")
@@ -109,7 +111,7 @@ def bench_sleep(app: Reverie, args: argparse.Namespace) -> int:
         print_report(sweep.to_json(), args.json, skip=("points",))
         return EXIT_OK
     result = run_sleep_bench(settings, limit=args.limit, fixture=args.fixture,
-                             progress=progress)
+                             progress=progress, sleep_seconds=args.sleep_seconds)
     plot = write_plot(result, args.plot or Path("bench-sleep.png"))
     print(f"Plot written to {plot}", file=sys.stderr)
     if args.json:
