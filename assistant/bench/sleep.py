@@ -432,10 +432,13 @@ class SweepResult:
     #: Sleep factor -> (tokens spent, seconds) of its session.
     sleep: dict[float, tuple[int, float]] = field(default_factory=dict)
     points: list[SweepPoint] = field(default_factory=list)
+    #: Why the 1x session ended: ``done``, or ``budget`` when cut by ``--sleep-seconds``.
+    full_stopped_because: str = "done"
 
     def to_json(self) -> dict[str, Any]:
         return {"fixture": self.fixture, "questions": self.questions, "model": self.model,
                 "sleep_factors": list(self.sleep),
+                "full_session_stopped_because": self.full_stopped_because,
                 "sleep": {str(f): {"tokens": t, "seconds": round(sec, 1)}
                           for f, (t, sec) in self.sleep.items()},
                 "test_budgets": [{"top_k": k, "snippet_tokens": t} for k, t in TEST_BUDGETS],
@@ -444,22 +447,26 @@ class SweepResult:
 
 def sleep_settings(settings: Settings, factor: float, full_seconds: float | None
                    ) -> tuple[Settings, float | None]:
-    """The settings and session budget of a sleep ``factor``: below 1x the default session
-    is cut at that share of its time; above 1x it samples that many times more answers
-    for each prepared question (and runs until done)."""
+    """The settings and session budget of a sleep ``factor`` of a 1x session that took
+    (or may take) ``full_seconds``: below 1x the session is cut at that share of the
+    time; above 1x each prepared question samples that many times more answers (and the
+    session may take that many times longer; without ``full_seconds``, until done)."""
     if factor < 1:
         return settings, factor * (full_seconds or 0.0)
     samples = max(1, round(settings.thinking.anticipation_samples * factor))
-    return settings.replace("thinking", anticipation_samples=samples), None
+    budget = factor * full_seconds if full_seconds is not None else None
+    return settings.replace("thinking", anticipation_samples=samples), budget
 
 
 def run_sweep(settings: Settings, *, fixture: str = DEFAULT_FIXTURE, limit: int | None = None,
               factors: tuple[float, ...] = SLEEP_FACTORS,
               budgets: tuple[tuple[int, int], ...] = TEST_BUDGETS,
               progress: Callable[[int, int], None] | None = None,
-              engine_factory: EngineFactory = default_engine_factory) -> SweepResult:
+              engine_factory: EngineFactory = default_engine_factory,
+              sleep_seconds: float | None = None) -> SweepResult:
     """Accuracy against test-time tokens for each sleep budget, in memory and auto mode.
-    The 1x session runs first: its length sets the budget of the shorter ones."""
+    The 1x session runs first (until done, or for ``sleep_seconds``): its length sets
+    the budget of the others."""
     data = load_questions(fixture_dir(fixture) / "questions.json")
     questions = spread(data["questions"], limit)
     today = datetime.fromisoformat(data["now"]).date()
@@ -468,10 +475,13 @@ def run_sweep(settings: Settings, *, fixture: str = DEFAULT_FIXTURE, limit: int 
     steps, done = len(factors) * len(budgets), 0
     for factor in sorted(factors, key=lambda f: (f != 1.0, f)):
         chosen, budget = sleep_settings(settings, factor, full_seconds)
+        if factor == 1.0:
+            budget = sleep_seconds
         with slept_fixture_profile(chosen, fixture=fixture, budget_seconds=budget,
                                    engine_factory=engine_factory) as slept:
             if factor == 1.0:
                 full_seconds = slept.sleep_seconds
+                result.full_stopped_because = slept.report.stopped_because
             usage = slept.report.usage
             result.sleep[factor] = (usage.prompt_tokens + usage.completion_tokens,
                                     slept.sleep_seconds)

@@ -105,6 +105,7 @@ def bench_sleep(app: Reverie, args: argparse.Namespace) -> int:
     progress = None if args.json else progress_printer("Questions")
     if args.sweep:
         sweep = run_sweep(settings, fixture=args.fixture, limit=args.limit,
+                          sleep_seconds=args.sleep_seconds,
                           progress=None if args.json else progress_printer("Sweep steps"))
         plot = write_sweep_plot(sweep, args.plot or Path("bench-sleep-sweep.png"))
         print(f"Plot written to {plot}", file=sys.stderr)

@@ -195,7 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
     bsleep.add_argument("--model", type=Path, metavar="PATH",
                         help="a GGUF model file to measure instead of the one in use")
     bsleep.add_argument("--sleep-seconds", type=float, metavar="S",
-                        help="cut the sleep session after S seconds (default: until done)")
+                        help="cut the sleep session after S seconds (default: until done); "
+                        "with --sweep, the 1x session's budget")
     bsleep.add_argument("--sweep", action="store_true",
                         help="scale the sleep budget (0.25x-2x) against the test-time budget "
                         "(top-k, snippet tokens): accuracy against test-time tokens")
