@@ -345,8 +345,9 @@ class ConsolidateConversationHandler:
 def note_lines(note: Note) -> list[SourceLine]:
     """The note's non-empty lines (a line is the unit of grounding for a note)."""
     assert note.id is not None
-    return [SourceLine(note.id, one_line(line), said_at=note.updated_at)
-            for line in note.body.splitlines()
+    # Undated: a note says how things stand now, and an imported one was "written" at
+    # import time, which would be a false date for "When did ...?".
+    return [SourceLine(note.id, one_line(line)) for line in note.body.splitlines()
             if line.strip() and not line.lstrip().startswith("#")]
 
 

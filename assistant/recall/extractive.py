@@ -115,7 +115,8 @@ def best_evidence(question: str, hits: Sequence[Hit]) -> Evidence | None:
                 continue
             score = shared + (KIND_BONUS if _carries(kind, sentence) else 0.0) - 0.01 * rank
             if best is None or score > best.score:
-                best = Evidence(sentence, hit, score, speaker, hit.created_at)
+                best = Evidence(sentence, hit, score, speaker,
+                                None if hit.kind == "note" else hit.created_at)
     return best
 
 

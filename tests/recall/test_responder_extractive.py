@@ -70,3 +70,10 @@ def test_the_committed_table_names_every_kind() -> None:
     assert set(styles) == set(KINDS) and set(styles.values()) <= {GENERATED, EXTRACTIVE}
     assert question_kind("What is our address?") == "place"
     assert question_kind("What kind of dog is Biscuit?") == "other"
+
+
+def test_a_note_is_quoted_undated() -> None:
+    hits = [Hit("note", 1, "Vet: Highbury Vets, Gloucester Road.", 'note "Biscuit"', 1.0,
+                created_at=datetime(2026, 11, 28, tzinfo=UTC))]  # when it was imported
+    assert extractive_answer("Which vet does Biscuit go to?", hits) == (
+        "Vet: Highbury Vets, Gloucester Road.", hits[0])
