@@ -36,8 +36,8 @@ STYLES_FILE = "answer_styles.json"
 #: Longest evidence sentence quoted, in characters.
 MAX_SENTENCE_CHARS = 300
 
-_SENTENCE_END = re.compile(r"(?<!\bDr)(?<!\bMr)(?<!\bMs)(?<!\bMrs)(?<!\bSt)(?<=[.!?])\s+"
-                           r"(?=[\"'“A-Z0-9])|\n+")
+_SENTENCE_END = re.compile(r"(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bMrs\.)(?<!\bSt\.)"
+                           r"(?<=[.!?])\s+(?=[\"'“A-Z0-9])|\n+")
 #: What a sentence that answers each kind of question carries.
 _CARRIES: dict[str, re.Pattern[str]] = {
     "amount": re.compile(r"\d|£|\$|€|\b(one|two|three|four|five|six|seven|eight|nine|ten|"

@@ -77,3 +77,11 @@ def test_a_note_is_quoted_undated() -> None:
                 created_at=datetime(2026, 11, 28, tzinfo=UTC))]  # when it was imported
     assert extractive_answer("Which vet does Biscuit go to?", hits) == (
         "Vet: Highbury Vets, Gloucester Road.", hits[0])
+
+
+def test_a_title_does_not_end_the_sentence() -> None:
+    hits = [Hit("message", 3, "I booked the dentist: Tuesday 24 November at 10:30 with "
+                "Dr. Okafor. Then lunch.", 'chat "Dentist", you, Monday 16 November 2026', 1.0)]
+    found = extractive_answer("When is my dentist appointment?", hits)
+    assert found is not None
+    assert found[0] == "You booked the dentist: Tuesday 24 November at 10:30 with Dr. Okafor. (you)"
