@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from assistant.bench.sleep import MODES, correct, responder_mode, run_sleep_bench
 from assistant.config import Settings
 from assistant.llm.engine import Engine
@@ -108,3 +110,16 @@ def test_two_people_fixture_runs(tmp_path: Path) -> None:
     data = run_sleep_bench(Settings(), limit=1, engine_factory=factory, fixture="two_people",
                            modes={"memory": MODES["memory"]}).to_json()
     assert data["fixture"] == "two_people" and data["questions"] == 1
+
+
+def test_bad_bench_sleep_options_get_one_sentence(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from assistant.cli import main
+
+    home = str(tmp_path / "home")
+    for args, says in ((["--fixture", "nope"], "no fixture 'nope'; use one of maya, two_people"),
+                       (["--model", str(tmp_path / "x.gguf")], "no model file at"),
+                       (["--sleep-seconds", "0"], "--sleep-seconds must be more than 0")):
+        assert main(["--data-dir", home, "bench", "sleep", *args]) == 2
+        err = capsys.readouterr().err
+        assert says in err and "Traceback" not in err
