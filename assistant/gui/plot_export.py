@@ -113,7 +113,8 @@ def scatter_png(points: Sequence[Point], path: Path, *, title: str, x_label: str
 
 @dataclass(frozen=True)
 class Curve:
-    """A labelled line through (x, y) points; ``dashed`` tells two families apart."""
+    """A labelled line through (x, y) points, joined in the order given (a budget
+    that grows); ``dashed`` tells two families apart."""
 
     label: str
     points: tuple[tuple[float, float], ...]
@@ -169,7 +170,7 @@ def curves_png(curves: Sequence[Curve], path: Path, *, title: str, x_label: str,
             pen.setStyle(Qt.PenStyle.DashLine)
         painter.setPen(pen)
         painter.setBrush(colour)
-        points = [QPointF(fx(x), fy(y)) for x, y in sorted(curve.points)]
+        points = [QPointF(fx(x), fy(y)) for x, y in curve.points]  # in the given order
         for a, b in itertools.pairwise(points):
             painter.drawLine(a, b)
         for p in points:
