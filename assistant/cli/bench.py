@@ -94,28 +94,60 @@ def _bench_settings(app: Reverie) -> Any:
 
 
 def bench_sleep(app: Reverie, args: argparse.Namespace) -> int:
-    from assistant.bench.sleep import run_sleep_bench
+    from pathlib import Path
+
+    from assistant.bench.recall import FIXTURES
+    from assistant.bench.sleep import run_sleep_bench, run_sweep, write_plot, write_sweep_plot
 
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit must be at least 1.")
-    app.model_path(progress_printer("Preparing the bundled model"))
-    result = run_sleep_bench(_bench_settings(app), limit=args.limit,
-                             progress=None if args.json else progress_printer("Questions"))
-    from assistant.bench.sleep import write_plot
-
-    write_plot(result, args.plot)
-    print(f"Plot written to {args.plot}", file=sys.stderr)
+    if args.sleep_seconds is not None and args.sleep_seconds <= 0:
+        raise UsageError("--sleep-seconds must be more than 0.")
+    if args.fixture not in FIXTURES:
+        raise UsageError(f"There is no fixture {args.fixture!r}; use one of "
+                         f"{', '.join(FIXTURES)}.")
+    settings = _bench_settings(app) if args.model is None else _model_settings(app, args.model)
+    if args.model is None:
+        app.model_path(progress_printer("Preparing the bundled model"))
+    progress = None if args.json else progress_printer("Questions")
+    if args.sweep:
+        sweep = run_sweep(settings, fixture=args.fixture, limit=args.limit,
+                          sleep_seconds=args.sleep_seconds,
+                          progress=None if args.json else progress_printer("Sweep steps"))
+        plot = write_sweep_plot(sweep, args.plot or Path("bench-sleep-sweep.png"))
+        print(f"Plot written to {plot}", file=sys.stderr)
+        print_report(sweep.to_json(), args.json, skip=("points",))
+        return EXIT_OK
+    result = run_sleep_bench(settings, limit=args.limit, fixture=args.fixture,
+                             progress=progress, sleep_seconds=args.sleep_seconds)
+    plot = write_plot(result, args.plot or Path("bench-sleep.png"))
+    print(f"Plot written to {plot}", file=sys.stderr)
     if args.json:
         print_json(result.to_json())
     else:
         for name, stats in result.to_json()["modes"].items():
-            print(f"{name:>13}: accuracy {stats['accuracy']:.0%}, "
+            print(f"{name:>13}: accuracy {stats['accuracy']:.0%}, f1 {stats['f1']:.2f}, "
                   f"{stats['test_tokens_mean']:.0f} prompt tokens at question time, "
                   f"first token {stats['ttft_p50_ms']:.0f} ms (median), "
                   f"{stats['ttft_p95_ms']:.0f} ms (p95)")
         print(f"Sleep time spent {result.sleep_tokens} tokens "
               f"({result.sleep_seconds:.0f} s) on {result.questions} questions' context.")
     return EXIT_OK
+
+
+def _model_settings(app: Reverie, model: Any) -> Any:
+    """The person's settings with ``model`` (a GGUF file) as the model."""
+    from assistant.llm.gguf import InvalidGgufError, read_gguf_header
+
+    path = model.expanduser().resolve()
+    if not path.is_file():
+        raise UsageError(f"There is no model file at {path}; give the path of a .gguf file.")
+    try:
+        read_gguf_header(path)
+    except (InvalidGgufError, OSError) as exc:
+        raise UsageError(str(exc)) \
+            from None
+    return app.settings.replace("model", path=str(path), remote_url="")
 
 
 def bench_scale(app: Reverie, args: argparse.Namespace) -> int:

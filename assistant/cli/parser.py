@@ -195,9 +195,22 @@ def build_parser() -> argparse.ArgumentParser:
     bsleep = bench_sub.add_parser("sleep", help="test-time tokens and latency with and "
                                   "without sleep-time memory")
     bsleep.add_argument("--json", action="store_true")
-    bsleep.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
-    bsleep.add_argument("--plot", type=Path, metavar="PNG", default=Path("bench-sleep.png"),
-                        help="where to write the accuracy/tokens plot (default: %(default)s)")
+    bsleep.add_argument("--limit", type=int, metavar="N",
+                        help="only N questions, spread evenly over the fixture")
+    bsleep.add_argument("--plot", type=Path, metavar="PNG",
+                        help="where to write the accuracy/tokens plot (default: "
+                        "bench-sleep.png, or bench-sleep-sweep.png with --sweep)")
+    bsleep.add_argument("--fixture", default="maya", metavar="NAME",
+                        help="the fixture: maya (the original) or two_people "
+                        "(default: %(default)s)")
+    bsleep.add_argument("--model", type=Path, metavar="PATH",
+                        help="a GGUF model file to measure instead of the one in use")
+    bsleep.add_argument("--sleep-seconds", type=float, metavar="S",
+                        help="cut the sleep session after S seconds (default: until done); "
+                        "with --sweep, the 1x session's budget")
+    bsleep.add_argument("--sweep", action="store_true",
+                        help="scale the sleep budget (0.25x-2x) against the test-time budget "
+                        "(top-k, snippet tokens): accuracy against test-time tokens")
     bstartup = bench_sub.add_parser("startup", help="time to the window and to the model")
     bstartup.add_argument("--runs", type=int, default=5, metavar="N")
     bstartup.add_argument("--json", action="store_true", help="print one JSON object")

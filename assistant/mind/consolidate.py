@@ -26,6 +26,7 @@ from assistant.mind.extract import (
     Extraction,
     Fact,
     SourceLine,
+    attribute,
     extraction_request,
     extractive_facts,
     fallback_summary,
@@ -49,6 +50,7 @@ from assistant.store.models import (
 )
 from assistant.text.dates import format_date, resolve_dates
 from assistant.text.lines import one_line
+from assistant.text.speakers import PERSON, in_third_person, speaker_of
 
 log = logging.getLogger("assistant.mind")
 
@@ -111,6 +113,7 @@ def chunk_messages(messages: Sequence[Message], count: TokenCounter,
 class ChunkResult:
     message_ids: list[int]
     day: date
+    said_at: datetime
     summary: str
     facts: list[Fact]
     model_said: str = ""
@@ -124,10 +127,13 @@ def _extract(ctx: WorkContext, document: str) -> tuple[Extraction, str]:
 
 def _facts_for(extraction: Extraction, sources: list[SourceLine], fallback_subject: str,
                when: datetime) -> list[Fact]:
+    """Grounded model facts and extractive ones, with absolute dates, told of who said
+    them and dated (`attribute`)."""
     facts = ground(extraction.facts, sources)
     facts += extractive_facts(sources, [f.text for f in facts], fallback_subject)
-    return [Fact(f.subject, one_line(resolve_dates(f.text, when)), f.confidence, f.source_ids)
-            for f in facts]
+    facts = [Fact(f.subject, one_line(resolve_dates(f.text, when)), f.confidence, f.source_ids)
+             for f in facts]
+    return attribute(facts, sources)
 
 
 # -- digests -----------------------------------------------------------------------------
@@ -237,14 +243,17 @@ class ConsolidateConversationHandler:
         results: list[ChunkResult] = []
         for chunk in chunks[: self._max_chunks]:
             lines = [SourceLine(m.id or 0, resolve_dates(m.content, m.created_at),
-                                m.role == Role.USER) for m in chunk]
+                                m.role == Role.USER,
+                                speaker_of(m.content, is_person=m.role == Role.USER),
+                                m.created_at) for m in chunk]
             document = "Conversation:\n" + "\n".join(message_line(m) for m in chunk)
             extraction, raw = _extract(ctx, document)
             when = chunk[0].created_at
             facts = _facts_for(extraction, lines, title, when)
-            summary = extraction.summary or fallback_summary(title, lines)
-            results.append(ChunkResult([m.id or 0 for m in chunk], when.date(), summary, facts,
-                                       raw, extraction.dropped))
+            summary = in_third_person(extraction.summary or fallback_summary(title, lines),
+                                      PERSON)
+            results.append(ChunkResult([m.id or 0 for m in chunk], when.date(), when, summary,
+                                       facts, raw, extraction.dropped))
         done_ids = [i for r in results for i in r.message_ids]
         outcome = WorkOutcome("", details={"conversation_id": conv_id,
                                            "messages": len(done_ids),
@@ -254,7 +263,7 @@ class ConsolidateConversationHandler:
         def apply(s: Session) -> None:
             for r in results:
                 summary = new_memory(MemoryKind.SUMMARY, MemoryScope.CONVERSATION, title,
-                                     r.summary, {"messages": r.message_ids})
+                                     r.summary, {"messages": r.message_ids}, said_at=r.said_at)
                 s.add(summary)
                 outcome.counters.memories_added += 1
                 for fact in r.facts:
@@ -279,6 +288,8 @@ class ConsolidateConversationHandler:
 def note_lines(note: Note) -> list[SourceLine]:
     """The note's non-empty lines (a line is the unit of grounding for a note)."""
     assert note.id is not None
+    # Undated: a note says how things stand now, and an imported one was "written" at
+    # import time, which would be a false date for "When did ...?".
     return [SourceLine(note.id, one_line(line)) for line in note.body.splitlines()
             if line.strip() and not line.lstrip().startswith("#")]
 
@@ -313,8 +324,8 @@ class DigestNoteHandler:
         facts = extractive_facts(lines, [], note.title, every_line=True)
         facts += [f for f in ground(extraction.facts, lines)
                   if not is_covered(f.text, [x.text for x in facts])]
-        facts = [Fact(f.subject, one_line(resolve_dates(f.text, note.updated_at)),
-                      f.confidence) for f in facts]
+        facts = attribute([Fact(f.subject, one_line(resolve_dates(f.text, note.updated_at)),
+                                f.confidence) for f in facts], lines)
         summary_text = extraction.summary or fallback_summary(note.title, lines)
         outcome = WorkOutcome(f'Digested the note "{note.title}": {len(facts)} facts.',
                               details={"note_id": note_id, "model_said": raw,

@@ -7,6 +7,11 @@ its words are grounded in the source text (a small model invents things), and it
 linked to the source lines it came from. Sentences the model left out that still carry
 a durable fact (a number, a name, a date, "my ...") are kept extractively, so nothing
 important depends on the model's mood.
+
+Facts say who and when (`attribute`): a fact is told in the third person, with the
+speaker's name, or "you" for the person, in place of "I" ("you moved into 14 Cotham
+Vale", not "I moved..."), and it carries the date of the message or note it came
+from, so that "When did ...?" can be answered from the evidence's date.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from string import Template
 
 from assistant.llm.engine import ChatMessage, GenerationRequest, PromptStyle
@@ -22,6 +28,7 @@ from assistant.mind.corrections import has_cue
 from assistant.resources import read_prompt
 from assistant.text.dates import MONTHS, WEEKDAYS
 from assistant.text.lines import one_line
+from assistant.text.speakers import PERSON, in_third_person
 from assistant.text.words import meaning_words, normalize
 
 log = logging.getLogger("assistant.mind")
@@ -61,6 +68,10 @@ class SourceLine:
     text: str
     #: Only the person's own lines give extractive facts (an answer only repeats them).
     speaker_is_person: bool = True
+    #: Who wrote it: "you" for the person, else a name (`speaker_of`).
+    speaker: str = PERSON
+    #: When it was written (the message's or the note's time).
+    said_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,9 @@ class Fact:
     text: str
     confidence: float
     source_ids: tuple[int, ...] = ()
+    #: Who said it ("you" for the person) and when; set by `attribute`.
+    speaker: str = ""
+    said_at: datetime | None = None
 
 
 @dataclass
@@ -253,3 +267,18 @@ def fallback_summary(title: str, sources: Sequence[SourceLine], limit: int = 200
     if len(first) > limit:
         first = first[:limit].rsplit(" ", 1)[0] + " …"
     return f"{title}: {first}" if title else first
+
+
+def attribute(facts: Sequence[Fact], sources: Sequence[SourceLine]) -> list[Fact]:
+    """Each fact told of who said it and dated by the earliest of its source lines (a
+    fact without source ids takes the first of ``sources``)."""
+    by_id = {s.id: s for s in sources}
+    out: list[Fact] = []
+    for fact in facts:
+        own = [by_id[i] for i in fact.source_ids if i in by_id] or list(sources[:1])
+        person = [s for s in own if s.speaker_is_person]
+        speaker = (person or own)[0].speaker if own else fact.speaker
+        said = min((s.said_at for s in own if s.said_at is not None), default=None)
+        out.append(replace(fact, text=in_third_person(fact.text, speaker), speaker=speaker,
+                           said_at=said))
+    return out

@@ -19,6 +19,7 @@ import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import text
@@ -136,11 +137,12 @@ def similar_facts(s: Session, fact: Fact, limit: int = CANDIDATES) -> list[Memor
 
 
 def new_memory(kind: MemoryKind, scope: MemoryScope, subject: str, text_: str,
-               sources: dict[str, list[int]], confidence: float = 1.0) -> Memory:
+               sources: dict[str, list[int]], confidence: float = 1.0,
+               said_at: datetime | None = None) -> Memory:
     now = utcnow()
     return Memory(kind=kind.value, scope=scope.value, subject=subject, text=text_,
                   confidence=confidence, sources=sources, sources_hash=sources_hash(sources),
-                  created_at=now, updated_at=now)
+                  created_at=now, updated_at=now, said_at=said_at)
 
 
 def reconcile(s: Session, fact: Fact, sources: dict[str, list[int]], counters: Counters
@@ -157,12 +159,13 @@ def reconcile(s: Session, fact: Fact, sources: dict[str, list[int]], counters: C
         target.sources = merge_sources(target.sources or {}, sources)
         target.sources_hash = sources_hash(target.sources)
         target.confidence = max(target.confidence, fact.confidence)
+        target.said_at = target.said_at or fact.said_at  # first said then
         target.updated_at = utcnow()
         s.add(target)
         counters.memories_updated += 1
         return decision
     memory = new_memory(MemoryKind.FACT, MemoryScope.GLOBAL, fact.subject, fact.text, sources,
-                        fact.confidence)
+                        fact.confidence, fact.said_at)
     s.add(memory)
     s.flush()
     counters.memories_added += 1

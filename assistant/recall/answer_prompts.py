@@ -86,7 +86,7 @@ def reference_lines(hits: Sequence[Hit], today: date | None, budget: int,
         lines.append(today_line(today))
         spent += count(lines[-1])
     for hit in hits:
-        line = f"[{len(lines) + 1}] {hit.label}: {_quote(hit.text)}"
+        line = f"[{len(lines) + 1}] {snippet_label(hit)}: {_quote(hit.text)}"
         cost = count(line) + 1
         if used and spent + cost > budget:
             continue
@@ -94,6 +94,14 @@ def reference_lines(hits: Sequence[Hit], today: date | None, budget: int,
         used.append(hit)
         spent += cost
     return lines, used
+
+
+def snippet_label(hit: Hit) -> str:
+    """The hit's label; a memory's with the date its source was written ("memory,
+    Saturday 9 May 2026"), so that "When did ...?" can be answered from it."""
+    if hit.kind == "memory" and hit.created_at is not None:
+        return f"{hit.label}, {format_date(hit.created_at.date())}"
+    return hit.label
 
 
 def today_line(today: date) -> str:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -43,8 +43,9 @@ from assistant.recall.answer_prompts import (
     memory_request,
     reference_lines,
 )
+from assistant.recall.extractive import EXTRACTIVE, extractive_answer, style_for
 from assistant.recall.prepared import Prepared, PreparedAnswers
-from assistant.recall.retrieval import Retriever
+from assistant.recall.retrieval import Hit, Retriever
 from assistant.store.chats import ChatRepository
 from assistant.store.models import Conversation, Message, Origin, Role
 from assistant.store.notes import NoteRepository
@@ -133,6 +134,9 @@ class Responder:
         self._prepared = prepared
         #: False for a read-only profile: answer, but store nothing (no turn, no hit).
         self.save = save
+        #: Kind of question -> generated | extractive (None: the committed table,
+        #: `assistant.recall.extractive`); the benchmark sets it to compare the two.
+        self.answer_styles: Mapping[str, str] | None = None
 
     def _others(self, conversation_id: int) -> tuple[set[int], bool]:
         """The command-line conversations other than ``conversation_id``, and whether
@@ -150,11 +154,13 @@ class Responder:
         return asked, personal
 
     def _memory_request(self, question: str, history: list[Turn], conversation_id: int,
-                        today: date | None) -> tuple[GenerationRequest | None, list[int]]:
-        """The memory-mode request and the memories it quotes; None when the person
-        has chats or notes but nothing retrieved is about the question and no earlier
-        turn of this conversation could be what it refers to (the answer is "I don't
-        know."). A profile with nothing in it yet answers as a plain assistant."""
+                        today: date | None
+                        ) -> tuple[GenerationRequest | None, list[int], list[Hit]]:
+        """The memory-mode request, the memories it quotes and the hits retrieved; None
+        when the person has chats or notes but nothing retrieved is about the question
+        and no earlier turn of this conversation could be what it refers to (the answer
+        is "I don't know."). A profile with nothing in it yet answers as a plain
+        assistant."""
         assert self._retriever is not None
         top_k = self._memory.retrieve_top_k
         hits = self._retriever.search(question, top_k + _SPARE_HITS,
@@ -166,7 +172,7 @@ class Responder:
         hits = hits[:top_k]
         if personal and not history and not has_evidence(question, [h.text for h in hits]
                                             + [self._profile()]):
-            return None, []
+            return None, [], hits
         refs, used = reference_lines(hits, today, self._memory.snippet_tokens,
                                      self._engine.count_tokens)
         style, profile = self._engine.info.prompt_style, self._profile()
@@ -179,7 +185,7 @@ class Responder:
         request, kept = fit_to_window(build, history, refs, room=self._room(),
                                       count=self._engine.count_tokens)
         used = used[:max(0, kept - (1 if today is not None else 0))]
-        return request, [h.id for h in used if h.kind == "memory"]
+        return request, [h.id for h in used if h.kind == "memory"], hits
 
     def _room(self) -> int:
         return answer_room(self._engine.info.n_ctx, self._model.max_answer_tokens)
@@ -306,6 +312,20 @@ class Responder:
             anticipation_id=None, memory_ids=[], model=self._engine.info.name,
             conversation_id=conversation_id, message_ids=[asked_id, said.id or 0])
 
+    def _extracted(self, text: str, hit: Hit, conversation_id: int, asked_id: int,
+                   started: float, on_token: TokenCallback | None) -> Answer:
+        """The evidence sentence itself is the answer (no model call)."""
+        if on_token is not None:
+            on_token(text)
+        said = self._add(conversation_id, Role.ASSISTANT, text, token_count=0)
+        total_ms = (time.perf_counter() - started) * 1000
+        return Answer(
+            answer=text, source="extracted", mode="memory", ttft_ms=total_ms,
+            total_ms=total_ms, prompt_tokens=0, cached_prefix_tokens=0, completion_tokens=0,
+            anticipation_id=None, memory_ids=[hit.id] if hit.kind == "memory" else [],
+            model=self._engine.info.name, conversation_id=conversation_id,
+            message_ids=[asked_id, said.id or 0])
+
     def _serve_prepared(self, found: Prepared, conversation_id: int, asked_id: int,
                         started: float, on_token: TokenCallback | None) -> Answer:
         assert self._prepared is not None
@@ -336,8 +356,14 @@ class Responder:
         if used_mode == "full-context":
             request = self._full_context_request(question, conversation_id, asked_id)
         elif self._retriever is not None:
-            request, memory_ids = self._memory_request(
+            request, memory_ids, hits = self._memory_request(
                 question, history, conversation_id, today or date.today())
+            if (request is not None and not history
+                    and style_for(question, self.answer_styles) == EXTRACTIVE):
+                found = extractive_answer(question, hits)
+                if found is not None:
+                    return self._extracted(found[0], found[1], conversation_id, asked_id,
+                                           started, on_token)
         else:
             used_mode = mode
             request = self._plain_request(question, history)

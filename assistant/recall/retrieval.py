@@ -48,6 +48,7 @@ class Hit:
     label: str
     score: float
     sources: dict[str, list[int]] = field(default_factory=dict)
+    #: When the text was written (a memory: when its source was; None if not known).
     created_at: datetime | None = None
 
     def cites(self, kind: str, item_id: int) -> bool:
@@ -141,7 +142,7 @@ class Retriever:
             for m in s.exec(select(Memory).where(col(Memory.id).in_(ids["memory"]))):
                 label = "memory" if m.kind == MemoryKind.FACT.value else f'summary "{m.subject}"'
                 hits[("memory", m.id or 0)] = Hit("memory", m.id or 0, m.text, label, 0.0,
-                                                  dict(m.sources or {}), m.updated_at)
+                                                  dict(m.sources or {}), m.said_at)
             for n in s.exec(select(Note).where(col(Note.id).in_(ids["note"]))):
                 hits[("note", n.id or 0)] = Hit("note", n.id or 0, n.body, f'note "{n.title}"',
                                                 0.0, created_at=n.updated_at)

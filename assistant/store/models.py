@@ -121,6 +121,8 @@ class Memory(SQLModel, table=True):
     sources: dict[str, list[int]] = Field(default_factory=dict, sa_column=Column(JSON))
     sources_hash: str = ""
     vector: bytes | None = None
+    #: When the message or note the memory came from was written (None: not known).
+    said_at: datetime | None = None
 
 
 class Anticipation(SQLModel, table=True):

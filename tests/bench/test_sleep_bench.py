@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from assistant.bench.sleep import MODES, correct, responder_mode, run_sleep_bench
 from assistant.config import Settings
 from assistant.llm.engine import Engine
@@ -22,7 +24,9 @@ def test_sleep_bench_modes_and_json() -> None:
                              modes={**MODES, "again": responder_mode("memory")})
     data = result.to_json()
     assert data["questions"] == 2
-    assert set(data["modes"]) == {"full-context", "memory", "auto", "again"}
+    assert set(data["modes"]) == {"full-context", "memory", "auto", "generated", "extractive",
+                                  "again"}
+    assert data["fixture"] == "maya" and data["full_context_n_ctx"] >= 4096
     for stats in data["modes"].values():
         assert set(stats) >= {"accuracy", "test_tokens_mean", "ttft_p50_ms", "ttft_p95_ms",
                               "total_p50_ms"}
@@ -38,6 +42,14 @@ def test_sleep_bench_modes_and_json() -> None:
     assert 0 <= data["hit_rate_predictable"] <= 1 and 0 <= data["hit_rate_unpredictable"] <= 1
     assert data["false_match_rate"] <= 0.05
     assert data["anticipated_p99_ms"] is None or data["anticipated_p99_ms"] >= 0
+    for stats in data["modes"].values():
+        assert 0 <= stats["f1"] <= 1 and stats["stale_served"] >= 0
+    assert data["modes"]["extractive"]["sources"].get("extracted", 0) >= 1
+    styles = data["answer_styles"]
+    assert set(styles["chosen"]) == {"time", "place", "person", "amount", "yes-no", "other"}
+    assert styles["calibration"]["time"]["generated"]["n"] == 1  # question 1 (odd id)
+    assert styles["heldout"]["other"]["generated"]["n"] + styles["heldout"]["place"][
+        "generated"]["n"] + styles["heldout"]["time"]["generated"]["n"] >= 0
 
 
 def test_the_plot_is_written(tmp_path: Path) -> None:
@@ -55,3 +67,59 @@ def test_the_plot_is_written(tmp_path: Path) -> None:
 def test_correct_is_a_case_insensitive_substring_match() -> None:
     assert correct("It is at 10:30.", ["10:30"]) and correct("PIXEL", ["pixel"])
     assert not correct("no idea", ["Pixel", "cat"])
+
+
+def test_scores() -> None:
+    from assistant.bench.sleep import says_dont_know, stale, token_f1
+
+    assert correct("Tuesday at 10:30", ["10:30"], ["09:00"])
+    assert not correct("10:30, not 09:00 any more", ["10:30"], ["09:00"])  # quotes the old
+    assert stale("moved from 09:00", ["09:00"]) and not stale("at 10:30", ["09:00"])
+    assert abs(token_f1("On 9 May.", "Saturday 9 May") - 2 / 3) < 1e-9
+    assert token_f1("", "x") == 0.0 and token_f1("Paris", "paris") == 1.0
+    assert says_dont_know("I don’t know.") and not says_dont_know("It is 10:30.")
+
+
+def test_sweep_runs_every_budget_and_draws_curves(tmp_path: Path) -> None:
+    from assistant.bench.sleep import run_sweep, write_sweep_plot
+
+    engine = FakeEngine(rules=[("Summary:", " Notes.\nFacts:\n"),
+                               ("dentist", "It is on Tuesday 24 November at 10:30.")])
+
+    def factory(_m: Path | None, _s: Settings, _p: Paths) -> Engine:
+        return engine
+
+    result = run_sweep(Settings(), limit=1, factors=(0.5, 1.0),
+                       budgets=((1, 50), (5, 200)), engine_factory=factory)
+    data = result.to_json()
+    assert list(data["sleep"]) == ["0.5", "1.0"]
+    assert len(data["points"]) == 2 * 2 * 2  # sleep budgets x test budgets x modes
+    assert {p["mode"] for p in data["points"]} == {"memory", "auto"}
+    small = [p for p in data["points"] if p["top_k"] == 1 and p["mode"] == "memory"]
+    large = [p for p in data["points"] if p["top_k"] == 5 and p["mode"] == "memory"]
+    assert small[0]["test_tokens_mean"] <= large[0]["test_tokens_mean"]
+    assert write_sweep_plot(result, tmp_path / "s.png").stat().st_size > 2000
+
+
+def test_two_people_fixture_runs(tmp_path: Path) -> None:
+    engine = FakeEngine(rules=[("Summary:", " Notes.\nFacts:\n")])
+
+    def factory(_m: Path | None, _s: Settings, _p: Paths) -> Engine:
+        return engine
+
+    data = run_sleep_bench(Settings(), limit=1, engine_factory=factory, fixture="two_people",
+                           modes={"memory": MODES["memory"]}).to_json()
+    assert data["fixture"] == "two_people" and data["questions"] == 1
+
+
+def test_bad_bench_sleep_options_get_one_sentence(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from assistant.cli import main
+
+    home = str(tmp_path / "home")
+    for args, says in ((["--fixture", "nope"], "no fixture 'nope'; use one of maya, two_people"),
+                       (["--model", str(tmp_path / "x.gguf")], "no model file at"),
+                       (["--sleep-seconds", "0"], "--sleep-seconds must be more than 0")):
+        assert main(["--data-dir", home, "bench", "sleep", *args]) == 2
+        err = capsys.readouterr().err
+        assert says in err and "Traceback" not in err

@@ -36,3 +36,36 @@ def add_chat(db: Database) -> AddChat:
         return conv.id
 
     return add
+
+
+#: Where the tests find an instruct GGUF (a file, or a folder holding one): `.ci/run`
+#: fetches SmolLM2-135M-Instruct there (`make test-models`).
+INSTRUCT_MODEL_ENV = "REVERIE_TEST_INSTRUCT_MODEL"
+INSTRUCT_MODEL_CACHE = Path.home() / ".cache" / "reverie-test-models"
+
+
+def find_instruct_model() -> Path | None:
+    """The instruct GGUF named by ``REVERIE_TEST_INSTRUCT_MODEL``, else the one in the
+    test-model cache, else None."""
+    import os
+
+    # The autouse fixture points HOME elsewhere: read the real cache from the first import.
+    for place in (os.environ.get(INSTRUCT_MODEL_ENV, ""), str(INSTRUCT_MODEL_CACHE)):
+        path = Path(place).expanduser() if place else None
+        if path is not None and path.is_file():
+            return path
+        if path is not None and path.is_dir():
+            found = sorted(path.rglob("*.gguf"))
+            if found:
+                return found[0]
+    return None
+
+
+@pytest.fixture(scope="session")
+def instruct_model() -> Path:
+    """SmolLM2-135M-Instruct (or the GGUF in ``REVERIE_TEST_INSTRUCT_MODEL``); the test is
+    skipped, with one line saying how to get it, when it is missing."""
+    found = find_instruct_model()
+    if found is None:
+        pytest.skip(f"no instruct model: run `make test-models` or set {INSTRUCT_MODEL_ENV}")
+    return found

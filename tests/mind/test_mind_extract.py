@@ -78,3 +78,21 @@ def test_requests_for_both_styles() -> None:
     assert completion.temperature == 0.0 and "\n\n" in completion.stop
     chat = extraction_request(PromptStyle.CHAT, "Conversation:\nUser: hi")
     assert chat.messages is not None and chat.messages[-1].content == "Conversation:\nUser: hi"
+
+
+def test_facts_say_who_and_when() -> None:
+    from datetime import UTC, datetime
+
+    from assistant.mind.extract import attribute
+
+    said = datetime(2026, 5, 9, 18, 45, tzinfo=UTC)
+    sources = [SourceLine(1, "We survived the move. I was exhausted.", True, "you", said),
+               SourceLine(2, "Gina: I'm a nurse now.", True, "Gina",
+                          datetime(2026, 6, 1, tzinfo=UTC))]
+    facts = attribute([Fact("move", "I was exhausted after the move", 0.6, (1,)),
+                       Fact("Gina", "I'm a nurse now", 0.6, (2,)),
+                       Fact("flat", "My flat has two floors", 0.5)], sources)
+    assert [(f.text, f.speaker, f.said_at) for f in facts] == [
+        ("You were exhausted after the move", "you", said),
+        ("Gina is a nurse now", "Gina", datetime(2026, 6, 1, tzinfo=UTC)),
+        ("Your flat has two floors", "you", said)]  # no source ids: the first line's

@@ -46,7 +46,8 @@ def test_conversation_becomes_sourced_memories_once(app: Reverie) -> None:
     dentist = "The dentist appointment with Dr. Okafor is next Tuesday (Tuesday 24 November " \
               "2026) at 10:30"
     assert dentist in facts and facts[dentist].sources["messages"]
-    assert "My gym locker is number 42." in facts  # kept from the person's own words
+    assert "Your gym locker is number 42." in facts  # the person's own words, told of them
+    assert facts["Your gym locker is number 42."].said_at is not None  # dated by its message
     assert not any("cheese" in t for t in facts)  # ungrounded: dropped
     summary = repo.list(kind="summary")[0]
     assert summary.scope == "conversation" and summary.text == "The person booked the dentist."

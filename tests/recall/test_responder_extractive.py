@@ -1,0 +1,87 @@
+"""Extractive answers (the evidence sentence with its speaker and date) and dated facts."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from assistant.app import Reverie
+from assistant.llm.fake import FakeEngine
+from assistant.recall.extractive import (
+    EXTRACTIVE,
+    GENERATED,
+    KINDS,
+    committed_styles,
+    extractive_answer,
+    question_kind,
+)
+from assistant.recall.retrieval import Hit
+from assistant.store.models import Memory
+
+SAID = datetime(2026, 5, 9, 18, 45, tzinfo=UTC)
+
+
+def seed(app: Reverie) -> None:
+    conv = app.chats.create_conversation("Moving day").id or 0
+    app.chats.add_message(conv, "user", "We survived the move. Biscuit hid under the bed.",
+                          created_at=SAID)
+    with app.db.write() as s:
+        s.add(Memory(text="You survived the move into the flat", sources={"messages": [1]},
+                     said_at=SAID))
+
+
+def test_a_dated_fact_is_quoted_with_its_date(app: Reverie, fake_engine: FakeEngine) -> None:
+    seed(app)
+    conv = app.chats.create_conversation("ask").id or 0
+    app.responder(fake_engine).ask("When did we move into the flat?", conv, mode="memory",
+                                   today=date(2026, 11, 22))
+    assert 'memory, Saturday 9 May 2026: "You survived the move into the flat"' in \
+        fake_engine.prompts[-1]
+
+
+def test_extractive_answer_has_speaker_and_date(app: Reverie, fake_engine: FakeEngine) -> None:
+    seed(app)
+    conv = app.chats.create_conversation("ask").id or 0
+    responder = app.responder(fake_engine)
+    responder.answer_styles = dict.fromkeys(KINDS, EXTRACTIVE)
+    calls = len(fake_engine.prompts)
+    answer = responder.ask("When did we move into the flat?", conv, mode="memory")
+    assert answer.source == "extracted" and answer.prompt_tokens == 0
+    assert answer.answer == "You survived the move into the flat (Saturday 9 May 2026)"
+    assert len(fake_engine.prompts) == calls  # no model call
+    assert [m.content for m in app.chats.messages(conv)][-1] == answer.answer
+    responder.answer_styles = dict.fromkeys(KINDS, GENERATED)
+    assert responder.ask("When did we move into the flat?", conv, mode="memory"
+                         ).source == "generated"
+
+
+def test_a_message_is_quoted_in_the_third_person_with_its_speaker() -> None:
+    hits = [Hit("note", 1, "Biscuit eats at 8am and 6pm.", 'note "Biscuit"', 1.0),
+            Hit("message", 2, "Nice weather. My rent is £1,150 a month, due on the 5th.",
+                'chat "Flat", you, Saturday 2 May 2026', 0.9,
+                created_at=datetime(2026, 5, 2, 10, 20, tzinfo=UTC))]
+    found = extractive_answer("How much is my rent?", hits)
+    assert found is not None and found[1] is hits[1]
+    assert found[0] == "Your rent is £1,150 a month, due on the 5th. (you, Saturday 2 May 2026)"
+    assert extractive_answer("Who is the plumber?", hits) is None  # nothing shared
+
+
+def test_the_committed_table_names_every_kind() -> None:
+    styles = committed_styles()
+    assert set(styles) == set(KINDS) and set(styles.values()) <= {GENERATED, EXTRACTIVE}
+    assert question_kind("What is our address?") == "place"
+    assert question_kind("What kind of dog is Biscuit?") == "other"
+
+
+def test_a_note_is_quoted_undated() -> None:
+    hits = [Hit("note", 1, "Vet: Highbury Vets, Gloucester Road.", 'note "Biscuit"', 1.0,
+                created_at=datetime(2026, 11, 28, tzinfo=UTC))]  # when it was imported
+    assert extractive_answer("Which vet does Biscuit go to?", hits) == (
+        "Vet: Highbury Vets, Gloucester Road.", hits[0])
+
+
+def test_a_title_does_not_end_the_sentence() -> None:
+    hits = [Hit("message", 3, "I booked the dentist: Tuesday 24 November at 10:30 with "
+                "Dr. Okafor. Then lunch.", 'chat "Dentist", you, Monday 16 November 2026', 1.0)]
+    found = extractive_answer("When is my dentist appointment?", hits)
+    assert found is not None
+    assert found[0] == "You booked the dentist: Tuesday 24 November at 10:30 with Dr. Okafor. (you)"
