@@ -2,8 +2,8 @@
 
 A year of chats is 100,000 messages. Storing them one ORM object, one transaction and
 one FTS flush at a time took 782 s (issue 15); this module stores them the way a bulk
-load should, and keeps the import's promises (docs/ARCHITECTURE.md, "Import and export
-formats"):
+load should, and keeps the import's promises
+(docs/ARCHITECTURE.md, "Import and export formats"):
 
 - **Whole conversations per transaction.** A batch holds complete conversations, a few
   thousand messages in all, and is committed in one transaction. A kill (or a full disk,

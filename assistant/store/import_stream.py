@@ -105,11 +105,6 @@ class JsonArrayReader:
         pending = len(self._decoder.getstate()[0])
         offset = self._bytes_fed - pending  # file offset of what the decoder sees now
         self._bytes_fed += len(data)
-        if self._first:
-            self._first = False
-            if data.startswith(codecs.BOM_UTF8):  # an encoding mark, not text
-                data = data[len(codecs.BOM_UTF8):]
-                offset += len(codecs.BOM_UTF8)
         self._eof = not data
         try:
             text = self._decoder.decode(data, final=self._eof)
@@ -123,6 +118,9 @@ class JsonArrayReader:
             text = bytes(exc.object[:exc.start]).decode("utf-8")
             if not text:
                 raise self._bad_utf8 from None
+        if self._first and text:
+            self._first = False
+            text = text.removeprefix("\ufeff")  # a byte-order mark is not text
         self._buf += text
         return bool(text) or not self._eof
 
@@ -145,8 +143,9 @@ class JsonArrayReader:
             except json.JSONDecodeError as exc:
                 incomplete = (exc.msg.startswith("Unterminated string")
                               or exc.pos >= len(self._buf) - _TAIL)
+                into = exc.pos - self._pos  # reading more moves the element's start
                 if not incomplete or not self._grow():
-                    raise self._invalid(exc.msg, exc.pos) from None
+                    raise self._invalid(exc.msg, self._pos + into) from None
                 continue
             except RecursionError:
                 raise ImportFileError(f"{shown(self._path)} is nested too deeply to be an "
