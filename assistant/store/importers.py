@@ -229,8 +229,7 @@ def _parse_chatgpt_conversation(conv: Any) -> tuple[ParsedConversation, int]:
     if not isinstance(conv, dict) or not isinstance(conv.get("mapping"), dict):
         raise ValueError("not a ChatGPT conversation (no mapping)")
     mapping = {k: v for k, v in conv["mapping"].items() if isinstance(v, dict)}
-    leaves = [k for k, v in mapping.items()
-              if not any(c in mapping for c in v.get("children") or [] if isinstance(c, str))]
+    leaves = [k for k, v in mapping.items() if not _has_child(v.get("children"), mapping)]
     node_id = conv.get("current_node")
     if node_id not in mapping:  # fall back to the last leaf
         node_id = leaves[-1] if leaves else None
@@ -255,7 +254,10 @@ def _parse_chatgpt_conversation(conv: Any) -> tuple[ParsedConversation, int]:
         parts = _as_dict(msg.get("content")).get("parts")
         if not isinstance(parts, list):
             continue
-        text = "\n".join(p for p in parts if isinstance(p, str) and is_storable(p)).strip()
+        if len(parts) == 1 and type(parts[0]) is str:  # the usual case, without a join
+            text = parts[0].strip() if is_storable(parts[0]) else ""
+        else:
+            text = "\n".join(p for p in parts if isinstance(p, str) and is_storable(p)).strip()
         if not text:
             continue
         pending.append((role, text, _chatgpt_time(msg.get("create_time"), "message")))
@@ -274,10 +276,25 @@ def _parse_chatgpt_conversation(conv: Any) -> tuple[ParsedConversation, int]:
     return ParsedConversation(key, title, messages, conv_time or messages[0].created_at), skipped
 
 
+def _has_child(children: Any, mapping: dict[str, Any]) -> bool:
+    """Whether a node's ``children`` name a node of ``mapping``."""
+    if not children:
+        return False
+    try:
+        return not mapping.keys().isdisjoint(children)
+    except TypeError:  # an unhashable child (an object or a list): not a node id
+        return any(c in mapping for c in children if isinstance(c, str))
+
+
 def _chatgpt_time(value: Any, where: str) -> datetime | None:
     """ChatGPT's Unix time, or None when it is missing (null or 0)."""
     if value is None or value == 0:
         return None
+    if type(value) is float:  # the usual case, without parse_timestamp's checks
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):
+            pass  # parse_timestamp says why
     return parse_timestamp(value, where=where)
 
 
