@@ -30,6 +30,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection
@@ -363,7 +364,7 @@ def _insert_rows(con: Connection, table: str, columns: Sequence[str],
     one = "(" + ",".join("?" * len(columns)) + ")"
     head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
     for chunk in _chunks(rows, per_statement):
-        params = tuple(value for row in chunk for value in row)
+        params = tuple(chain.from_iterable(chunk))
         con.exec_driver_sql(head + ",".join([one] * len(chunk)), params)
 
 
