@@ -255,7 +255,21 @@ def cmd_import(app: Reverie, args: argparse.Namespace) -> int:
     from assistant.store.importers import import_chats, import_export_folder, import_notes
 
     if args.import_command == "chats":
-        report = import_chats(args.path, app.chats)
+        from assistant.cli.progress import ImportProgressLine
+
+        line = ImportProgressLine(sys.stdout) if sys.stdout.isatty() else None
+        try:
+            report = import_chats(args.path, app.chats,
+                                  progress=line.show if line is not None else None)
+        except KeyboardInterrupt:
+            if line is not None:
+                line.clear()
+            print("The conversations imported so far are kept; run the same command again "
+                  "to import the rest (nothing is added twice).", file=sys.stderr)
+            raise
+        finally:
+            if line is not None:
+                line.clear()
     elif args.import_command == "notes":
         report = import_notes(args.path, app.notes)
     else:

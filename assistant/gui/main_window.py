@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from assistant.gui.banner import Banner
 from assistant.gui.chat_view import ChatView
 from assistant.gui.controllers.chat import ChatController
+from assistant.gui.controllers.importing import ImportController
 from assistant.gui.controllers.model_status import ModelStatusController
 from assistant.gui.controllers.thinking import IdleProbe, ThinkingController
 from assistant.gui.conversation_list import ConversationList
@@ -156,6 +157,7 @@ class MainWindow(QMainWindow):
         self.conversations = ChatController(self.chat, self.sidebar, self)
         self.conversations.stats_changed.connect(self.answer_stats.setText)
         self.conversations.answer_finished.connect(self._refresh_tray)
+        self.importer = ImportController(self)
 
         self.menu_actions = WindowActions(self)
         self.conversations.busy_changed.connect(self.menu_actions.stop_shortcut.setEnabled)
@@ -466,6 +468,7 @@ class MainWindow(QMainWindow):
         if self._quick_ask is not None:
             self._quick_ask.stop()
             self._quick_ask.hide()
+        self.importer.shutdown()
         self.conversations.shutdown()
         if "away" in self._built:
             self.away_view.stop()

@@ -34,11 +34,13 @@ class WindowActions:
         self.ask_action = action("&Ask…", QKeySequence("Ctrl+K"), window.show_quick_ask)
         self.find_action = action("&Search", QKeySequence.StandardKey.Find,
                                   window.focus_search)
+        self.import_action = action("&Import chats…", QKeySequence("Ctrl+Shift+I"),
+                                    window.importer.choose_file)
         self.quit_action = action("&Quit", QKeySequence.StandardKey.Quit, window.quit_app)
         self.close_action = action("&Close window", QKeySequence.StandardKey.Close,
                                    window.close)
         menu = window.menuBar().addMenu("&Reverie")
-        for item in (self.new_action, self.ask_action, self.find_action,
+        for item in (self.new_action, self.ask_action, self.find_action, self.import_action,
                      window.sidebar.rename_action, window.sidebar.delete_action):
             menu.addAction(item)
         menu.addSeparator()

@@ -21,6 +21,11 @@ class ChatRepository:
         self._db = db
         self._after_delete = after_delete
 
+    @property
+    def db(self) -> Database:
+        """The database it writes to (an import stores its batches there directly)."""
+        return self._db
+
     def create_conversation(self, title: str = "", *, import_key: str | None = None,
                             created_at: datetime | None = None) -> Conversation:
         now = created_at or utcnow()

@@ -6,6 +6,11 @@ and only messages it does not have yet are added, so importing the same file twi
 (or a longer version of it) never duplicates anything and never loses what is stored.
 A bad line is reported as ``line N: ...`` and skipped; the rest imports. JSONL is
 split on ``\\n`` only: U+2028, U+2029 and NEL are legal inside a JSON string.
+
+Chat files stream: they are parsed one conversation at a time
+(:mod:`assistant.store.import_stream` for ChatGPT's one big JSON array) and stored a
+batch at a time (:mod:`assistant.store.import_batch`), so memory stays bounded whatever
+the file's size and an interrupted import continues where it stopped when run again.
 """
 
 from __future__ import annotations
@@ -16,8 +21,9 @@ import json
 import logging
 import os
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -37,81 +43,35 @@ from assistant.store.files import (
     read_text_file,
     shown,
 )
-from assistant.store.models import Memory, Message, Note, Origin, Role
+from assistant.store.import_batch import (
+    BatchWriter,
+    ImportCancelled,
+    ImportProgress,
+    ImportReport,
+    ParsedConversation,
+    ParsedMessage,
+    ProgressCallback,
+    typed_key,
+)
+from assistant.store.import_stream import JsonArrayReader
+from assistant.store.models import Memory, Note, Role
 from assistant.store.notes import NoteRepository, content_hash
 from assistant.text.lines import is_blank
 
-__all__ = ["ImportFileError", "ImportReport", "import_chats", "import_export_folder",
-           "import_notes", "note_title", "parse_chatgpt_export", "parse_reverie_jsonl"]
+__all__ = ["ImportCancelled", "ImportFileError", "ImportProgress", "ImportReport",
+           "import_chats", "import_export_folder", "import_notes", "note_title",
+           "open_chat_file", "parse_chatgpt_export", "parse_reverie_jsonl", "typed_key"]
 
 log = logging.getLogger("assistant.store")
 
 NOTE_SUFFIXES = (".md", ".markdown", ".txt", ".text")
 #: One JSONL line (one conversation) longer than this is skipped, not read into memory.
 MAX_LINE_BYTES = 64 * 1024 * 1024
-#: A whole-file JSON export (ChatGPT's conversations.json, notes.json, memories.json).
+#: A whole-file JSON export of an export folder (notes.json, memories.json).
 MAX_JSON_BYTES = 1024 * 1024 * 1024
 ROLES = {r.value for r in Role}
 #: What a Reverie export folder holds that ``import_export_folder`` reads back.
 EXPORT_FILES = ("conversations.jsonl", "notes.json", "memories.json")
-
-
-@dataclass
-class ParsedMessage:
-    role: str
-    content: str
-    created_at: datetime
-    #: The message's id in the profile it was exported from (memory sources point at it).
-    source_id: int | None = None
-
-
-@dataclass
-class ParsedConversation:
-    key: str
-    title: str
-    messages: list[ParsedMessage]
-    created_at: datetime | None = None
-    archived: bool = False
-
-
-@dataclass
-class ImportReport:
-    conversations_added: int = 0
-    conversations_updated: int = 0
-    messages_added: int = 0
-    notes_added: int = 0
-    notes_updated: int = 0
-    notes_unchanged: int = 0
-    memories_added: int = 0
-    memories_unchanged: int = 0
-    #: ChatGPT keeps regenerated answers and edited questions as branches; only the
-    #: branch the person was last on is imported.
-    branches_skipped: int = 0
-    problems: list[str] = field(default_factory=list)
-
-    def summary(self) -> str:
-        parts = []
-        if self.conversations_added or self.conversations_updated or self.messages_added:
-            parts.append(f"{self.conversations_added} conversations added, "
-                         f"{self.conversations_updated} updated, "
-                         f"{self.messages_added} messages added")
-        if self.notes_added or self.notes_updated or self.notes_unchanged:
-            parts.append(f"{self.notes_added} notes added, {self.notes_updated} updated, "
-                         f"{self.notes_unchanged} unchanged")
-        if self.memories_added or self.memories_unchanged:
-            parts.append(f"{self.memories_added} memories added, "
-                         f"{self.memories_unchanged} already there")
-        if not parts:
-            parts.append("nothing new to import")
-        if self.branches_skipped:
-            parts.append(f"{self.branches_skipped} alternative ChatGPT branches left out "
-                         "(the current branch of each conversation is imported)")
-        if self.problems:
-            parts.append(f"{len(self.problems)} skipped")
-        return "; ".join(parts) + "."
-
-    def to_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
 
 def parse_timestamp(value: Any, *, where: str) -> datetime:
@@ -131,25 +91,11 @@ def parse_timestamp(value: Any, *, where: str) -> datetime:
         raise ValueError(f"{where}: created_at {value!r} is not an ISO-8601 date") from None
 
 
-def _digest(*parts: str) -> str:
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
-
-
 def _conversation_key(prefix: str, title: str, messages: list[ParsedMessage]) -> str:
     first = messages[0] if messages else None
     seed = f"{title}\0{first.created_at.isoformat() if first else ''}\0"
     seed += first.content if first else ""
     return f"{prefix}:{hashlib.sha256(seed.encode()).hexdigest()[:32]}"
-
-
-def typed_key(conversation_id: int, first: Message) -> str:
-    """The export key of a conversation typed in Reverie (it has no ``import_key``):
-    named by its id and first message, so importing an export into the profile it came
-    from finds the conversation again instead of copying it, and two conversations
-    that start alike stay two."""
-    digest = _digest(str(conversation_id), first.role, first.created_at.isoformat(),
-                     first.content)
-    return f"typed:{digest}"
 
 
 # Reverie JSONL --------------------------------------------------------------------------
@@ -262,7 +208,12 @@ def parse_chatgpt_export(data: Any, problems: list[str],
     if not isinstance(data, list):
         raise ImportFileError("This JSON file is not a ChatGPT conversations.json export "
                               "(expected a list of conversations).")
-    for number, conv in enumerate(data, start=1):
+    return _chatgpt_conversations(data, problems, report)
+
+
+def _chatgpt_conversations(items: Iterable[Any], problems: list[str],
+                           report: ImportReport | None) -> Iterator[ParsedConversation]:
+    for number, conv in enumerate(items, start=1):
         try:
             parsed, skipped = _parse_chatgpt_conversation(conv)
         except (ValueError, KeyError, TypeError) as exc:
@@ -278,8 +229,7 @@ def _parse_chatgpt_conversation(conv: Any) -> tuple[ParsedConversation, int]:
     if not isinstance(conv, dict) or not isinstance(conv.get("mapping"), dict):
         raise ValueError("not a ChatGPT conversation (no mapping)")
     mapping = {k: v for k, v in conv["mapping"].items() if isinstance(v, dict)}
-    leaves = [k for k, v in mapping.items()
-              if not any(c in mapping for c in v.get("children") or [] if isinstance(c, str))]
+    leaves = [k for k, v in mapping.items() if not _has_child(v.get("children"), mapping)]
     node_id = conv.get("current_node")
     if node_id not in mapping:  # fall back to the last leaf
         node_id = leaves[-1] if leaves else None
@@ -304,7 +254,10 @@ def _parse_chatgpt_conversation(conv: Any) -> tuple[ParsedConversation, int]:
         parts = _as_dict(msg.get("content")).get("parts")
         if not isinstance(parts, list):
             continue
-        text = "\n".join(p for p in parts if isinstance(p, str) and is_storable(p)).strip()
+        if len(parts) == 1 and type(parts[0]) is str:  # the usual case, without a join
+            text = parts[0].strip() if is_storable(parts[0]) else ""
+        else:
+            text = "\n".join(p for p in parts if isinstance(p, str) and is_storable(p)).strip()
         if not text:
             continue
         pending.append((role, text, _chatgpt_time(msg.get("create_time"), "message")))
@@ -323,10 +276,25 @@ def _parse_chatgpt_conversation(conv: Any) -> tuple[ParsedConversation, int]:
     return ParsedConversation(key, title, messages, conv_time or messages[0].created_at), skipped
 
 
+def _has_child(children: Any, mapping: dict[str, Any]) -> bool:
+    """Whether a node's ``children`` name a node of ``mapping``."""
+    if not children:
+        return False
+    try:
+        return not mapping.keys().isdisjoint(children)
+    except TypeError:  # an unhashable child (an object or a list): not a node id
+        return any(c in mapping for c in children if isinstance(c, str))
+
+
 def _chatgpt_time(value: Any, where: str) -> datetime | None:
     """ChatGPT's Unix time, or None when it is missing (null or 0)."""
     if value is None or value == 0:
         return None
+    if type(value) is float:  # the usual case, without parse_timestamp's checks
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):
+            pass  # parse_timestamp says why
     return parse_timestamp(value, where=where)
 
 
@@ -340,9 +308,35 @@ def _as_dict(value: Any) -> dict[str, Any]:
 CHAT_ADVICE = "give a Reverie JSONL file or ChatGPT's conversations.json"
 
 
-def read_chat_file(path: Path, problems: list[str],
-                   report: ImportReport | None = None) -> list[ParsedConversation]:
-    """Parse a chat export, recognising its format from its content: a JSON list is
+@dataclass
+class ChatStream:
+    """An open chat export: its conversations as they are read, and how far reading is."""
+
+    fh: IO[bytes]
+    path: Path
+    #: A JSON list: ChatGPT's ``conversations.json``; else Reverie JSONL.
+    chatgpt: bool
+    size: int
+    _reader: JsonArrayReader | None = None
+
+    @property
+    def bytes_read(self) -> int:
+        return self._reader.bytes_read if self._reader is not None else self.fh.tell()
+
+    def conversations(self, problems: list[str],
+                      report: ImportReport | None = None) -> Iterator[ParsedConversation]:
+        """The conversations in file order; bad ones go to ``problems``. A file broken
+        past repair raises :class:`ImportFileError` where reading reaches the fault."""
+        if not self.chatgpt:
+            return _parse_numbered(iter_lines(self.fh, problems), problems)
+        self._reader = JsonArrayReader(self.fh, self.path, advice=CHAT_ADVICE,
+                                       max_element_bytes=MAX_LINE_BYTES)
+        return _chatgpt_conversations(self._reader, problems, report)
+
+
+@contextmanager
+def open_chat_file(path: Path) -> Iterator[ChatStream]:
+    """Open a chat export, recognising its format from its content: a JSON list is
     ChatGPT's ``conversations.json``, anything else is read as Reverie JSONL."""
     with open_regular(path, "give the chat export file, or the whole export folder with "
                       "`reverie import FOLDER`") as fh:
@@ -354,18 +348,7 @@ def read_chat_file(path: Path, problems: list[str],
             raise ImportFileError(f"{shown(path)} is not a text file (it holds binary data); "
                                   f"{CHAT_ADVICE}.")
         fh.seek(0)
-        if body.startswith(b"["):
-            data = _load_json(_read_limited(fh, path, MAX_JSON_BYTES), path, CHAT_ADVICE)
-            return list(parse_chatgpt_export(data, problems, report))
-        return list(_parse_numbered(iter_lines(fh, problems), problems))
-
-
-def _read_limited(fh: IO[bytes], path: Path, limit: int) -> bytes:
-    data = fh.read(limit + 1)
-    if len(data) > limit:
-        raise ImportFileError(f"{shown(path)} is larger than {megabytes(limit)}; split the "
-                              "export into smaller files.")
-    return data
+        yield ChatStream(fh, path, body.startswith(b"["), os.fstat(fh.fileno()).st_size)
 
 
 def _load_json(data: bytes, path: Path, advice: str) -> Any:
@@ -380,80 +363,42 @@ def _load_json(data: bytes, path: Path, advice: str) -> Any:
                               f"{advice}.") from None
 
 
-def import_chats(path: Path, chats: ChatRepository) -> ImportReport:
+def import_chats(path: Path, chats: ChatRepository, *,
+                 progress: ProgressCallback | None = None,
+                 should_stop: Callable[[], bool] | None = None) -> ImportReport:
+    """Import a chat export, a batch (one transaction) at a time.
+
+    ``progress`` hears after every committed batch; ``should_stop`` is asked between
+    conversations and ends the import with :class:`ImportCancelled` (what was committed
+    stays; importing the file again continues). A fault that makes the rest of the file
+    unreadable raises :class:`ImportFileError` after storing what came before it.
+    """
     report = ImportReport()
-    matcher = _ConversationMatcher(chats)
-    for conv in read_chat_file(path, report.problems, report):
-        matcher.store(conv, report)
+    writer = BatchWriter(chats.db, report)
+    with open_chat_file(path) as stream:
+        def tell() -> None:
+            if progress is not None:
+                progress(ImportProgress(writer.conversations_done, report.messages_added,
+                                        stream.bytes_read, stream.size))
+
+        tell()
+        try:
+            for conv in stream.conversations(report.problems, report):
+                if should_stop is not None and should_stop():
+                    raise ImportCancelled(report)
+                if writer.add(conv):
+                    tell()
+            writer.flush()
+        except ImportFileError as exc:
+            writer.flush()
+            if not writer.conversations_done:
+                raise
+            raise ImportFileError(
+                f"{str(exc).removesuffix('.')}; the {writer.conversations_done} "
+                "conversations before that point were imported, and importing the "
+                "repaired file adds only the rest.") from None
+        tell()
     return report
-
-
-class _ConversationMatcher:
-    """Finds the stored conversation an imported one continues, and adds what is new."""
-
-    def __init__(self, chats: ChatRepository) -> None:
-        self._chats = chats
-        self._typed: dict[str, int] | None = None
-
-    def _find(self, key: str) -> int | None:
-        existing = self._chats.by_import_key(key)
-        if existing is not None:
-            return existing.id
-        if not key.startswith("typed:"):
-            return None
-        if self._typed is None:  # built once, on the first typed conversation
-            self._typed = {}
-            unkeyed = {c.id for c in self._chats.list_conversations(include_archived=True)
-                       if c.import_key is None}
-            for m in self._chats.all_messages():
-                if m.conversation_id in unkeyed:
-                    unkeyed.discard(m.conversation_id)
-                    self._typed[typed_key(m.conversation_id, m)] = m.conversation_id
-        return self._typed.get(key)
-
-    def store(self, conv: ParsedConversation, report: ImportReport) -> _Stored:
-        """Add ``conv`` (or the messages it has that the stored one lacks)."""
-        target = self._find(conv.key)
-        stored: dict[tuple[str, str, datetime], list[int]] = defaultdict(list)
-        if target is None:
-            created = self._chats.create_conversation(
-                conv.title, import_key=conv.key,
-                created_at=conv.created_at or conv.messages[0].created_at)
-            target = created.id or 0
-            report.conversations_added += 1
-            is_new = True
-        else:
-            for row in self._chats.messages(target):
-                stored[(row.role, row.content, row.created_at)].append(row.id or 0)
-            is_new = False
-        ids: dict[int, int] = {}
-        new: list[tuple[ParsedMessage, Message]] = []
-        for m in conv.messages:
-            have = stored.get((m.role, m.content, m.created_at))
-            if have:  # a multiset: two equal messages in the file need two stored ones
-                found = have.pop(0)
-                if m.source_id is not None:
-                    ids[m.source_id] = found
-                continue
-            new.append((m, Message(conversation_id=target, role=m.role, content=m.content,
-                                   created_at=m.created_at, origin=Origin.IMPORTED.value)))
-        if new:
-            self._chats.add_messages(target, [row for _, row in new])
-            report.messages_added += len(new)
-            if not is_new:
-                report.conversations_updated += 1
-            for parsed, row in new:
-                if parsed.source_id is not None and row.id is not None:
-                    ids[parsed.source_id] = row.id
-        return _Stored(target, is_new, ids)
-
-
-@dataclass
-class _Stored:
-    conversation_id: int
-    is_new: bool
-    #: exported message id -> the id of the same message in this profile
-    message_ids: dict[int, int]
 
 
 # Note folders -------------------------------------------------------------------------------
@@ -566,20 +511,11 @@ def _read_conversations(path: Path, report: ImportReport) -> list[ParsedConversa
 
 def _store_conversations(conversations: list[ParsedConversation], db: Database,
                          report: ImportReport) -> dict[int, int]:
-    from assistant.store.models import Conversation
-
-    ids: dict[int, int] = {}
-    matcher = _ConversationMatcher(ChatRepository(db))
+    writer = BatchWriter(db, report)
     for conv in conversations:
-        stored = matcher.store(conv, report)
-        ids.update(stored.message_ids)
-        if stored.is_new and conv.archived:
-            with db.write() as s:
-                row = s.get(Conversation, stored.conversation_id)
-                if row is not None:
-                    row.archived = True
-                    s.add(row)
-    return ids
+        writer.add(conv)
+    writer.flush()
+    return writer.message_ids
 
 
 def _json_items(path: Path, report: ImportReport) -> list[tuple[int, dict[str, Any]]]:
