@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlmodel import Session, SQLModel, col, select
 
 RowT = TypeVar("RowT", bound=SQLModel)
@@ -81,3 +81,12 @@ def search_rows(session: Session, model: type[RowT], table: str, query: str, lim
     key = col(model.id)  # type: ignore[attr-defined]
     found = {row.id: row for row in session.exec(select(model).where(key.in_(ids)))}  # type: ignore[attr-defined]
     return [found[i] for i in ids if i in found]
+
+
+def search_generation(connection: Connection, table: str) -> int:
+    """The change counter of ``table`` (``anticipation``, ``memory`` or ``note``; see
+    `store.models.SearchGeneration`): an in-memory search index built when it read N is
+    still true while it reads N."""
+    value = connection.execute(text("SELECT generation FROM search_generation WHERE name = :t"),
+                               {"t": table}).scalar()
+    return int(value or 0)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -126,7 +126,11 @@ class WordWeights:
 
     @classmethod
     def from_questions(cls, questions: Iterable[str]) -> WordWeights:
-        docs = [set(question_words(q)) for q in questions]
+        return cls.from_word_sets([set(question_words(q)) for q in questions])
+
+    @classmethod
+    def from_word_sets(cls, docs: Sequence[Collection[str]]) -> WordWeights:
+        """The weights of questions already split by `question_words` (as sets)."""
         n = max(1, len(docs))
         freq: Counter[str] = Counter(w for d in docs for w in d)
         idf = {w: 1.0 + math.log((1 + n) / (1 + f)) for w, f in freq.items()}
