@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,7 +34,7 @@ from assistant.store.anticipations import servable_by_key
 from assistant.store.db import Database
 from assistant.store.fts import search_generation
 from assistant.store.models import Anticipation, utcnow
-from assistant.text.questions import answer_kind, kinds_agree, names_agree, tense, tenses_agree
+from assistant.text.questions import answer_kind, names, tense
 from assistant.text.similarity import (
     SAME_QUESTION_THRESHOLD,
     UNIFORM,
@@ -41,6 +42,7 @@ from assistant.text.similarity import (
     question_match,
     question_type,
     question_words,
+    words_match,
 )
 
 log = logging.getLogger("assistant.recall")
@@ -70,10 +72,37 @@ def meaning_score(asked: str, prepared: str, cosine: float, weight: float,
     """0..1: how surely ``asked`` asks what ``prepared`` asked, given the cosine of their
     vectors; 0 when they want different kinds of answer, name different people or ask
     about different times (past against now or later)."""
-    if not (kinds_agree(asked, prepared) and names_agree(asked, prepared)
-            and tenses_agree(asked, prepared)):
+    return _meaning(_features(asked), _features(prepared), cosine, weight, weights)
+
+
+@dataclass(frozen=True)
+class _Question:
+    """What matching needs of one question, computed once per question."""
+
+    words: frozenset[str]
+    word_type: str | None
+    kind: str | None
+    tense: str | None
+    names: frozenset[str]
+    #: Its sorted words joined by spaces (what the spelling ratio compares).
+    spelled: str
+
+
+def _features(question: str) -> _Question:
+    words = frozenset(question_words(question))
+    return _Question(words, question_type(question), answer_kind(question), tense(question),
+                     names(question), " ".join(sorted(words)))
+
+
+def _meaning(a: _Question, p: _Question, cosine: float, weight: float,
+             weights: WordWeights) -> float:
+    """`meaning_score` of two questions already split (`kinds_agree`, `names_agree`,
+    `tenses_agree` and `question_match` on their parts)."""
+    if (a.kind and p.kind and a.kind != p.kind) or (
+            a.names and p.names and not a.names & p.names) or (
+            a.tense and p.tense and a.tense != p.tense):
         return 0.0
-    word = question_match(asked, prepared, weights)
+    word = words_match(a.word_type, a.words, p.word_type, p.words, weights)
     return max(0.0, weight * cosine + (1.0 - weight) * word)
 
 
@@ -174,21 +203,6 @@ class Match:
 _EPSILON = 1e-5
 
 
-@dataclass(frozen=True)
-class _Question:
-    """What matching needs of one prepared question, computed once per (id, question)."""
-
-    words: frozenset[str]
-    kind: str | None
-    tense: str | None
-    word_type: str | None
-
-
-def _features(question: str) -> _Question:
-    return _Question(frozenset(question_words(question)), answer_kind(question),
-                     tense(question), question_type(question))
-
-
 @dataclass
 class _Snapshot:
     """The servable (ready or used) prepared questions as of one ``search_generation`` of
@@ -207,7 +221,12 @@ class _Snapshot:
     kinds: np.ndarray
     tenses: np.ndarray
     word_types: np.ndarray
+    spelled: np.ndarray
+    alphabet: dict[str, int]
+    char_counts: np.ndarray
     row_of: dict[int, int]
+    #: Rows with the same question and vector share a group number.
+    groups: np.ndarray
     vectors: list[np.ndarray | None]
     matrix: np.ndarray | None = None
     norms: np.ndarray | None = None
@@ -266,9 +285,14 @@ class AnticipationMatcher:
             return None
         query = (np.asarray(embedder.embed([question])[0], dtype=np.float32)
                  if embedder is not None else None)
-        bounds = self._bounds(snap, _features(question), query, when)
+        asked = _features(question)
+        bounds = self._bounds(snap, asked, query, when)
         threshold = self.rule.threshold if query is not None else self.threshold
         ranked = np.flatnonzero(bounds >= threshold - _EPSILON)
+        # Of rows asking the same question with the same vector (the same score), only
+        # the first can be chosen: score that one.
+        _, first = np.unique(snap.groups[ranked], return_index=True)
+        ranked = ranked[np.sort(first)]
         ranked = ranked[np.argsort(-bounds[ranked], kind="stable")]
         best: tuple[float, int] | None = None
         seed_rows = [snap.row_of[i] for i in seeds if i in snap.row_of]
@@ -277,7 +301,7 @@ class AnticipationMatcher:
         for position, row in enumerate(seed_rows + ranked.tolist()):
             if best is not None and position >= len(seed_rows) and bounds[row] < best[0]:
                 break
-            score = self._score(snap, question, row, query)
+            score = self._score(snap, asked, row, query)
             if score is not None and score >= threshold and (
                     best is None or score > best[0] or (score == best[0] and row < best[1])):
                 best = (score, row)
@@ -285,17 +309,18 @@ class AnticipationMatcher:
             return None
         return Match(snap.ids[best[1]], snap.questions[best[1]], best[0])
 
-    def _score(self, snap: _Snapshot, question: str, row: int,
+    def _score(self, snap: _Snapshot, asked: _Question, row: int,
                query: np.ndarray | None) -> float | None:
         """The exact score of one row (`meaning_score` or `question_match`)."""
-        prepared = snap.questions[row]
+        prepared = snap.features[row]
         if query is None:
-            return question_match(question, prepared, snap.weights)
+            return words_match(asked.word_type, asked.words, prepared.word_type,
+                               prepared.words, snap.weights)
         vector = snap.vectors[row]
         if vector is None:
             return None
-        return meaning_score(question, prepared, _cosine(query, vector), self.rule.weight,
-                             snap.weights)
+        return _meaning(asked, prepared, _cosine(query, vector), self.rule.weight,
+                        snap.weights)
 
     def _bounds(self, snap: _Snapshot, asked: _Question, query: np.ndarray | None,
                 when: datetime) -> np.ndarray:
@@ -312,7 +337,16 @@ class AnticipationMatcher:
         asked_sum = sum(snap.weights.of(w) for w in asked.words)
         union = asked_sum + snap.weight_sums - shared
         overlap = shared / np.where(union > 0, union, 1.0)
-        word_bound = 0.45 * overlap + 0.4 * shared / asked_sum + 0.15
+        # The spelling ratio is 2 * matched / (both lengths), and no more characters
+        # match than the two share, counted per character (difflib's quick_ratio).
+        counts = Counter(asked.spelled)
+        common = np.zeros(n)
+        for char, count in counts.items():
+            column = snap.alphabet.get(char)
+            if column is not None:
+                common += np.minimum(snap.char_counts[:, column], count)
+        spelling = 2.0 * common / np.maximum(1, snap.spelled + len(asked.spelled))
+        word_bound = 0.45 * overlap + 0.4 * shared / asked_sum + 0.15 * spelling
         alive = (shared > 0) & (snap.expires > when.timestamp())
         if asked.word_type is not None:
             alive &= (snap.word_types == None) | (snap.word_types == asked.word_type)  # noqa: E711
@@ -348,6 +382,11 @@ class AnticipationMatcher:
         for row, f in enumerate(features):
             for w in f.words:
                 postings.setdefault(w, []).append(row)
+        alphabet = {c: i for i, c in enumerate(sorted({c for f in features for c in f.spelled}))}
+        char_counts = np.zeros((len(features), max(1, len(alphabet))), dtype=np.int16)
+        for row, f in enumerate(features):
+            for char, count in Counter(f.spelled).items():
+                char_counts[row, alphabet[char]] = count
         snap = _Snapshot(
             generation=generation, ids=[r[0] for r in rows], questions=[r[1] for r in rows],
             features=features, weights=weights,
@@ -358,8 +397,10 @@ class AnticipationMatcher:
             kinds=np.array([f.kind for f in features], dtype=object),
             tenses=np.array([f.tense for f in features], dtype=object),
             word_types=np.array([f.word_type for f in features], dtype=object),
+            spelled=np.array([len(f.spelled) for f in features], dtype=np.float64),
+            alphabet=alphabet, char_counts=char_counts,
             row_of={r[0]: row for row, r in enumerate(rows)},
-            vectors=[None] * len(rows))
+            groups=np.zeros(len(rows), dtype=np.int64), vectors=[None] * len(rows))
         if embedder is not None:
             made, snap.generation = self._vectors(rows, embedder, generation)
             snap.vectors = list(made)
@@ -369,6 +410,12 @@ class AnticipationMatcher:
                 if vector is not None and len(vector) == dim:
                     snap.matrix[row] = vector
             snap.norms = np.linalg.norm(snap.matrix, axis=1)
+        group_of: dict[tuple[str, bytes], int] = {}
+        snap.groups = np.array([
+            group_of.setdefault((question, b"" if vector is None else vector.tobytes()),
+                                len(group_of))
+            for question, vector in zip(snap.questions, snap.vectors, strict=True)],
+            dtype=np.int64)
         with self._lock:
             self._snapshot = snap
         return snap

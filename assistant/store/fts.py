@@ -7,6 +7,8 @@ re-index. Migrations call :func:`create_fts_sql` with the columns as they were t
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import TypeVar
 
 from sqlalchemy import Connection, text
@@ -90,3 +92,97 @@ def search_generation(connection: Connection, table: str) -> int:
     value = connection.execute(text("SELECT generation FROM search_generation WHERE name = :t"),
                                {"t": table}).scalar()
     return int(value or 0)
+
+
+#: Newest rows read per query word from an index where the word is common.
+NEWEST_PER_WORD = 1000
+#: Up to this many matching rows in all, FTS5's own ``bm25()`` ranks them. Above it, it
+#: is too slow: it reads every matching row's size and each word's whole posting list.
+EXACT_BM25_ROWS = 1500
+_K1, _B = 1.2, 0.75
+
+
+def _varints(blob: bytes) -> list[int]:
+    """SQLite's variable-length integers, as FTS5 stores sizes and token counts (their
+    nine-byte form, for values above 2**56, never occurs there)."""
+    out, value, i = [], 0, 0
+    while i < len(blob):
+        byte = blob[i]
+        value = (value << 7) | (byte & 0x7F)
+        i += 1
+        if not byte & 0x80:
+            out.append(value)
+            value = 0
+    return out
+
+
+def ranked_ids(connection: Connection, table: str, words: Sequence[str], limit: int, *,
+               where: str = "", params: dict[str, object] | None = None
+               ) -> list[tuple[int, float]]:
+    """The ``limit`` rows of ``table`` that best match any of ``words`` (each a plain
+    word, quoted here), as (id, score) with the lower (more negative) score better, as
+    FTS5's ``bm25()`` gives it. ``where`` adds conditions on the base table ``t``.
+
+    The posting list of each word is read newest first and at most `NEWEST_PER_WORD`
+    rows deep (one indexed, LIMITed query per word). When every list is complete and
+    short (`EXACT_BM25_ROWS` rows in all) FTS5's ``bm25()`` ranks the matches in SQL, as
+    it always did. Otherwise the rows are ranked by BM25 computed here from what was
+    read: each word's document frequency (exact for a short list, estimated from how
+    far back the newest `NEWEST_PER_WORD` reach for a long one), a term frequency of one,
+    and each candidate's length from the index's own size table. A common word is thus
+    counted over the newest rows that hold it, a rare one over the whole history."""
+    fts = fts_name(table)
+    quoted = list(dict.fromkeys(q for w in words if (q := fts_query(w))))
+    if not quoted:
+        return []
+    postings = []
+    for term in quoted:
+        rows = connection.execute(text(
+            f"SELECT rowid FROM {fts} WHERE {fts} MATCH :q ORDER BY rowid DESC LIMIT :n"),
+            {"q": term, "n": NEWEST_PER_WORD})
+        postings.append([int(r[0]) for r in rows])
+    extra = dict(params or {})
+    if all(len(p) < NEWEST_PER_WORD for p in postings) and sum(
+            len(p) for p in postings) <= EXACT_BM25_ROWS:
+        return [(int(r[0]), float(r[1])) for r in connection.execute(text(
+            f"SELECT t.id, bm25({fts}) FROM {fts} JOIN {table} t ON t.id = {fts}.rowid "
+            f"WHERE {fts} MATCH :q {where} ORDER BY bm25({fts}) LIMIT :n"),
+            {"q": " OR ".join(quoted), "n": limit, **extra})]
+    return _ranked_by_postings(connection, table, postings, limit, where, extra)
+
+
+def _ranked_by_postings(connection: Connection, table: str, postings: list[list[int]],
+                        limit: int, where: str, params: dict[str, object]
+                        ) -> list[tuple[int, float]]:
+    fts = fts_name(table)
+    averages = connection.execute(text(f"SELECT block FROM {fts}_data WHERE id = 1")).scalar()
+    totals = _varints(bytes(averages or b""))
+    rows = max(1, totals[0] if totals else 1)
+    avg_len = max(1.0, sum(totals[1:]) / rows)
+    newest = max((p[0] for p in postings if p), default=0)
+    weights: dict[int, float] = {}
+    for posting in postings:
+        if not posting:
+            continue
+        if len(posting) < NEWEST_PER_WORD:
+            df = float(len(posting))
+        else:  # the newest rows reach back to posting[-1]: assume the same density before
+            df = min(float(rows), len(posting) * rows / max(1, newest - posting[-1] + 1))
+        idf = math.log(1.0 + (rows - df + 0.5) / (df + 0.5))
+        for rowid in posting:
+            weights[rowid] = weights.get(rowid, 0.0) + idf
+    # Lengths are read only for the rows that can still rank: the best by words alone.
+    shortlist = sorted(weights, key=lambda r: (-weights[r], -r))[: max(50, limit * 10)]
+    ids = ",".join(str(r) for r in shortlist)
+    sizes = {int(i): sum(_varints(bytes(sz))) for i, sz in connection.execute(text(
+        f"SELECT id, sz FROM {fts}_docsize WHERE id IN ({ids})"))}
+    scored = []
+    for rowid in shortlist:
+        norm = _K1 * (1 - _B + _B * sizes.get(rowid, avg_len) / avg_len)
+        scored.append((rowid, -weights[rowid] * (_K1 + 1) / (1 + norm)))
+    scored.sort(key=lambda rs: (rs[1], -rs[0]))
+    if not where:
+        return scored[:limit]
+    kept = {int(r[0]) for r in connection.execute(text(
+        f"SELECT t.id FROM {table} t WHERE t.id IN ({ids}) {where}"), params)}
+    return [rs for rs in scored if rs[0] in kept][:limit]

@@ -148,10 +148,16 @@ def question_match(asked: str, prepared: str, weights: WordWeights = UNIFORM) ->
 
     Not symmetric: every topic word of ``asked`` should be accounted for by ``prepared``.
     """
-    kind_a, kind_p = question_type(asked), question_type(prepared)
+    return words_match(question_type(asked), frozenset(question_words(asked)),
+                       question_type(prepared), frozenset(question_words(prepared)), weights)
+
+
+def words_match(kind_a: str | None, a: frozenset[str], kind_p: str | None,
+                p: frozenset[str], weights: WordWeights = UNIFORM) -> float:
+    """`question_match` of two questions already split: their `question_type` and
+    their `question_words` as sets (so a matcher can split each prepared question once)."""
     if kind_a and kind_p and kind_a != kind_p:
         return 0.0
-    a, p = set(question_words(asked)), set(question_words(prepared))
     if not a or not p:
         return 0.0
     shared = sum(weights.of(w) for w in a & p)
