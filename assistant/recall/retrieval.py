@@ -12,21 +12,22 @@ different things.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
-from sqlalchemy import text
-from sqlmodel import col, select
+from sqlalchemy import Connection, text
 
 from assistant.llm.embedding import Embedder, from_blob, to_blob
 from assistant.llm.engine import EngineError
 from assistant.store.db import Database
 from assistant.store.fts import fts_query, ranked_ids, search_generation
-from assistant.store.models import Conversation, Memory, MemoryKind, Message, Note
+from assistant.store.models import MemoryKind, Note
 from assistant.text.dates import format_date
 from assistant.text.similarity import word_overlap
 from assistant.text.words import meaning_words
@@ -96,32 +97,25 @@ class Retriever:
         self._vectors: dict[str, _Vectors] = {}
         self._lock = threading.Lock()
 
-    def _fts(self, table: str, words: list[str], extra: str = "",
-             params: dict[str, object] | None = None) -> list[tuple[int, float]]:
-        with self._db.session() as s:
-            return ranked_ids(s.connection(), table, words, PER_INDEX, where=extra,
-                              params=params)
 
-    def _matrix(self, table: str, embedder: Embedder) -> _Vectors:
+    def _matrix(self, con: Connection, table: str, embedder: Embedder) -> _Vectors:
         """The cached vectors of ``table`` (memory: current facts and summaries; note:
         every note, missing vectors made and stored first), read again when changed."""
-        with self._db.session() as s:
-            con = s.connection()
-            generation = search_generation(con, table)
-            cached = self._vectors.get(table)
-            if cached is not None and cached.generation == generation:
-                return cached
-            if table == "memory":
-                kinds = ", ".join(f"'{k}'" for k in _RETRIEVED_KINDS)
-                rows = list(con.execute(text(
-                    "SELECT id, vector FROM memory WHERE superseded_by IS NULL AND "
-                    f"kind IN ({kinds}) AND vector IS NOT NULL")))
-                missing: list[tuple[int, str]] = []
-            else:
-                rows = list(con.execute(text(
-                    "SELECT id, vector FROM note WHERE vector IS NOT NULL")))
-                missing = [(int(i), f"{t}: {b}") for i, t, b in con.execute(text(
-                    "SELECT id, title, body FROM note WHERE vector IS NULL"))]
+        generation = search_generation(con, table)
+        cached = self._vectors.get(table)
+        if cached is not None and cached.generation == generation:
+            return cached
+        if table == "memory":
+            kinds = ", ".join(f"'{k}'" for k in _RETRIEVED_KINDS)
+            rows = list(con.execute(text(
+                "SELECT id, vector FROM memory WHERE superseded_by IS NULL AND "
+                f"kind IN ({kinds}) AND vector IS NOT NULL")))
+            missing: list[tuple[int, str]] = []
+        else:
+            rows = list(con.execute(text(
+                "SELECT id, vector FROM note WHERE vector IS NOT NULL")))
+            missing = [(int(i), f"{t}: {b}") for i, t, b in con.execute(text(
+                "SELECT id, title, body FROM note WHERE vector IS NULL"))]
         pairs = [(int(i), from_blob(v)) for i, v in rows]
         if missing:
             made = [np.asarray(v, dtype=np.float32)
@@ -160,11 +154,12 @@ class Retriever:
             s.flush()
             return search_generation(s.connection(), "note") if unchanged else -1
 
-    def _vector_ranking(self, question: str, table: str) -> list[tuple[int, float]]:
+    def _vector_ranking(self, con: Connection, question: str, table: str
+                        ) -> list[tuple[int, float]]:
         if self._embedder is None:
             return []
         try:
-            cached = self._matrix(table, self._embedder)
+            cached = self._matrix(con, table, self._embedder)
             if not len(cached.ids):
                 return []
             query = np.asarray(self._embedder.embed([question])[0], dtype=np.float32)
@@ -186,56 +181,71 @@ class Retriever:
         """The ``limit`` best hits for ``question``, best first."""
         words = query_words(question)
         rankings: dict[str, list[tuple[int, float]]] = {}
-        if words:
-            kinds = ", ".join(f"'{k}'" for k in _RETRIEVED_KINDS)
-            rankings["memory"] = self._fts(
-                "memory", words, f"AND t.superseded_by IS NULL AND t.kind IN ({kinds})")
-            rankings["note"] = self._fts("note", words)
-            # A blank message has no words, so it never matches: no filter on content.
-            rankings["message"] = self._fts(
-                "message", words, "AND t.conversation_id != :conv",
-                {"conv": exclude_conversation if exclude_conversation is not None else -1})
-        rankings["vector"] = self._vector_ranking(question, "memory")
-        # Notes by meaning only where their words missed (a vocabulary mismatch): a note
-        # found both ways would otherwise outrank the memories digested from it.
-        by_words = {i for i, _ in rankings.get("note", [])}
-        rankings["note_vector"] = [(i, score) for i, score in
-                                   self._vector_ranking(question, "note") if i not in by_words]
-        fused: dict[tuple[str, int], float] = {}
-        for index, ranking in rankings.items():
-            vector = index.endswith("vector")
-            kind = {"vector": "memory", "note_vector": "note"}.get(index, index)
-            best = -ranking[0][1] if ranking and not vector else 1.0
-            for rank, (item_id, raw) in enumerate(ranking):
-                # Rank fusion, plus how close this item's BM25 is to its index's best.
-                closeness = (-raw / best) if not vector and best > 0 else raw
-                fused[(kind, item_id)] = fused.get((kind, item_id), 0.0) + WEIGHTS[index] * (
-                    1.0 / (RRF_K + rank) + 0.05 * max(0.0, closeness))
-        ordered = sorted(fused.items(), key=lambda kv: -kv[1])
-        hits = self._load([key for key, _ in ordered[: limit * 4]], dict(ordered))
+        with self._db.session() as s:
+            con = s.connection()
+            if words:
+                kinds = ", ".join(f"'{k}'" for k in _RETRIEVED_KINDS)
+                rankings["memory"] = ranked_ids(
+                    con, "memory", words, PER_INDEX,
+                    where=f"AND t.superseded_by IS NULL AND t.kind IN ({kinds})")
+                rankings["note"] = ranked_ids(con, "note", words, PER_INDEX)
+                # A blank message has no words, so it never matches: no filter on content.
+                rankings["message"] = ranked_ids(
+                    con, "message", words, PER_INDEX, where="AND t.conversation_id != :conv",
+                    params={"conv": exclude_conversation if exclude_conversation is not None
+                            else -1})
+            rankings["vector"] = self._vector_ranking(con, question, "memory")
+            # Notes by meaning only where their words missed (a vocabulary mismatch): a
+            # note found both ways would otherwise outrank the memories made from it.
+            by_words = {i for i, _ in rankings.get("note", [])}
+            rankings["note_vector"] = [(i, score) for i, score in self._vector_ranking(
+                con, question, "note") if i not in by_words]
+            fused: dict[tuple[str, int], float] = {}
+            for index, ranking in rankings.items():
+                vector = index.endswith("vector")
+                kind = {"vector": "memory", "note_vector": "note"}.get(index, index)
+                best = -ranking[0][1] if ranking and not vector else 1.0
+                for rank, (item_id, raw) in enumerate(ranking):
+                    # Rank fusion, plus how close this item's BM25 is to its index's best.
+                    closeness = (-raw / best) if not vector and best > 0 else raw
+                    fused[(kind, item_id)] = fused.get((kind, item_id), 0.0) + WEIGHTS[index] * (
+                        1.0 / (RRF_K + rank) + 0.05 * max(0.0, closeness))
+            ordered = sorted(fused.items(), key=lambda kv: -kv[1])
+            hits = self._load(con, [key for key, _ in ordered[: limit * 4]], dict(ordered))
         return _diverse(hits, limit)
 
-    def _load(self, keys: list[tuple[str, int]], scores: dict[tuple[str, int], float]
-              ) -> list[Hit]:
+    def _load(self, con: Connection, keys: list[tuple[str, int]],
+              scores: dict[tuple[str, int], float]) -> list[Hit]:
         ids: dict[str, list[int]] = {"memory": [], "note": [], "message": []}
         for kind, item_id in keys:
             ids[kind].append(item_id)
         hits: dict[tuple[str, int], Hit] = {}
-        with self._db.session() as s:
-            for m in s.exec(select(Memory).where(col(Memory.id).in_(ids["memory"]))):
-                label = "memory" if m.kind == MemoryKind.FACT.value else f'summary "{m.subject}"'
-                hits[("memory", m.id or 0)] = Hit("memory", m.id or 0, m.text, label, 0.0,
-                                                  dict(m.sources or {}), m.updated_at)
-            for n in s.exec(select(Note).where(col(Note.id).in_(ids["note"]))):
-                hits[("note", n.id or 0)] = Hit("note", n.id or 0, n.body, f'note "{n.title}"',
-                                                0.0, created_at=n.updated_at)
-            rows = s.exec(select(Message, Conversation.title).join(Conversation).where(
-                col(Message.id).in_(ids["message"])))
-            for msg, title in rows:
-                speaker = "you" if msg.role == "user" else "Reverie"
-                label = f'chat "{title}", {speaker}, {format_date(msg.created_at.date())}'
-                hits[("message", msg.id or 0)] = Hit("message", msg.id or 0, msg.content,
-                                                     label, 0.0, created_at=msg.created_at)
+
+        def rows(sql: str, kind: str) -> list[Any]:
+            if not ids[kind]:
+                return []
+            listed = ",".join(str(i) for i in ids[kind])
+            return list(con.execute(text(sql.format(ids=listed))))
+
+        for ident, kind, subject, body, sources, updated in rows(
+                "SELECT id, kind, subject, text, sources, updated_at FROM memory "
+                "WHERE id IN ({ids})", "memory"):
+            label = "memory" if kind == MemoryKind.FACT.value else f'summary "{subject}"'
+            hits[("memory", ident)] = Hit("memory", ident, body, label, 0.0,
+                                          dict(json.loads(sources or "{}")), _when(updated))
+        for ident, title, body, updated in rows(
+                "SELECT id, title, body, updated_at FROM note WHERE id IN ({ids})", "note"):
+            hits[("note", ident)] = Hit("note", ident, body, f'note "{title}"', 0.0,
+                                        created_at=_when(updated))
+        for ident, role, content, created, title in rows(
+                "SELECT m.id, m.role, m.content, m.created_at, c.title FROM message m "
+                "JOIN conversation c ON c.id = m.conversation_id WHERE m.id IN ({ids})",
+                "message"):
+            speaker = "you" if role == "user" else "Reverie"
+            when = _when(created)
+            label = f'chat "{title}", {speaker}, {format_date(when.date())}'
+            hits[("message", ident)] = Hit("message", ident, content, label, 0.0,
+                                           created_at=when)
         out = []
         for key in keys:
             hit = hits.get(key)
@@ -243,6 +253,11 @@ class Retriever:
                 hit.score = scores[key]
                 out.append(hit)
         return out
+
+
+def _when(value: datetime | str) -> datetime:
+    """A stored timestamp as the ORM reads it (naive UTC)."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 def _diverse(hits: list[Hit], limit: int) -> list[Hit]:

@@ -11,6 +11,7 @@ import math
 from collections.abc import Sequence
 from typing import TypeVar
 
+import numpy as np
 from sqlalchemy import Connection, text
 from sqlmodel import Session, SQLModel, col, select
 
@@ -95,10 +96,10 @@ def search_generation(connection: Connection, table: str) -> int:
 
 
 #: Newest rows read per query word from an index where the word is common.
-NEWEST_PER_WORD = 1000
+NEWEST_PER_WORD = 500
 #: Up to this many matching rows in all, FTS5's own ``bm25()`` ranks them. Above it, it
 #: is too slow: it reads every matching row's size and each word's whole posting list.
-EXACT_BM25_ROWS = 1500
+EXACT_BM25_ROWS = 1000
 _K1, _B = 1.2, 0.75
 
 
@@ -135,12 +136,11 @@ def ranked_ids(connection: Connection, table: str, words: Sequence[str], limit: 
     quoted = list(dict.fromkeys(q for w in words if (q := fts_query(w))))
     if not quoted:
         return []
-    postings = []
-    for term in quoted:
-        rows = connection.execute(text(
-            f"SELECT rowid FROM {fts} WHERE {fts} MATCH :q ORDER BY rowid DESC LIMIT :n"),
-            {"q": term, "n": NEWEST_PER_WORD})
-        postings.append([int(r[0]) for r in rows])
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    postings = [np.array(raw.execute(
+        f"SELECT rowid FROM {fts} WHERE {fts} MATCH ? ORDER BY rowid DESC LIMIT ?",
+        (term, NEWEST_PER_WORD)).fetchall(), dtype=np.int64).reshape(-1) for term in quoted]
     extra = dict(params or {})
     if all(len(p) < NEWEST_PER_WORD for p in postings) and sum(
             len(p) for p in postings) <= EXACT_BM25_ROWS:
@@ -151,38 +151,42 @@ def ranked_ids(connection: Connection, table: str, words: Sequence[str], limit: 
     return _ranked_by_postings(connection, table, postings, limit, where, extra)
 
 
-def _ranked_by_postings(connection: Connection, table: str, postings: list[list[int]],
+def _ranked_by_postings(connection: Connection, table: str, postings: list[np.ndarray],
                         limit: int, where: str, params: dict[str, object]
                         ) -> list[tuple[int, float]]:
     fts = fts_name(table)
-    averages = connection.execute(text(f"SELECT block FROM {fts}_data WHERE id = 1")).scalar()
-    totals = _varints(bytes(averages or b""))
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    averages = raw.execute(f"SELECT block FROM {fts}_data WHERE id = 1").fetchone()
+    totals = _varints(bytes(averages[0])) if averages else []
     rows = max(1, totals[0] if totals else 1)
     avg_len = max(1.0, sum(totals[1:]) / rows)
-    newest = max((p[0] for p in postings if p), default=0)
-    weights: dict[int, float] = {}
+    newest = max((int(p[0]) for p in postings if len(p)), default=0)
+    idfs = []
     for posting in postings:
-        if not posting:
-            continue
         if len(posting) < NEWEST_PER_WORD:
             df = float(len(posting))
         else:  # the newest rows reach back to posting[-1]: assume the same density before
-            df = min(float(rows), len(posting) * rows / max(1, newest - posting[-1] + 1))
-        idf = math.log(1.0 + (rows - df + 0.5) / (df + 0.5))
-        for rowid in posting:
-            weights[rowid] = weights.get(rowid, 0.0) + idf
-    # Lengths are read only for the rows that can still rank: the best by words alone.
-    shortlist = sorted(weights, key=lambda r: (-weights[r], -r))[: max(50, limit * 10)]
-    ids = ",".join(str(r) for r in shortlist)
-    sizes = {int(i): sum(_varints(bytes(sz))) for i, sz in connection.execute(text(
-        f"SELECT id, sz FROM {fts}_docsize WHERE id IN ({ids})"))}
+            df = min(float(rows), len(posting) * rows / max(1, newest - int(posting[-1]) + 1))
+        idfs.append(np.full(len(posting), math.log(1.0 + (rows - df + 0.5) / (df + 0.5))))
+    ids, inverse = np.unique(np.concatenate(postings), return_inverse=True)
+    weights = np.bincount(inverse, weights=np.concatenate(idfs))
+    # Lengths are read only for the rows that can still rank: the best by words alone
+    # (newest first among equals).
+    order = np.lexsort((-ids, -weights))[: max(50, limit * 10)]
+    shortlist = [int(i) for i in ids[order]]
+    best = dict(zip(shortlist, (float(w) for w in weights[order]), strict=True))
+    marks = ",".join("?" * len(shortlist))
+    sizes = {int(i): sum(_varints(bytes(sz))) for i, sz in raw.execute(
+        f"SELECT id, sz FROM {fts}_docsize WHERE id IN ({marks})", shortlist)}
     scored = []
     for rowid in shortlist:
         norm = _K1 * (1 - _B + _B * sizes.get(rowid, avg_len) / avg_len)
-        scored.append((rowid, -weights[rowid] * (_K1 + 1) / (1 + norm)))
+        scored.append((rowid, -best[rowid] * (_K1 + 1) / (1 + norm)))
     scored.sort(key=lambda rs: (rs[1], -rs[0]))
     if not where:
         return scored[:limit]
+    ids_sql = ",".join(str(r) for r in shortlist)
     kept = {int(r[0]) for r in connection.execute(text(
-        f"SELECT t.id FROM {table} t WHERE t.id IN ({ids}) {where}"), params)}
+        f"SELECT t.id FROM {table} t WHERE t.id IN ({ids_sql}) {where}"), params)}
     return [rs for rs in scored if rs[0] in kept][:limit]
