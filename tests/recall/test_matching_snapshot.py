@@ -113,3 +113,26 @@ def test_question_key_is_stored_and_found_by_one_indexed_query(db: Database) -> 
         s.add(row)
     with db.session() as s:
         assert servable_by_key(s.connection(), "who is the dentist", utcnow()) == [kept_id]
+
+
+def test_serving_an_answer_keeps_the_snapshot(db: Database) -> None:
+    from assistant.recall.prepared import PreparedAnswers
+    from assistant.store.fts import search_generation
+
+    _fill(db, 30)
+    prepared = PreparedAnswers(db)
+    with db.session() as s:
+        (question,) = s.connection().exec_driver_sql(
+            "SELECT question FROM anticipation WHERE status = 'ready' LIMIT 1").one()
+    found = prepared.lookup(question)
+    assert found is not None
+    with db.session() as s:
+        before = search_generation(s.connection(), "anticipation")
+    prepared.record_hit(found.anticipation_id)  # ready -> used: still servable
+    with db.session() as s:
+        assert search_generation(s.connection(), "anticipation") == before
+    prepared.record_miss(found.anticipation_id)  # dismissed: never served again
+    with db.session() as s:
+        assert search_generation(s.connection(), "anticipation") == before + 1
+    again = prepared.lookup(question)
+    assert again is None or again.anticipation_id != found.anticipation_id

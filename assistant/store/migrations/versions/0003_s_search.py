@@ -6,9 +6,10 @@
 - ``note.vector``: notes get search vectors like memories (made on first search).
 - ``search_generation``: one counter per searched table, raised by triggers on every
   change that an in-memory search index depends on (rows added or deleted, question,
-  status, expiry, text, supersession or vector changed), whichever code path, connection
-  or process made it; the stale-marking triggers of 0002 raise it too, since triggers
-  fire inside triggers. A cache compares its counter with the stored one before use.
+  status, expiry, text, supersession or vector changed; a served answer going from
+  ready to used is no change), whichever code path, connection or process made it;
+  the stale-marking triggers of 0002 raise it too, since triggers fire inside triggers.
+  A cache compares its counter with the stored one before use.
 
 Revision ID: 0003_s_search
 Revises: 0002
@@ -33,6 +34,14 @@ _WATCHED = (
     ("memory", "kind, subject, text, superseded_by, vector"),
     ("note", "title, body, vector"),
 )
+
+
+#: Serving a prepared answer moves it from ready to used (both servable, nothing a search
+#: cache holds changes): that alone does not count as a change.
+_UNLESS = {"anticipation": (
+    "WHEN NOT (old.question IS new.question AND old.expires_at IS new.expires_at "
+    "AND old.vector IS new.vector AND old.status IN ('ready', 'used') "
+    "AND new.status IN ('ready', 'used'))")}
 
 
 def _bump(table: str) -> str:
@@ -61,7 +70,7 @@ def upgrade() -> None:
         op.execute(f"CREATE TRIGGER {table}_search_generation_ad AFTER DELETE ON {table} "
                    f"BEGIN {_bump(table)} END")
         op.execute(f"CREATE TRIGGER {table}_search_generation_au AFTER UPDATE OF {columns} "
-                   f"ON {table} BEGIN {_bump(table)} END")
+                   f"ON {table} {_UNLESS.get(table, '')} BEGIN {_bump(table)} END")
 
 
 def downgrade() -> None:
