@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,16 +30,19 @@ from sqlalchemy import text
 
 from assistant.llm.embedding import Embedder, from_blob, to_blob
 from assistant.llm.engine import EngineError
+from assistant.store.anticipations import servable_by_key
 from assistant.store.db import Database
-from assistant.store.fts import fts_query
+from assistant.store.fts import search_generation
 from assistant.store.models import Anticipation, utcnow
-from assistant.text.questions import kinds_agree, names_agree, tenses_agree
+from assistant.text.questions import answer_kind, names, tense
 from assistant.text.similarity import (
     SAME_QUESTION_THRESHOLD,
     UNIFORM,
     WordWeights,
     question_match,
+    question_type,
     question_words,
+    words_match,
 )
 
 log = logging.getLogger("assistant.recall")
@@ -67,10 +72,37 @@ def meaning_score(asked: str, prepared: str, cosine: float, weight: float,
     """0..1: how surely ``asked`` asks what ``prepared`` asked, given the cosine of their
     vectors; 0 when they want different kinds of answer, name different people or ask
     about different times (past against now or later)."""
-    if not (kinds_agree(asked, prepared) and names_agree(asked, prepared)
-            and tenses_agree(asked, prepared)):
+    return _meaning(_features(asked), _features(prepared), cosine, weight, weights)
+
+
+@dataclass(frozen=True)
+class _Question:
+    """What matching needs of one question, computed once per question."""
+
+    words: frozenset[str]
+    word_type: str | None
+    kind: str | None
+    tense: str | None
+    names: frozenset[str]
+    #: Its sorted words joined by spaces (what the spelling ratio compares).
+    spelled: str
+
+
+def _features(question: str) -> _Question:
+    words = frozenset(question_words(question))
+    return _Question(words, question_type(question), answer_kind(question), tense(question),
+                     names(question), " ".join(sorted(words)))
+
+
+def _meaning(a: _Question, p: _Question, cosine: float, weight: float,
+             weights: WordWeights) -> float:
+    """`meaning_score` of two questions already split (`kinds_agree`, `names_agree`,
+    `tenses_agree` and `question_match` on their parts)."""
+    if (a.kind and p.kind and a.kind != p.kind) or (
+            a.names and p.names and not a.names & p.names) or (
+            a.tense and p.tense and a.tense != p.tense):
         return 0.0
-    word = question_match(asked, prepared, weights)
+    word = words_match(a.word_type, a.words, p.word_type, p.words, weights)
     return max(0.0, weight * cosine + (1.0 - weight) * word)
 
 
@@ -167,75 +199,233 @@ class Match:
     score: float
 
 
+#: Added to every upper bound so rounding (float32 cosines) never prunes the true best.
+_EPSILON = 1e-5
+
+
+@dataclass
+class _Snapshot:
+    """The servable (ready or used) prepared questions as of one ``search_generation`` of
+    the anticipation table, in the order the database returns them (which breaks ties):
+    features, word weights over all of them, postings from question word to rows, and,
+    for matching by meaning, their vectors."""
+
+    generation: int
+    ids: list[int]
+    questions: list[str]
+    features: list[_Question]
+    expires: np.ndarray
+    weights: WordWeights
+    postings: dict[str, np.ndarray]
+    weight_sums: np.ndarray
+    kinds: np.ndarray
+    tenses: np.ndarray
+    word_types: np.ndarray
+    spelled: np.ndarray
+    alphabet: dict[str, int]
+    char_counts: np.ndarray
+    row_of: dict[int, int]
+    #: Rows with the same question and vector share a group number.
+    groups: np.ndarray
+    vectors: list[np.ndarray | None]
+    matrix: np.ndarray | None = None
+    norms: np.ndarray | None = None
+
+
 class AnticipationMatcher:
     """Finds the ready, unexpired prepared answer for a question, if one truly matches:
-    by meaning (`MATCH_RULE`) when an embedder is given, by words otherwise."""
+    by meaning (`MATCH_RULE`) when an embedder is given, by words otherwise.
 
-    def __init__(self, db: Database, threshold: float = DEFAULT_THRESHOLD,
-                 candidates: int = 20, *, embedder: Embedder | None = None,
-                 rule: MatchRule = MATCH_RULE) -> None:
+    The score is `meaning_score` (or `question_match`) of the typed question against
+    every servable prepared question, as it always was; what makes it fast at 10,000
+    prepared answers is an in-memory snapshot of them, rebuilt only when the
+    anticipation table's ``search_generation`` moved (triggers raise it on any change,
+    so stale, dismissed or rewritten answers are never served from it), and an upper
+    bound per question (the cosine, the word overlap and coverage, computed for all rows
+    at once with numpy; only spelling is left at its maximum) so the exact score is
+    computed only for the few that can still win. Questions asked exactly so
+    (`text.questions.question_key`, an indexed column) are scored first."""
+
+    def __init__(self, db: Database, threshold: float = DEFAULT_THRESHOLD, *,
+                 embedder: Embedder | None = None, rule: MatchRule = MATCH_RULE) -> None:
         self._db = db
         self.threshold = threshold
-        self._candidates = candidates
         self._embedder = embedder
         self.rule = rule
+        self._lock = threading.Lock()
+        self._snapshot: _Snapshot | None = None
+        self._features: dict[tuple[int, str], _Question] = {}
 
     def best(self, question: str, now: datetime | None = None) -> Match | None:
         """The best match above the threshold; stale, used-up or expired rows never match."""
+        when = now or utcnow()
         if self._embedder is not None:
             try:
-                return self._best_by_meaning(question, self._embedder, now or utcnow())
+                return self._best(question, when, self._embedder)
             except EngineError as exc:
                 log.warning("prepared answers matched by words (%s)", exc)
-        return self._best_by_words(question, now or utcnow())
+        return self._best(question, when, None)
 
-    def _best_by_words(self, question: str, when: datetime) -> Match | None:
-        match = fts_query(" ".join(question_words(question)) or question)
-        if not match:
-            return None
+    def _best(self, question: str, when: datetime, embedder: Embedder | None) -> Match | None:
+        rows = None
         with self._db.session() as s:
-            rows = list(s.connection().execute(text(
-                "SELECT a.id, a.question, a.expires_at FROM anticipation_fts f "
-                "JOIN anticipation a ON a.id = f.rowid "
-                "WHERE anticipation_fts MATCH :q AND a.status IN ('ready', 'used') "
-                "ORDER BY bm25(anticipation_fts) LIMIT :n"),
-                {"q": match, "n": self._candidates}))
-            pool = [q for (q,) in s.connection().execute(text(
-                "SELECT question FROM anticipation WHERE status IN ('ready', 'used')"))]
-        weights = WordWeights.from_questions(pool)
-        best: Match | None = None
-        for ident, prepared, expires in rows:
-            if expires is not None and _aware(expires) <= when:
-                continue
-            score = question_match(question, prepared, weights)
-            if score >= self.threshold and (best is None or score > best.score):
-                best = Match(int(ident), str(prepared), score)
-        return best
+            con = s.connection()
+            generation = search_generation(con, "anticipation")
+            seeds = servable_by_key(con, question, when)
+            snap = self._snapshot
+            if snap is None or snap.generation != generation or (
+                    embedder is not None and snap.matrix is None):
+                rows = [(int(i), str(q), e, v) for i, q, e, v in con.execute(text(
+                    "SELECT id, question, expires_at, vector FROM anticipation "
+                    "WHERE status IN ('ready', 'used')"))]
+        if rows is not None:
+            snap = self._build(rows, generation, embedder)
+        assert snap is not None
+        if not snap.ids:
+            return None
+        query = (np.asarray(embedder.embed([question])[0], dtype=np.float32)
+                 if embedder is not None else None)
+        asked = _features(question)
+        bounds = self._bounds(snap, asked, query, when)
+        threshold = self.rule.threshold if query is not None else self.threshold
+        ranked = np.flatnonzero(bounds >= threshold - _EPSILON)
+        # Of rows asking the same question with the same vector (the same score), only
+        # the first can be chosen: score that one.
+        _, first = np.unique(snap.groups[ranked], return_index=True)
+        ranked = ranked[np.sort(first)]
+        ranked = ranked[np.argsort(-bounds[ranked], kind="stable")]
+        best: tuple[float, int] | None = None
+        seed_rows = [snap.row_of[i] for i in seeds if i in snap.row_of]
+        # Questions asked exactly so first: they usually set a bar nothing else reaches;
+        # then by falling bound, until no bound reaches the best score.
+        for position, row in enumerate(seed_rows + ranked.tolist()):
+            if best is not None and position >= len(seed_rows) and bounds[row] < best[0]:
+                break
+            score = self._score(snap, asked, row, query)
+            if score is not None and score >= threshold and (
+                    best is None or score > best[0] or (score == best[0] and row < best[1])):
+                best = (score, row)
+        if best is None:
+            return None
+        return Match(snap.ids[best[1]], snap.questions[best[1]], best[0])
 
-    def _best_by_meaning(self, question: str, embedder: Embedder,
-                         when: datetime) -> Match | None:
-        with self._db.session() as s:
-            rows = [(int(i), str(q), e, v) for i, q, e, v in s.connection().execute(text(
-                "SELECT id, question, expires_at, vector FROM anticipation "
-                "WHERE status IN ('ready', 'used')"))]
-        live = [r for r in rows if r[2] is None or _aware(r[2]) > when]
-        if not live:
+    def _score(self, snap: _Snapshot, asked: _Question, row: int,
+               query: np.ndarray | None) -> float | None:
+        """The exact score of one row (`meaning_score` or `question_match`)."""
+        prepared = snap.features[row]
+        if query is None:
+            return words_match(asked.word_type, asked.words, prepared.word_type,
+                               prepared.words, snap.weights)
+        vector = snap.vectors[row]
+        if vector is None:
             return None
-        vectors = self._vectors(live, embedder)
-        query = np.asarray(embedder.embed([question])[0], dtype=np.float32)
-        weights = WordWeights.from_questions(q for _, q, _, _ in rows)
-        best: Match | None = None
-        for (ident, prepared, _, _), vector in zip(live, vectors, strict=True):
-            cosine = _cosine(query, vector)
-            score = meaning_score(question, prepared, cosine, self.rule.weight, weights)
-            if score >= self.rule.threshold and (best is None or score > best.score):
-                best = Match(ident, prepared, score)
-        return best
+        return _meaning(asked, prepared, _cosine(query, vector), self.rule.weight,
+                        snap.weights)
+
+    def _bounds(self, snap: _Snapshot, asked: _Question, query: np.ndarray | None,
+                when: datetime) -> np.ndarray:
+        """For every row, a score no lower than its exact one (0 where it cannot match:
+        expired, no shared word, another kind of answer or another tense)."""
+        n = len(snap.ids)
+        if not asked.words:
+            return np.zeros(n)
+        shared = np.zeros(n)
+        for word in asked.words:
+            rows = snap.postings.get(word)
+            if rows is not None:
+                shared[rows] += snap.weights.of(word)
+        asked_sum = sum(snap.weights.of(w) for w in asked.words)
+        union = asked_sum + snap.weight_sums - shared
+        overlap = shared / np.where(union > 0, union, 1.0)
+        # The spelling ratio is 2 * matched / (both lengths), and no more characters
+        # match than the two share, counted per character (difflib's quick_ratio).
+        counts = Counter(asked.spelled)
+        common = np.zeros(n)
+        for char, count in counts.items():
+            column = snap.alphabet.get(char)
+            if column is not None:
+                common += np.minimum(snap.char_counts[:, column], count)
+        spelling = 2.0 * common / np.maximum(1, snap.spelled + len(asked.spelled))
+        word_bound = 0.45 * overlap + 0.4 * shared / asked_sum + 0.15 * spelling
+        alive = (shared > 0) & (snap.expires > when.timestamp())
+        if asked.word_type is not None:
+            alive &= (snap.word_types == None) | (snap.word_types == asked.word_type)  # noqa: E711
+        if query is None:
+            return np.where(alive, word_bound + _EPSILON, 0.0)
+        assert snap.matrix is not None and snap.norms is not None
+        if asked.kind is not None:
+            alive &= (snap.kinds == None) | (snap.kinds == asked.kind)  # noqa: E711
+        if asked.tense is not None:
+            alive &= (snap.tenses == None) | (snap.tenses == asked.tense)  # noqa: E711
+        if snap.matrix.shape[1] != query.shape[0]:
+            cosine = np.zeros(n)
+        else:
+            norms = snap.norms * float(np.linalg.norm(query))
+            cosine = (snap.matrix @ query) / np.where(norms == 0, 1.0, norms)
+        weight = self.rule.weight
+        bound = np.maximum(0.0, weight * np.maximum(cosine, 0.0) + (1.0 - weight) * word_bound)
+        return np.where(alive, bound + _EPSILON, 0.0)
+
+    def _build(self, rows: list[tuple[int, str, object, bytes | None]], generation: int,
+               embedder: Embedder | None) -> _Snapshot:
+        """A snapshot of ``rows`` (read at ``generation``); features of rows already seen
+        are kept, missing vectors are made and stored."""
+        features = []
+        known: dict[tuple[int, str], _Question] = {}
+        for ident, question, _, _ in rows:
+            f = self._features.get((ident, question)) or _features(question)
+            known[(ident, question)] = f
+            features.append(f)
+        self._features = known
+        weights = WordWeights.from_word_sets([f.words for f in features])
+        postings: dict[str, list[int]] = {}
+        for row, f in enumerate(features):
+            for w in f.words:
+                postings.setdefault(w, []).append(row)
+        alphabet = {c: i for i, c in enumerate(sorted({c for f in features for c in f.spelled}))}
+        char_counts = np.zeros((len(features), max(1, len(alphabet))), dtype=np.int16)
+        for row, f in enumerate(features):
+            for char, count in Counter(f.spelled).items():
+                char_counts[row, alphabet[char]] = count
+        snap = _Snapshot(
+            generation=generation, ids=[r[0] for r in rows], questions=[r[1] for r in rows],
+            features=features, weights=weights,
+            expires=np.array([_aware(e).timestamp() if e is not None else np.inf  # type: ignore[arg-type]
+                              for _, _, e, _ in rows], dtype=np.float64),
+            postings={w: np.asarray(r, dtype=np.int64) for w, r in postings.items()},
+            weight_sums=np.array([sum(weights.of(w) for w in f.words) for f in features]),
+            kinds=np.array([f.kind for f in features], dtype=object),
+            tenses=np.array([f.tense for f in features], dtype=object),
+            word_types=np.array([f.word_type for f in features], dtype=object),
+            spelled=np.array([len(f.spelled) for f in features], dtype=np.float64),
+            alphabet=alphabet, char_counts=char_counts,
+            row_of={r[0]: row for row, r in enumerate(rows)},
+            groups=np.zeros(len(rows), dtype=np.int64), vectors=[None] * len(rows))
+        if embedder is not None:
+            made, snap.generation = self._vectors(rows, embedder, generation)
+            snap.vectors = list(made)
+            dim = max((len(v) for v in made), default=1)
+            snap.matrix = np.zeros((len(rows), dim), dtype=np.float32)
+            for row, vector in enumerate(snap.vectors):
+                if vector is not None and len(vector) == dim:
+                    snap.matrix[row] = vector
+            snap.norms = np.linalg.norm(snap.matrix, axis=1)
+        group_of: dict[tuple[str, bytes], int] = {}
+        snap.groups = np.array([
+            group_of.setdefault((question, b"" if vector is None else vector.tobytes()),
+                                len(group_of))
+            for question, vector in zip(snap.questions, snap.vectors, strict=True)],
+            dtype=np.int64)
+        with self._lock:
+            self._snapshot = snap
+        return snap
 
     def _vectors(self, rows: list[tuple[int, str, object, bytes | None]],
-                 embedder: Embedder) -> list[np.ndarray]:
+                 embedder: Embedder, generation: int) -> tuple[list[np.ndarray], int]:
         """The stored vector of each prepared question; missing ones are made once and
-        stored (unless the profile is read-only)."""
+        stored (unless the profile is read-only). Also the generation the snapshot holds
+        after that: storing raises it, and the snapshot stays true only if nothing else
+        changed the table since it was read (-1 otherwise: rebuilt at the next lookup)."""
         missing = [(i, q) for i, q, _, v in rows if v is None]
         made: dict[int, np.ndarray] = {}
         if missing:
@@ -244,12 +434,16 @@ class AnticipationMatcher:
                                                                            strict=True)}
             if not self._db.read_only:
                 with self._db.write() as s:
+                    unchanged = search_generation(s.connection(), "anticipation") == generation
                     for ident, vector in made.items():
                         row = s.get(Anticipation, ident)
                         if row is not None and row.vector is None:
                             row.vector = to_blob(vector.tolist())
                             s.add(row)
-        return [made[i] if v is None else from_blob(v) for i, _, _, v in rows]
+                    s.flush()
+                    generation = (search_generation(s.connection(), "anticipation")
+                                  if unchanged else -1)
+        return [made[i] if v is None else from_blob(v) for i, _, _, v in rows], generation
 
 
 def _cosine(a: np.ndarray, b: np.ndarray) -> float:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from assistant.store.revision import expected_revision
 from assistant.text.lines import clip, one_line
+from assistant.text.questions import question_key
 
 TYPE_CHECKING = False  # neither typing nor dataclasses: they cost 40 ms to import
 if TYPE_CHECKING:
@@ -69,19 +70,9 @@ class QuickAnswer:
                 "model": "", "conversation_id": self.conversation_id}
 
 
-def normalise(question: str) -> str:
-    """The question as compared: one line, no final question or full stop marks."""
-    return one_line(question).rstrip("?.!？ ").strip()
-
-
 def stamp(moment: datetime) -> str:
     """A timestamp as SQLAlchemy stores a UTC ``DateTime`` in SQLite."""
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-def _parse(value: str) -> datetime:
-    moment = datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def open_ready(database: Path) -> sqlite3.Connection | None:
@@ -116,22 +107,21 @@ def open_ready(database: Path) -> sqlite3.Connection | None:
 
 def find_prepared(con: sqlite3.Connection, question: str,
                   now: datetime | None = None) -> QuickHit | None:
-    """The servable prepared answer whose question is ``question`` (`normalise`d), the
-    newest if several are."""
-    wanted = normalise(question)
-    if not wanted:
+    """The servable prepared answer whose question is ``question`` up to case, spacing
+    and the marks around it (`question_key`, one indexed query), the newest if several are."""
+    key = question_key(question)
+    if not key:
         return None
-    when = now or datetime.now(UTC)
-    rows = con.execute("SELECT id, question, answer, sources, expires_at FROM anticipation "
-                       "WHERE status IN (?, ?) ORDER BY id DESC", _SERVABLE)
-    for ident, prepared, answer, sources, expires in rows:
-        if normalise(prepared) != wanted:
-            continue
-        if expires is not None and _parse(expires) <= when:
-            continue
-        return QuickHit(int(ident), str(prepared), str(answer),
-                        dict(json.loads(sources)) if sources else {})
-    return None
+    when = stamp(now or datetime.now(UTC))
+    row = con.execute(
+        "SELECT id, question, answer, sources FROM anticipation WHERE question_key = ? "
+        "AND status IN (?, ?) AND (expires_at IS NULL OR expires_at > ?) "
+        "ORDER BY id DESC LIMIT 1", (key, *_SERVABLE, when)).fetchone()
+    if row is None:
+        return None
+    ident, prepared, answer, sources = row
+    return QuickHit(int(ident), str(prepared), str(answer),
+                    dict(json.loads(sources)) if sources else {})
 
 
 def _conversation(con: sqlite3.Connection, question: str, continue_last: bool,

@@ -1,29 +1,33 @@
 """Retrieval: the memories, notes and messages most relevant to a question.
 
-FTS5 BM25 over the three indexes (active facts and summaries, notes, messages), merged
-into one ranking; when an embedding model is configured, cosine similarity over memory
-vectors (numpy brute force, fine up to ~100k rows) joins the ranking by reciprocal rank
-fusion. A message already covered by a better-ranked memory is left out, and so is a
+BM25 over the three FTS5 indexes (active facts and summaries, notes, messages; see
+`store.fts.ranked_ids`, which keeps each search to a bounded number of rows however
+large the history), merged into one ranking; when an embedding model is configured,
+cosine similarity over memory and note vectors (a float32 matrix per table, cached in
+memory until the table's ``search_generation`` moves) joins the ranking by reciprocal
+rank fusion. A message already covered by a better-ranked memory is left out, and so is a
 memory that repeats a better-ranked one, so the few snippets an answer may quote say
 different things.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
-from sqlalchemy import text
-from sqlmodel import col, select
+from sqlalchemy import Connection, text
 
-from assistant.llm.embedding import Embedder, from_blob
+from assistant.llm.embedding import Embedder, from_blob, to_blob
 from assistant.llm.engine import EngineError
 from assistant.store.db import Database
-from assistant.store.fts import fts_query
-from assistant.store.models import Conversation, Memory, MemoryKind, Message, Note
+from assistant.store.fts import fts_query, ranked_ids, search_generation
+from assistant.store.models import MemoryKind, Note
 from assistant.text.dates import format_date
 from assistant.text.similarity import word_overlap
 from assistant.text.words import meaning_words
@@ -34,7 +38,7 @@ log = logging.getLogger("assistant.recall")
 PER_INDEX = 20
 RRF_K = 20
 #: Index weights in the merged ranking.
-WEIGHTS = {"memory": 1.0, "note": 1.0, "message": 0.9, "vector": 1.0}
+WEIGHTS = {"memory": 1.0, "note": 1.0, "message": 0.9, "vector": 1.0, "note_vector": 1.0}
 _RETRIEVED_KINDS = (MemoryKind.FACT.value, MemoryKind.SUMMARY.value)
 
 
@@ -58,101 +62,192 @@ class Hit:
         return self.kind == "memory" and item_id in self.sources.get(f"{kind}s", [])
 
 
+def query_words(question: str) -> list[str]:
+    """The words searched for: the question's meaningful words, sorted (all its words
+    if none are), each usable as one FTS5 term."""
+    words = [w for w in sorted(meaning_words(question)) if fts_query(w)]
+    return words or [w for w in question.split() if fts_query(w)]
+
+
 def query_terms(question: str) -> str:
     """An FTS5 query of the question's meaningful words (all words if none are)."""
-    words = sorted(meaning_words(question))
-    return fts_query(" ".join(words)) or fts_query(question)
+    return " OR ".join(dict.fromkeys(fts_query(w) for w in query_words(question)))
+
+
+@dataclass(frozen=True)
+class _Vectors:
+    """The search vectors of one table as of one ``search_generation``: ids and their
+    rows of a float32 matrix (rows scaled to unit length, so a product is a cosine)."""
+
+    generation: int
+    ids: np.ndarray
+    matrix: np.ndarray
 
 
 class Retriever:
-    """Searches the person's data for a question; read-only."""
+    """Searches the person's data for a question; read-only, except that notes without a
+    search vector get one on first search (unless the profile is read-only).
+
+    Vectors are read once into a matrix per table (memories, notes) and kept until the
+    table's ``search_generation`` moves (triggers raise it on every change), so a search
+    costs one product of that matrix with the question's vector."""
 
     def __init__(self, db: Database, embedder: Embedder | None = None) -> None:
         self._db = db
         self._embedder = embedder
+        self._vectors: dict[str, _Vectors] = {}
+        self._lock = threading.Lock()
 
-    def _fts(self, table: str, match: str, extra: str = "", params: dict[str, object] | None
-             = None) -> list[tuple[int, float]]:
-        fts = f"{table}_fts"
-        sql = (f"SELECT t.id, bm25({fts}) FROM {fts} JOIN {table} t ON t.id = {fts}.rowid "
-               f"WHERE {fts} MATCH :q {extra} ORDER BY bm25({fts}) LIMIT :n")
-        with self._db.session() as s:
-            rows = s.connection().execute(text(sql), {"q": match, "n": PER_INDEX,
-                                                      **(params or {})})
-            return [(int(r[0]), float(r[1])) for r in rows]
 
-    def _vector_ranking(self, question: str) -> list[tuple[int, float]]:
+    def _matrix(self, con: Connection, table: str, embedder: Embedder) -> _Vectors:
+        """The cached vectors of ``table`` (memory: current facts and summaries; note:
+        every note, missing vectors made and stored first), read again when changed."""
+        generation = search_generation(con, table)
+        cached = self._vectors.get(table)
+        if cached is not None and cached.generation == generation:
+            return cached
+        if table == "memory":
+            kinds = ", ".join(f"'{k}'" for k in _RETRIEVED_KINDS)
+            rows = list(con.execute(text(
+                "SELECT id, vector FROM memory WHERE superseded_by IS NULL AND "
+                f"kind IN ({kinds}) AND vector IS NOT NULL")))
+            missing: list[tuple[int, str]] = []
+        else:
+            rows = list(con.execute(text(
+                "SELECT id, vector FROM note WHERE vector IS NOT NULL")))
+            missing = [(int(i), f"{t}: {b}") for i, t, b in con.execute(text(
+                "SELECT id, title, body FROM note WHERE vector IS NULL"))]
+        pairs = [(int(i), from_blob(v)) for i, v in rows]
+        if missing:
+            made = [np.asarray(v, dtype=np.float32)
+                    for v in embedder.embed([t for _, t in missing])]
+            pairs += [(i, v) for (i, _), v in zip(missing, made, strict=True)]
+            generation = self._store_note_vectors(missing, made, generation)
+        dims = {len(v) for _, v in pairs}
+        if len(dims) > 1:
+            log.warning("%s vectors have %d different sizes; vectors of other sizes skipped",
+                        table, len(dims))
+            size = max(dims, key=lambda d: sum(1 for _, v in pairs if len(v) == d))
+            pairs = [(i, v) for i, v in pairs if len(v) == size]
+        ids = np.array([i for i, _ in pairs], dtype=np.int64)
+        matrix = (np.stack([v for _, v in pairs]).astype(np.float32) if pairs
+                  else np.zeros((0, 1), dtype=np.float32))
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        unit = (matrix / np.where(norms == 0, 1.0, norms)).astype(np.float32)
+        entry = _Vectors(generation, ids, unit)
+        with self._lock:
+            self._vectors[table] = entry
+        return entry
+
+    def _store_note_vectors(self, missing: list[tuple[int, str]], made: list[np.ndarray],
+                            generation: int) -> int:
+        """Store the new note vectors; the generation the cache may keep (-1 when another
+        change came in between: it is read again next time)."""
+        if self._db.read_only:
+            return generation
+        with self._db.write() as s:
+            unchanged = search_generation(s.connection(), "note") == generation
+            for (note_id, _), vector in zip(missing, made, strict=True):
+                note = s.get(Note, note_id)
+                if note is not None and note.vector is None:
+                    note.vector = to_blob(vector.tolist())
+                    s.add(note)
+            s.flush()
+            return search_generation(s.connection(), "note") if unchanged else -1
+
+    def _vector_ranking(self, con: Connection, question: str, table: str
+                        ) -> list[tuple[int, float]]:
         if self._embedder is None:
             return []
-        with self._db.session() as s:
-            rows = list(s.exec(select(Memory.id, Memory.vector).where(
-                col(Memory.superseded_by).is_(None), col(Memory.kind).in_(_RETRIEVED_KINDS),
-                col(Memory.vector).is_not(None))))
-        if not rows:
-            return []
-        matrix = np.stack([from_blob(v) for _, v in rows if v is not None])
         try:
+            cached = self._matrix(con, table, self._embedder)
+            if not len(cached.ids):
+                return []
             query = np.asarray(self._embedder.embed([question])[0], dtype=np.float32)
         except EngineError as exc:  # no embedding model after all: search by words only
             log.warning("question not embedded (%s); vectors skipped", exc)
             return []
-        if matrix.shape[1] != query.shape[0]:
-            log.warning("memory vectors have %d dimensions, the query %d; vectors skipped",
-                        matrix.shape[1], query.shape[0])
+        if cached.matrix.shape[1] != query.shape[0]:
+            log.warning("%s vectors have %d dimensions, the query %d; vectors skipped",
+                        table, cached.matrix.shape[1], query.shape[0])
             return []
-        norms = np.linalg.norm(matrix, axis=1) * (np.linalg.norm(query) or 1.0)
-        scores = matrix @ query / np.where(norms == 0, 1.0, norms)
-        order = np.argsort(-scores)[:PER_INDEX]
-        return [(int(rows[i][0] or 0), float(scores[i])) for i in order]
+        scores = cached.matrix @ (query / (np.linalg.norm(query) or 1.0))
+        top = min(PER_INDEX, len(scores))
+        best = np.argpartition(-scores, top - 1)[:top]
+        order = best[np.argsort(-scores[best], kind="stable")]
+        return [(int(cached.ids[i]), float(scores[i])) for i in order]
 
     def search(self, question: str, limit: int = 5, *,
                exclude_conversation: int | None = None) -> list[Hit]:
         """The ``limit`` best hits for ``question``, best first."""
-        match = query_terms(question)
+        words = query_words(question)
         rankings: dict[str, list[tuple[int, float]]] = {}
-        if match:
-            kinds = ", ".join(f"'{k}'" for k in _RETRIEVED_KINDS)
-            rankings["memory"] = self._fts(
-                "memory", match, f"AND t.superseded_by IS NULL AND t.kind IN ({kinds})")
-            rankings["note"] = self._fts("note", match)
-            rankings["message"] = self._fts(
-                "message", match, "AND t.conversation_id != :conv AND trim(t.content) != ''",
-                {"conv": exclude_conversation if exclude_conversation is not None else -1})
-        rankings["vector"] = self._vector_ranking(question)
-        fused: dict[tuple[str, int], float] = {}
-        for index, ranking in rankings.items():
-            kind = "memory" if index == "vector" else index
-            best = -ranking[0][1] if ranking and index != "vector" else 1.0
-            for rank, (item_id, raw) in enumerate(ranking):
-                # Rank fusion, plus how close this item's BM25 is to its index's best.
-                closeness = (-raw / best) if index != "vector" and best > 0 else raw
-                fused[(kind, item_id)] = fused.get((kind, item_id), 0.0) + WEIGHTS[index] * (
-                    1.0 / (RRF_K + rank) + 0.05 * max(0.0, closeness))
-        ordered = sorted(fused.items(), key=lambda kv: -kv[1])
-        hits = self._load([key for key, _ in ordered[: limit * 4]], dict(ordered))
+        with self._db.session() as s:
+            con = s.connection()
+            if words:
+                kinds = ", ".join(f"'{k}'" for k in _RETRIEVED_KINDS)
+                rankings["memory"] = ranked_ids(
+                    con, "memory", words, PER_INDEX,
+                    where=f"AND t.superseded_by IS NULL AND t.kind IN ({kinds})")
+                rankings["note"] = ranked_ids(con, "note", words, PER_INDEX)
+                # A blank message has no words, so it never matches: no filter on content.
+                rankings["message"] = ranked_ids(
+                    con, "message", words, PER_INDEX, where="AND t.conversation_id != :conv",
+                    params={"conv": exclude_conversation if exclude_conversation is not None
+                            else -1})
+            rankings["vector"] = self._vector_ranking(con, question, "memory")
+            # Notes by meaning only where their words missed (a vocabulary mismatch): a
+            # note found both ways would otherwise outrank the memories made from it.
+            by_words = {i for i, _ in rankings.get("note", [])}
+            rankings["note_vector"] = [(i, score) for i, score in self._vector_ranking(
+                con, question, "note") if i not in by_words]
+            fused: dict[tuple[str, int], float] = {}
+            for index, ranking in rankings.items():
+                vector = index.endswith("vector")
+                kind = {"vector": "memory", "note_vector": "note"}.get(index, index)
+                best = -ranking[0][1] if ranking and not vector else 1.0
+                for rank, (item_id, raw) in enumerate(ranking):
+                    # Rank fusion, plus how close this item's BM25 is to its index's best.
+                    closeness = (-raw / best) if not vector and best > 0 else raw
+                    fused[(kind, item_id)] = fused.get((kind, item_id), 0.0) + WEIGHTS[index] * (
+                        1.0 / (RRF_K + rank) + 0.05 * max(0.0, closeness))
+            ordered = sorted(fused.items(), key=lambda kv: -kv[1])
+            hits = self._load(con, [key for key, _ in ordered[: limit * 4]], dict(ordered))
         return _diverse(hits, limit)
 
-    def _load(self, keys: list[tuple[str, int]], scores: dict[tuple[str, int], float]
-              ) -> list[Hit]:
+    def _load(self, con: Connection, keys: list[tuple[str, int]],
+              scores: dict[tuple[str, int], float]) -> list[Hit]:
         ids: dict[str, list[int]] = {"memory": [], "note": [], "message": []}
         for kind, item_id in keys:
             ids[kind].append(item_id)
         hits: dict[tuple[str, int], Hit] = {}
-        with self._db.session() as s:
-            for m in s.exec(select(Memory).where(col(Memory.id).in_(ids["memory"]))):
-                label = "memory" if m.kind == MemoryKind.FACT.value else f'summary "{m.subject}"'
-                hits[("memory", m.id or 0)] = Hit("memory", m.id or 0, m.text, label, 0.0,
-                                                  dict(m.sources or {}), m.said_at)
-            for n in s.exec(select(Note).where(col(Note.id).in_(ids["note"]))):
-                hits[("note", n.id or 0)] = Hit("note", n.id or 0, n.body, f'note "{n.title}"',
-                                                0.0, created_at=n.updated_at)
-            rows = s.exec(select(Message, Conversation.title).join(Conversation).where(
-                col(Message.id).in_(ids["message"])))
-            for msg, title in rows:
-                speaker = "you" if msg.role == "user" else "Reverie"
-                label = f'chat "{title}", {speaker}, {format_date(msg.created_at.date())}'
-                hits[("message", msg.id or 0)] = Hit("message", msg.id or 0, msg.content,
-                                                     label, 0.0, created_at=msg.created_at)
+
+        def rows(sql: str, kind: str) -> list[Any]:
+            if not ids[kind]:
+                return []
+            listed = ",".join(str(i) for i in ids[kind])
+            return list(con.execute(text(sql.format(ids=listed))))
+
+        for ident, kind, subject, body, sources, said in rows(
+                "SELECT id, kind, subject, text, sources, said_at FROM memory "
+                "WHERE id IN ({ids})", "memory"):
+            label = "memory" if kind == MemoryKind.FACT.value else f'summary "{subject}"'
+            hits[("memory", ident)] = Hit("memory", ident, body, label, 0.0,
+                                          dict(json.loads(sources or "{}")),
+                                          _when(said) if said else None)
+        for ident, title, body, updated in rows(
+                "SELECT id, title, body, updated_at FROM note WHERE id IN ({ids})", "note"):
+            hits[("note", ident)] = Hit("note", ident, body, f'note "{title}"', 0.0,
+                                        created_at=_when(updated))
+        for ident, role, content, created, title in rows(
+                "SELECT m.id, m.role, m.content, m.created_at, c.title FROM message m "
+                "JOIN conversation c ON c.id = m.conversation_id WHERE m.id IN ({ids})",
+                "message"):
+            speaker = "you" if role == "user" else "Reverie"
+            when = _when(created)
+            label = f'chat "{title}", {speaker}, {format_date(when.date())}'
+            hits[("message", ident)] = Hit("message", ident, content, label, 0.0,
+                                           created_at=when)
         out = []
         for key in keys:
             hit = hits.get(key)
@@ -160,6 +255,11 @@ class Retriever:
                 hit.score = scores[key]
                 out.append(hit)
         return out
+
+
+def _when(value: datetime | str) -> datetime:
+    """A stored timestamp as the ORM reads it (naive UTC)."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 def _diverse(hits: list[Hit], limit: int) -> list[Hit]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import Connection, func, text
 from sqlmodel import col, select
 
 from assistant.store.db import Database
@@ -25,6 +25,7 @@ from assistant.store.models import (
     SleepSession,
     utcnow,
 )
+from assistant.text.questions import question_key
 
 ACTIVE = (AnticipationStatus.READY.value, AnticipationStatus.USED.value)
 
@@ -52,6 +53,25 @@ class DayStats:
     def hit_rate(self) -> float:
         """Share of the day's questions answered from a prepared answer (0..1)."""
         return self.prepared_hits / self.questions if self.questions else 0.0
+
+
+#: The servable prepared answers asked exactly so, after `text.questions.question_key`:
+#: one indexed query (``ix_anticipation_question_key``), oldest first. Plain ``sqlite3``
+#: callers can run it as it is, with ``:key`` and ``:now`` (UTC as stored:
+#: "YYYY-MM-DD HH:MM:SS.ffffff").
+SERVABLE_BY_KEY_SQL = (
+    "SELECT id FROM anticipation WHERE question_key = :key "
+    "AND status IN ('ready', 'used') AND (expires_at IS NULL OR expires_at > :now) "
+    "ORDER BY id")
+
+
+def servable_by_key(connection: Connection, question: str, now: datetime) -> list[int]:
+    """Ids of the ready or used, unexpired prepared answers whose question has the same
+    `question_key` as ``question`` (oldest first)."""
+    when = now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    rows = connection.execute(text(SERVABLE_BY_KEY_SQL),
+                              {"key": question_key(question), "now": when})
+    return [int(r[0]) for r in rows]
 
 
 def list_anticipations(db: Database, *, include_inactive: bool = False) -> list[Anticipation]:

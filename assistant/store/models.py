@@ -13,9 +13,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Index, event
 from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
+
+from assistant.text.questions import question_key
 
 
 def utcnow() -> datetime:
@@ -97,6 +99,8 @@ class Note(SQLModel, table=True):
     source_path: str | None = Field(default=None, unique=True)
     content_hash: str = ""
     consolidated_hash: str | None = None
+    #: float32 search vector of "title: body", made on first search (recall.retrieval).
+    vector: bytes | None = None
 
 
 class Memory(SQLModel, table=True):
@@ -132,6 +136,9 @@ class Anticipation(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     kind: str = "topic"
     question: str = ""
+    #: `text.questions.question_key` of ``question``, set on every ORM insert and update
+    #: (see `_keep_question_key`); the indexed exact/normalised lookup.
+    question_key: str | None = Field(default=None, index=True)
     answer: str = ""
     predictability: float = 0.0
     sources: dict[str, list[int]] = Field(default_factory=dict, sa_column=Column(JSON))
@@ -146,6 +153,24 @@ class Anticipation(SQLModel, table=True):
     completion_tokens: int = 0
     seconds: float = 0.0
     vector: bytes | None = None
+
+
+@event.listens_for(Anticipation, "before_insert")
+@event.listens_for(Anticipation, "before_update")
+def _keep_question_key(_mapper: object, _connection: object, row: Anticipation) -> None:
+    row.question_key = question_key(row.question)
+
+
+class SearchGeneration(SQLModel, table=True):
+    """A counter per searched table (``anticipation``, ``memory``, ``note``) that triggers
+    raise on every change a search cache depends on (rows added or deleted; question,
+    status, expiry, text, supersession or vector changed), whichever connection or
+    process made it: an in-memory index is true while its counter is unchanged."""
+
+    __tablename__ = "search_generation"
+
+    name: str = Field(primary_key=True)
+    generation: int = 0
 
 
 class WorkItem(SQLModel, table=True):

@@ -11,6 +11,7 @@ embedding similarity.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from assistant.text.words import plain
 
@@ -98,3 +99,20 @@ def names_agree(a: str, b: str) -> bool:
     question about Keiko is not a question about Owen)."""
     na, nb = names(a), names(b)
     return not na or not nb or bool(na & nb)
+
+
+_KEY_SPACE = re.compile(r"\s+")
+_KEY_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
+#: Closing (and opening) marks that do not change what is asked.
+_KEY_EDGES = " \t\n?!.\u00bf\u00a1\"'\u201c\u201d"
+
+
+def question_key(question: str) -> str:
+    """The normalised form under which a prepared question is stored and looked up
+    (``anticipation.question_key``, indexed): two questions with the same key differ only
+    in letter case, spacing, curly against straight apostrophes, Unicode compatibility
+    forms (NFKC) and the marks around them ("?", "!", ".", quotes). Anything else, word
+    order included, gives another key; matching by meaning covers the rest. Plain
+    ``sqlite3`` callers compute it with this function and compare with ``=``."""
+    text = unicodedata.normalize("NFKC", question).translate(_KEY_APOSTROPHES).casefold()
+    return _KEY_SPACE.sub(" ", text).strip(_KEY_EDGES)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -126,7 +126,11 @@ class WordWeights:
 
     @classmethod
     def from_questions(cls, questions: Iterable[str]) -> WordWeights:
-        docs = [set(question_words(q)) for q in questions]
+        return cls.from_word_sets([set(question_words(q)) for q in questions])
+
+    @classmethod
+    def from_word_sets(cls, docs: Sequence[Collection[str]]) -> WordWeights:
+        """The weights of questions already split by `question_words` (as sets)."""
         n = max(1, len(docs))
         freq: Counter[str] = Counter(w for d in docs for w in d)
         idf = {w: 1.0 + math.log((1 + n) / (1 + f)) for w, f in freq.items()}
@@ -144,10 +148,16 @@ def question_match(asked: str, prepared: str, weights: WordWeights = UNIFORM) ->
 
     Not symmetric: every topic word of ``asked`` should be accounted for by ``prepared``.
     """
-    kind_a, kind_p = question_type(asked), question_type(prepared)
+    return words_match(question_type(asked), frozenset(question_words(asked)),
+                       question_type(prepared), frozenset(question_words(prepared)), weights)
+
+
+def words_match(kind_a: str | None, a: frozenset[str], kind_p: str | None,
+                p: frozenset[str], weights: WordWeights = UNIFORM) -> float:
+    """`question_match` of two questions already split: their `question_type` and
+    their `question_words` as sets (so a matcher can split each prepared question once)."""
     if kind_a and kind_p and kind_a != kind_p:
         return 0.0
-    a, p = set(question_words(asked)), set(question_words(prepared))
     if not a or not p:
         return 0.0
     shared = sum(weights.of(w) for w in a & p)

@@ -71,3 +71,24 @@ def test_vectors_find_what_words_miss(app: Reverie) -> None:
     assert Retriever(app.db).search("Who is our landlord?", 5) == []
     hits = Retriever(app.db, embedder).search("Who is our landlord?", 5)
     assert hits and hits[0].id == rent.id
+
+
+def test_vector_matrices_follow_changes_and_notes_get_vectors(app: Reverie) -> None:
+    embedder = WordEmbedder()
+    retriever = Retriever(app.db, embedder)
+    assert retriever.search("Who is our landlord?", 5) == []
+    rent = add_memory(app, "The rent of 950 euros goes to Mr. Duval",
+                      vector=to_blob(embedder.embed(["rent duval"])[0]))
+    hits = retriever.search("Who is our landlord?", 5)  # the cached matrix was read again
+    assert [(h.kind, h.id) for h in hits] == [("memory", rent.id)]
+    note = app.notes.add("Flat", "Pay Mr. Duval by the first")
+    hits = retriever.search("Who is our landlord?", 5)
+    assert ("note", note.id) in [(h.kind, h.id) for h in hits]  # by meaning only
+    stored = app.notes.get(note.id or 0)
+    assert stored is not None and stored.vector is not None
+    with app.db.write() as s:
+        row = s.get(Memory, rent.id)
+        assert row is not None
+        row.superseded_by = row.id
+        s.add(row)
+    assert all(h.kind != "memory" for h in retriever.search("Who is our landlord?", 5))

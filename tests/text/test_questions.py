@@ -44,3 +44,13 @@ def test_tense_past_against_now_or_later() -> None:
     assert not tenses_agree("When was my dental check-up?", "When is my next check-up?")
     assert tenses_agree("When did Tobias start?", "what was Tobias's first day")
     assert tenses_agree("last pottery session, when is it", "When does pottery finish?")
+
+
+def test_question_key_ignores_only_case_spacing_apostrophes_and_end_marks() -> None:
+    from assistant.text.questions import question_key
+
+    assert question_key("  When’s my  Dentist appointment?? ") == "when's my dentist appointment"
+    assert question_key("WHEN'S MY DENTIST APPOINTMENT") == "when's my dentist appointment"
+    assert question_key("My dentist appointment is when?") != question_key(
+        "When is my dentist appointment?")
+    assert question_key("¿Dónde está?") == "dónde está"
