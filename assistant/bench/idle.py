@@ -12,7 +12,10 @@ Two parts, both on the real model with the real `ThinkingCoordinator` and `Sleep
    app (its scheduler notices the person leaving, its `ReturnWatch` the return). After a
    random moment into a work item, ``xdotool key shift``. ``keypress_to_stop_*`` runs
    from the key press as the X server recorded it (the moment of the reading that saw
-   the return minus the idle time it read, in ms) to the session thread having stopped;
+   the return minus the idle time it read, in ms) to the model's request aborted and the
+   work item rolled back (committed as pending again; when the press came between two
+   items, to the session thread having stopped); ``keypress_to_session_end_*`` goes on
+   until the session thread has also recorded the session and ended;
    ``keypress_to_seen_*`` is the part until the coordinator asked the session to stop.
    ``xdotool_to_stop_*`` starts earlier, just before xdotool is started, so it includes
    xdotool's own start-up (``keypress_tool_p50_ms``). ``idle_poll_cpu_percent`` is the
@@ -115,6 +118,8 @@ class IdleBenchResult:
     keypress_to_stop_p50_ms: float | None = None
     keypress_to_stop_p99_ms: float | None = None
     keypress_to_stop_max_ms: float | None = None
+    keypress_to_session_end_p50_ms: float | None = None
+    keypress_to_session_end_p99_ms: float | None = None
     keypress_to_seen_p50_ms: float | None = None
     keypress_to_seen_p99_ms: float | None = None
     xdotool_to_stop_p50_ms: float | None = None
@@ -139,6 +144,7 @@ class KeypressFigures:
     """The key-press part's measurements, in milliseconds."""
 
     stops: list[float]
+    session_ends: list[float]
     seen: list[float]
     from_tool: list[float]
     tool: list[float]
@@ -208,6 +214,8 @@ def run_idle_bench(model_path: Path, *, trials: int = 30, keypress_trials: int =
         result.keypress_to_stop_p50_ms = _ms(keypress.stops, 50)
         result.keypress_to_stop_p99_ms = _ms(keypress.stops, 99)
         result.keypress_to_stop_max_ms = round(max(keypress.stops), 2)
+        result.keypress_to_session_end_p50_ms = _ms(keypress.session_ends, 50)
+        result.keypress_to_session_end_p99_ms = _ms(keypress.session_ends, 99)
         result.keypress_to_seen_p50_ms = _ms(keypress.seen, 50)
         result.keypress_to_seen_p99_ms = _ms(keypress.seen, 99)
         result.xdotool_to_stop_p50_ms = _ms(keypress.from_tool, 50)
@@ -274,6 +282,8 @@ class _StopClock:
         self._runner = runner
         self._idle_read = idle_read
         self.asked_at: float | None = None
+        #: When the item running at the stop was rolled back (None: none was running).
+        self.released_at: float | None = None
         #: The idle seconds read by the poll that saw the return.
         self.idle_then = 0.0
 
@@ -293,7 +303,15 @@ class _StopClock:
     def run_session(self, budget_seconds: float | None = None,
                     should_stop: Callable[[], bool] | None = None,
                     on_item: Callable[[str | None], None] | None = None) -> SessionReportLike:
-        return self._runner.run_session(budget_seconds, should_stop, on_item)
+        def noted(what: str | None) -> None:
+            # The runner reports "no item" right after an interrupted item's rollback
+            # has been committed.
+            if what is None and self.asked_at is not None and self.released_at is None:
+                self.released_at = time.perf_counter()
+            if on_item is not None:
+                on_item(what)
+
+        return self._runner.run_session(budget_seconds, should_stop, noted)
 
 
 def missing_keypress_tools() -> str:
@@ -341,6 +359,7 @@ def _keypress_trials(db: Database, runner: SleepRunner, trials: int, rng: random
                      max_delay: float, step: Callable[[int], None]) -> KeypressFigures:
     """Part 2: from a real key press on Xvfb to the session stopped, in ms."""
     stops: list[float] = []
+    session_ends: list[float] = []
     seen: list[float] = []
     from_tool: list[float] = []
     tool: list[float] = []
@@ -377,6 +396,7 @@ def _keypress_trials(db: Database, runner: SleepRunner, trials: int, rng: random
                 working = runner.current_item is not None
                 events = events and coordinator.return_watch.uses_events
                 clock.asked_at = None
+                clock.released_at = None
                 pressed = time.perf_counter()
                 subprocess.run(["xdotool", "key", KEYPRESS_KEY], env=env, check=True,
                                timeout=30, stdout=subprocess.DEVNULL)
@@ -397,17 +417,19 @@ def _keypress_trials(db: Database, runner: SleepRunner, trials: int, rng: random
                 if not pressed - 0.005 <= key_at <= sent + 0.005:
                     raise RuntimeError(f"trial {trial}: the idle time read does not date a "
                                        "key press made by xdotool")
-                stops.append((stopped - key_at) * 1000)
+                released = clock.released_at if clock.released_at is not None else stopped
+                stops.append((released - key_at) * 1000)
+                session_ends.append((stopped - key_at) * 1000)
                 seen.append(clock.idle_then * 1000)
-                from_tool.append((stopped - pressed) * 1000)
+                from_tool.append((released - pressed) * 1000)
                 tool.append((sent - pressed) * 1000)
                 step(trial + 1)
         finally:
             coordinator.shutdown()
             backend.close()
         used = coordinator.return_watch.usage().since(watched)
-    return KeypressFigures(stops, seen, from_tool, tool, rolled_back, used.cpu_percent,
-                           events)
+    return KeypressFigures(stops, session_ends, seen, from_tool, tool, rolled_back,
+                           used.cpu_percent, events)
 
 
 def _running_items(db: Database) -> int:
