@@ -277,7 +277,8 @@ class Reverie:
         """Deletes notes, conversations and memories with every copy Reverie made."""
         from assistant.mind.forget import Forgetter
 
-        return Forgetter(self.db, self.paths.kv_dir, self.paths.backups_dir)
+        return Forgetter(self.db, self.paths.kv_dir, self.paths.backups_dir,
+                         engine=self._engine)
 
     def _forget_copies(self, gone: Forgotten) -> None:
         self.forgetter().forget_copies(gone)

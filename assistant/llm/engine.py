@@ -174,4 +174,10 @@ class Engine(Protocol):
         """Stop the running request if it is BACKGROUND work (the person came back)."""
         ...
 
+    def forget_loaded(self) -> None:
+        """Drop what the loaded model still holds of earlier prompts (its KV cache and
+        token buffer), after the person forgot something: the text must not stay in
+        memory either. Queued behind the running request; returns at once."""
+        ...
+
     def close(self) -> None: ...

@@ -55,6 +55,8 @@ class FakeEngine:
         self.requests: list[GenerationRequest] = []
         self.prompts: list[str] = []
         self.warm_prefixes: dict[str, str] = {}
+        #: How many times `forget_loaded` was called.
+        self.forgets_loaded = 0
 
     @property
     def info(self) -> ModelInfo:
@@ -101,6 +103,9 @@ class FakeEngine:
 
     def abort_background(self) -> None:
         self._abort.set()
+
+    def forget_loaded(self) -> None:
+        self.forgets_loaded += 1
 
     def warm_prefix(self, text: str) -> str:
         key = hashlib.sha256(text.encode()).hexdigest()[:40]

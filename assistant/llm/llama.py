@@ -324,6 +324,11 @@ class LlamaEngine(QueuedEngine):
                 common = match[1]
         return self._truncate_to(min(common, len(tokens) - 1))
 
+    def _drop_loaded(self) -> None:
+        """Empty the context's KV cache and overwrite the token buffer (worker thread)."""
+        self._truncate_to(0)
+        self._llm.input_ids.fill(0)
+
     def _truncate_to(self, n: int) -> int:
         llm = self._llm
         if n > 0 and llm._ctx.kv_cache_seq_rm(-1, n, -1):

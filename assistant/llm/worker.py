@@ -283,6 +283,14 @@ class QueuedEngine:
         """Stop the running request if it is BACKGROUND work (the person came back)."""
         self._worker.abort_background()
 
+    def forget_loaded(self) -> None:
+        """Queue `_drop_loaded` behind the running request (see the Engine protocol)."""
+        if self._ready:
+            self._worker.submit(Priority.FOREGROUND, lambda _job: self._drop_loaded())
+
+    def _drop_loaded(self) -> None:
+        """Nothing is held between requests unless a subclass says otherwise."""
+
     def close(self) -> None:
         """Stop the running request, refuse queued ones and end the worker."""
         self._worker.close(timeout=self._close_timeout)

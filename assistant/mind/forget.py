@@ -2,8 +2,9 @@
 
 The database rows and everything derived from them go in one transaction
 (`store.purge`); then the saved KV prefix states made from them (they hold token ids,
-found by their recorded sources), the copies in database backups, and the old pages
-still in the write-ahead log. The profile block goes with the facts it quoted; the next
+found by their recorded sources), the copies in database backups, the old pages still
+in the write-ahead log, and what the loaded model's context holds
+(`Engine.forget_loaded`). The profile block goes with the facts it quoted; the next
 sleep session rebuilds it from what is left.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from assistant.llm.engine import Engine
 from assistant.llm.prefix_cache import forget_states
 from assistant.mind.maintenance import purge_backups
 from assistant.store.db import Database
@@ -23,10 +25,13 @@ log = logging.getLogger("assistant.mind")
 class Forgetter:
     """Deletes what the person asks for, and every copy Reverie made of it."""
 
-    def __init__(self, db: Database, kv_dir: Path, backups_dir: Path) -> None:
+    def __init__(self, db: Database, kv_dir: Path, backups_dir: Path, *,
+                 engine: Engine | None = None) -> None:
         self._db = db
         self._kv_dir = kv_dir
         self._backups_dir = backups_dir
+        #: The loaded model, if any: its context may still hold the forgotten text.
+        self._engine = engine
 
     def delete_note(self, note_id: int) -> Forgotten:
         """Raises KeyError when there is no such note."""
@@ -54,8 +59,11 @@ class Forgetter:
         return gone
 
     def forget_copies(self, gone: Forgotten) -> None:
-        """After the rows went: the saved KV states and backups made from them, and the
-        old pages in the write-ahead log (the repositories' ``after_delete`` hook)."""
+        """After the rows went: the saved KV states and backups made from them, the old
+        pages in the write-ahead log (the repositories' ``after_delete`` hook), and what
+        the loaded model's context still holds."""
+        if self._engine is not None:
+            self._engine.forget_loaded()
         states = forget_states(self._kv_dir, gone.touches)
         backups = purge_backups(self._backups_dir, gone)
         checkpoint(self._db.engine)

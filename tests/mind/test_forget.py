@@ -122,9 +122,11 @@ def test_deleting_a_note_and_a_chat_leaves_no_byte_of_them(
     assert engine.cache.entries() and list(app.paths.backups_dir.glob("*.db"))
     assert canary_hits(app.paths.data_dir)
 
+    assert app.start_engine() is engine and engine.forgets_loaded == 0
     gone_note = app.forgetter().delete_note(note_id)
     gone_chat = app.forgetter().delete_conversation(conv_id)
 
+    assert engine.forgets_loaded == 2  # the loaded model's context was emptied each time
     assert canary_hits(app.paths.data_dir) == []
     assert kv_states_touching(app.paths.kv_dir, gone_note) == []
     assert kv_states_touching(app.paths.kv_dir, gone_chat) == []

@@ -12,6 +12,8 @@ import pytest
 from sqlmodel import select
 
 from assistant.app import Reverie
+from assistant.llm.engine import Priority
+from assistant.llm.llama import LlamaEngine
 from assistant.mind.maintenance import run_maintenance
 from assistant.store.models import Anticipation, Memory
 from tests.mind.test_forget import CANARY, canary_hits, kv_states_touching
@@ -54,6 +56,10 @@ def test_the_canary_is_gone_after_a_real_session(bundled_model: Path, tmp_path: 
         gone_chat = app.forgetter().delete_conversation(conv)
 
         assert canary_hits(app.paths.data_dir) == []
+        # The loaded model's context is emptied behind anything queued before it.
+        assert isinstance(engine, LlamaEngine)
+        engine._worker.submit(Priority.FOREGROUND, lambda _job: None).result(timeout=60)
+        assert engine._llm.n_tokens == 0 and not engine._llm.input_ids.any()
         assert kv_states_touching(app.paths.kv_dir, gone_note) == []
         assert kv_states_touching(app.paths.kv_dir, gone_chat) == []
         assert not any(p.exists() for p in states)  # they held the profile with the code
