@@ -119,6 +119,7 @@ def scroll_to_end(view: QAbstractItemView, model: PagedModel[Any], pages: int) -
 
 def run(profile: Path, queries: list[str]) -> dict[str, Any]:
     from assistant.app import Reverie
+    from assistant.gui.main import freeze_startup_objects
     from assistant.gui.main_window import MainWindow
     from assistant.gui.theme import apply_theme
 
@@ -138,6 +139,7 @@ def run(profile: Path, queries: list[str]) -> dict[str, Any]:
         wait_until(lambda: clock.last > 0 and sidebar.model.rowCount() > 0)
         shown_ms = (clock.last - started) * 1000
         shown_cpu_ms = (time.process_time() - started_cpu) * 1000
+        freeze_startup_objects()  # as `run_gui` does once the profile is open
 
         probe = StallProbe()
         probe.start("conversations: scroll")
