@@ -8,7 +8,7 @@ On a machine shared with other busy processes, lateness also counts the time the
 thread was ready but not scheduled. So the probe also keeps the GUI thread's own CPU
 time between two ticks (``busy``): the longest stretch of work the window itself did
 without letting the event loop run, whatever the machine's load. The window benchmark
-(`assistant.bench.window_probe`) and the tests use it to check that no list work stops
+(`assistant.gui.window_probe`) and the tests use it to check that no list work stops
 the window for 50 ms or more.
 """
 
