@@ -12,6 +12,11 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # Qt is imported when a plot is drawn, not with this module
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QFont, QImage, QPainter
 
 
 @dataclass(frozen=True)
@@ -91,24 +96,7 @@ def scatter_png(points: Sequence[Point], path: Path, *, title: str, x_label: str
         else:
             painter.drawText(QRectF(centre.x() + 9, centre.y() - 20, 220, 18),
                              int(Qt.AlignmentFlag.AlignLeft), label)
-    painter.setPen(QColor("#111"))
-    painter.setFont(QFont("DejaVu Sans", 12, QFont.Weight.Bold))
-    painter.drawText(QRectF(0, 10, width, 24), int(Qt.AlignmentFlag.AlignHCenter), title)
-    painter.setFont(font)
-    painter.drawText(QRectF(plot.left(), height - 30, plot.width(), 20),
-                     int(Qt.AlignmentFlag.AlignHCenter), x_label)
-    painter.save()
-    painter.translate(18, plot.center().y())
-    painter.rotate(-90)
-    painter.drawText(QRectF(-plot.height() / 2, -10, plot.height(), 20),
-                     int(Qt.AlignmentFlag.AlignHCenter), y_label)
-    painter.restore()
-    painter.end()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # PySide6's stubs want the format as bytes, but at run time only a str is accepted
-    if not image.save(str(path), "PNG"):  # type: ignore[call-overload]
-        raise OSError(f"Could not write the plot to {path}.")
-    return path
+    return _finish(painter, image, path, plot, font, (title, x_label, y_label))
 
 
 @dataclass(frozen=True)
@@ -181,6 +169,17 @@ def curves_png(curves: Sequence[Curve], path: Path, *, title: str, x_label: str,
         painter.drawText(QRectF(plot.right() + 46, row, right - 50, 16),
                          int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
                          curve.label)
+    return _finish(painter, image, path, plot, font, (title, x_label, y_label))
+
+
+def _finish(painter: QPainter, image: QImage, path: Path, plot: QRectF, font: QFont,
+            labels: tuple[str, str, str]) -> Path:
+    """Title, axis labels, then the PNG written to ``path`` (both plots end this way)."""
+    from PySide6.QtCore import QRectF, Qt
+    from PySide6.QtGui import QColor, QFont
+
+    title, x_label, y_label = labels
+    width, height = image.width(), image.height()
     painter.setPen(QColor("#111"))
     painter.setFont(QFont("DejaVu Sans", 12, QFont.Weight.Bold))
     painter.drawText(QRectF(0, 10, width, 24), int(Qt.AlignmentFlag.AlignHCenter), title)
@@ -188,13 +187,14 @@ def curves_png(curves: Sequence[Curve], path: Path, *, title: str, x_label: str,
     painter.drawText(QRectF(plot.left(), height - 30, plot.width(), 20),
                      int(Qt.AlignmentFlag.AlignHCenter), x_label)
     painter.save()
-    painter.translate(16, plot.center().y())
+    painter.translate(18, plot.center().y())
     painter.rotate(-90)
     painter.drawText(QRectF(-plot.height() / 2, -10, plot.height(), 20),
                      int(Qt.AlignmentFlag.AlignHCenter), y_label)
     painter.restore()
     painter.end()
     path.parent.mkdir(parents=True, exist_ok=True)
+    # PySide6's stubs want the format as bytes, but at run time only a str is accepted
     if not image.save(str(path), "PNG"):  # type: ignore[call-overload]
         raise OSError(f"Could not write the plot to {path}.")
     return path
