@@ -154,8 +154,10 @@ def test_ask_json_on_the_real_model(data_dir: Path, capsys: Capsys,
                       ("assistant", data["answer"], "typed")]
 
 
-def test_an_empty_question_is_bad_input(data_dir: Path, capsys: Capsys) -> None:
-    assert run(data_dir, "ask", "   ") == 2
+@pytest.mark.parametrize("question", ["   ", "\u200b\u200e", "\ufeff \u2060"])
+def test_an_empty_question_is_bad_input(data_dir: Path, capsys: Capsys,
+                                        question: str) -> None:
+    assert run(data_dir, "ask", question) == 2
     assert "question is empty" in one_sentence(capsys.readouterr().err)
 
 

@@ -81,7 +81,7 @@ def _prepared(app: Reverie, question: str, continue_last: bool) -> tuple[Any, bo
 
 def cmd_ask(app: Reverie, args: argparse.Namespace) -> int:
     question = args.question.strip()
-    if not question:
+    if is_blank(question):  # empty, or only invisible characters (zero-width, marks)
         raise UsageError("The question is empty; type a question in quotes.")
     should_stop = getattr(args, "should_stop", None)  # set for a command sent to the app
     looked = False

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.gui.qt_compat import emit
+from assistant.text.lines import is_blank
 
 _ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 
@@ -120,7 +121,7 @@ class Composer(QWidget):
 
     @property
     def can_send(self) -> bool:
-        return self._ready and not self._busy and bool(self.text().strip())
+        return self._ready and not self._busy and not is_blank(self.text())
 
     def text(self) -> str:
         return self.input.toPlainText()

@@ -26,6 +26,7 @@ from assistant.gui.answer_job import AnswerJob
 from assistant.gui.qt_compat import emit
 from assistant.recall.responder import Answer, Responder
 from assistant.store.chats import ChatRepository, title_from
+from assistant.text.lines import is_blank
 
 
 class QuickAsk(QDialog):
@@ -98,7 +99,7 @@ class QuickAsk(QDialog):
     def ask(self) -> None:
         question = self.input.text().strip()
         responder = self._responder()
-        if not question or self._job is not None:
+        if is_blank(question) or self._job is not None:
             return
         if responder is None:
             self._update_ready()

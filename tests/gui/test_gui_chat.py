@@ -63,8 +63,12 @@ def test_shift_enter_adds_a_line_and_does_not_send(qtbot: QtBot, app: Reverie,
     assert stored(app, window)[0] == (Role.USER.value, "first line\nsecond line")
 
 
-def test_an_empty_message_is_not_sent(qtbot: QtBot, app: Reverie, window: MainWindow) -> None:
-    type_and_send(qtbot, window, "   ")
+@pytest.mark.parametrize("text", ["   ", "\u200b\u200e"])
+def test_an_empty_message_is_not_sent(qtbot: QtBot, app: Reverie, window: MainWindow,
+                                      text: str) -> None:
+    box = window.chat.composer.input
+    box.setPlainText(text)  # pasted: QTest cannot type invisible characters
+    qtbot.keyClick(box, Qt.Key.Key_Return)
     assert not window.chat.composer.send_button.isEnabled()
     assert window.chat.bubbles == []
     assert app.chats.list_conversations() == []
