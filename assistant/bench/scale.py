@@ -40,6 +40,8 @@ import assistant
 from assistant.app import Reverie
 from assistant.bench import synth
 from assistant.bench.stats import percentile, rounded
+from assistant.mind.backlog import TRIVIAL_KIND
+from assistant.mind.consolidate import CONVERSATION_KIND, NOTE_KIND
 from assistant.mind.planner import DefaultPlanner
 from assistant.store.db import Database
 from assistant.store.models import Anticipation, AnticipationStatus, WorkItem
@@ -65,7 +67,7 @@ class ScaleOptions:
     questions: int = 200
     #: Ready prepared answers for the lookup; None: 10,000 at full size, fewer below it.
     anticipations: int | None = None
-    ask_questions: int = 3
+    ask_questions: int = 7
     #: Length of the real sleep session that measures this machine's speed.
     sleep_budget_s: float = 60.0
     #: The first session the person's machine would run (issue 15: 10 minutes).
@@ -206,6 +208,10 @@ def _make_profile(path: Path, model: Path | None) -> None:
             app.save_settings(app.settings.replace("model", path=str(model)))
     finally:
         app.close()
+
+
+#: The items that digest material (the share from the newest week counts these).
+DIGEST_KINDS = (CONVERSATION_KIND, NOTE_KIND, TRIVIAL_KIND)
 
 
 @dataclass
@@ -373,13 +379,35 @@ def lookup_times(db: Database, questions: list[str]) -> list[float]:
     return times
 
 
-def ask_ttft(profile: Path, questions: list[str]) -> list[float]:
-    """First-token times (ms, as ``ask --json`` reports them) in memory mode."""
-    out = []
+def ask_memory(profile: Path, question: str) -> dict[str, Any]:
+    """``ask --mode memory --json`` in a fresh process (no prepared answer): its JSON."""
+    run = run_cli(profile, "ask", question, "--mode", "memory", "--no-anticipated", "--json")
+    answer: dict[str, Any] = json.loads(run.stdout)
+    return answer
+
+
+def ask_side_by_side(profiles: tuple[Path, Path], questions: list[str]
+                     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Each question asked of both profiles in turn, so drift in the machine's speed falls
+    on both alike."""
+    first: list[dict[str, Any]] = []
+    second: list[dict[str, Any]] = []
     for q in questions:
-        run = run_cli(profile, "ask", q, "--mode", "memory", "--no-anticipated", "--json")
-        out.append(float(json.loads(run.stdout)["ttft_ms"]))
-    return out
+        first.append(ask_memory(profiles[0], q))
+        second.append(ask_memory(profiles[1], q))
+    return first, second
+
+
+def _asked_parts(answers: list[dict[str, Any]], suffix: str = "") -> dict[str, Any]:
+    """TTFT p50 in memory mode and what the prompts were made of (``ask --json`` fields);
+    ``suffix`` ends every key (``_empty`` for the empty profile)."""
+    n = max(1, len(answers))
+    return {f"ask_memory_ttft_p50_ms{suffix}": rounded(
+                percentile([float(a["ttft_ms"]) for a in answers], 50)),
+            f"ask_memory_prompt_tokens_mean{suffix}": rounded(
+                sum(a["prompt_tokens"] for a in answers) / n),
+            f"ask_memory_cached_tokens_mean{suffix}": rounded(
+                sum(a["cached_prefix_tokens"] for a in answers) / n)}
 
 
 def _model_parts(options: ScaleOptions, profile: Path, empty: Path, questions: list[str],
@@ -393,27 +421,27 @@ def _model_parts(options: ScaleOptions, profile: Path, empty: Path, questions: l
     app = Reverie.open(profile)
     try:
         done = items_done(app.db)
-        done_newest = newest_flags(app.db, done, since)
+        digests = [i for i in done if i.kind in DIGEST_KINDS]
+        done_newest = newest_flags(app.db, digests, since)
         # What a first 10-minute session gets through, at the speed just measured here.
         first = plan_backlog(app.db).schedule(options.session_budget_s, tokens / seconds)
         newest = newest_flags(app.db, first, since)
     finally:
         app.close()
     asked = questions[: options.ask_questions]
-    report(f"Asking {len(asked)} questions in memory mode (imported, then empty profile)")
-    full = ask_ttft(profile, asked)
+    report(f"Asking {len(asked)} questions in memory mode, of the imported and the empty "
+           "profile in turn")
     _make_profile(empty, options.model)
-    bare = ask_ttft(empty, asked)
+    full, bare = ask_side_by_side((profile, empty), asked)
     return {
         "sleep_tokens_per_s": rounded(tokens / seconds),
         "first_session_items": len(first),
         "first_session_newest_share": rounded(sum(newest) / len(first), 3) if first else 0.0,
-        "ask_memory_ttft_p50_ms": rounded(percentile(full, 50)),
-        "ask_memory_ttft_p50_ms_empty": rounded(percentile(bare, 50)),
+        **_asked_parts(full), **_asked_parts(bare, "_empty"),
         "sleep_session": {"seconds": rounded(seconds), "items_done": slept["items_done"],
                           "seconds_per_item": rounded(per_item, 2), "tokens": tokens,
-                          "items_newest_share": (rounded(sum(done_newest) / len(done), 3)
-                                                 if done else None),
+                          "items_newest_share": (rounded(sum(done_newest) / len(digests), 3)
+                                                 if digests else None),
                           "items": [f"{i.kind} {i.target}" for i in done][:20],
                           **{k: v for k, v in slept.items() if k.startswith("backlog")}},
     }

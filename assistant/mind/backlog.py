@@ -219,6 +219,15 @@ def has_undigested(db: Database) -> bool:
     return message is not None or note is not None
 
 
+def undigested_messages(db: Database, at_most: int) -> int:
+    """How many messages wait to be digested, counted no further than ``at_most`` (the
+    partial index on undigested messages keeps this a short scan)."""
+    with db.session() as s:
+        return int(s.connection().execute(text(
+            "SELECT count(*) FROM (SELECT 1 FROM message WHERE consolidated_at IS NULL "
+            "LIMIT :n)"), {"n": at_most}).scalar_one())
+
+
 # -- order --------------------------------------------------------------------------------
 
 class Ranker:

@@ -5,7 +5,9 @@ newest), cut to a token limit, stored as a memory of kind profile (scope global;
 previous one superseded) and placed at the start of every memory-mode answer prompt,
 right after the instructions. That prefix (`llm.prompts.answer_prefix`) is warmed into a saved KV
 state at the end of a session (``warm_prefix`` item, last in priority), so a question
-evaluates only its retrieved snippets and itself.
+evaluates only its retrieved snippets and itself. After a big import, whose backlog takes
+days of idle time, the prefix answers use meanwhile is warmed first instead: under a
+second of work that every answer until the backlog is done saves.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from assistant.llm.engine import Engine, EngineError, Preempted, PromptStyle
 from assistant.llm.prefix_cache import record_sources
 from assistant.llm.prompts import answer_prefix
 from assistant.mind.agenda import Proposal
-from assistant.mind.backlog import has_undigested
+from assistant.mind.backlog import has_undigested, undigested_messages
 from assistant.mind.reconcile import new_memory
 from assistant.mind.work import WorkContext, WorkInterrupted, WorkOutcome
 from assistant.store.db import Database
@@ -36,6 +38,11 @@ PROFILE_KIND = "rebuild_profile"
 WARM_KIND = "warm_prefix"
 PROFILE_PRIORITY = 0.05
 WARM_PRIORITY = 0.01
+#: Above every digest (`mind.backlog` ranks them at most 1.0): a big backlog's first item.
+WARM_EARLY_PRIORITY = 2.0
+#: A backlog of at least this many undigested messages is more than one idle session
+#: digests on a laptop (about 20 s per conversation of some 50 messages).
+BIG_BACKLOG_MESSAGES = 2000
 ABOUT = "About you:"
 ONGOING = "Ongoing:"
 MAX_LINE_CHARS = 160
@@ -202,13 +209,20 @@ def _warm_target(engine: Engine, db: Database) -> str:
 
 def warm_source(engine: Engine, limit_tokens: Callable[[], int]
                 ) -> Callable[[Database], Iterator[Proposal]]:
-    """Warm the answer prefix once per (profile, model, prompt) version, last of all.
+    """Warm the answer prefix once per (profile, model, prompt) version, last of all,
+    or first of all while a big backlog waits (`BIG_BACKLOG_MESSAGES`).
 
     Only completion-style prompts start with plain prefix text; a chat template renders
     the system message itself, so chat models are not warmed here."""
 
     def propose(db: Database) -> Iterator[Proposal]:
         if engine.info.prompt_style is not PromptStyle.COMPLETION:
+            return
+        if undigested_messages(db, BIG_BACKLOG_MESSAGES) >= BIG_BACKLOG_MESSAGES:
+            # Days of digesting ahead: the prefix of today's profile serves until then
+            # (the profile is rebuilt after the backlog; that prefix is warmed again).
+            yield Proposal(WARM_KIND, _warm_target(engine, db), WARM_EARLY_PRIORITY,
+                           once=True)
             return
         # Warm only what will be used: not while memory or the profile is about to change.
         if has_undigested(db):

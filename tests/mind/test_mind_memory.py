@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import select
+import pytest
+from sqlmodel import col, select
 
 from assistant.app import Reverie
 from assistant.llm.engine import PromptStyle
 from assistant.llm.fake import FakeEngine
 from assistant.llm.prompts import answer_prefix
+from assistant.mind import profile as profile_work
 from assistant.mind.backlog import propose_digests
 from assistant.mind.profile import ABOUT, ONGOING, build_profile
 from assistant.store.memories import MemoryRepository
-from assistant.store.models import Anticipation, Memory, Message
+from assistant.store.models import Anticipation, Memory, Message, WorkItem
 
 T0 = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)
 MODEL_SAYS = (" The person booked the dentist.\nFacts:\n"
@@ -129,3 +131,35 @@ def test_profile_is_bounded_and_sorted() -> None:
     assert lines[0] == ABOUT and lines[1] == "- Pinned thing." and ONGOING in lines
     assert "- Dentist on 24 November at 10:30." in lines
     assert build_profile([], 60, count) == ""
+
+
+def test_a_big_backlog_warms_the_answer_prefix_first(app: Reverie,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a big import the backlog takes days: the prefix answers use meanwhile is warmed
+    before any digest, so answers are fast from the first session on."""
+    monkeypatch.setattr(profile_work, "BIG_BACKLOG_MESSAGES", 4)
+    fake = engine()
+    for day in range(3):
+        conv = app.chats.create_conversation(f"Day {day}").id or 0
+        app.chats.add_message(conv, "user", f"Note for day {day}: water the plants.",
+                              created_at=T0 + timedelta(days=day))
+        app.chats.add_message(conv, "assistant", "Noted.",
+                              created_at=T0 + timedelta(days=day, seconds=5))
+    report = app.sleep_runner(fake).run_session(budget_seconds=None)
+    assert report.stopped_because == "done"
+    with app.db.session() as s:
+        kinds = [i.kind for i in s.exec(select(WorkItem).where(WorkItem.state == "done")
+                                        .order_by(col(WorkItem.updated_at), col(WorkItem.id)))]
+    assert kinds[0] == profile_work.WARM_KIND
+    # Once the backlog is digested the rebuilt profile's prefix is warmed again, last.
+    assert kinds.count(profile_work.WARM_KIND) == 2 and kinds[-1] == profile_work.WARM_KIND
+    assert len(fake.warm_prefixes) == 2
+
+
+def test_a_small_backlog_warms_only_after_digesting(app: Reverie) -> None:
+    fake = engine()
+    chat(app)
+    app.sleep_runner(fake).run_session()
+    with app.db.session() as s:
+        warmed = s.exec(select(WorkItem).where(WorkItem.kind == profile_work.WARM_KIND)).all()
+    assert len(warmed) == 1 and len(fake.warm_prefixes) == 1
