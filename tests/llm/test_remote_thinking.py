@@ -254,9 +254,9 @@ def test_questions_are_prepared_without_scores(data_dir: Path) -> None:
         app.chats.add_message(conv.id or 0, "user", "I fly to Lisbon on 14 March at 9:40.")
         report = app.sleep_runner(engine).run_session()
         assert report.error is None and report.items_failed == 0
-        assert report.counters.anticipations_made == 1
-        with app.db.session() as s:
-            row = s.exec(select(Anticipation)).one()
+        assert report.counters.anticipations_made >= 1
+        with app.db.session() as s:  # the model's question (a fact's own need no score)
+            row = next(a for a in s.exec(select(Anticipation)) if "memories" not in a.sources)
         assert row.question == "When do I fly to Lisbon?"
         assert row.predictability == pytest.approx(math.exp(UNSCORED_LOGPROB), abs=1e-4)
     finally:
