@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import select
@@ -121,3 +122,20 @@ def stale_prepared(db: Database, questions: list[dict[str, Any]]) -> list[dict[s
             Anticipation.status.in_(ACTIVE))).all()  # type: ignore[attr-defined]
     return [{"question": a.question, "answer": a.answer, "value": v}
             for a in rows for v in sorted(values) if v in a.answer.lower()]
+
+
+def measure_profile(data_dir: Path, fixture: str) -> dict[str, Any]:
+    """`prepared_coverage` of a profile kept from a sleep on ``fixture``
+    (`slept_fixture_profile(data_dir=...)`), looked up by words and by meaning."""
+    from assistant.app import Reverie
+    from assistant.bench.recall import fixture_dir, load_questions
+
+    questions = load_questions(fixture_dir(fixture) / "questions.json")["questions"]
+    app = Reverie.open(data_dir)
+    try:
+        return {"fixture": fixture,
+                "by_words": prepared_coverage(app.db, questions).to_json(),
+                "by_meaning": prepared_coverage(app.db, questions, app.embedder()).to_json(),
+                "stale_prepared": stale_prepared(app.db, questions)}
+    finally:
+        app.close()

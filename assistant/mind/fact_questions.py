@@ -48,8 +48,8 @@ _WHEN_JOIN = re.compile(r"^(?:,?\s*(?:at|from|to|until|-|–|and)?\s*(?:the\s+)?
 _AMOUNT = re.compile(r"[£€$]\s?\d[\d,]*(?:\.\d+)?k?(?:\s?(?:a|per) (?:day|week|month|year|"
                      r"night|hour))?|\b\d[\d,]*(?:\.\d+)?k?\s?(?:euros?|pounds?|dollars?|quid)"
                      r"(?:\s?(?:a|per) (?:day|week|month|year|night|hour))?\b", re.IGNORECASE)
-_NAME = re.compile(r"\b(?<![\w'’-])(?:(?:Dr|Mr|Mrs|Ms)\.?\s+)?[A-Z][\w'’-]*(?:\s+(?:of\s+|de\s+)?"
-                   r"[A-Z][\w'’-]*)*")
+_NAME = re.compile(r"\b(?<![\w'’-])(?:(?:Dr|Mr|Mrs|Ms)\.?\s+)?[A-Z][\w'’-]*"
+                   r"(?:\s+(?:(?:of|de|des|du|do|da|la|le|y|von|van|di)\s+)?[A-Z][\w'’-]*)*")
 _ADDRESS = re.compile(r"\b\d{1,4}[a-z]?\s+(?:[A-Z][\w'-]*\s+)*(?:Road|Street|Vale|Lane|Avenue|"
                       r"Close|Way|Place|Square|Terrace|Drive|Hill|Park|Crescent|Gardens|"
                       r"Court|Row|Walk|Rd|St)\b")
@@ -159,7 +159,12 @@ def _name_values(text: str, names: Collection[str]) -> list[_Value]:
             continue  # "I'll", "MOT", "CareLink": not a person or a place
         if name.endswith(("'s", "’s")):
             continue  # "Huw's knee operation": the name owns the topic, it is not the value
-        kind = "place" if _PLACE_BEFORE.search(before) else "person"
+        after = re.match(r"\s+([a-z]+)\b", text[start + len(name):])
+        if after is not None and re.search(r"\b(?:the|a|an|our|my|your)\s+$", before) and (
+                _base_verb(after.group(1)) is None and after.group(1) not in _NOT_VERBS):
+            continue  # "the Lyon half marathon", "the Heron project": a name as a modifier
+        titled = re.match(r"(?:Dr|Mr|Mrs|Ms)\b", name) is not None
+        kind = "place" if _PLACE_BEFORE.search(before) and not titled else "person"
         out.append(_Value(kind, start, start + len(name), name))
     return out
 
@@ -342,8 +347,9 @@ def _phrasings(kind: str, clause: str, value: _Value, names: Collection[str],
             out.append(f"{_what_when(value)} {aux} {subject} {base}"
                        + (f" {tail}" if tail else ""))
         return out
+    # A label: "One-to-one every other Monday" -> "When is my one-to-one?"
     if len(words) <= 3 and not verbs and kind in ("time", "amount") and \
-            words[0].lower() not in _HEDGES:  # a label: "One-to-one every other Monday"
+            words[0].lower() not in _HEDGES and not words[0].endswith("ing"):
         return [f"{wh} {_be(rest)} {_own(rest, names)}"]
     return []
 
@@ -383,6 +389,28 @@ def _clause(text: str, value: _Value) -> tuple[str, _Value]:
         end = len(text)
     clause = text[start:end]
     return clause, _Value(value.kind, value.start - start, value.end - start, value.text)
+
+
+def _introduced(before: str, names: Collection[str]) -> list[str]:
+    """"When is my pottery class?" for a time that follows the clause introducing its
+    thing: "You started a pottery class at the Kiln Rooms: Tuesdays 18:30"."""
+    if not re.search(r":\s*$", before):
+        return []
+    words = _tidy(before).split()
+    for i, word in enumerate(words[1:6], 1):
+        if word.islower() and word not in _NOT_VERBS and _base_verb(word) is not None:
+            thing: list[str] = []
+            for w in words[i + 1:]:
+                if w.lower() in ("at", "in", "on", "with", "for", "from", "to", "by"):
+                    break
+                thing.append(w)
+            if thing and thing[0].lower() in ("a", "an", "the", "my", "our"):
+                thing = thing[1:]
+            if 1 <= len(thing) <= 4:
+                topic = " ".join(thing)
+                return [f"When {_be(topic)} {_own(topic, names)}"]
+            return []
+    return []
 
 
 def _lead(clause: str, value: _Value) -> str:
@@ -493,6 +521,8 @@ def questions_for_fact(text: str, subject: str, today: date,
             questions = [q[0].upper() + q[1:] + "?" for q in
                          _phrasings(value.kind, _without(clause, local, names), local,
                                     names, today, _lead(clause, local))]
+            if not questions and value.kind == "time" and local.start == 0:
+                questions = [q + "?" for q in _introduced(view[:view.find(clause)], names)]
             questions = [q for q in questions if acceptable(q)]
             if not questions:
                 continue

@@ -47,6 +47,10 @@ def asked(text: str, names: frozenset[str] = NAMES) -> dict[str, str]:
     ("Cerys's wedding is confirmed: 15 August 2026 in Tenby, at St Mary's church.",
      "When is Cerys's wedding?", "15 August 2026"),
     ("We ate at Ox and Finch twice.", "Where did we eat twice?", "Ox and Finch"),
+    ("You started a pottery class at the Kiln Rooms: Tuesdays 18:30 to 20:30.",
+     "When is my pottery class?", "Tuesdays 18:30 to 20:30"),
+    ("The rent of 950 euros goes to Mr. Duval on the first of every month.",
+     "Who does the rent go on the first of every month to?", "Mr. Duval"),
 ])
 def test_a_fact_answers_the_questions_made_of_it_with_its_value(
         fact: str, question: str, answer: str) -> None:
@@ -68,6 +72,7 @@ def test_a_date_to_come_is_not_the_date_of_the_booking() -> None:
     "Ingrid: a ceramic teapot.",  # a name as a label: not "What is my ingrid?"
     "It's about three hours.",
     "You take cetirizine for hay fever.",  # no value of a kind rules can ask for
+    "You signed up for the Lyon half marathon.",  # "Lyon" names the race, not a place
 ])
 def test_facts_that_give_no_sensible_question_give_none(fact: str) -> None:
     assert asked(fact) == {}
