@@ -39,7 +39,12 @@ from assistant.llm.engine import (
     PromptStyle,
 )
 from assistant.mind.agenda import Proposal
-from assistant.mind.fact_questions import FactQuestion, known_names, questions_for_fact
+from assistant.mind.fact_questions import (
+    FactQuestion,
+    known_names,
+    questions_for_fact,
+    values_of,
+)
 from assistant.mind.reconcile import outdated_messages
 from assistant.mind.work import Counters, WorkContext, WorkInterrupted, WorkOutcome
 from assistant.resources import read_prompt
@@ -140,6 +145,22 @@ def is_grounded(answer: str, context: str) -> bool:
 def _text_words(text_: str) -> set[str]:
     """`question_words` of any text, without the colons of "Hotel:" labels."""
     return {w.strip(":") for w in question_words(text_)} - {""}
+
+
+def quotes_superseded(db: Database, answer: str) -> bool:
+    """Whether ``answer`` states a value (a date, time, amount or name) that only
+    superseded memories hold: an old message answered after its correction."""
+    values = {v.text.strip() for v in values_of(answer)}
+    with db.session() as s:
+        con = s.connection()
+        for value in values:
+            pattern = f"%{value}%"
+            row = con.execute(text(
+                "SELECT max(superseded_by IS NOT NULL), max(superseded_by IS NULL) "
+                "FROM memory WHERE kind = 'fact' AND text LIKE :p"), {"p": pattern}).one()
+            if row[0] and not row[1]:
+                return True
+    return False
 
 
 def clean_answer(raw: str) -> str:
@@ -368,6 +389,9 @@ class AnticipateHandler:
             if not answer or agreement < 0.5 or not is_grounded(answer, source.context):
                 log.info("no consistent, grounded answer to a question (%d samples)",
                          len(answers))
+                continue
+            if quotes_superseded(ctx.db, answer):
+                log.info("dropped a prepared answer that quotes a corrected value")
                 continue
             kind = anticipation_kind(source.context, today)
             future = [d for d in dates_in(source.context, today) if d >= today]

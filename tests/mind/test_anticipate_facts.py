@@ -174,3 +174,20 @@ def test_coverage_scores_what_auto_mode_would_serve(app: Reverie) -> None:
     assert coverage.hit_rate(True) == 0.5 and coverage.hit_rate(True, 1) == 1.0
     assert coverage.hit_rate(False) == 0.0
     assert coverage.false_serves == 1 and coverage.stale_served == 0
+
+
+def test_an_answer_that_quotes_only_a_corrected_value_is_refused(app: Reverie) -> None:
+    from assistant.mind.anticipate import quotes_superseded
+    from assistant.mind.reconcile import supersede
+    from assistant.mind.work import Counters
+
+    old = _fact(app, "Your rent is £1,150 a month.", datetime.now(UTC) - timedelta(days=60))
+    new = _fact(app, "Your rent is £1,225 a month.", datetime.now(UTC))
+    assert not quotes_superseded(app.db, "The monthly rent is £1,150.")  # not corrected yet
+    with app.db.write() as s:
+        row = s.get(Memory, old.id)
+        assert row is not None
+        supersede(s, row, new, Counters())
+    assert quotes_superseded(app.db, "The monthly rent is £1,150.")
+    assert not quotes_superseded(app.db, "The monthly rent is £1,225.")
+    assert not quotes_superseded(app.db, "It is a flat.")
