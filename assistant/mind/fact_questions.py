@@ -467,6 +467,13 @@ def _label_questions(label: str, value_text: str, today: date,
     own, verb = _own(topic, names), _be(topic)
     found = values_of(value_text, names)
     first = found[0] if found and found[0].start == 0 and found[0].kind != "person" else None
+    done = re.match(r"([a-z]+ed)\b(.*)$", topic.lower())
+    if done is not None and first is not None and first.kind == "amount":
+        # "Saved so far: £24,000" -> "How much have I saved so far?"
+        score = _score("amount", first, today, True)
+        question = f"How much have I {done.group(1)}{done.group(2)}?"
+        return [(score, FactQuestion(question, _answer(first), "amount", round(score, 3)))
+                ] if acceptable(question) else []
     out: list[tuple[float, FactQuestion]] = []
     if len(value_text) <= MAX_VALUE_CHARS:
         if first is None:

@@ -47,6 +47,7 @@ def asked(text: str, names: frozenset[str] = NAMES) -> dict[str, str]:
     ("Cerys's wedding is confirmed: 15 August 2026 in Tenby, at St Mary's church.",
      "When is Cerys's wedding?", "15 August 2026"),
     ("We ate at Ox and Finch twice.", "Where did we eat twice?", "Ox and Finch"),
+    ("Saved so far: £24,000.", "How much have I saved so far?", "£24,000"),
     ("You started a pottery class at the Kiln Rooms: Tuesdays 18:30 to 20:30.",
      "When is my pottery class?", "Tuesdays 18:30 to 20:30"),
     ("The rent of 950 euros goes to Mr. Duval on the first of every month.",
