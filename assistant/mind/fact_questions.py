@@ -44,7 +44,8 @@ _WHEN_PIECE = re.compile(
     rf"|\b(?:early |late |mid-)?{_MONTH}(?:\s+\d{{4}})?\b"
     rf"|\bthe \d{{1,2}}(?:st|nd|rd|th)\b|\b(?:{_CLOCK})")
 #: What may stand between two pieces of one when-value ("Tuesday at 19:00").
-_WHEN_JOIN = re.compile(r"^(?:,?\s*(?:at|from|to|until|-|–|and)?\s*(?:the\s+)?)$")
+_WHEN_JOIN = re.compile(r"^(?:,?\s*(?:at|from|to|until|after|before|around|-|–|and)?\s*"
+                        r"(?:the\s+)?)$")
 _AMOUNT = re.compile(r"[£€$]\s?\d[\d,]*(?:\.\d+)?k?(?:\s?(?:a|per) (?:day|week|month|year|"
                      r"night|hour))?|\b\d[\d,]*(?:\.\d+)?k?\s?(?:euros?|pounds?|dollars?|quid)"
                      r"(?:\s?(?:a|per) (?:day|week|month|year|night|hour))?\b", re.IGNORECASE)
@@ -55,7 +56,8 @@ _ADDRESS = re.compile(r"\b\d{1,4}[a-z]?\s+(?:[A-Z][\w'-]*\s+)*(?:Road|Street|Val
                       r"Court|Row|Walk|Rd|St)\b")
 _PLACE_BEFORE = re.compile(r"\b(?:at|in|to|near|on)\s+(?:the\s+)?$")
 #: Prepositions that go out with the value ("on 24 November", "at 19:00").
-_LEAD = re.compile(r"(?:(?:\b(?:on|at|in|by|from|until|till|for|to|with|of)"
+_LEAD = re.compile(r"(?:(?:\b(?:on|at|in|by|from|until|till|for|to|with|of|after|before|"
+                   r"around|about)"
                    r"\s+(?:the\s+)?)+|\bthe\s+)$", re.IGNORECASE)
 #: A label line of a note: "Vet: Highbury Vets, Gloucester Road".
 _LABEL = re.compile(r"^\s*([A-Za-z][\w'’ -]{1,30}?)\s*[:–-]\s+(\S.*)$")
@@ -217,6 +219,8 @@ def _base_verb(word: str) -> tuple[str, str] | None:
         if len(stem) > 2 and stem[-1] == stem[-2] and stem[-1] not in "ls":
             return "did", stem[:-1]
         return "did", stem + ("e" if stem[-1] in "vcgzu" else "")
+    if low == "has":
+        return "does", "have"
     if len(low) > 3 and low.endswith("s") and not low.endswith(("ss", "us", "is")):
         if low.endswith("ies"):
             return "does", low[:-3] + "y"
@@ -248,7 +252,7 @@ _ARRANGING = frozenset(("book", "schedule", "arrange", "reserve", "plan", "set",
 _STRANDED = ("with", "to", "for", "from", "by")
 #: Words in -s or -ed that are not verbs.
 _NOT_VERBS = frozenset(("downstairs", "upstairs", "always", "perhaps", "sometimes",
-                        "afterwards", "towards", "nowadays", "is", "was", "has", "does",
+                        "afterwards", "towards", "nowadays", "is", "was", "does",
                         "as", "us", "this", "his", "its", "yes", "less", "unless",
                         "the", "a", "an", "and", "or", "but", "not", "also", "still",
                         "already", "both", "all", "just", "really"))
@@ -266,16 +270,20 @@ _BROKEN = re.compile(
     r"|\b(?:the|a|an) (?:in|on|at|to|of|for|with|from|by)\b"
     r"|^\w+ (is|are|does|do|did) (is|are|and|or|to)\b", re.IGNORECASE)
 #: Note labels that are things to do: "Bring: payslips" -> "What do I need to bring?"
-_TODO_LABELS = frozenset(("bring", "buy", "book", "call", "pack", "ask", "pay", "get",
-                          "order", "email", "send", "check", "fix", "remember", "renew",
+_TODO_LABELS = frozenset(("to do", "todo", "to-do", "bring", "buy", "book", "call", "pack",
+                          "ask", "pay", "get", "order", "email", "send", "check", "fix",
+                          "remember", "renew",
                           "return", "cancel", "collect", "pick up"))
 
 
 def acceptable(question: str) -> bool:
     """A question worth preparing: whole, about one named thing (no "she", "it"), with
     topic words beyond its question words, short enough to be typed."""
+    pronoun = _PRONOUNS.search(question)
+    # "her" may stand in a question only for someone it names before it
+    named = pronoun is not None and re.search(r"\s[A-Z][a-z]", question[:pronoun.start()])
     return (3 <= len(question.split()) <= MAX_QUESTION_WORDS
-            and not _BROKEN.search(question) and not _PRONOUNS.search(question)
+            and not _BROKEN.search(question) and (pronoun is None or bool(named))
             and bool(question_words(question)))
 
 
@@ -462,7 +470,8 @@ def _label_questions(label: str, value_text: str, today: date,
     if topic.lower() in _TODO_LABELS:
         if len(value_text) > MAX_VALUE_CHARS:
             return []
-        return [(0.45, FactQuestion(f"What do I need to {topic.lower()}?", value_text,
+        verb = "do" if topic.lower() in ("to do", "todo", "to-do") else topic.lower()
+        return [(0.45, FactQuestion(f"What do I need to {verb}?", value_text,
                                     "what", 0.45))]
     own, verb = _own(topic, names), _be(topic)
     found = values_of(value_text, names)
@@ -515,7 +524,8 @@ def questions_for_fact(text: str, subject: str, today: date,
     personal = re.search(r"\b(you|your|our|we|us)\b", fact, re.IGNORECASE) is not None
     label = _LABEL.match(fact)
     candidates: list[tuple[float, FactQuestion]] = []
-    if label is not None and len(label.group(1).split()) <= 4:
+    if label is not None and len(label.group(1).split()) <= 4 and label.group(1).split()[
+            0].lower() not in ("i", "you", "we", "they", "he", "she", "it"):
         candidates = _label_questions(label.group(1), label.group(2), today, names)
     else:
         view = _person_view(fact)
