@@ -253,9 +253,11 @@ def is_statement(content: str) -> bool:
 
 
 def propose_anticipations(db: Database) -> Iterator[Proposal]:
-    """Statements the person made, changed notes, and dated memories, not yet anticipated.
+    """Every fact, then statements the person made and changed notes, not yet anticipated.
 
     Each message is its own item: a focused text gives a small model focused questions.
+    A message waits until it is digested, so that its facts' exact answers come first
+    (a question the model asks as a fact did is then not prepared twice).
     """
     weights = kind_weights(db)
     today = utcnow().date()
@@ -263,6 +265,7 @@ def propose_anticipations(db: Database) -> Iterator[Proposal]:
         said = s.connection().execute(text(
             "SELECT m.id, m.content FROM message m JOIN conversation c "
             "ON c.id = m.conversation_id WHERE c.archived = 0 AND m.role = 'user' AND "
+            "m.consolidated_at IS NOT NULL AND "
             "(c.import_key IS NULL OR c.import_key NOT LIKE 'reverie:%') "
             "ORDER BY m.created_at DESC LIMIT :n"), {"n": MAX_MESSAGES_CONSIDERED}).all()
         notes = list(s.exec(select(Note)))

@@ -198,3 +198,4 @@ def test_an_answer_that_quotes_only_a_corrected_value_is_refused(app: Reverie) -
     assert quotes_superseded(app.db, "The monthly rent is £1,150.")
     assert not quotes_superseded(app.db, "The monthly rent is £1,225.")
     assert not quotes_superseded(app.db, "It is a flat.")
+
