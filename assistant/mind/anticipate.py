@@ -256,8 +256,9 @@ def propose_anticipations(db: Database) -> Iterator[Proposal]:
     """Every fact, then statements the person made and changed notes, not yet anticipated.
 
     Each message is its own item: a focused text gives a small model focused questions.
-    A message waits until it is digested, so that its facts' exact answers come first
-    (a question the model asks as a fact did is then not prepared twice).
+    A fact's items rank above the model's, so once a message is digested its facts'
+    exact answers come first (and a question the model asked as a fact does goes to
+    the fact: `_yield_to_newer`).
     """
     weights = kind_weights(db)
     today = utcnow().date()
@@ -265,7 +266,6 @@ def propose_anticipations(db: Database) -> Iterator[Proposal]:
         said = s.connection().execute(text(
             "SELECT m.id, m.content FROM message m JOIN conversation c "
             "ON c.id = m.conversation_id WHERE c.archived = 0 AND m.role = 'user' AND "
-            "m.consolidated_at IS NOT NULL AND "
             "(c.import_key IS NULL OR c.import_key NOT LIKE 'reverie:%') "
             "ORDER BY m.created_at DESC LIMIT :n"), {"n": MAX_MESSAGES_CONSIDERED}).all()
         notes = list(s.exec(select(Note)))
