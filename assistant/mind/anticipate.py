@@ -1,7 +1,11 @@
 """Sleep-time anticipation: guess the next questions and answer them before they are asked.
 
-For each source (a conversation with new turns, a changed note, a dated memory) the
-model proposes the questions its owner is likely to ask; each is scored for
+Every stored fact first gets the questions it answers by rules, with its own value as
+the answer (`assistant.mind.fact_questions`: "Who walks Biscuit on Wednesdays?" ->
+"Alan"): no model call, so these items are cheap and run before the model's. Then for
+each statement the person made and each changed note the
+model proposes the questions its owner is likely to ask (vague ones, and ones whose
+words or names are not in the text, are dropped); each is scored for
 predictability (the model's mean per-token probability of the question given the
 text, raised when similar questions were asked before); the most predictable ones
 are answered with more compute than test time could spend (k samples and a
@@ -35,6 +39,12 @@ from assistant.llm.engine import (
     PromptStyle,
 )
 from assistant.mind.agenda import Proposal
+from assistant.mind.fact_questions import (
+    FactQuestion,
+    known_names,
+    questions_for_fact,
+    values_of,
+)
 from assistant.mind.reconcile import outdated_messages
 from assistant.mind.work import Counters, WorkContext, WorkInterrupted, WorkOutcome
 from assistant.resources import read_prompt
@@ -51,6 +61,7 @@ from assistant.store.models import (
 )
 from assistant.text.dates import dates_in
 from assistant.text.lines import one_line
+from assistant.text.questions import names, question_key
 from assistant.text.similarity import SAME_QUESTION_THRESHOLD, question_match, question_words
 
 log = logging.getLogger("assistant.mind")
@@ -59,6 +70,10 @@ KIND = "anticipate"
 #: Anticipation runs after consolidation, the profile and prefix warming (0.01): it is
 #: the longest step, and a warm prefix helps every answer when the person comes back.
 BASE_PRIORITY = 0.006
+#: A fact's questions need no model: they come before the model's proposals (at most
+#: 0.009), the better used kinds first.
+FACT_PRIORITY = 0.0092
+FACT_PRIORITY_SPREAD = 0.0006
 MAX_CONTEXT_CHARS = 1200
 #: Only the newest user messages are considered for anticipation.
 MAX_MESSAGES_CONSIDERED = 200
@@ -104,6 +119,48 @@ def parse_questions(raw: str, limit: int = 3) -> list[str]:
         if len(out) >= limit:
             break
     return out
+
+
+def is_specific(question: str, context: str) -> bool:
+    """The model's question is about this text: it has topic words, most of them in the
+    text (a 270M model asks "What is the result?" of anything), and every name it uses
+    is in the text."""
+    asked = set(question_words(question))
+    if not asked:
+        return False
+    said = _text_words(context)
+    grounded = len(asked & said) / len(asked)
+    context_names = {w.lower() for w in re.findall(r"[\w'’-]+", context)}
+    return grounded >= 0.5 and all(n in context_names or n.split("'")[0] in context_names
+                                   for n in names(question))
+
+
+def is_grounded(answer: str, context: str) -> bool:
+    """The model's answer says what the text says (most of its words are the text's),
+    rather than a guess."""
+    words = _text_words(answer)
+    return bool(words) and len(words & _text_words(context)) / len(words) >= 0.6
+
+
+def _text_words(text_: str) -> set[str]:
+    """`question_words` of any text, without the colons of "Hotel:" labels."""
+    return {w.strip(":") for w in question_words(text_)} - {""}
+
+
+def quotes_superseded(db: Database, answer: str) -> bool:
+    """Whether ``answer`` states a value (a date, time, amount or name) that only
+    superseded memories hold: an old message answered after its correction."""
+    values = {v.text.strip() for v in values_of(answer)}
+    with db.session() as s:
+        con = s.connection()
+        for value in values:
+            pattern = f"%{value}%"
+            row = con.execute(text(
+                "SELECT max(superseded_by IS NOT NULL), max(superseded_by IS NULL) "
+                "FROM memory WHERE kind = 'fact' AND text LIKE :p"), {"p": pattern}).one()
+            if row[0] and not row[1]:
+                return True
+    return False
 
 
 def clean_answer(raw: str) -> str:
@@ -196,9 +253,12 @@ def is_statement(content: str) -> bool:
 
 
 def propose_anticipations(db: Database) -> Iterator[Proposal]:
-    """Statements the person made, changed notes, and dated memories, not yet anticipated.
+    """Every fact, then statements the person made and changed notes, not yet anticipated.
 
     Each message is its own item: a focused text gives a small model focused questions.
+    A fact's items rank above the model's, so once a message is digested its facts'
+    exact answers come first (and a question the model asked as a fact does goes to
+    the fact: `_yield_to_newer`).
     """
     weights = kind_weights(db)
     today = utcnow().date()
@@ -223,10 +283,11 @@ def propose_anticipations(db: Database) -> Iterator[Proposal]:
         kind = anticipation_kind(note.body, today)
         yield Proposal(KIND, f"note:{note.id}:{note.content_hash[:12]}",
                        BASE_PRIORITY * (0.5 + weights.get(kind, 0.5)), once=True)
-    for memory in memories:
-        if dates_in(memory.text, today):
-            yield Proposal(KIND, f"memory:{memory.id}:{memory.sources_hash[:12]}",
-                           BASE_PRIORITY * (0.5 + weights.get("dated", 0.5)), once=True)
+    for memory in memories:  # every fact: its questions come from rules, without the model
+        kind = anticipation_kind(memory.text, today)
+        yield Proposal(KIND, f"memory:{memory.id}:{memory.sources_hash[:12]}",
+                       FACT_PRIORITY + FACT_PRIORITY_SPREAD * weights.get(kind, 0.5),
+                       once=True)
 
 
 def load_source(item: WorkItem, db: Database) -> Source | None:
@@ -246,8 +307,9 @@ def load_source(item: WorkItem, db: Database) -> Source | None:
             memory = s.get(Memory, ident)
             if memory is None or memory.superseded_by is not None:
                 return None
-            msgs = list((memory.sources or {}).get("messages", []))
-            return Source(one_line(memory.text), {"memories": [ident], "messages": msgs},
+            sources = {k: list(v) for k, v in (memory.sources or {}).items()
+                       if k in ("messages", "notes") and v}
+            return Source(one_line(memory.text), {"memories": [ident], **sources},
                           "a memory")
         message = s.get(Message, ident) if what == "message" else None
         if message is None or outdated_messages(s, [ident]):
@@ -310,10 +372,12 @@ class AnticipateHandler:
         source = load_source(item, ctx.db)
         if source is None:
             return WorkOutcome("Skipped anticipating: the source is gone.")
+        if item.target.startswith("memory:"):
+            return self._run_fact(item, ctx, source)
         style = ctx.engine.info.prompt_style
         today = utcnow().date()
         raw = ctx.generate(question_request(style, source.context)).text
-        questions = parse_questions(raw)
+        questions = [q for q in parse_questions(raw) if is_specific(q, source.context)]
         scored = sorted(((predictability(self._score(ctx, source.context, q),
                                          asked_before(ctx.db, q)), q) for q in questions),
                         reverse=True)
@@ -325,8 +389,12 @@ class AnticipateHandler:
                 answer_request(style, source.context, question, i)).text)
                 for i in range(self.samples)]
             answer, agreement = vote(answers)
-            if not answer or agreement < 0.5:
-                log.info("no consistent answer to a question (%d samples)", len(answers))
+            if not answer or agreement < 0.5 or not is_grounded(answer, source.context):
+                log.info("no consistent, grounded answer to a question (%d samples)",
+                         len(answers))
+                continue
+            if quotes_superseded(ctx.db, answer):
+                log.info("dropped a prepared answer that quotes a corrected value")
                 continue
             kind = anticipation_kind(source.context, today)
             future = [d for d in dates_in(source.context, today) if d >= today]
@@ -363,6 +431,84 @@ class AnticipateHandler:
                            counters=Counters(anticipations_made=len(prepared),
                                              anticipations_invalidated=len(replaced)),
                            details=details)
+
+
+    def _run_fact(self, item: WorkItem, ctx: WorkContext, source: Source) -> WorkOutcome:
+        """A fact's own questions and values (`questions_for_fact`), without the model. A
+        question another fact already answers goes to the newer fact (a correction the
+        rules could not link still wins over what it corrects)."""
+        today = utcnow().date()
+        memory_id = source.sources["memories"][0]
+        with ctx.db.session() as s:
+            memory = s.get(Memory, memory_id)
+            texts = [t for (t,) in s.connection().execute(text(
+                "SELECT text FROM memory WHERE kind = 'fact' AND superseded_by IS NULL"))]
+            replaced = _stale_for(s, source)
+        if memory is None:
+            return WorkOutcome("Skipped anticipating: the fact is gone.")
+        made = questions_for_fact(memory.text, memory.subject, today, known_names(texts))
+        kind = anticipation_kind(memory.text, today)
+        rows = [self._fact_row(ctx.db, fq, kind, source, today) for fq in made]
+        said_at = memory.said_at or memory.created_at
+        counters = Counters(anticipations_invalidated=len(replaced))
+        kept: list[Anticipation] = []
+
+        def apply(s: Session) -> None:
+            for old_id in replaced:
+                old = s.get(Anticipation, old_id)
+                if old is not None and old.status == AnticipationStatus.STALE.value:
+                    s.delete(old)
+            for row in rows:
+                if _yield_to_newer(s, row, memory_id, said_at):
+                    kept.append(row)
+                    s.add(row)
+            counters.anticipations_made = len(kept)
+
+        names_ = "; ".join(f'"{fq.question}"' for fq in made) or "nothing to ask"
+        return WorkOutcome(f"Prepared answers from a fact: {names_}", apply=apply,
+                           counters=counters,
+                           details={"target": item.target,
+                                    "questions": [fq.question for fq in made]})
+
+    @staticmethod
+    def _fact_row(db: Database, fq: FactQuestion, kind: str, source: Source,
+                  today: date) -> Anticipation:
+        future = [d for d in dates_in(fq.answer, today) if d >= today]
+        expires = (datetime.combine(max(future) + timedelta(days=1), datetime.min.time(),
+                                    tzinfo=UTC) if future and fq.kind == "time"
+                   else utcnow() + timedelta(days=30))
+        score = predictability(math.log(max(fq.predictability, 1e-6)),
+                               asked_before(db, fq.question))
+        return Anticipation(kind=kind, question=fq.question, answer=fq.answer,
+                            predictability=round(score, 4), sources=source.sources,
+                            sources_hash=source.sources_hash, expires_at=expires)
+
+
+def _yield_to_newer(s: Session, row: Anticipation, memory_id: int,
+                    said_at: datetime) -> bool:
+    """Whether ``row`` (from the fact ``memory_id`` said at ``said_at``) is kept: a
+    servable answer to the same question (`question_key`) from an older fact, or from
+    the model, goes stale; one from a newer fact keeps its place and ``row`` is not
+    added."""
+    key = question_key(row.question)
+    for other in s.exec(select(Anticipation).where(
+            Anticipation.question_key == key,
+            col(Anticipation.status).in_((AnticipationStatus.READY.value,
+                                          AnticipationStatus.USED.value)))).all():
+        other_ids = list((other.sources or {}).get("memories", []))
+        if other_ids:
+            mem = s.get(Memory, other_ids[0])
+            when = (mem.said_at or mem.created_at) if mem is not None else None
+            if when is not None and (_aware(when), other_ids[0]) > (_aware(said_at),
+                                                                   memory_id):
+                return False
+        other.status = AnticipationStatus.STALE.value
+        s.add(other)
+    return True
+
+
+def _aware(when: datetime) -> datetime:
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def _duplicate(s: Session, question: str) -> bool:

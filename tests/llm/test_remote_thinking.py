@@ -245,19 +245,20 @@ class CannotScore(FakeEngine):
 
 def test_questions_are_prepared_without_scores(data_dir: Path) -> None:
     engine = CannotScore(rules=[
-        ("Question: When do I fly to Lisbon?", "On 14 March at 9:40."),
-        ("Lisbon", "When do I fly to Lisbon?"),
+        ("Question: Which seat do I have to Lisbon?", "Seat 12A."),
+        ("Lisbon", "Which seat do I have to Lisbon?"),
     ])
     app = Reverie.open(data_dir, engine_factory=lambda *_a: engine)
     try:
         conv = app.chats.create_conversation("Trip")
-        app.chats.add_message(conv.id or 0, "user", "I fly to Lisbon on 14 March at 9:40.")
+        app.chats.add_message(conv.id or 0, "user",
+                              "I fly to Lisbon on 14 March at 9:40, seat 12A.")
         report = app.sleep_runner(engine).run_session()
         assert report.error is None and report.items_failed == 0
-        assert report.counters.anticipations_made == 1
-        with app.db.session() as s:
-            row = s.exec(select(Anticipation)).one()
-        assert row.question == "When do I fly to Lisbon?"
+        assert report.counters.anticipations_made >= 1
+        with app.db.session() as s:  # the model's question (a fact's own need no score)
+            row = next(a for a in s.exec(select(Anticipation)) if "memories" not in a.sources)
+        assert row.question == "Which seat do I have to Lisbon?"
         assert row.predictability == pytest.approx(math.exp(UNSCORED_LOGPROB), abs=1e-4)
     finally:
         app.close()

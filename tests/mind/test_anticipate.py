@@ -69,9 +69,15 @@ def test_a_session_prepares_answers_that_are_served_and_learned_from(
     app.chats.add_message(conv.id or 0, "user",
                           f"I booked the dentist for {when} at 10:30 with Dr. Okafor.")
     report = app.sleep_runner(engine).run_session()
-    assert report.counters.anticipations_made == 2
     with app.db.session() as s:
         rows = list(s.exec(select(Anticipation)))
+    assert report.counters.anticipations_made == len(rows)
+    # The model's two questions, and the fact's own (its values, no model call).
+    assert {r.question for r in rows if "memories" not in r.sources} == {
+        "When is my dentist appointment?", "Who is my dentist?"}
+    from_fact = {r.question: r.answer for r in rows if "memories" in r.sources}
+    assert from_fact["Who did I book the dentist with?"] == "Dr. Okafor"
+    assert any(a.startswith(when) and "10:30" in a for a in from_fact.values())
     dentist = next(r for r in rows if r.question == "When is my dentist appointment?")
     assert dentist.kind == "dated" and dentist.status == "ready"
     assert dentist.answer == f"On {when} at 10:30."
@@ -98,19 +104,24 @@ def test_an_edited_note_is_recomputed_and_its_stale_answer_dropped(app: Reverie)
     engine = _engine("1 January")
     notes = NoteRepository(app.db)
     note = notes.add("Lisbon trip", "Hotel: Casa do Barão, check-in on the 12th.")
-    app.sleep_runner(engine).run_session()
+    first = app.sleep_runner(engine).run_session()
     prepared = PreparedAnswers(app.db)
     assert prepared.lookup("Which hotel are we staying at in Lisbon?") is not None
+    assert prepared.lookup("What is my hotel?").answer.startswith(  # type: ignore[union-attr]
+        "Casa do Barão")  # the note's line as a fact: its value, no model
 
     notes.update(note.id or 0, body="Hotel: Lumen, check-in on the 12th.")
     assert prepared.lookup("Which hotel are we staying at in Lisbon?") is None  # stale now
+    assert prepared.lookup("What is my hotel?") is None
     engine.rules.insert(0, ("Question: Which hotel", "Hotel Lumen."))
     report = app.sleep_runner(engine).run_session()
-    assert report.counters.anticipations_invalidated == 1
+    assert report.counters.anticipations_invalidated == first.counters.anticipations_made
     found = prepared.lookup("Which hotel are we staying at in Lisbon?")
     assert found is not None and found.answer == "Hotel Lumen."
+    mine = prepared.lookup("What is my hotel?")
+    assert mine is not None and mine.answer.startswith("Lumen")
     with app.db.session() as s:
-        assert [a.status for a in s.exec(select(Anticipation))] == ["ready"]
+        assert {a.status for a in s.exec(select(Anticipation))} == {"ready"}
 
 
 def test_auto_mode_serves_the_prepared_answer_and_think_again_regenerates(
