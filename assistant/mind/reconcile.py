@@ -25,9 +25,9 @@ from enum import StrEnum
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from assistant.mind.corrections import Change, classify
 from assistant.mind.extract import Fact
 from assistant.mind.work import Counters
+from assistant.store import memories
 from assistant.store.fts import fts_query
 from assistant.store.models import (
     Anticipation,
@@ -37,6 +37,7 @@ from assistant.store.models import (
     MemoryScope,
     utcnow,
 )
+from assistant.text.corrections import Change, classify
 from assistant.text.similarity import word_overlap
 from assistant.text.words import meaning_words, normalize, numbers
 
@@ -209,13 +210,5 @@ def stale_anticipations(s: Session, sources: dict[str, list[int]]) -> int:
 
 
 def outdated_messages(s: Session, message_ids: Iterable[int]) -> set[int]:
-    """Those of ``message_ids`` whose facts were all superseded: what they said is no
-    longer so, and nothing should be prepared from them (it would quote the old value)."""
-    wanted = sorted(set(message_ids))
-    if not wanted:
-        return set()
-    rows = s.connection().execute(text(
-        "SELECT j.value, max(m.superseded_by IS NULL) FROM memory m, "
-        "json_each(m.sources, '$.messages') j WHERE m.kind = 'fact' "
-        f"AND j.value IN ({', '.join(str(int(i)) for i in wanted)}) GROUP BY j.value"))
-    return {int(msg_id) for msg_id, any_active in rows if not any_active}
+    """Those of ``message_ids`` whose facts were all superseded (`store.memories`)."""
+    return memories.outdated_messages(s.connection(), message_ids)

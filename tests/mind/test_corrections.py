@@ -20,8 +20,8 @@ from sqlmodel import col, select
 from assistant.app import Reverie
 from assistant.llm.fake import FakeEngine
 from assistant.mind.anticipate import propose_anticipations
-from assistant.mind.corrections import Change, classify
 from assistant.store.models import Anticipation, Memory, Message
+from assistant.text.corrections import Change, classify
 from tests.mind.corrections_support import held_out, load, patterns, says, verdict
 
 
