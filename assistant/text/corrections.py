@@ -56,6 +56,9 @@ _UPDATE_CUES = re.compile(
 _END_CUES = re.compile(
     r"\b(?:cancel+ed|cancel+ing|called off|no longer|any ?more|stopped|not|no|never)\b"
     r"|n't\b", re.IGNORECASE)
+#: An end said outright: enough with a shared name alone ("The Okonkwos called off").
+_CALLED_OFF = re.compile(r"\b(?:cancel+ed|cancel+ing|called off|no longer|any ?more|stopped)\b",
+                         re.IGNORECASE)
 _TIME = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s?(?:am|pm)\b", re.IGNORECASE)
 _ORDINAL = re.compile(r"\b\d{1,2}(?:st|nd|rd|th)\b", re.IGNORECASE)
 _MONTH_NAMES = "|".join(MONTHS)
@@ -201,24 +204,39 @@ def classify(new_text: str, new_subject: str, old_text: str, old_subject: str) -
 
     The subject is *surely* the same when two topic words are shared, or one together
     with a shared name; it is *close* when one shared word is half of the smaller
-    fact's topic. An end cue ends the old fact on a sure or close subject (a shared name
-    alone is not enough: "Tom didn't call" ends nothing); an update cue replaces it on a
+    fact's topic. An end cue ends the old fact on a sure or close subject; a mere
+    negation needs a shared word besides the names or a new value of a kind the old
+    fact states ("Gwen can't eat mushrooms" ends nothing of "Gwen suggested June"), an
+    end said outright does not ("The Okonkwos called off Friday"); an update cue replaces it on a
     sure subject, or with a different value of a kind both state on a close one or one
-    that shares a name; with no cue, a different value needs a sure subject."""
+    that shares a name; with no cue, a different value needs a sure subject that
+    shares a word besides the names."""
     new = read(new_text, new_subject)
     old = read(old_text, old_subject)
+    # Every capitalised phrase counts as a name here, a sentence's first word too.
+    labels = [n for t in (new_text, old_text) for kind in _names(plain(t), label=True)
+              for n in kind]
+    named = {topic_stem(w) for n in (*new.names(), *old.names(), *labels) for w in words(n)}
+    # A name shared is not a subject shared ("Owen - a frame" is not "Owen likes
+    # Bishopston"): names count through ``mentions`` only.
     shared = len(new.topic & old.topic)
     mentions = _mentions(new, old)
     smaller = max(1, min(len(new.topic), len(old.topic)))
     sure = shared >= STRONG_SUBJECT or (shared >= 1 and mentions)
+    # Without an update cue, a name shared is not a subject shared ("Owen - a frame for
+    # the barometer" is not "Owen likes Bishopston", "Gwen can't eat mushrooms" ends
+    # nothing of "Gwen suggested June"): a word besides the names must be.
+    unnamed = bool((new.topic & old.topic) - named)
+    sure_uncued = sure and unnamed
     close = shared >= 1 and shared / smaller >= STRONG_SHARE
     if not (sure or close or mentions):
         return Change.NONE
     changed = bool(_changed_kinds(new, old))
-    if new.end_cue and (sure or close):
+    if new.end_cue and (sure or close) and (unnamed or changed
+                                            or _CALLED_OFF.search(plain(new_text))):
         return Change.ENDS
     if new.update_cue and (sure or changed):
         return Change.REPLACES
-    if changed and sure:
+    if changed and sure_uncued:
         return Change.REPLACES
     return Change.NONE
