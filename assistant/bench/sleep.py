@@ -31,6 +31,9 @@ with the best evidence sentence (`assistant.recall.extractive`): ``answer_styles
 compares them per kind of question on the calibration half (odd question ids), picks
 the better per kind, and reports that choice on the held-out half (even ids).
 ``--sweep`` (`run_sweep`) scales the sleep budget against the test-time budget.
+``--modes`` (`pick_modes`) runs some modes only: the ~14k-token full-context baseline
+can then run in a process of its own beside the others; ``--profile DIR`` keeps the
+slept profile, so that a later run skips the sleep.
 """
 
 from __future__ import annotations

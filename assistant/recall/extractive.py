@@ -53,9 +53,16 @@ _CARRIES: dict[str, re.Pattern[str]] = {
 KIND_BONUS = 0.3
 
 
+_CALLED = re.compile(r"\bcalled\b\W*$|\bwhat(?:'s| is) the name\b", re.IGNORECASE)
+
+
 def question_kind(question: str) -> str:
-    """``answer_kind`` of ``question``, or ``other``."""
-    return answer_kind(question) or OTHER
+    """``answer_kind`` of ``question``; a name asked for ("What is Owen's car called?")
+    is a ``person`` question here (its answer is a capitalised name); else ``other``."""
+    kind = answer_kind(question)
+    if kind is None and _CALLED.search(question.strip().rstrip("?")):
+        return "person"
+    return kind or OTHER
 
 
 @cache
@@ -171,9 +178,17 @@ def answer_phrase(kind: str, sentence: str, question: str) -> str | None:
         found = [f for f in found if f.lower() not in ("this", "next", "last")]
         return max(found, key=len) if found else None
     if kind == "amount":
-        found = [m.group(0).strip() for m in _AMOUNT.finditer(sentence)]
+        dated = [m.span() for m in _WHEN.finditer(sentence)
+                 if not m.group(0).strip().isdigit()]
+        spans = [m for m in _AMOUNT.finditer(sentence)
+                 if not any(a <= m.start() < b for a, b in dated)]
+        # A sum of money or a measure before a bare number ("1 June" is a date).
+        spans.sort(key=lambda m: (not re.search(r"[£$€]|[a-z%]", m.group(0)), m.start()))
+        found = [m.group(0).strip(" ,.;") for m in spans]
     elif kind == "person":
         for m in _NAME.finditer(sentence):
+            if sentence[m.end():m.end() + 1] == ":":
+                continue  # a label ("Work: ..."), not a name
             parts = m.group(0).split()
             while parts and parts[0].lower().strip(".,'’") in _NOT_PEOPLE | STOPWORDS:
                 parts = parts[1:]
