@@ -121,6 +121,8 @@ def best_evidence(question: str, hits: Sequence[Hit]) -> Evidence | None:
     for rank, hit in enumerate(hits):
         speaker = _speaker(hit)
         for sentence in sentences(hit.text):
+            if sentence.startswith("#"):
+                continue  # a note's heading names the topic; it answers nothing
             shared = len(wanted & meaning_words(sentence)) / len(wanted)
             if not shared:
                 continue

@@ -120,3 +120,10 @@ def test_a_title_does_not_end_the_sentence() -> None:
 def test_the_phrase_that_answers(kind: str, sentence: str, question: str,
                                  phrase: str | None) -> None:
     assert answer_phrase(kind, sentence, question) == phrase
+
+
+def test_a_note_heading_is_never_the_answer() -> None:
+    hits = [Hit("note", 1, "# Heron project\nOpen tasks: write the migration guide.",
+                'note "Heron"', 1.0)]
+    found = extractive_answer("What are the open tasks on the Heron project?", hits)
+    assert found is not None and found[0] == "Open tasks: write the migration guide."
