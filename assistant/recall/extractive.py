@@ -205,7 +205,23 @@ def answer_phrase(kind: str, sentence: str, question: str) -> str | None:
     else:
         return None
     kept = _drop_asked(found, question)
+    if kind == "person" and len(kept) > 1:
+        return _nearest_after_cue(kept, sentence, question)
     return kept[0] if kept else None
+
+
+def _nearest_after_cue(candidates: Sequence[str], sentence: str, question: str) -> str:
+    """Of several names, the first after a word of the question's own ("Cerys, Owen's
+    sister, is marrying Matteo" for "Who did Cerys marry?": Matteo, not Owen); the
+    first name when no question word is in the sentence."""
+    lower = " ".join(w for w in question.split() if not w[:1].isupper())
+    cues = {w[:4] for w in meaning_words(lower) if len(w) > 3}
+    low = sentence.lower()
+    at = [m.start() for m in re.finditer(r"[^\W\d_]+", low) if m.group(0)[:4] in cues]
+    if not at:
+        return candidates[0]
+    after = [(sentence.find(c, at[0]), c) for c in candidates if sentence.find(c, at[0]) >= 0]
+    return min(after)[1] if after else candidates[0]
 
 
 def extractive_answer(question: str, hits: Sequence[Hit]) -> tuple[str, Hit] | None:

@@ -127,3 +127,8 @@ def test_a_note_heading_is_never_the_answer() -> None:
                 'note "Heron"', 1.0)]
     found = extractive_answer("What are the open tasks on the Heron project?", hits)
     assert found is not None and found[0] == "Open tasks: write the migration guide."
+
+
+def test_of_several_names_the_one_after_the_question_s_word() -> None:
+    assert answer_phrase("person", "Cerys, Owen's younger sister, is marrying Matteo from "
+                         "Turin.", "Who did Cerys marry?") == "Matteo"
