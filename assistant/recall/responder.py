@@ -170,9 +170,13 @@ class Responder:
         if asked:
             where = self._chats.conversations_of([h.id for h in hits if h.kind == "message"])
             hits = [h for h in hits if h.kind != "message" or where.get(h.id) not in asked]
+        # Whether the memory knows of the subject is judged on everything retrieved (an
+        # old value is still evidence that the question has an answer); what the
+        # answer may quote is the current evidence only.
+        known = [h.text for h in hits[:top_k]] + [self._profile()]
         hits = current_hits(question, hits, self._retriever.outdated)[:top_k]
-        if personal and not history and not has_evidence(question, [h.text for h in hits]
-                                            + [self._profile()]):
+        if personal and not history and not has_evidence(question, known + [h.text
+                                                                    for h in hits]):
             return None, [], hits
         refs, used = reference_lines(hits, today, self._memory.snippet_tokens,
                                      self._engine.count_tokens)

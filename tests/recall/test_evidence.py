@@ -58,3 +58,20 @@ def test_a_superseded_fact_s_message_is_not_quoted(app: Reverie,
     responder.answer_styles = dict.fromkeys(KINDS, EXTRACTIVE)
     answer = responder.ask("How much is our rent?", ask, mode="memory", today=date(2026, 6, 1))
     assert "1,150" not in answer.answer and "1,225" in answer.answer
+
+
+def test_a_corrected_subject_is_still_known(app: Reverie, fake_engine: FakeEngine) -> None:
+    """The old snippet is left out of the answer, but it still shows that the memory
+    knows the subject: the answer comes from the correction, not "I don't know"."""
+    conv = app.chats.create_conversation("Work").id or 0
+    app.chats.add_message(conv, "user", "The team offsite in Bath is at the Guildhall.",
+                          created_at=datetime(2026, 5, 14, 9, 0, tzinfo=UTC))
+    app.chats.add_message(conv, "user", "The offsite moved to the Holburne Museum, the "
+                          "Guildhall was double-booked.",
+                          created_at=datetime(2026, 6, 8, 9, 0, tzinfo=UTC))
+    ask = app.chats.create_conversation("ask").id or 0
+    responder = app.responder(fake_engine)
+    responder.answer_styles = dict.fromkeys(KINDS, EXTRACTIVE)
+    answer = responder.ask("Where was the team offsite in Bath?", ask, mode="memory",
+                           today=date(2026, 11, 22))
+    assert answer.answer == "The Holburne Museum"
