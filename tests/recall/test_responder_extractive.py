@@ -35,8 +35,10 @@ def seed(app: Reverie) -> None:
 def test_a_dated_fact_is_quoted_with_its_date(app: Reverie, fake_engine: FakeEngine) -> None:
     seed(app)
     conv = app.chats.create_conversation("ask").id or 0
-    app.responder(fake_engine).ask("When did we move into the flat?", conv, mode="memory",
-                                   today=date(2026, 11, 22))
+    responder = app.responder(fake_engine)
+    responder.answer_styles = dict.fromkeys(KINDS, GENERATED)  # the prompt, not a quote
+    responder.ask("When did we move into the flat?", conv, mode="memory",
+                  today=date(2026, 11, 22))
     assert 'memory, Saturday 9 May 2026: "You survived the move into the flat"' in \
         fake_engine.prompts[-1]
 
