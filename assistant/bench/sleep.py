@@ -31,6 +31,9 @@ with the best evidence sentence (`assistant.recall.extractive`): ``answer_styles
 compares them per kind of question on the calibration half (odd question ids), picks
 the better per kind, and reports that choice on the held-out half (even ids).
 ``--sweep`` (`run_sweep`) scales the sleep budget against the test-time budget.
+``--modes`` (`pick_modes`) runs some modes only: the ~14k-token full-context baseline
+can then run in a process of its own beside the others; ``--profile DIR`` keeps the
+slept profile, so that a later run skips the sleep.
 """
 
 from __future__ import annotations
@@ -324,20 +327,34 @@ def full_context_window(app: Reverie, engine: Engine, fixture: str) -> int:
     return max(app.settings.model.n_ctx, min(limit, -(-wanted // 1024) * 1024))
 
 
+def pick_modes(names: str) -> dict[str, ModeRunner]:
+    """The modes named in a comma-separated list (``--modes memory,auto``), in `MODES`'
+    order; ValueError (one sentence) for a name that is not a mode."""
+    wanted = [n.strip() for n in names.split(",") if n.strip()]
+    unknown = [n for n in wanted if n not in MODES]
+    if unknown or not wanted:
+        raise ValueError(f"There is no mode {', '.join(unknown) or repr(names)}; use one or "
+                         f"more of {', '.join(MODES)}, separated by commas.")
+    return {name: run for name, run in MODES.items() if name in wanted}
+
+
 def run_sleep_bench(settings: Settings, *, limit: int | None = None,
                     modes: dict[str, ModeRunner] | None = None,
                     progress: Callable[[int, int], None] | None = None,
                     engine_factory: EngineFactory = default_engine_factory,
                     fixture: str = DEFAULT_FIXTURE,
-                    sleep_seconds: float | None = None) -> SleepBenchResult:
+                    sleep_seconds: float | None = None,
+                    profile: Path | None = None) -> SleepBenchResult:
     """Every question in every mode after one sleep session (until done, or cut after
-    ``sleep_seconds``: ``sleep_stopped_because`` then says ``budget``)."""
+    ``sleep_seconds``: ``sleep_stopped_because`` then says ``budget``). With
+    ``profile`` the slept profile is kept in that folder, and a later run on the same
+    folder starts from it (its session only digests what is left)."""
     data = load_questions(fixture_dir(fixture) / "questions.json")
     questions = spread(data["questions"], limit)
     today = datetime.fromisoformat(data["now"]).date()
     chosen = modes or MODES
     with slept_fixture_profile(settings, engine_factory=engine_factory, fixture=fixture,
-                               budget_seconds=sleep_seconds) as slept:
+                               budget_seconds=sleep_seconds, data_dir=profile) as slept:
         app = slept.app
         engine = app.start_engine()
         n_ctx = full_context_window(app, engine, fixture)

@@ -97,7 +97,13 @@ def bench_sleep(app: Reverie, args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from assistant.bench.recall import FIXTURES
-    from assistant.bench.sleep import run_sleep_bench, run_sweep, write_plot, write_sweep_plot
+    from assistant.bench.sleep import (
+        pick_modes,
+        run_sleep_bench,
+        run_sweep,
+        write_plot,
+        write_sweep_plot,
+    )
 
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit must be at least 1.")
@@ -106,6 +112,10 @@ def bench_sleep(app: Reverie, args: argparse.Namespace) -> int:
     if args.fixture not in FIXTURES:
         raise UsageError(f"There is no fixture {args.fixture!r}; use one of "
                          f"{', '.join(FIXTURES)}.")
+    try:
+        modes = pick_modes(args.modes) if args.modes is not None else None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     settings = _bench_settings(app) if args.model is None else _model_settings(app, args.model)
     if args.model is None:
         app.model_path(progress_printer("Preparing the bundled model"))
@@ -119,7 +129,8 @@ def bench_sleep(app: Reverie, args: argparse.Namespace) -> int:
         print_report(sweep.to_json(), args.json, skip=("points",))
         return EXIT_OK
     result = run_sleep_bench(settings, limit=args.limit, fixture=args.fixture,
-                             progress=progress, sleep_seconds=args.sleep_seconds)
+                             progress=progress, sleep_seconds=args.sleep_seconds,
+                             modes=modes, profile=args.profile)
     plot = write_plot(result, args.plot or Path("bench-sleep.png"))
     print(f"Plot written to {plot}", file=sys.stderr)
     if args.json:

@@ -208,6 +208,11 @@ def build_parser() -> argparse.ArgumentParser:
     bsleep.add_argument("--sleep-seconds", type=float, metavar="S",
                         help="cut the sleep session after S seconds (default: until done); "
                         "with --sweep, the 1x session's budget")
+    bsleep.add_argument("--modes", metavar="A,B",
+                        help="only these modes, comma-separated (full-context, memory, auto, "
+                        "generated, extractive; default: all)")
+    bsleep.add_argument("--profile", type=Path, metavar="DIR",
+                        help="keep the slept profile in DIR; a later run on DIR reuses it")
     bsleep.add_argument("--sweep", action="store_true",
                         help="scale the sleep budget (0.25x-2x) against the test-time budget "
                         "(top-k, snippet tokens): accuracy against test-time tokens")

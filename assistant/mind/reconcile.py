@@ -5,7 +5,9 @@ without the model): a near-identical memory is kept (NOOP) or refreshed in place
 (UPDATE: wording with more detail, more sources); a memory the new fact corrects is
 replaced (SUPERSEDE: the old row stays as history, linked by ``superseded_by``): a
 move, an update, a cancellation or a negation, or a new value of the same kind for the
-same subject (`assistant.mind.corrections.classify`); anything else is new (ADD). One
+same subject (`assistant.text.corrections.classify`); a fact said *before* the memory
+that corrects it (digested later: a note, an older chat) is stored as that memory's
+history (OUTDATED), never over it; anything else is new (ADD). One
 fact may supersede several memories (a chain of corrections ends at the last value).
 Prepared answers built on a superseded memory, or on the messages and notes it came
 from, go stale in the same transaction. A memory the person pinned or edited is never
@@ -25,9 +27,9 @@ from enum import StrEnum
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from assistant.mind.corrections import Change, classify
 from assistant.mind.extract import Fact
 from assistant.mind.work import Counters
+from assistant.store import memories
 from assistant.store.fts import fts_query
 from assistant.store.models import (
     Anticipation,
@@ -37,6 +39,7 @@ from assistant.store.models import (
     MemoryScope,
     utcnow,
 )
+from assistant.text.corrections import Change, classify
 from assistant.text.similarity import word_overlap
 from assistant.text.words import meaning_words, normalize, numbers
 
@@ -53,6 +56,8 @@ class Action(StrEnum):
     ADD = "add"
     UPDATE = "update"
     SUPERSEDE = "supersede"
+    #: The fact was said before a stored memory that corrects it: kept as its history.
+    OUTDATED = "outdated"
     NOOP = "noop"
 
 
@@ -72,6 +77,18 @@ def _protected(memory: Memory) -> bool:
 
 def _same_subject(a: str, b: str) -> bool:
     return bool(normalize(a)) and normalize(a) == normalize(b)
+
+
+def _said_before(fact: Fact, memory: Memory) -> bool:
+    """True when ``fact`` was said strictly before ``memory`` (both dated): sleep digests
+    notes, and chats in the order the backlog chose, so the later-digested of two facts
+    that disagree is not always the newer one."""
+    return (fact.said_at is not None and memory.said_at is not None
+            and _naive(fact.said_at) < _naive(memory.said_at))
+
+
+def _naive(when: datetime) -> datetime:
+    return when.replace(tzinfo=None) if when.tzinfo is not None else when
 
 
 def decide(fact: Fact, candidates: list[Memory], sources: dict[str, list[int]]) -> Decision:
@@ -98,6 +115,9 @@ def decide(fact: Fact, candidates: list[Memory], sources: dict[str, list[int]]) 
         if not same_numbers_changed and classify(fact.text, fact.subject, memory.text,
                                                  memory.subject) is Change.NONE:
             continue
+        if _said_before(fact, memory):
+            # Digested late (a note, an older chat): the stored memory is the newer word.
+            return Decision(Action.OUTDATED, memory, sim)
         if _protected(memory):
             protected = protected or memory  # beside it, never over it
         else:
@@ -166,9 +186,15 @@ def reconcile(s: Session, fact: Fact, sources: dict[str, list[int]], counters: C
         return decision
     memory = new_memory(MemoryKind.FACT, MemoryScope.GLOBAL, fact.subject, fact.text, sources,
                         fact.confidence, fact.said_at)
+    if decision.action is Action.OUTDATED:
+        assert target is not None
+        memory.superseded_by = target.id  # history behind the newer memory from the start
     s.add(memory)
     s.flush()
     counters.memories_added += 1
+    if decision.action is Action.OUTDATED:
+        counters.memories_superseded += 1
+        counters.anticipations_invalidated += stale_anticipations(s, sources)
     if decision.action is Action.SUPERSEDE:
         assert target is not None
         for old in (target, *decision.also):
@@ -209,13 +235,5 @@ def stale_anticipations(s: Session, sources: dict[str, list[int]]) -> int:
 
 
 def outdated_messages(s: Session, message_ids: Iterable[int]) -> set[int]:
-    """Those of ``message_ids`` whose facts were all superseded: what they said is no
-    longer so, and nothing should be prepared from them (it would quote the old value)."""
-    wanted = sorted(set(message_ids))
-    if not wanted:
-        return set()
-    rows = s.connection().execute(text(
-        "SELECT j.value, max(m.superseded_by IS NULL) FROM memory m, "
-        "json_each(m.sources, '$.messages') j WHERE m.kind = 'fact' "
-        f"AND j.value IN ({', '.join(str(int(i)) for i in wanted)}) GROUP BY j.value"))
-    return {int(msg_id) for msg_id, any_active in rows if not any_active}
+    """Those of ``message_ids`` whose facts were all superseded (`store.memories`)."""
+    return memories.outdated_messages(s.connection(), message_ids)

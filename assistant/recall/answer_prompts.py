@@ -29,6 +29,9 @@ FULL_CONTEXT_MARGIN = 64
 #: Tokens a chat template adds around each message (role markers), and around the whole.
 CHAT_MESSAGE_OVERHEAD = 8
 WINDOW_MARGIN = 16
+#: A memory-mode answer ends where the model starts quoting another reference line
+#: ("\n[6] note ...": seen on the bundled model) as well as at a new turn.
+MEMORY_STOPS = (*COMPLETION_STOPS, "\n[")
 
 
 class QuestionTooLongError(ValueError):
@@ -140,7 +143,7 @@ def memory_request(style: PromptStyle, profile: str, references: Sequence[str],
     refs = "Reference:\n" + "".join(f"{r}\n" for r in references) if references else ""
     prompt = f"{prefix}{refs}{_history_text(history)}User: {one_line(question)}\nReverie:"
     return GenerationRequest(prompt=prompt, max_tokens=max_tokens, temperature=temperature,
-                             stop=COMPLETION_STOPS)
+                             stop=MEMORY_STOPS)
 
 
 def _blocks(conversations: Sequence[tuple[str, Sequence[Message]]], notes: Sequence[Note]

@@ -1,10 +1,14 @@
-"""Extractive answers: the evidence sentence itself, with who said it and when.
+"""Extractive answers: the phrase of the evidence sentence that answers, or the sentence
+itself with who said it and when.
 
 The bundled 270M model often answers worse than the sentence it was given: it rephrases
 "Rent is £1,150 a month" into something longer and less exact, or continues the
 dialogue. For some kinds of question (`assistant.text.questions.answer_kind`: time,
 place, person, amount, yes/no, other) the best retrieved sentence, quoted with its
-speaker and date, scores better than any generation. Which kind is answered which way
+speaker and date, scores better than any generation; better still, where the kind says
+what to look for, the phrase alone (`answer_phrase`: the date or time, the amount, the
+name of a person, the place), or, for "When did ...?" with no date in the sentence,
+the date it was written. Which kind is answered which way
 is a small committed table (``resources/answer_styles.json``), chosen by `reverie bench
 sleep` on the calibration half of the fixture questions and reported on the other half.
 """
@@ -20,11 +24,11 @@ from functools import cache
 
 from assistant.recall.retrieval import Hit
 from assistant.resources import resource
-from assistant.text.dates import format_date, mentions_date
+from assistant.text.dates import MONTHS, WEEKDAYS, format_date, mentions_date
 from assistant.text.lines import one_line
-from assistant.text.questions import answer_kind
+from assistant.text.questions import answer_kind, names, tense
 from assistant.text.speakers import PERSON, in_third_person
-from assistant.text.words import meaning_words
+from assistant.text.words import STOPWORDS, meaning_words
 
 GENERATED = "generated"
 EXTRACTIVE = "extractive"
@@ -49,9 +53,16 @@ _CARRIES: dict[str, re.Pattern[str]] = {
 KIND_BONUS = 0.3
 
 
+_CALLED = re.compile(r"\bcalled\b\W*$|\bwhat(?:'s| is) the name\b", re.IGNORECASE)
+
+
 def question_kind(question: str) -> str:
-    """``answer_kind`` of ``question``, or ``other``."""
-    return answer_kind(question) or OTHER
+    """``answer_kind`` of ``question``; a name asked for ("What is Owen's car called?")
+    is a ``person`` question here (its answer is a capitalised name); else ``other``."""
+    kind = answer_kind(question)
+    if kind is None and _CALLED.search(question.strip().rstrip("?")):
+        return "person"
+    return kind or OTHER
 
 
 @cache
@@ -110,6 +121,8 @@ def best_evidence(question: str, hits: Sequence[Hit]) -> Evidence | None:
     for rank, hit in enumerate(hits):
         speaker = _speaker(hit)
         for sentence in sentences(hit.text):
+            if sentence.startswith("#"):
+                continue  # a note's heading names the topic; it answers nothing
             shared = len(wanted & meaning_words(sentence)) / len(wanted)
             if not shared:
                 continue
@@ -120,13 +133,112 @@ def best_evidence(question: str, hits: Sequence[Hit]) -> Evidence | None:
     return best
 
 
+_MONTH_RE = "|".join(MONTHS)
+_DAY_RE = "|".join(WEEKDAYS)
+#: One piece of a date or time ("Thursday", "8", "October", "17:15", "5pm", "every").
+_WHEN_PIECE = (rf"(?:\d{{1,2}}[:.]\d{{2}}(?:\s?[ap]m)?|\d{{1,2}}\s?[ap]m|(?:{_DAY_RE})s?"
+               rf"|{_MONTH_RE}|\d{{1,2}}(?:st|nd|rd|th)?|\d{{4}}|noon|midday|midnight)")
+_WHEN_JOIN = r"(?:\s*,?\s+(?:at|on|the|of|to|from|until|till|and|-|–)?\s*)"
+_WHEN = re.compile(rf"(?:\b(?:every(?: other)?|next|this|last)\s+)?\b{_WHEN_PIECE}\b"
+                   rf"(?:{_WHEN_JOIN}\b{_WHEN_PIECE}\b)*", re.IGNORECASE)
+_AMOUNT = re.compile(
+    r"(?:\b(?:about|around|roughly|nearly|almost|over|under)\s+)?"
+    r"(?:[£$€]\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:k|m|bn)\b)?"
+    r"|\b\d[\d,]*(?:\.\d+)?\s?(?:%|kg|g|km|miles?|euros?|pounds?|dollars?|people|"
+    r"hours?|minutes?|days?|weeks?|months?|years?(?: old)?)\b|\b\d[\d,]*(?:\.\d+)?\b)"
+    r"(?:\s+(?:a|an|per|each|for the)\s+(?:day|night|week|month|year|hour|head|person))?",
+    re.IGNORECASE)
+_NAME = re.compile(r"\b(?:(?:Dr|Mr|Mrs|Ms)\.?\s+)?[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
+_PLACE = re.compile(r"\b(?:at|in|on|to|from|near)\s+((?:the\s+)?[A-Z0-9][\w'’.-]*"
+                    r"(?:\s+(?:(?:on|in|of|and|the|de|la)\s+)*[A-Z0-9][\w'’.-]*)*)")
+#: Capitalised words that are not a person's name.
+_NOT_PEOPLE = frozenset((*WEEKDAYS, *MONTHS, "i", "i'm", "i've", "i'll", "we", "you",
+                         "the", "a", "an", "my", "our", "your", "he", "she", "they", "it",
+                         "and", "but", "so", "then", "also", "just", "yes", "no", "ok",
+                         "christmas", "easter", "reverie", "his", "her", "their", "this"))
+
+
+def _drop_asked(candidates: Sequence[str], question: str) -> list[str]:
+    """The candidates that are not what the question already names."""
+    asked = {n for n in names(question)} | meaning_words(question)
+    out = []
+    for c in candidates:
+        key = {w.lower().removesuffix("'s").removesuffix("’s") for w in c.split()}
+        if not key <= asked and not meaning_words(c) <= meaning_words(question):
+            out.append(c)
+    return out
+
+
+def answer_phrase(kind: str, sentence: str, question: str) -> str | None:
+    """The part of ``sentence`` that answers a ``kind`` question (a date or time, an
+    amount, a person's name, a place), or None when the sentence has no such part or
+    the kind does not say what to look for."""
+    found: list[str] = []
+    if kind == "time":
+        found = [m.group(0).strip(" ,") for m in _WHEN.finditer(sentence)
+                 if not m.group(0).strip().isdigit() or len(m.group(0).strip()) == 4]
+        found = [f for f in found if f.lower() not in ("this", "next", "last")]
+        return max(found, key=len) if found else None
+    if kind == "amount":
+        dated = [m.span() for m in _WHEN.finditer(sentence)
+                 if not m.group(0).strip().isdigit()]
+        spans = [m for m in _AMOUNT.finditer(sentence)
+                 if not any(a <= m.start() < b for a, b in dated)]
+        # A sum of money or a measure before a bare number ("1 June" is a date).
+        spans.sort(key=lambda m: (not re.search(r"[£$€]|[a-z%]", m.group(0)), m.start()))
+        found = [m.group(0).strip(" ,.;") for m in spans]
+    elif kind == "person":
+        for m in _NAME.finditer(sentence):
+            if sentence[m.end():m.end() + 1] == ":":
+                continue  # a label ("Work: ..."), not a name
+            parts = m.group(0).split()
+            while parts and parts[0].lower().strip(".,'’") in _NOT_PEOPLE | STOPWORDS:
+                parts = parts[1:]
+            name = " ".join(parts).strip(".,'’")
+            name = re.sub(r"(?:'s|’s)$", "", name)
+            if name and name.lower() not in _NOT_PEOPLE:
+                found.append(name)
+    elif kind == "place":
+        found = [m.group(1).strip(".,'’") for m in _PLACE.finditer(sentence)]
+        found = [re.sub(r"\s+(?:on|in|of|and|the|de|la)$", "", f) for f in found
+                 if not _WHEN.fullmatch(f)]
+    else:
+        return None
+    kept = _drop_asked(found, question)
+    if kind == "person" and len(kept) > 1:
+        return _nearest_after_cue(kept, sentence, question)
+    return kept[0] if kept else None
+
+
+def _nearest_after_cue(candidates: Sequence[str], sentence: str, question: str) -> str:
+    """Of several names, the first after a word of the question's own ("Cerys, Owen's
+    sister, is marrying Matteo" for "Who did Cerys marry?": Matteo, not Owen); the
+    first name when no question word is in the sentence."""
+    lower = " ".join(w for w in question.split() if not w[:1].isupper())
+    cues = {w[:4] for w in meaning_words(lower) if len(w) > 3}
+    low = sentence.lower()
+    at = [m.start() for m in re.finditer(r"[^\W\d_]+", low) if m.group(0)[:4] in cues]
+    if not at:
+        return candidates[0]
+    after = [(sentence.find(c, at[0]), c) for c in candidates if sentence.find(c, at[0]) >= 0]
+    return min(after)[1] if after else candidates[0]
+
+
 def extractive_answer(question: str, hits: Sequence[Hit]) -> tuple[str, Hit] | None:
-    """The best evidence sentence, told of its speaker (not "I"), then who said it and
-    when: "Your rent is £1,150 a month. (you, Saturday 2 May 2026)". None when no
-    sentence shares a meaning word with the question."""
+    """The phrase that answers (`answer_phrase`: "£1,150 a month"), or for "When did
+    ...?" with no date in the best sentence the date it was said; else the best evidence
+    sentence, told of its speaker (not "I"), then who said it and when: "Your rent is
+    £1,150 a month. (you, Saturday 2 May 2026)". None when no sentence shares a meaning
+    word with the question."""
     found = best_evidence(question, hits)
     if found is None:
         return None
+    kind = question_kind(question)
+    phrase = answer_phrase(kind, found.sentence, question)
+    if phrase is not None:
+        return phrase[:1].upper() + phrase[1:], found.hit
+    if kind == "time" and found.said_at is not None and tense(question) == "past":
+        return format_date(found.said_at.date()), found.hit
     text = found.sentence
     if found.speaker is not None:
         text = in_third_person(text, found.speaker)

@@ -43,6 +43,7 @@ from assistant.recall.answer_prompts import (
     memory_request,
     reference_lines,
 )
+from assistant.recall.evidence import current_hits
 from assistant.recall.extractive import EXTRACTIVE, extractive_answer, style_for
 from assistant.recall.prepared import Prepared, PreparedAnswers
 from assistant.recall.retrieval import Hit, Retriever
@@ -169,9 +170,13 @@ class Responder:
         if asked:
             where = self._chats.conversations_of([h.id for h in hits if h.kind == "message"])
             hits = [h for h in hits if h.kind != "message" or where.get(h.id) not in asked]
-        hits = hits[:top_k]
-        if personal and not history and not has_evidence(question, [h.text for h in hits]
-                                            + [self._profile()]):
+        # Whether the memory knows of the subject is judged on everything retrieved (an
+        # old value is still evidence that the question has an answer); what the
+        # answer may quote is the current evidence only.
+        known = [h.text for h in hits[:top_k]] + [self._profile()]
+        hits = current_hits(question, hits, self._retriever.outdated)[:top_k]
+        if personal and not history and not has_evidence(question, known + [h.text
+                                                                    for h in hits]):
             return None, [], hits
         refs, used = reference_lines(hits, today, self._memory.snippet_tokens,
                                      self._engine.count_tokens)

@@ -27,6 +27,7 @@ from assistant.llm.embedding import Embedder, from_blob, to_blob
 from assistant.llm.engine import EngineError
 from assistant.store.db import Database
 from assistant.store.fts import fts_query, ranked_ids, search_generation
+from assistant.store.memories import outdated_messages
 from assistant.store.models import MemoryKind, Note
 from assistant.text.dates import format_date
 from assistant.text.similarity import word_overlap
@@ -214,6 +215,11 @@ class Retriever:
             ordered = sorted(fused.items(), key=lambda kv: -kv[1])
             hits = self._load(con, [key for key, _ in ordered[: limit * 4]], dict(ordered))
         return _diverse(hits, limit)
+
+    def outdated(self, message_ids: list[int]) -> set[int]:
+        """Those of ``message_ids`` whose facts a later correction superseded."""
+        with self._db.session() as s:
+            return outdated_messages(s.connection(), message_ids)
 
     def _load(self, con: Connection, keys: list[tuple[str, int]],
               scores: dict[tuple[str, int], float]) -> list[Hit]:

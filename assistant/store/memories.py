@@ -10,10 +10,11 @@ history back (what was derived from it, sleep time derives again).
 from __future__ import annotations
 
 import builtins
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlmodel import Session, col, select
 
 from assistant.store.db import Database
@@ -215,3 +216,17 @@ def _chain(s: Session, memory_id: int) -> list[Memory]:
                 out.append(m)
                 frontier.append(m.id)
     return out
+
+
+def outdated_messages(con: Connection, message_ids: Iterable[int]) -> set[int]:
+    """Those of ``message_ids`` whose facts were all superseded: what they said is no
+    longer so (nothing should be prepared or quoted from them: it would be the old
+    value). A message no fact came from is not outdated."""
+    wanted = sorted({int(i) for i in message_ids})
+    if not wanted:
+        return set()
+    rows = con.execute(text(
+        "SELECT j.value, max(m.superseded_by IS NULL) FROM memory m, "
+        "json_each(m.sources, '$.messages') j WHERE m.kind = 'fact' "
+        f"AND j.value IN ({', '.join(str(i) for i in wanted)}) GROUP BY j.value"))
+    return {int(msg_id) for msg_id, any_active in rows if not any_active}

@@ -119,7 +119,29 @@ def test_bad_bench_sleep_options_get_one_sentence(tmp_path: Path,
     home = str(tmp_path / "home")
     for args, says in ((["--fixture", "nope"], "no fixture 'nope'; use one of maya, two_people"),
                        (["--model", str(tmp_path / "x.gguf")], "no model file at"),
-                       (["--sleep-seconds", "0"], "--sleep-seconds must be more than 0")):
+                       (["--sleep-seconds", "0"], "--sleep-seconds must be more than 0"),
+                       (["--modes", "memory,fast"], "There is no mode fast; use one or more "
+                        "of full-context, memory, auto, generated, extractive")):
         assert main(["--data-dir", home, "bench", "sleep", *args]) == 2
         err = capsys.readouterr().err
         assert says in err and "Traceback" not in err
+
+
+def test_modes_run_alone_and_a_kept_profile_is_reused(tmp_path: Path) -> None:
+    """``--modes full-context`` can run in its own process beside the others, and
+    ``--profile DIR`` keeps the slept profile so that a later run starts from it."""
+    from assistant.bench.sleep import pick_modes
+
+    assert list(pick_modes("auto, memory")) == ["memory", "auto"]
+    engine = FakeEngine(rules=[("Summary:", " Notes.\nFacts:\n")])
+
+    def factory(_m: Path | None, _s: Settings, _p: Paths) -> Engine:
+        return engine
+
+    kept = tmp_path / "profile"
+    first = run_sleep_bench(Settings(), limit=1, engine_factory=factory,
+                            modes=pick_modes("memory"), profile=kept)
+    assert set(first.modes) == {"memory"} and (kept / "reverie.db").exists()
+    again = run_sleep_bench(Settings(), limit=1, engine_factory=factory,
+                            modes=pick_modes("memory"), profile=kept)
+    assert again.sleep_tokens < first.sleep_tokens  # nothing left to digest

@@ -20,8 +20,8 @@ from sqlmodel import col, select
 from assistant.app import Reverie
 from assistant.llm.fake import FakeEngine
 from assistant.mind.anticipate import propose_anticipations
-from assistant.mind.corrections import Change, classify
 from assistant.store.models import Anticipation, Memory, Message
+from assistant.text.corrections import Change, classify
 from tests.mind.corrections_support import held_out, load, patterns, says, verdict
 
 
@@ -128,6 +128,14 @@ def test_prepared_answers_from_the_old_fact_go_stale(app: Reverie) -> None:
      Change.NONE),
     ("The car insurance renewal is £410 this year.", "Gym membership at Pulse is £38 a month.",
      Change.NONE),
+    # a shared name alone is not a shared subject (the two-people fixture's sleep)
+    ("Gwen is vegetarian and Huw can't eat anything with mushrooms.",
+     "Gwen and Huw suggested the weekend of 14 June.", Change.NONE),
+    ("Oh and Owen's birthday is 3 July. Don't let me forget.", "Owen has hay fever again.",
+     Change.NONE),
+    # ... unless the end is said outright
+    ("The Okonkwos called off Friday, their boiler burst.",
+     "Dinner at the Okonkwos' on Friday 13 November, we're bringing dessert.", Change.ENDS),
 ])
 def test_classify_needs_the_same_subject(new: str, old: str, change: Change) -> None:
     assert classify(new, "", old, "") is change

@@ -77,3 +77,25 @@ def test_reconcile_leaves_an_edited_memory_alone(db: Database) -> None:
     assert kept is not None and kept.superseded_by is None
     assert kept.text == "The rent is 950 euros, paid to Mr. Duval"
     assert len(repo.list()) == 2
+
+
+def test_a_fact_digested_late_but_said_earlier_becomes_history(db: Database) -> None:
+    """Sleep may digest the older of two disagreeing facts second (a note, an older
+    chat): the newer word stays current and the older fact is stored behind it."""
+    from datetime import UTC, datetime
+
+    counters = Counters()
+    with db.write() as s:
+        newer = reconcile(s, Fact("Rent", "The rent is 990 euros to Mr. Duval", 0.6,
+                                  said_at=datetime(2026, 6, 1, tzinfo=UTC)),
+                          {"messages": [2]}, counters)
+        older = reconcile(s, Fact("Rent", "The rent is 950 euros to Mr. Duval", 0.6,
+                                  said_at=datetime(2026, 5, 1, tzinfo=UTC)),
+                          {"messages": [1]}, counters)
+    assert (newer.action, older.action) == (Action.ADD, Action.OUTDATED)
+    repo = MemoryRepository(db)
+    assert [m.text for m in repo.list(kind="fact")] == ["The rent is 990 euros to Mr. Duval"]
+    current = repo.list(kind="fact")[0]
+    assert [m.text for m in repo.history(current.id or 0)][1:] == [
+        "The rent is 950 euros to Mr. Duval"]
+    assert counters.memories_superseded == 1

@@ -129,3 +129,14 @@ def test_settings_limit_the_answer(app: Reverie, fake_engine: FakeEngine) -> Non
     app.responder(fake_engine).ask("hi", conv)
     request = fake_engine.requests[-1]
     assert (request.max_tokens, request.temperature) == (16, 0.9)
+
+
+def test_a_memory_answer_ends_before_a_quoted_reference_line(app: Reverie) -> None:
+    """The bundled model went on from "£24,000." to '\n[6] note "Mortgage": "..."'."""
+    engine = FakeEngine(rules=[("deposit", '£24,000.\n[6] note "Mortgage": "We saved £24,000."')])
+    conv = app.chats.create_conversation("Money").id or 0
+    app.chats.add_message(conv, "user", "We have saved £24,000 for the deposit so far.")
+    ask = app.chats.create_conversation("ask").id or 0
+    answer = app.responder(engine).ask("How much have we saved for the deposit?", ask,
+                                       mode="memory")
+    assert answer.source == "generated" and answer.answer == "£24,000."

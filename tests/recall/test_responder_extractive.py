@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
+
 from assistant.app import Reverie
 from assistant.llm.fake import FakeEngine
 from assistant.recall.extractive import (
     EXTRACTIVE,
     GENERATED,
     KINDS,
+    answer_phrase,
     committed_styles,
     extractive_answer,
     question_kind,
@@ -32,8 +35,10 @@ def seed(app: Reverie) -> None:
 def test_a_dated_fact_is_quoted_with_its_date(app: Reverie, fake_engine: FakeEngine) -> None:
     seed(app)
     conv = app.chats.create_conversation("ask").id or 0
-    app.responder(fake_engine).ask("When did we move into the flat?", conv, mode="memory",
-                                   today=date(2026, 11, 22))
+    responder = app.responder(fake_engine)
+    responder.answer_styles = dict.fromkeys(KINDS, GENERATED)  # the prompt, not a quote
+    responder.ask("When did we move into the flat?", conv, mode="memory",
+                  today=date(2026, 11, 22))
     assert 'memory, Saturday 9 May 2026: "You survived the move into the flat"' in \
         fake_engine.prompts[-1]
 
@@ -46,7 +51,7 @@ def test_extractive_answer_has_speaker_and_date(app: Reverie, fake_engine: FakeE
     calls = len(fake_engine.prompts)
     answer = responder.ask("When did we move into the flat?", conv, mode="memory")
     assert answer.source == "extracted" and answer.prompt_tokens == 0
-    assert answer.answer == "You survived the move into the flat (Saturday 9 May 2026)"
+    assert answer.answer == "Saturday 9 May 2026"  # "When did...?": the day it was said
     assert len(fake_engine.prompts) == calls  # no model call
     assert [m.content for m in app.chats.messages(conv)][-1] == answer.answer
     responder.answer_styles = dict.fromkeys(KINDS, GENERATED)
@@ -61,7 +66,10 @@ def test_a_message_is_quoted_in_the_third_person_with_its_speaker() -> None:
                 created_at=datetime(2026, 5, 2, 10, 20, tzinfo=UTC))]
     found = extractive_answer("How much is my rent?", hits)
     assert found is not None and found[1] is hits[1]
-    assert found[0] == "Your rent is £1,150 a month, due on the 5th. (you, Saturday 2 May 2026)"
+    assert found[0] == "£1,150 a month"  # the amount asked for, not the whole sentence
+    told = extractive_answer("What did I say about my rent?", hits)
+    assert told is not None
+    assert told[0] == "Your rent is £1,150 a month, due on the 5th. (you, Saturday 2 May 2026)"
     assert extractive_answer("Who is the plumber?", hits) is None  # nothing shared
 
 
@@ -76,12 +84,53 @@ def test_a_note_is_quoted_undated() -> None:
     hits = [Hit("note", 1, "Vet: Highbury Vets, Gloucester Road.", 'note "Biscuit"', 1.0,
                 created_at=datetime(2026, 11, 28, tzinfo=UTC))]  # when it was imported
     assert extractive_answer("Which vet does Biscuit go to?", hits) == (
+        "Highbury Vets", hits[0])
+    assert extractive_answer("What did I write about Biscuit's vet?", hits) == (
         "Vet: Highbury Vets, Gloucester Road.", hits[0])
 
 
 def test_a_title_does_not_end_the_sentence() -> None:
     hits = [Hit("message", 3, "I booked the dentist: Tuesday 24 November at 10:30 with "
                 "Dr. Okafor. Then lunch.", 'chat "Dentist", you, Monday 16 November 2026', 1.0)]
-    found = extractive_answer("When is my dentist appointment?", hits)
+    found = extractive_answer("What about my dentist appointment?", hits)
     assert found is not None
     assert found[0] == "You booked the dentist: Tuesday 24 November at 10:30 with Dr. Okafor. (you)"
+    found = extractive_answer("When is my dentist appointment?", hits)
+    assert found is not None and found[0] == "Tuesday 24 November at 10:30"
+
+
+@pytest.mark.parametrize(("kind", "sentence", "question", "phrase"), [
+    ("time", "Biscuit's booster is on Thursday 8 October at 17:15, at Highbury Vets.",
+     "When was Biscuit's booster?", "Thursday 8 October at 17:15"),
+    ("time", "My train is at 07:30 from Temple Meads.", "What time was my train?", "07:30"),
+    ("time", "1:1 with Folasade every other Monday at 10:00.",
+     "When is my one-to-one with my manager?", "every other Monday at 10:00"),
+    ("amount", "Car insurance came to £412 for the year.", "How much is the car insurance?",
+     "£412 for the year"),
+    ("amount", "Biscuit weighed 14.2 kg at the vet.", "How much does Biscuit weigh?",
+     "14.2 kg"),
+    ("person", "Alan walks Biscuit on Wednesdays.", "Who walks Biscuit on Wednesdays?",
+     "Alan"),
+    ("person", "My GP is Dr. Ellison at the surgery.", "Who is my GP?", "Dr. Ellison"),
+    ("place", "The reception was at the Fourcroft Hotel.",
+     "Where was the reception of Cerys's wedding?", "the Fourcroft Hotel"),
+    ("place", "Keiko lives in Dennistoun now, in Glasgow.",
+     "Which part of Glasgow does Keiko live in?", "Dennistoun"),
+    ("person", "We walked along the river.", "Who walks Biscuit?", None),
+    ("other", "Biscuit is a beagle cross.", "What kind of dog is Biscuit?", None),
+])
+def test_the_phrase_that_answers(kind: str, sentence: str, question: str,
+                                 phrase: str | None) -> None:
+    assert answer_phrase(kind, sentence, question) == phrase
+
+
+def test_a_note_heading_is_never_the_answer() -> None:
+    hits = [Hit("note", 1, "# Heron project\nOpen tasks: write the migration guide.",
+                'note "Heron"', 1.0)]
+    found = extractive_answer("What are the open tasks on the Heron project?", hits)
+    assert found is not None and found[0] == "Open tasks: write the migration guide."
+
+
+def test_of_several_names_the_one_after_the_question_s_word() -> None:
+    assert answer_phrase("person", "Cerys, Owen's younger sister, is marrying Matteo from "
+                         "Turin.", "Who did Cerys marry?") == "Matteo"

@@ -1,0 +1,77 @@
+"""Current evidence only: a snippet a newer one corrects, or a message whose facts were
+superseded, never reaches an answer (`assistant.recall.evidence`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from assistant.app import Reverie
+from assistant.llm.fake import FakeEngine
+from assistant.recall.evidence import current_hits
+from assistant.recall.extractive import EXTRACTIVE, KINDS
+from assistant.recall.retrieval import Hit
+from assistant.store.models import Memory
+
+
+def _message(ident: int, text: str, day: int) -> Hit:
+    return Hit("message", ident, text, f'chat "x", you, {day} June', 1.0,
+               created_at=datetime(2026, 6, day, 9, 0, tzinfo=UTC))
+
+
+def test_the_older_of_two_disagreeing_snippets_goes() -> None:
+    old = _message(1, "Dental check-up on 9 June at 8:40.", 1)
+    new = _message(2, "The dentist moved my check-up to Tuesday 16 June at 14:10.", 5)
+    other = _message(3, "Biscuit's booster is on 8 October.", 2)
+    assert current_hits("When is my dental check-up?", [old, new, other]) == [new, other]
+    # the newer one must be newer: the same pair the other way round keeps both
+    early = _message(4, "The dentist moved my check-up to Tuesday 16 June at 14:10.", 1)
+    late = _message(5, "Dental check-up on 9 June at 8:40.", 5)
+    assert early in current_hits("When is my dental check-up?", [early, late]) or \
+        late in current_hits("When is my dental check-up?", [early, late])
+
+
+def test_unrelated_snippets_are_kept() -> None:
+    a = _message(1, "Owen's birthday is on 3 July.", 1)
+    b = _message(2, "Cerys's wedding is on 15 August.", 5)
+    assert current_hits("When is Owen's birthday?", [a, b]) == [a, b]
+
+
+def test_outdated_messages_are_left_out() -> None:
+    a, b = _message(1, "Rent is £1,150.", 1), _message(2, "Biscuit weighs 14 kg.", 2)
+    assert current_hits("How much is our rent?", [a, b], lambda ids: {1} & set(ids)) == [b]
+
+
+def test_a_superseded_fact_s_message_is_not_quoted(app: Reverie,
+                                                   fake_engine: FakeEngine) -> None:
+    conv = app.chats.create_conversation("Flat").id or 0
+    said = datetime(2026, 5, 2, 10, 0, tzinfo=UTC)
+    old = app.chats.add_message(conv, "user", "Our rent is £1,150 a month.", created_at=said)
+    with app.db.write() as s:
+        newer = Memory(text="The rent went up to £1,225 a month",
+                       sources={"messages": []}, said_at=said)
+        s.add(newer)
+        s.flush()
+        s.add(Memory(text="The rent is £1,150 a month", sources={"messages": [old.id]},
+                     said_at=said, superseded_by=newer.id))
+    ask = app.chats.create_conversation("ask").id or 0
+    responder = app.responder(fake_engine)
+    responder.answer_styles = dict.fromkeys(KINDS, EXTRACTIVE)
+    answer = responder.ask("How much is our rent?", ask, mode="memory", today=date(2026, 6, 1))
+    assert "1,150" not in answer.answer and "1,225" in answer.answer
+
+
+def test_a_corrected_subject_is_still_known(app: Reverie, fake_engine: FakeEngine) -> None:
+    """The old snippet is left out of the answer, but it still shows that the memory
+    knows the subject: the answer comes from the correction, not "I don't know"."""
+    conv = app.chats.create_conversation("Work").id or 0
+    app.chats.add_message(conv, "user", "The team offsite in Bath is at the Guildhall.",
+                          created_at=datetime(2026, 5, 14, 9, 0, tzinfo=UTC))
+    app.chats.add_message(conv, "user", "The offsite moved to the Holburne Museum, the "
+                          "Guildhall was double-booked.",
+                          created_at=datetime(2026, 6, 8, 9, 0, tzinfo=UTC))
+    ask = app.chats.create_conversation("ask").id or 0
+    responder = app.responder(fake_engine)
+    responder.answer_styles = dict.fromkeys(KINDS, EXTRACTIVE)
+    answer = responder.ask("Where was the team offsite in Bath?", ask, mode="memory",
+                           today=date(2026, 11, 22))
+    assert answer.answer == "The Holburne Museum"
