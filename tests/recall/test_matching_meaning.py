@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.bench.match import paraphrase_contexts
 from assistant.llm.embedding import WordLlamaEmbedder
 from assistant.recall.matching import (
     MATCH_RULE,
@@ -60,12 +61,14 @@ def _prepare(db: Database, question: str) -> int:
 def test_the_shipped_rule_is_the_calibration_and_the_committed_result(
         wordllama: WordLlamaEmbedder) -> None:
     calibration = load_pairs(resource("bench", "paraphrases_calibration.json"))
-    calibrated = calibrate_rule(calibration, wordllama)
+    known = paraphrase_contexts("paraphrases_calibration.json", "paraphrases_heldout.json")
+    calibrated = calibrate_rule(calibration, wordllama, contexts=known.contexts)
     assert calibrated.rule == MATCH_RULE
     assert calibrated.false_match_rate <= 0.02
     committed = json.loads((ROOT / "docs" / "bench" / "match.json").read_text("utf-8"))
     assert committed["rule"] == {"weight": MATCH_RULE.weight,
-                                 "threshold": MATCH_RULE.threshold}
+                                 "threshold": MATCH_RULE.threshold,
+                                 "context_share": MATCH_RULE.context_share}
     assert committed["calibration"]["matched"] == round(calibrated.hit_rate, 3)
 
 
