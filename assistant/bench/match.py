@@ -29,6 +29,7 @@ from assistant.recall.matching import (
     MATCH_RULE,
     MAX_FALSE_RATE,
     MatchRule,
+    PreparedContext,
     RuleCalibration,
     calibrate_rule,
     load_pairs,
@@ -50,7 +51,7 @@ class FixtureContexts:
     """Each prepared question's `prepared_context`, and the prepared questions of the
     pairs that no fixture question holds (matched on their question alone)."""
 
-    contexts: dict[str, str]
+    contexts: dict[str, PreparedContext]
     missing: list[str] = field(default_factory=list)
 
 
@@ -71,7 +72,7 @@ def fixture_contexts(prepared: Sequence[str]) -> FixtureContexts:
     """The context of each question in ``prepared``, from the first fixture (in
     `FIXTURES` order) whose ``questions.json`` asks it: its gold answer and the whole
     message or note holding each ``sources[].contains`` (the first that does)."""
-    contexts: dict[str, str] = {}
+    contexts: dict[str, PreparedContext] = {}
     wanted = set(prepared)
     for name in FIXTURES:
         folder = resource("bench", name) if name else resource("bench")

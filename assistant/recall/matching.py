@@ -40,7 +40,7 @@ from assistant.store.anticipations import servable_by_key
 from assistant.store.db import Database
 from assistant.store.fts import search_generation
 from assistant.store.models import Anticipation, utcnow
-from assistant.text.questions import answer_kind, mentions, names, tense
+from assistant.text.questions import answer_kind, mentions, names, tense, value_kind
 from assistant.text.similarity import (
     SAME_QUESTION_THRESHOLD,
     UNIFORM,
@@ -79,8 +79,17 @@ class MatchRule:
 MATCH_RULE = MatchRule(weight=0.95, threshold=0.574, context_share=0.8)
 
 
-def prepared_context(question: str, answer: str, sources: Sequence[str]) -> str:
-    """What a prepared answer knows beyond its question, as one text: the answer and the
+@dataclass(frozen=True)
+class PreparedContext:
+    """What a prepared answer knows beyond its question: its ``answer``, and ``text``,
+    the answer with the facts it was prepared from (`prepared_context`)."""
+
+    answer: str
+    text: str
+
+
+def prepared_context(question: str, answer: str, sources: Sequence[str]) -> PreparedContext:
+    """What a prepared answer knows beyond its question: the answer and the
     sentences (or lines) of its source texts (the message, note or
     memory it was prepared from) that share a topic word with the question or the
     answer, at most `MAX_CONTEXT_CHARS` of them. The same selection serves the live
@@ -95,17 +104,18 @@ def prepared_context(question: str, answer: str, sources: Sequence[str]) -> str:
                     and keys & set(question_words(sentence))):
                 kept.append(sentence[:MAX_CONTEXT_CHARS - size])
                 size += len(kept[-1])
-    return " ".join(part for part in (answer, *kept) if part)
+    return PreparedContext(answer, " ".join(part for part in (answer, *kept) if part))
 
 
 def meaning_score(asked: str, prepared: str, cosine: float, weight: float,
-                  weights: WordWeights = UNIFORM, *, context: str = "",
+                  weights: WordWeights = UNIFORM, *, context: PreparedContext | None = None,
                   context_cosine: float = 0.0, context_share: float = 0.0) -> float:
     """0..1: how surely ``asked`` asks what ``prepared`` asked, given the cosine of their
     vectors (and ``context_cosine``, of ``asked`` against the prepared answer's
     `prepared_context`); 0 when they want different kinds of answer, ask about different
-    times (past against now or later), or ``asked`` names someone or something that
-    neither ``prepared`` nor its ``context`` mentions."""
+    times (past against now or later), ``asked`` names someone or something that
+    neither ``prepared`` nor its ``context`` mentions, or ``asked`` wants a time or an
+    amount that ``prepared`` does not say it gives and its answer does not show."""
     return _meaning(_features(asked), _features(prepared, context), cosine, weight, weights,
                     context_cosine, context_share)
 
@@ -123,24 +133,35 @@ class _Question:
     spelled: str
     #: Its names and every word of its context (`mentions`): the names it knows.
     known: frozenset[str]
+    #: `answer_kind`, else the `value_kind` of its answer (when it has one), else None.
+    gives: str | None = None
+    #: Whether its answer is known (a prepared answer's context was given).
+    answered: bool = False
 
 
-def _features(question: str, context: str = "") -> _Question:
+def _features(question: str, context: PreparedContext | None = None) -> _Question:
     words = frozenset(question_words(question))
     named = names(question)
-    return _Question(words, question_type(question), answer_kind(question), tense(question),
-                     named, " ".join(sorted(words)), named | mentions(context))
+    kind = answer_kind(question)
+    gives = kind or (value_kind(context.answer) if context is not None else None)
+    return _Question(words, question_type(question), kind, tense(question), named,
+                     " ".join(sorted(words)),
+                     named | mentions(context.text if context is not None else ""),
+                     gives, context is not None and bool(context.answer))
 
 
 def _meaning(a: _Question, p: _Question, cosine: float, weight: float,
              weights: WordWeights, context_cosine: float = 0.0,
              context_share: float = 0.0) -> float:
     """`meaning_score` of two questions already split (`kinds_agree`, `tenses_agree`, the
-    names ``a`` asks about all known to ``p``, "how long" on both sides or neither, and
-    `question_match` on their parts)."""
+    names ``a`` asks about all known to ``p``, "how long" on both sides or neither, a time
+    or amount asked only of a prepared answer that gives one, and `question_match` on
+    their parts)."""
     if (a.kind and p.kind and a.kind != p.kind) or not a.names <= p.known or (
             a.tense and p.tense and a.tense != p.tense) or (
-            (a.word_type == "duration") != (p.word_type == "duration")):
+            (a.word_type == "duration") != (p.word_type == "duration")) or (
+            p.answered and p.kind is None and a.kind in ("time", "amount")
+            and p.gives != a.kind):
         return 0.0
     word = words_match(a.word_type, a.words, p.word_type, p.words, weights)
     mixed = (1.0 - context_share) * cosine + context_share * context_cosine
@@ -188,20 +209,20 @@ class _PairFeatures:
 
 
 def _pair_features(pairs: Pairs, embedder: Embedder,
-                   contexts: Mapping[str, str] | None) -> _PairFeatures:
+                   contexts: Mapping[str, PreparedContext] | None) -> _PairFeatures:
     contexts = contexts or {}
     asked = _unit_rows(embedder, [a for a, _, _ in pairs])
     prepared = _unit_rows(embedder, [p for _, p, _ in pairs])
-    context = _unit_rows(embedder, [contexts.get(p, p) for _, p, _ in pairs])
+    context = _unit_rows(embedder, [_context_text(contexts.get(p), p) for _, p, _ in pairs])
     return _PairFeatures(
         [_features(a) for a, _, _ in pairs],
-        [_features(p, contexts.get(p, "")) for _, p, _ in pairs],
+        [_features(p, contexts.get(p)) for _, p, _ in pairs],
         [same for _, _, same in pairs],
         (asked * prepared).sum(axis=1), (asked * context).sum(axis=1))
 
 
 def rule_rates(pairs: Pairs, embedder: Embedder, rule: MatchRule = MATCH_RULE,
-               contexts: Mapping[str, str] | None = None) -> tuple[float, float]:
+               contexts: Mapping[str, PreparedContext] | None = None) -> tuple[float, float]:
     """(share of rephrasings matched, share of near-misses matched) under ``rule``;
     ``contexts`` gives each prepared question's `prepared_context` (none: the question
     alone)."""
@@ -210,14 +231,14 @@ def rule_rates(pairs: Pairs, embedder: Embedder, rule: MatchRule = MATCH_RULE,
 
 
 def served(pairs: Pairs, embedder: Embedder, rule: MatchRule = MATCH_RULE,
-           contexts: Mapping[str, str] | None = None) -> list[bool]:
+           contexts: Mapping[str, PreparedContext] | None = None) -> list[bool]:
     """Per pair, whether ``rule`` matches it (as `rule_rates` counts them)."""
     features = _pair_features(pairs, embedder, contexts)
     return [s >= rule.threshold for s in features.scores(rule.weight, rule.context_share)]
 
 
 def calibrate_rule(pairs: Pairs, embedder: Embedder, max_false_rate: float = MAX_FALSE_RATE,
-                   contexts: Mapping[str, str] | None = None) -> RuleCalibration:
+                   contexts: Mapping[str, PreparedContext] | None = None) -> RuleCalibration:
     """The weight (0, 0.05, ... 1), context share (0, 0.1, ... 1) and lowest threshold
     that match the most rephrasings while at most ``max_false_rate`` of the near-misses
     match (ties: the first found, lowest weight and share)."""
@@ -334,7 +355,7 @@ class AnticipationMatcher:
         self.rule = rule
         self._lock = threading.Lock()
         self._snapshot: _Snapshot | None = None
-        self._features: dict[tuple[int, str, str], _Question] = {}
+        self._features: dict[tuple[int, str, PreparedContext | None], _Question] = {}
 
     def best(self, question: str, now: datetime | None = None) -> Match | None:
         """The best match above the threshold; stale, used-up or expired rows never match."""
@@ -353,7 +374,7 @@ class AnticipationMatcher:
             generation = search_generation(con, "anticipation")
             seeds = servable_by_key(con, question, when)
             snap = self._snapshot
-            contexts: list[str] = []
+            contexts: list[PreparedContext] = []
             if snap is None or snap.generation != generation or (
                     embedder is not None and snap.matrix is None):
                 if embedder is None:
@@ -471,14 +492,15 @@ class AnticipationMatcher:
         return np.where(alive, bound + _EPSILON, 0.0)
 
     def _build(self, rows: list[tuple[int, str, object, bytes | None]], generation: int,
-               embedder: Embedder | None, contexts: Sequence[str] = ()) -> _Snapshot:
+               embedder: Embedder | None,
+               contexts: Sequence[PreparedContext] = ()) -> _Snapshot:
         """A snapshot of ``rows`` (read at ``generation``) and, when matching by meaning,
         their `prepared_context` texts; features of rows already seen are kept, missing
         vectors are made and stored, context vectors are made and kept in memory."""
         features = []
-        known: dict[tuple[int, str, str], _Question] = {}
+        known: dict[tuple[int, str, PreparedContext | None], _Question] = {}
         for position, (ident, question, _, _) in enumerate(rows):
-            context = contexts[position] if contexts else ""
+            context = contexts[position] if contexts else None
             f = self._features.get((ident, question, context)) or _features(question, context)
             known[(ident, question, context)] = f
             features.append(f)
@@ -517,7 +539,7 @@ class AnticipationMatcher:
                     snap.matrix[row] = vector
             snap.norms = np.linalg.norm(snap.matrix, axis=1)
             if contexts and self.rule.context_share:
-                made_context = _unit_rows(embedder, [c or q for c, q in zip(
+                made_context = _unit_rows(embedder, [_context_text(c, q) for c, q in zip(
                     contexts, snap.questions, strict=True)])
                 if made_context.shape[1] == dim:
                     snap.context_matrix = made_context
@@ -557,7 +579,13 @@ class AnticipationMatcher:
         return [made[i] if v is None else from_blob(v) for i, _, _, v in rows], generation
 
 
-def _contexts(con: Connection, rows: Sequence[tuple[str, str, object]]) -> list[str]:
+def _context_text(context: PreparedContext | None, question: str) -> str:
+    """The text a context's vector is made of (the question itself when it has none)."""
+    return context.text if context is not None and context.text else question
+
+
+def _contexts(con: Connection,
+              rows: Sequence[tuple[str, str, object]]) -> list[PreparedContext]:
     """The `prepared_context` of each (question, answer, sources JSON): the texts of the
     messages, notes and memories it was prepared from, read in a few queries."""
     wanted: dict[str, set[int]] = {"messages": set(), "notes": set(), "memories": set()}

@@ -65,6 +65,24 @@ def answer_kind(question: str) -> str | None:
     return "person" if _NAMED.search(lowered) else None
 
 
+_CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*(am|pm)\b")
+_CALENDAR = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+                       r"january|february|march|april|may|june|july|august|september|"
+                       r"october|november|december|today|tomorrow|tonight|weekend|"
+                       r"mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays)\b")
+_NUMBER = re.compile(r"(?<![\w.])[£$€]?\d[\d,]*(\.\d+)?(?![\w.])|[£$€]\s*\d")
+
+
+def value_kind(answer: str) -> str | None:
+    """What kind of value an answer gives, where its text shows it: ``time`` (a weekday,
+    a month or a clock time), ``amount`` (a number or a price), else None ("cetirizine",
+    "Gerald")."""
+    lowered = plain(answer).lower()
+    if _CLOCK.search(lowered) or _CALENDAR.search(lowered):
+        return "time"
+    return "amount" if _NUMBER.search(lowered) else None
+
+
 def kinds_agree(a: str, b: str) -> bool:
     """False only when both questions say which kind of answer they want and differ."""
     ka, kb = answer_kind(a), answer_kind(b)
