@@ -356,6 +356,8 @@ class AnticipationMatcher:
         self._lock = threading.Lock()
         self._snapshot: _Snapshot | None = None
         self._features: dict[tuple[int, str, PreparedContext | None], _Question] = {}
+        #: Unit context vectors by (row id, context text), kept across rebuilds.
+        self._context_vectors: dict[tuple[int, str], np.ndarray] = {}
 
     def best(self, question: str, now: datetime | None = None) -> Match | None:
         """The best match above the threshold; stale, used-up or expired rows never match."""
@@ -539,10 +541,7 @@ class AnticipationMatcher:
                     snap.matrix[row] = vector
             snap.norms = np.linalg.norm(snap.matrix, axis=1)
             if contexts and self.rule.context_share:
-                made_context = _unit_rows(embedder, [_context_text(c, q) for c, q in zip(
-                    contexts, snap.questions, strict=True)])
-                if made_context.shape[1] == dim:
-                    snap.context_matrix = made_context
+                snap.context_matrix = self._context_matrix(snap, contexts, embedder, dim)
         group_of: dict[tuple[str, bytes], int] = {}
         snap.groups = np.array([
             group_of.setdefault((question, b"" if vector is None else vector.tobytes()),
@@ -552,6 +551,22 @@ class AnticipationMatcher:
         with self._lock:
             self._snapshot = snap
         return snap
+
+    def _context_matrix(self, snap: _Snapshot, contexts: Sequence[PreparedContext],
+                        embedder: Embedder, dim: int) -> np.ndarray | None:
+        """Unit vectors of the rows' context texts: those of rows whose context did not
+        change are kept from earlier snapshots, only new ones are embedded."""
+        keys = [(ident, _context_text(c, q)) for ident, c, q in zip(
+            snap.ids, contexts, snap.questions, strict=True)]
+        missing = sorted({k for k in keys if k not in self._context_vectors})
+        known = {k: self._context_vectors[k] for k in keys if k in self._context_vectors}
+        if missing:
+            made = _unit_rows(embedder, [t for _, t in missing])
+            known.update(zip(missing, made, strict=True))
+        self._context_vectors = known
+        if any(v.shape != (dim,) for v in known.values()):
+            return None
+        return np.stack([known[k] for k in keys]) if keys else np.zeros((0, dim), np.float32)
 
     def _vectors(self, rows: list[tuple[int, str, object, bytes | None]],
                  embedder: Embedder, generation: int) -> tuple[list[np.ndarray], int]:
