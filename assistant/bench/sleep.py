@@ -402,10 +402,12 @@ def heldout_paraphrases(app: Reverie) -> dict[str, float]:
     embedder = app.embedder()
     if embedder is None:
         return {}
+    from assistant.bench.match import paraphrase_contexts
     from assistant.recall.matching import MATCH_RULE, rule_rates
 
+    contexts = paraphrase_contexts("paraphrases_heldout.json").contexts
     matched, served = rule_rates(load_pairs(resource("bench", "paraphrases_heldout.json")),
-                                 embedder, MATCH_RULE)
+                                 embedder, MATCH_RULE, contexts)
     return {"matched": round(matched, 3), "near_misses_served": round(served, 3)}
 
 

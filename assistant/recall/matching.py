@@ -1,12 +1,16 @@
 """Does a question the person typed ask what a prepared (anticipated) question asked?
 
-By meaning (`meaning_score`): the kind of answer asked for must agree and the two
-questions must not be about different named people or things (`text.questions`), then
-the embedding cosine of the two questions and their word match
-(`text.similarity.question_match`) are mixed by `MatchRule.weight` and compared with
-`MatchRule.threshold`. The rule is calibrated on the calibration half of the paraphrase
-set (``resources/bench/paraphrases_calibration.json``: rephrasings and near-misses) so
-that at most 2% of near-misses match, and reported on the held-out half
+By meaning (`meaning_score`): the kind of answer asked for and the tense must agree, and
+every name in the typed question must be known to the prepared answer: named in its
+question, its answer or the fact it was prepared from (`prepared_context`), so "number
+plate on Gerald?" can match "What is the registration of Owen's car?" when the fact says
+Owen named the car Gerald, while "Is Ella allergic to eggs?" never gets Lucas's answer.
+Then the embedding cosines of the typed question against the prepared question and
+against its context (answer and fact) are mixed by `MatchRule.context_share`, mixed
+with the word match (`text.similarity.question_match`) by `MatchRule.weight`, and compared
+with `MatchRule.threshold`. The rule is calibrated on the calibration half of the
+paraphrase set (``resources/bench/paraphrases_calibration.json``: rephrasings and
+near-misses) so that at most 2% of near-misses match, and reported on the held-out half
 (`calibrate_rule`, ``reverie bench match``, ``docs/bench/match.json``).
 `AnticipationMatcher` applies it to the ready, unexpired prepared questions, whose
 vectors are stored in ``anticipation.vector`` so a lookup embeds only the typed question.
@@ -18,15 +22,17 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 
 from assistant.llm.embedding import Embedder, from_blob, to_blob
 from assistant.llm.engine import EngineError
@@ -34,7 +40,7 @@ from assistant.store.anticipations import servable_by_key
 from assistant.store.db import Database
 from assistant.store.fts import search_generation
 from assistant.store.models import Anticipation, utcnow
-from assistant.text.questions import answer_kind, names, tense
+from assistant.text.questions import answer_kind, mentions, names, tense, value_kind
 from assistant.text.similarity import (
     SAME_QUESTION_THRESHOLD,
     UNIFORM,
@@ -51,28 +57,67 @@ log = logging.getLogger("assistant.recall")
 DEFAULT_THRESHOLD = SAME_QUESTION_THRESHOLD
 #: The highest share of near-misses the meaning rule may match on the calibration half.
 MAX_FALSE_RATE = 0.02
+#: How much of a prepared answer's sources its context keeps (characters).
+MAX_CONTEXT_CHARS = 600
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 @dataclass(frozen=True)
 class MatchRule:
-    """How to decide a match by meaning: ``weight`` is the share of the embedding cosine
-    in the score (the rest is the word match); ``threshold`` the score needed."""
+    """How to decide a match by meaning: ``weight`` is the share of the embedding cosines
+    in the score (the rest is the word match); of that, ``context_share`` is the cosine
+    against the prepared answer's context (answer and fact) and the rest the cosine
+    against the prepared question alone; ``threshold`` is the score needed."""
 
     weight: float
     threshold: float
+    context_share: float = 0.0
 
 
 #: Calibrated by `calibrate_rule` on paraphrases_calibration.json (docs/bench/match.json;
 #: tests/recall/test_matching_meaning.py checks it is what calibration gives).
-MATCH_RULE = MatchRule(weight=0.15, threshold=0.656)
+MATCH_RULE = MatchRule(weight=0.95, threshold=0.574, context_share=0.8)
+
+
+@dataclass(frozen=True)
+class PreparedContext:
+    """What a prepared answer knows beyond its question: its ``answer``, and ``text``,
+    the answer with the facts it was prepared from (`prepared_context`)."""
+
+    answer: str
+    text: str
+
+
+def prepared_context(question: str, answer: str, sources: Sequence[str]) -> PreparedContext:
+    """What a prepared answer knows beyond its question: the answer and the
+    sentences (or lines) of its source texts (the message, note or
+    memory it was prepared from) that share a topic word with the question or the
+    answer, at most `MAX_CONTEXT_CHARS` of them. The same selection serves the live
+    matcher and the benchmark, which gives it the fixture's source texts."""
+    keys = set(question_words(question)) | set(question_words(answer))
+    kept: list[str] = []
+    size = 0
+    for source in sources:
+        for sentence in _SENTENCE_END.split(source):
+            sentence = sentence.strip(" #-*\t")
+            if (sentence and sentence not in kept and size < MAX_CONTEXT_CHARS
+                    and keys & set(question_words(sentence))):
+                kept.append(sentence[:MAX_CONTEXT_CHARS - size])
+                size += len(kept[-1])
+    return PreparedContext(answer, " ".join(part for part in (answer, *kept) if part))
 
 
 def meaning_score(asked: str, prepared: str, cosine: float, weight: float,
-                  weights: WordWeights = UNIFORM) -> float:
+                  weights: WordWeights = UNIFORM, *, context: PreparedContext | None = None,
+                  context_cosine: float = 0.0, context_share: float = 0.0) -> float:
     """0..1: how surely ``asked`` asks what ``prepared`` asked, given the cosine of their
-    vectors; 0 when they want different kinds of answer, name different people or ask
-    about different times (past against now or later)."""
-    return _meaning(_features(asked), _features(prepared), cosine, weight, weights)
+    vectors (and ``context_cosine``, of ``asked`` against the prepared answer's
+    `prepared_context`); 0 when they want different kinds of answer, ask about different
+    times (past against now or later), ``asked`` names someone or something that
+    neither ``prepared`` nor its ``context`` mentions, or ``asked`` wants a time or an
+    amount that ``prepared`` does not say it gives and its answer does not show."""
+    return _meaning(_features(asked), _features(prepared, context), cosine, weight, weights,
+                    context_cosine, context_share)
 
 
 @dataclass(frozen=True)
@@ -86,24 +131,41 @@ class _Question:
     names: frozenset[str]
     #: Its sorted words joined by spaces (what the spelling ratio compares).
     spelled: str
+    #: Its names and every word of its context (`mentions`): the names it knows.
+    known: frozenset[str]
+    #: `answer_kind`, else the `value_kind` of its answer (when it has one), else None.
+    gives: str | None = None
+    #: Whether its answer is known (a prepared answer's context was given).
+    answered: bool = False
 
 
-def _features(question: str) -> _Question:
+def _features(question: str, context: PreparedContext | None = None) -> _Question:
     words = frozenset(question_words(question))
-    return _Question(words, question_type(question), answer_kind(question), tense(question),
-                     names(question), " ".join(sorted(words)))
+    named = names(question)
+    kind = answer_kind(question)
+    gives = kind or (value_kind(context.answer) if context is not None else None)
+    return _Question(words, question_type(question), kind, tense(question), named,
+                     " ".join(sorted(words)),
+                     named | mentions(context.text if context is not None else ""),
+                     gives, context is not None and bool(context.answer))
 
 
 def _meaning(a: _Question, p: _Question, cosine: float, weight: float,
-             weights: WordWeights) -> float:
-    """`meaning_score` of two questions already split (`kinds_agree`, `names_agree`,
-    `tenses_agree` and `question_match` on their parts)."""
-    if (a.kind and p.kind and a.kind != p.kind) or (
-            a.names and p.names and not a.names & p.names) or (
-            a.tense and p.tense and a.tense != p.tense):
+             weights: WordWeights, context_cosine: float = 0.0,
+             context_share: float = 0.0) -> float:
+    """`meaning_score` of two questions already split (`kinds_agree`, `tenses_agree`, the
+    names ``a`` asks about all known to ``p``, "how long" on both sides or neither, a time
+    or amount asked only of a prepared answer that gives one, and `question_match` on
+    their parts)."""
+    if (a.kind and p.kind and a.kind != p.kind) or not a.names <= p.known or (
+            a.tense and p.tense and a.tense != p.tense) or (
+            (a.word_type == "duration") != (p.word_type == "duration")) or (
+            p.answered and p.kind is None and a.kind in ("time", "amount")
+            and p.gives != a.kind):
         return 0.0
     word = words_match(a.word_type, a.words, p.word_type, p.words, weights)
-    return max(0.0, weight * cosine + (1.0 - weight) * word)
+    mixed = (1.0 - context_share) * cosine + context_share * context_cosine
+    return max(0.0, weight * mixed + (1.0 - weight) * word)
 
 
 @dataclass(frozen=True)
@@ -114,49 +176,86 @@ class RuleCalibration:
     pairs: int
 
 
-def _pair_cosines(pairs: Sequence[tuple[str, str, bool]], embedder: Embedder) -> np.ndarray:
-    asked = np.asarray(embedder.embed([a for a, _, _ in pairs]), dtype=np.float32)
-    prepared = np.asarray(embedder.embed([p for _, p, _ in pairs]), dtype=np.float32)
-    norms = np.linalg.norm(asked, axis=1) * np.linalg.norm(prepared, axis=1)
-    return np.asarray((asked * prepared).sum(axis=1) / np.where(norms == 0, 1.0, norms))
+Pairs = Sequence[tuple[str, str, bool]]
 
 
-def _scores(pairs: Sequence[tuple[str, str, bool]], cosines: np.ndarray,
-            weight: float) -> list[float]:
-    return [meaning_score(a, p, float(c), weight) for (a, p, _), c in zip(pairs, cosines,
-                                                                         strict=True)]
+def _unit_rows(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    vectors = np.asarray(embedder.embed(list(texts)), dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.asarray(vectors / np.where(norms == 0, 1.0, norms))
 
 
-def _rates_of(pairs: Sequence[tuple[str, str, bool]], scores: Sequence[float],
-              threshold: float) -> tuple[float, float]:
-    true = [s >= threshold for s, (_, _, same) in zip(scores, pairs, strict=True) if same]
-    false = [s >= threshold for s, (_, _, same) in zip(scores, pairs, strict=True) if not same]
-    return (sum(true) / max(1, len(true)), sum(false) / max(1, len(false)))
+@dataclass(frozen=True)
+class _PairFeatures:
+    """Each pair split once, with its two cosines (against the prepared question and
+    against its context)."""
+
+    asked: list[_Question]
+    prepared: list[_Question]
+    same: list[bool]
+    cosines: np.ndarray
+    context_cosines: np.ndarray
+
+    def scores(self, weight: float, context_share: float) -> list[float]:
+        return [_meaning(a, p, float(c), weight, UNIFORM, float(cc), context_share)
+                for a, p, c, cc in zip(self.asked, self.prepared, self.cosines,
+                                       self.context_cosines, strict=True)]
+
+    def rates(self, scores: Sequence[float], threshold: float) -> tuple[float, float]:
+        true = [s >= threshold for s, same in zip(scores, self.same, strict=True) if same]
+        false = [s >= threshold for s, same in zip(scores, self.same, strict=True)
+                 if not same]
+        return (sum(true) / max(1, len(true)), sum(false) / max(1, len(false)))
 
 
-def rule_rates(pairs: Sequence[tuple[str, str, bool]], embedder: Embedder,
-               rule: MatchRule = MATCH_RULE) -> tuple[float, float]:
-    """(share of rephrasings matched, share of near-misses matched) under ``rule``."""
-    scores = _scores(pairs, _pair_cosines(pairs, embedder), rule.weight)
-    return _rates_of(pairs, scores, rule.threshold)
+def _pair_features(pairs: Pairs, embedder: Embedder,
+                   contexts: Mapping[str, PreparedContext] | None) -> _PairFeatures:
+    contexts = contexts or {}
+    asked = _unit_rows(embedder, [a for a, _, _ in pairs])
+    prepared = _unit_rows(embedder, [p for _, p, _ in pairs])
+    context = _unit_rows(embedder, [_context_text(contexts.get(p), p) for _, p, _ in pairs])
+    return _PairFeatures(
+        [_features(a) for a, _, _ in pairs],
+        [_features(p, contexts.get(p)) for _, p, _ in pairs],
+        [same for _, _, same in pairs],
+        (asked * prepared).sum(axis=1), (asked * context).sum(axis=1))
 
 
-def calibrate_rule(pairs: Sequence[tuple[str, str, bool]], embedder: Embedder,
-                   max_false_rate: float = MAX_FALSE_RATE) -> RuleCalibration:
-    """The weight (0, 0.05, ... 1) and lowest threshold that match the most rephrasings
-    while at most ``max_false_rate`` of the near-misses match."""
-    cosines = _pair_cosines(pairs, embedder)
+def rule_rates(pairs: Pairs, embedder: Embedder, rule: MatchRule = MATCH_RULE,
+               contexts: Mapping[str, PreparedContext] | None = None) -> tuple[float, float]:
+    """(share of rephrasings matched, share of near-misses matched) under ``rule``;
+    ``contexts`` gives each prepared question's `prepared_context` (none: the question
+    alone)."""
+    features = _pair_features(pairs, embedder, contexts)
+    return features.rates(features.scores(rule.weight, rule.context_share), rule.threshold)
+
+
+def served(pairs: Pairs, embedder: Embedder, rule: MatchRule = MATCH_RULE,
+           contexts: Mapping[str, PreparedContext] | None = None) -> list[bool]:
+    """Per pair, whether ``rule`` matches it (as `rule_rates` counts them)."""
+    features = _pair_features(pairs, embedder, contexts)
+    return [s >= rule.threshold for s in features.scores(rule.weight, rule.context_share)]
+
+
+def calibrate_rule(pairs: Pairs, embedder: Embedder, max_false_rate: float = MAX_FALSE_RATE,
+                   contexts: Mapping[str, PreparedContext] | None = None) -> RuleCalibration:
+    """The weight (0, 0.05, ... 1), context share (0, 0.1, ... 1) and lowest threshold
+    that match the most rephrasings while at most ``max_false_rate`` of the near-misses
+    match (ties: the first found, lowest weight and share)."""
+    features = _pair_features(pairs, embedder, contexts)
     best = RuleCalibration(MatchRule(0.0, 1.01), 0.0, 0.0, len(pairs))
     for step in range(21):
         weight = step / 20
-        scores = _scores(pairs, cosines, weight)
-        for threshold in sorted({round(s, 3) for s in scores if s > 0} | {1.0}):
-            hit, false = _rates_of(pairs, scores, threshold)
-            if false <= max_false_rate:
-                if hit > best.hit_rate:
-                    best = RuleCalibration(MatchRule(weight, threshold), hit, false,
-                                           len(pairs))
-                break
+        for share_step in range(11 if weight > 0 else 1):
+            share = share_step / 10
+            scores = features.scores(weight, share)
+            for threshold in sorted({round(s, 3) for s in scores if s > 0} | {1.0}):
+                hit, false = features.rates(scores, threshold)
+                if false <= max_false_rate:
+                    if hit > best.hit_rate:
+                        best = RuleCalibration(MatchRule(weight, threshold, share), hit,
+                                               false, len(pairs))
+                    break
     return best
 
 
@@ -230,6 +329,8 @@ class _Snapshot:
     vectors: list[np.ndarray | None]
     matrix: np.ndarray | None = None
     norms: np.ndarray | None = None
+    #: Unit vectors of each row's `prepared_context` (made at the rebuild, kept in memory).
+    context_matrix: np.ndarray | None = None
 
 
 class AnticipationMatcher:
@@ -254,7 +355,9 @@ class AnticipationMatcher:
         self.rule = rule
         self._lock = threading.Lock()
         self._snapshot: _Snapshot | None = None
-        self._features: dict[tuple[int, str], _Question] = {}
+        self._features: dict[tuple[int, str, PreparedContext | None], _Question] = {}
+        #: Unit context vectors by (row id, context text), kept across rebuilds.
+        self._context_vectors: dict[tuple[int, str], np.ndarray] = {}
 
     def best(self, question: str, now: datetime | None = None) -> Match | None:
         """The best match above the threshold; stale, used-up or expired rows never match."""
@@ -273,16 +376,30 @@ class AnticipationMatcher:
             generation = search_generation(con, "anticipation")
             seeds = servable_by_key(con, question, when)
             snap = self._snapshot
+            contexts: list[PreparedContext] = []
             if snap is None or snap.generation != generation or (
                     embedder is not None and snap.matrix is None):
-                rows = [(int(i), str(q), e, v) for i, q, e, v in con.execute(text(
-                    "SELECT id, question, expires_at, vector FROM anticipation "
-                    "WHERE status IN ('ready', 'used')"))]
+                if embedder is None:
+                    rows = [(int(i), str(q), e, v) for i, q, e, v in con.execute(text(
+                        "SELECT id, question, expires_at, vector FROM anticipation "
+                        "WHERE status IN ('ready', 'used')"))]
+                else:
+                    full = list(con.execute(text(
+                        "SELECT id, question, expires_at, vector, answer, sources "
+                        "FROM anticipation WHERE status IN ('ready', 'used')")))
+                    rows = [(int(r[0]), str(r[1]), r[2], r[3]) for r in full]
+                    contexts = _contexts(con, [(str(r[1]), str(r[4] or ""), r[5])
+                                               for r in full])
         if rows is not None:
-            snap = self._build(rows, generation, embedder)
+            snap = self._build(rows, generation, embedder, contexts)
         assert snap is not None
         if not snap.ids:
             return None
+        seed_rows = [snap.row_of[i] for i in seeds if i in snap.row_of]
+        if embedder is not None and seed_rows:
+            # Asked as it was prepared (the same `question_key`): the same question,
+            # whatever its context says.
+            return Match(snap.ids[seed_rows[0]], snap.questions[seed_rows[0]], 1.0)
         query = (np.asarray(embedder.embed([question])[0], dtype=np.float32)
                  if embedder is not None else None)
         asked = _features(question)
@@ -295,7 +412,6 @@ class AnticipationMatcher:
         ranked = ranked[np.sort(first)]
         ranked = ranked[np.argsort(-bounds[ranked], kind="stable")]
         best: tuple[float, int] | None = None
-        seed_rows = [snap.row_of[i] for i in seeds if i in snap.row_of]
         # Questions asked exactly so first: they usually set a bar nothing else reaches;
         # then by falling bound, until no bound reaches the best score.
         for position, row in enumerate(seed_rows + ranked.tolist()):
@@ -319,8 +435,10 @@ class AnticipationMatcher:
         vector = snap.vectors[row]
         if vector is None:
             return None
+        context = (_cosine(query, snap.context_matrix[row])
+                   if snap.context_matrix is not None else 0.0)
         return _meaning(asked, prepared, _cosine(query, vector), self.rule.weight,
-                        snap.weights)
+                        snap.weights, context, self.rule.context_share)
 
     def _bounds(self, snap: _Snapshot, asked: _Question, query: np.ndarray | None,
                 when: datetime) -> np.ndarray:
@@ -347,7 +465,9 @@ class AnticipationMatcher:
                 common += np.minimum(snap.char_counts[:, column], count)
         spelling = 2.0 * common / np.maximum(1, snap.spelled + len(asked.spelled))
         word_bound = 0.45 * overlap + 0.4 * shared / asked_sum + 0.15 * spelling
-        alive = (shared > 0) & (snap.expires > when.timestamp())
+        alive = snap.expires > when.timestamp()
+        if query is None:
+            alive &= shared > 0
         if asked.word_type is not None:
             alive &= (snap.word_types == None) | (snap.word_types == asked.word_type)  # noqa: E711
         if query is None:
@@ -362,19 +482,29 @@ class AnticipationMatcher:
         else:
             norms = snap.norms * float(np.linalg.norm(query))
             cosine = (snap.matrix @ query) / np.where(norms == 0, 1.0, norms)
+        share = self.rule.context_share
+        if share and snap.context_matrix is not None and (
+                snap.context_matrix.shape[1] == query.shape[0]):
+            unit = query / max(float(np.linalg.norm(query)), 1e-12)
+            cosine = (1.0 - share) * cosine + share * (snap.context_matrix @ unit)
+        elif share:
+            cosine = (1.0 - share) * cosine
         weight = self.rule.weight
         bound = np.maximum(0.0, weight * np.maximum(cosine, 0.0) + (1.0 - weight) * word_bound)
         return np.where(alive, bound + _EPSILON, 0.0)
 
     def _build(self, rows: list[tuple[int, str, object, bytes | None]], generation: int,
-               embedder: Embedder | None) -> _Snapshot:
-        """A snapshot of ``rows`` (read at ``generation``); features of rows already seen
-        are kept, missing vectors are made and stored."""
+               embedder: Embedder | None,
+               contexts: Sequence[PreparedContext] = ()) -> _Snapshot:
+        """A snapshot of ``rows`` (read at ``generation``) and, when matching by meaning,
+        their `prepared_context` texts; features of rows already seen are kept, missing
+        vectors are made and stored, context vectors are made and kept in memory."""
         features = []
-        known: dict[tuple[int, str], _Question] = {}
-        for ident, question, _, _ in rows:
-            f = self._features.get((ident, question)) or _features(question)
-            known[(ident, question)] = f
+        known: dict[tuple[int, str, PreparedContext | None], _Question] = {}
+        for position, (ident, question, _, _) in enumerate(rows):
+            context = contexts[position] if contexts else None
+            f = self._features.get((ident, question, context)) or _features(question, context)
+            known[(ident, question, context)] = f
             features.append(f)
         self._features = known
         weights = WordWeights.from_word_sets([f.words for f in features])
@@ -410,6 +540,8 @@ class AnticipationMatcher:
                 if vector is not None and len(vector) == dim:
                     snap.matrix[row] = vector
             snap.norms = np.linalg.norm(snap.matrix, axis=1)
+            if contexts and self.rule.context_share:
+                snap.context_matrix = self._context_matrix(snap, contexts, embedder, dim)
         group_of: dict[tuple[str, bytes], int] = {}
         snap.groups = np.array([
             group_of.setdefault((question, b"" if vector is None else vector.tobytes()),
@@ -419,6 +551,22 @@ class AnticipationMatcher:
         with self._lock:
             self._snapshot = snap
         return snap
+
+    def _context_matrix(self, snap: _Snapshot, contexts: Sequence[PreparedContext],
+                        embedder: Embedder, dim: int) -> np.ndarray | None:
+        """Unit vectors of the rows' context texts: those of rows whose context did not
+        change are kept from earlier snapshots, only new ones are embedded."""
+        keys = [(ident, _context_text(c, q)) for ident, c, q in zip(
+            snap.ids, contexts, snap.questions, strict=True)]
+        missing = sorted({k for k in keys if k not in self._context_vectors})
+        known = {k: self._context_vectors[k] for k in keys if k in self._context_vectors}
+        if missing:
+            made = _unit_rows(embedder, [t for _, t in missing])
+            known.update(zip(missing, made, strict=True))
+        self._context_vectors = known
+        if any(v.shape != (dim,) for v in known.values()):
+            return None
+        return np.stack([known[k] for k in keys]) if keys else np.zeros((0, dim), np.float32)
 
     def _vectors(self, rows: list[tuple[int, str, object, bytes | None]],
                  embedder: Embedder, generation: int) -> tuple[list[np.ndarray], int]:
@@ -444,6 +592,41 @@ class AnticipationMatcher:
                     generation = (search_generation(s.connection(), "anticipation")
                                   if unchanged else -1)
         return [made[i] if v is None else from_blob(v) for i, _, _, v in rows], generation
+
+
+def _context_text(context: PreparedContext | None, question: str) -> str:
+    """The text a context's vector is made of (the question itself when it has none)."""
+    return context.text if context is not None and context.text else question
+
+
+def _contexts(con: Connection,
+              rows: Sequence[tuple[str, str, object]]) -> list[PreparedContext]:
+    """The `prepared_context` of each (question, answer, sources JSON): the texts of the
+    messages, notes and memories it was prepared from, read in a few queries."""
+    wanted: dict[str, set[int]] = {"messages": set(), "notes": set(), "memories": set()}
+    parsed = []
+    for _, _, sources in rows:
+        value = json.loads(sources) if isinstance(sources, str) else (sources or {})
+        ids = {k: [int(i) for i in value.get(k, [])] for k in wanted} if isinstance(
+            value, dict) else {k: [] for k in wanted}
+        parsed.append(ids)
+        for k, found in ids.items():
+            wanted[k].update(found)
+    queries = {"messages": "SELECT id, content FROM message WHERE id IN ({})",
+               "notes": "SELECT id, title || '. ' || body FROM note WHERE id IN ({})",
+               "memories": "SELECT id, text FROM memory WHERE id IN ({})"}
+    texts: dict[tuple[str, int], str] = {}
+    for k, every in wanted.items():
+        ordered = sorted(every)
+        for start in range(0, len(ordered), 500):
+            chunk = ordered[start:start + 500]
+            marks = ", ".join(str(i) for i in chunk)
+            for ident, body in con.execute(text(queries[k].format(marks))):
+                texts[(k, int(ident))] = str(body or "")
+    return [prepared_context(question, answer,
+                             [texts[(k, i)] for k in ("memories", "messages", "notes")
+                              for i in ids[k] if (k, i) in texts])
+            for (question, answer, _), ids in zip(rows, parsed, strict=True)]
 
 
 def _cosine(a: np.ndarray, b: np.ndarray) -> float:

@@ -15,7 +15,9 @@ import unicodedata
 
 from assistant.text.words import plain
 
-#: (pattern, kind), first match wins; patterns see the lower-cased, plain question.
+#: (pattern, kind); the match that starts first in the question wins ("Where did they
+#: stay when they visited?" asks for a place), ties in this order. Patterns see the
+#: lower-cased, plain question.
 _KINDS: tuple[tuple[str, str], ...] = (
     (r"^(is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|shall)\b"
      r"|\b(still|yet)\b.*\?\s*$", "yes-no"),
@@ -24,14 +26,16 @@ _KINDS: tuple[tuple[str, str], ...] = (
      r"|\bfee\b|\btotal\b|\bhow (old|tall|far|big)\b|\bage\b", "amount"),
     (r"\bwhen\b|\bwhat (time|date|day|evening|morning|night|week|month|year|weekend)\b"
      r"|\bwhich (day|date|evening|morning|night|week|month|year|weekend)\b|\bdate\b"
-     r"|\bhow soon\b|\bhow long\b|\bfirst day\b|\bfinal week\b|\bbday\b|\bbirthday\?"
+     r"|\bhow soon\b|\bhow long\b|\bfirst day\b|\bfinal week\b|^\S+ b(irth)?day\?$"
      r"|\bwhat year\b|\bdeadline\b|\bdue\b", "time"),
     (r"\bwhere\b|\blocation\b|\bvenue\b|\bdestination\b|\baddress\b|\brestaurant\b"
      r"|\bhotel\b|\bwhich (part|city|town|country|church|pub|place|street|area)\b"
      r"|\bneighbou?rhood\b", "place"),
-    (r"\bwho(m|se)?\b|\bname of\b|\bnamed\b|\bcalled what\b|\b's name\b|\bguests\b"
+    (r"\bwho(m|se)?\b|\bguests\b"
      r"|\bwhich (doctor|person|friend|company|firm|dentist|vet|teacher)\b", "person"),
 )
+#: "name of ..." asks for a person unless the rest says otherwise ("name of the hotel").
+_NAMED = re.compile(r"\bname of\b|\bnamed\b|\bcalled what\b|'s name\b")
 
 #: Capitalised words that begin questions or are not names.
 _NOT_NAMES = frozenset([
@@ -48,12 +52,35 @@ _WORD = re.compile(r"[^\W\d_][\w'\u2019.-]*")
 
 def answer_kind(question: str) -> str | None:
     """The kind of answer ``question`` asks for: ``time``, ``place``, ``person``,
-    ``amount``, ``yes-no``, or None when the wording does not say (``what ...``)."""
+    ``amount``, ``yes-no``, or None when the wording does not say
+    (``what ...``)."""
     lowered = plain(question).lower().replace("\u2019", "'").strip()
+    first: tuple[int, str] | None = None
     for pattern, kind in _KINDS:
-        if re.search(pattern, lowered):
-            return kind
-    return None
+        found = re.search(pattern, lowered)
+        if found is not None and (first is None or found.start() < first[0]):
+            first = (found.start(), kind)
+    if first is not None:
+        return first[1]
+    return "person" if _NAMED.search(lowered) else None
+
+
+_CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*(am|pm)\b")
+_CALENDAR = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+                       r"january|february|march|april|may|june|july|august|september|"
+                       r"october|november|december|today|tomorrow|tonight|weekend|"
+                       r"mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays)\b")
+_NUMBER = re.compile(r"(?<![\w.])[£$€]?\d[\d,]*(\.\d+)?(?![\w.])|[£$€]\s*\d")
+
+
+def value_kind(answer: str) -> str | None:
+    """What kind of value an answer gives, where its text shows it: ``time`` (a weekday,
+    a month or a clock time), ``amount`` (a number or a price), else None ("cetirizine",
+    "Gerald")."""
+    lowered = plain(answer).lower()
+    if _CLOCK.search(lowered) or _CALENDAR.search(lowered):
+        return "time"
+    return "amount" if _NUMBER.search(lowered) else None
 
 
 def kinds_agree(a: str, b: str) -> bool:
@@ -92,6 +119,13 @@ def names(question: str) -> frozenset[str]:
         if word[:1].isupper() and word.lower() not in _NOT_NAMES:
             out.add(word.lower())
     return frozenset(out)
+
+
+def mentions(text: str) -> frozenset[str]:
+    """Every word of ``text`` as `names` would spell it (lower-cased, possessive "'s"
+    removed), capitalised or not: what a name in a question is looked up in."""
+    return frozenset(re.sub(r"['\u2019]s$", "", word).strip(".'-").lower()
+                     for word in _WORD.findall(plain(text)))
 
 
 def names_agree(a: str, b: str) -> bool:

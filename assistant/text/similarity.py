@@ -109,7 +109,7 @@ def question_words(text: str) -> list[str]:
     what about."""
     out = []
     for word in _QUESTION_WORD.findall(_expand(text)):
-        word = word.strip("'-")
+        word = word.strip("'-:")
         if word and word not in _QUESTION_STOPWORDS:
             stem = _question_stem(word)
             if stem not in _QUESTION_STOPWORDS:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.bench.match import paraphrase_contexts
 from assistant.llm.embedding import WordLlamaEmbedder
 from assistant.recall.matching import (
     MATCH_RULE,
@@ -18,10 +19,11 @@ from assistant.recall.matching import (
     calibrate_rule,
     load_pairs,
     meaning_score,
+    prepared_context,
 )
 from assistant.resources import resource
 from assistant.store.db import Database
-from assistant.store.models import Anticipation
+from assistant.store.models import Anticipation, Conversation, Message
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,12 +62,14 @@ def _prepare(db: Database, question: str) -> int:
 def test_the_shipped_rule_is_the_calibration_and_the_committed_result(
         wordllama: WordLlamaEmbedder) -> None:
     calibration = load_pairs(resource("bench", "paraphrases_calibration.json"))
-    calibrated = calibrate_rule(calibration, wordllama)
+    known = paraphrase_contexts("paraphrases_calibration.json", "paraphrases_heldout.json")
+    calibrated = calibrate_rule(calibration, wordllama, contexts=known.contexts)
     assert calibrated.rule == MATCH_RULE
     assert calibrated.false_match_rate <= 0.02
     committed = json.loads((ROOT / "docs" / "bench" / "match.json").read_text("utf-8"))
     assert committed["rule"] == {"weight": MATCH_RULE.weight,
-                                 "threshold": MATCH_RULE.threshold}
+                                 "threshold": MATCH_RULE.threshold,
+                                 "context_share": MATCH_RULE.context_share}
     assert committed["calibration"]["matched"] == round(calibrated.hit_rate, 3)
 
 
@@ -94,3 +98,49 @@ def test_prepared_questions_are_embedded_once_and_stored(
     assert matcher.best("Who is my dentist?") is None
     assert embedder.texts == ["Who is my dentist?"]  # only the typed question
     assert matcher.best("When is Keiko's vet appointment?") is None
+
+
+def test_a_name_the_prepared_answer_knows_from_its_fact_agrees() -> None:
+    fact = prepared_context("What is Owen's car called?", "Gerald", [
+        "The car is a grey Fabia, registration WU18 KPX. Owen has named it Gerald.",
+        "Biscuit weighs 14.2 kg."])
+    assert fact.text == ("Gerald The car is a grey Fabia, registration WU18 KPX. "
+                         "Owen has named it Gerald.")
+    asked, prepared = "Gerald's number plate?", "What is the registration of Owen's car?"
+    assert meaning_score(asked, prepared, 1.0, 0.5) == 0.0  # who is Gerald?
+    assert meaning_score(asked, prepared, 1.0, 0.5, context=fact) > 0.5
+    assert meaning_score("Ella's number plate?", prepared, 1.0, 0.5, context=fact) == 0.0
+
+
+def test_a_time_or_amount_is_asked_only_of_an_answer_that_gives_one() -> None:
+    fact = prepared_context("What does Owen take for his hay fever?", "cetirizine",
+                            ["He takes cetirizine, 10 mg, one in the morning."])
+    prepared = "What does Owen take for his hay fever?"
+    assert meaning_score("When does Owen's hay fever start?", prepared, 1.0, 0.5,
+                         context=fact) == 0.0
+    assert meaning_score("Owen's hay fever tablets, what are they?", prepared, 1.0, 0.5,
+                         context=fact) > 0.5
+
+
+def test_the_matcher_reads_the_context_of_each_prepared_answer_from_its_sources(
+        db: Database, wordllama: WordLlamaEmbedder) -> None:
+    with db.write() as s:
+        chat = Conversation(title="Moving")
+        s.add(chat)
+        s.flush()
+        assert chat.id is not None
+        said = [Message(conversation_id=chat.id, content=text) for text in (
+            "Owen's brother Rhys has a van, so he's driving everything over.",
+            "We owe Rhys a curry for the van. He likes the Thali Café.")]
+        s.add_all(said)
+        s.flush()
+        row = Anticipation(question="What do we owe Owen's brother?", answer="a curry",
+                           sources={"messages": [m.id for m in said if m.id is not None]})
+        s.add(row)
+        s.flush()
+        owed = row.id
+    matcher = AnticipationMatcher(db, embedder=wordllama)
+    found = matcher.best("what do we still owe Rhys for the van")
+    assert found is not None and found.anticipation_id == owed
+    assert matcher.best("What do we owe Hana?") is None
+    assert matcher.best("When did Rhys get his curry?") is None

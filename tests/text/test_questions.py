@@ -54,3 +54,31 @@ def test_question_key_ignores_only_case_spacing_apostrophes_and_end_marks() -> N
     assert question_key("My dentist appointment is when?") != question_key(
         "When is my dentist appointment?")
     assert question_key("¿Dónde está?") == "dónde está"
+
+
+def test_the_earliest_cue_says_the_kind_and_name_of_defers_to_it() -> None:
+    assert answer_kind("Where did Owen's parents stay when they visited?") == "place"
+    assert answer_kind("When did Owen's parents come to visit?") == "time"
+    assert answer_kind("What did I give Owen for his birthday?") is None
+    assert answer_kind("Owen's bday?") == "time"
+    assert answer_kind("Name of the hotel his parents used?") == "place"
+    assert answer_kind("name of my family doctor?") == "person"
+    assert answer_kind("who do we pay the rent to") == "person"
+
+
+def test_value_kind_is_what_the_answer_text_shows() -> None:
+    from assistant.text.questions import value_kind
+
+    assert value_kind("every other Monday at 10:00") == "time"
+    assert value_kind("3 July") == "time"
+    assert value_kind("£412 for the year") == "amount"
+    assert value_kind("14.2 kg") == "amount"
+    assert value_kind("WU18 KPX") is None
+    assert value_kind("cetirizine") is None
+
+
+def test_mentions_are_every_word_spelled_as_names_are() -> None:
+    from assistant.text.questions import mentions
+
+    assert mentions("Owen has named it Gerald. Keiko’s flat") >= {"owen", "gerald", "keiko",
+                                                                  "named", "flat"}
