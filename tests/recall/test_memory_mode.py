@@ -10,6 +10,7 @@ from assistant.app import Reverie
 from assistant.llm.engine import PromptStyle
 from assistant.llm.fake import FakeEngine
 from assistant.llm.prompts import answer_prefix
+from assistant.recall.extractive import GENERATED, KINDS
 from assistant.store.models import Memory
 
 T0 = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
@@ -32,8 +33,10 @@ def test_memory_mode_prompt(app: Reverie, fake_engine: FakeEngine) -> None:
     prefix = answer_prefix(PromptStyle.COMPLETION, "About you:\n- Likes tea.")
     fake_engine.warm_prefix(prefix)
     ask_conv = app.chats.create_conversation("ask").id or 0
-    answer = app.responder(fake_engine).ask("When is the Heron deadline?", ask_conv,
-                                            mode="auto", today=date(2026, 11, 22))
+    responder = app.responder(fake_engine)
+    responder.answer_styles = dict.fromkeys(KINDS, GENERATED)  # the prompt, not a quote
+    answer = responder.ask("When is the Heron deadline?", ask_conv, mode="auto",
+                           today=date(2026, 11, 22))
     prompt = fake_engine.prompts[-1]
     assert prompt.startswith(prefix)
     rest = prompt[len(prefix):]
@@ -77,9 +80,10 @@ def test_full_context_is_cut_to_the_window(app: Reverie) -> None:
 def test_chat_style_memory_mode(app: Reverie) -> None:
     engine = FakeEngine(prompt_style=PromptStyle.CHAT)
     seed(app)
-    app.responder(engine).ask("When is the Heron deadline?",
-                              app.chats.create_conversation("q").id or 0,
-                              today=date(2026, 11, 22))
+    responder = app.responder(engine)
+    responder.answer_styles = dict.fromkeys(KINDS, GENERATED)  # the prompt, not a quote
+    responder.ask("When is the Heron deadline?", app.chats.create_conversation("q").id or 0,
+                  today=date(2026, 11, 22))
     messages = engine.requests[-1].messages
     assert messages is not None and messages[0].role == "system"
     assert "About you:\n- Likes tea." in messages[0].content
