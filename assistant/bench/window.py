@@ -170,6 +170,7 @@ def measure(profile: Path, spec: WindowSpec, timeout: float = PROBE_TIMEOUT_S
     package_root = str(Path(assistant.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH"))
                                         if p)
+    _compiled_as_installed(env, profile.parent / "pycache")
     run = subprocess.run(
         [sys.executable, "-m", "assistant.gui.window_probe", str(profile),
          json.dumps(queries(spec))],
@@ -178,6 +179,19 @@ def measure(profile: Path, spec: WindowSpec, timeout: float = PROBE_TIMEOUT_S
         tail = " ".join(run.stderr.strip().splitlines()[-3:])
         raise RuntimeError(f"the window probe failed with exit code {run.returncode}: {tail}")
     return figures_of(json.loads(run.stdout.strip().splitlines()[-1]))
+
+
+def _compiled_as_installed(env: dict[str, str], cache: Path) -> None:
+    """Let the probe load compiled modules, as an installed app does (pip compiles a
+    wheel's modules when it installs it): with ``PYTHONDONTWRITEBYTECODE`` set (as on
+    the development machine) every page's lazy import would otherwise compile its module
+    on the GUI thread, a stall no person sees. The bytecode goes to ``cache``, never
+    into the source tree."""
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(cache)
+    subprocess.run([sys.executable, "-m", "compileall", "-q",
+                    str(Path(assistant.__file__).resolve().parent)],
+                   env=env, capture_output=True, check=False, timeout=PROBE_TIMEOUT_S)
 
 
 def figures_of(raw: dict[str, Any]) -> dict[str, Any]:
