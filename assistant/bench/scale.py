@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -402,12 +403,18 @@ def _asked_parts(answers: list[dict[str, Any]], suffix: str = "") -> dict[str, A
     """TTFT p50 in memory mode and what the prompts were made of (``ask --json`` fields);
     ``suffix`` ends every key (``_empty`` for the empty profile)."""
     n = max(1, len(answers))
+    generated = [float(a["ttft_ms"]) for a in answers if a["source"] == "generated"]
     return {f"ask_memory_ttft_p50_ms{suffix}": rounded(
                 percentile([float(a["ttft_ms"]) for a in answers], 50)),
             f"ask_memory_prompt_tokens_mean{suffix}": rounded(
                 sum(a["prompt_tokens"] for a in answers) / n),
             f"ask_memory_cached_tokens_mean{suffix}": rounded(
-                sum(a["cached_prefix_tokens"] for a in answers) / n)}
+                sum(a["cached_prefix_tokens"] for a in answers) / n),
+            # Memory mode answers some kinds of question by quoting the evidence (no
+            # generation): how many were, and the first token of the generated ones alone.
+            f"ask_memory_sources{suffix}": dict(Counter(str(a["source"]) for a in answers)),
+            f"ask_memory_generated_ttft_p50_ms{suffix}": rounded(percentile(generated, 50))
+            if generated else None}
 
 
 def _model_parts(options: ScaleOptions, profile: Path, empty: Path, questions: list[str],

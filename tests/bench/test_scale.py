@@ -148,6 +148,9 @@ def test_with_the_model_the_first_session_and_first_tokens_are_measured(
                                  ask_questions=1, sleep_budget_s=40.0, end=END)
     result = scale.run_scale(options, work_dir=tmp_path)
     assert result["ask_memory_ttft_p50_ms"] > 0 and result["ask_memory_ttft_p50_ms_empty"] > 0
+    # What the prompts were made of is reported beside the times.
+    assert sum(result["ask_memory_sources_empty"].values()) == 1
+    assert result["ask_memory_prompt_tokens_mean_empty"] > 0
     assert result["sleep_tokens_per_s"] > 0
     assert 1 <= result["first_session_items"] <= result["backlog_items"]
     assert 0.0 <= result["first_session_newest_share"] <= 1.0
