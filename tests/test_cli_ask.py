@@ -15,6 +15,7 @@ import pytest
 from assistant import cli
 from assistant.app import Reverie
 from assistant.llm.fake import FakeEngine
+from assistant.recall import extractive
 
 Capsys = pytest.CaptureFixture[str]
 
@@ -38,6 +39,9 @@ def profile(data_dir: Path) -> Path:
 def engine(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
     fake = FakeEngine(rules=RULES)
     monkeypatch.setattr(Reverie, "start_engine", lambda self, progress=None: fake)
+    # These tests read the prompts: every kind of question is answered by the model.
+    monkeypatch.setattr(extractive, "committed_styles",
+                        lambda: dict.fromkeys(extractive.KINDS, extractive.GENERATED))
     return fake
 
 
