@@ -14,6 +14,7 @@ from assistant.llm.embedding import Embedder
 from assistant.recall.matching import AnticipationMatcher
 from assistant.store.db import Database
 from assistant.store.models import Anticipation, AnticipationStatus
+from assistant.text.words import meaning_words
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,14 @@ class Prepared:
     score: float
     sources: dict[str, list[int]]
     lookup_ms: float
+
+
+def only_repeats(answer: str, question: str) -> bool:
+    """Whether ``answer`` says nothing the question did not already say ("Owen" to "What
+    does Owen take for his hay fever?"): a prepared answer to some other question about
+    the same person or thing, never served."""
+    said = meaning_words(answer)
+    return bool(said) and said <= meaning_words(question)
 
 
 class PreparedAnswers:
@@ -43,7 +52,7 @@ class PreparedAnswers:
             return None
         with self._db.session() as s:
             row = s.get(Anticipation, match.anticipation_id)
-        if row is None:
+        if row is None or only_repeats(row.answer, question):
             return None
         return Prepared(match.anticipation_id, row.question, row.answer, match.score,
                         dict(row.sources or {}), (time.perf_counter() - started) * 1000)

@@ -15,6 +15,7 @@ from assistant.recall.matching import (
     load_pairs,
     rates,
 )
+from assistant.recall.prepared import PreparedAnswers, only_repeats
 from assistant.resources import resource
 from assistant.store.db import Database
 from assistant.store.models import Anticipation, utcnow
@@ -75,3 +76,20 @@ def test_stale_and_expired_answers_are_never_served(db: Database) -> None:
     later = _prepare(db, "When is the book club?", expires_at=utcnow() + timedelta(days=1))
     found = matcher.best("When is the book club?")
     assert found is not None and found.anticipation_id == later
+
+
+def test_an_answer_that_only_repeats_the_question_is_never_served(db: Database) -> None:
+    """A prepared answer naming only what the asked question already names ("Owen" to
+    "What does Owen take for his hay fever?") answers some other question."""
+    with db.write() as s:
+        s.add(Anticipation(question="What does Owen take for hay fever?", answer="Owen",
+                           status="ready"))
+        s.add(Anticipation(question="Are we still going to Snowdonia?", answer="No.",
+                           status="ready"))
+    prepared = PreparedAnswers(db)
+    assert AnticipationMatcher(db).best("What does Owen take for his hay fever?") is not None
+    assert prepared.lookup("What does Owen take for his hay fever?") is None
+    assert only_repeats("Owen", "What does Owen take for his hay fever?")
+    assert not only_repeats("Cetirizine", "What does Owen take for his hay fever?")
+    found = prepared.lookup("Are we still going to Snowdonia?")
+    assert found is not None and found.answer == "No."  # nothing but small words: served
