@@ -79,6 +79,14 @@ def _prepared(app: Reverie, question: str, continue_last: bool) -> tuple[Any, bo
                        started_new), True
 
 
+def _preload_embedder(app: Reverie) -> None:
+    from assistant.llm.embedding import WordLlamaEmbedder
+
+    embedder = app.embedder()
+    if isinstance(embedder, WordLlamaEmbedder):
+        embedder.preload_in_background()
+
+
 def cmd_ask(app: Reverie, args: argparse.Namespace) -> int:
     question = args.question.strip()
     if is_blank(question):  # empty, or only invisible characters (zero-width, marks)
@@ -92,6 +100,8 @@ def cmd_ask(app: Reverie, args: argparse.Namespace) -> int:
 
             show_prepared(served.to_json(), as_json=args.json, started_new=served.started_new)
             return EXIT_OK
+    if args.mode != "full-context":
+        _preload_embedder(app)  # retrieval needs it: load it while the model loads
     engine = start_engine(app)
     conv = _ask_conversation(app, question, args.continue_last)
     use_prepared = not args.no_anticipated and not looked

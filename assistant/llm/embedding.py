@@ -73,6 +73,20 @@ class WordLlamaEmbedder:
                          time.perf_counter() - started)
             return self._model
 
+    def preload_in_background(self) -> threading.Thread:
+        """Start loading on a thread of its own (while the model loads, say), so that the
+        first `embed` waits less or not at all; a failure is left for `embed` to raise."""
+
+        def load() -> None:
+            try:
+                self._load()
+            except EngineError:
+                log.debug("preloading the embedder failed", exc_info=True)
+
+        thread = threading.Thread(target=load, name="embedder-preload", daemon=True)
+        thread.start()
+        return thread
+
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         """Unit-length vectors; an empty text gets a zero vector."""
         if not texts:

@@ -68,6 +68,25 @@ def test_wordllama_loads_once_from_several_threads() -> None:
     assert len(models) == 3 and all(m is models[0] for m in models)
 
 
+def test_wordllama_preloads_on_a_thread_and_leaves_failures_to_embed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    embedder = WordLlamaEmbedder()
+    embedder.preload_in_background().join(30)
+    assert embedder._model is not None  # loaded before the first embed
+    broken = WordLlamaEmbedder()
+
+    def fail() -> object:
+        raise EngineError("The built-in search vectors could not be loaded; reinstall.")
+
+    monkeypatch.setattr(broken, "_load", fail)
+    caught: list[object] = []
+    monkeypatch.setattr(threading, "excepthook", caught.append)
+    broken.preload_in_background().join(30)
+    assert caught == []  # no traceback from the thread
+    with pytest.raises(EngineError, match="reinstall"):
+        broken.embed(["hello"])
+
+
 def test_blobs_round_trip() -> None:
     vector = [0.25, -1.5, 3.0]
     assert from_blob(to_blob(vector)).tolist() == vector
