@@ -42,6 +42,24 @@ def from_blob(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype=np.float32)
 
 
+def _import_wordllama() -> tuple[Any, Any]:
+    """The wordllama package and its model class. Importing wordllama configures the
+    root logger (``logging.basicConfig`` at INFO), which would print every library's
+    INFO lines on the terminal: that is undone, so Reverie's own logging set-up decides
+    what is shown."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        import wordllama
+        from wordllama import WordLlama
+    finally:
+        for handler in root.handlers[:]:
+            if handler not in handlers:
+                root.removeHandler(handler)
+        root.setLevel(level)
+    return wordllama, WordLlama
+
+
 class WordLlamaEmbedder:
     """wordllama's bundled model, loaded on first use (once, thread-safe), fully offline.
 
@@ -60,9 +78,7 @@ class WordLlamaEmbedder:
             if self._model is None:
                 started = time.perf_counter()
                 try:
-                    import wordllama
-                    from wordllama import WordLlama
-
+                    wordllama, WordLlama = _import_wordllama()
                     self._model = WordLlama.load(
                         config=WORDLLAMA_CONFIG, dim=self._dim,
                         cache_dir=Path(wordllama.__file__).parent, disable_download=True)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -85,6 +88,21 @@ def test_wordllama_preloads_on_a_thread_and_leaves_failures_to_embed(
     assert caught == []  # no traceback from the thread
     with pytest.raises(EngineError, match="reinstall"):
         broken.embed(["hello"])
+
+
+def test_loading_wordllama_leaves_the_root_logger_alone() -> None:
+    """wordllama calls logging.basicConfig(level=INFO) when imported; left so, every
+    library's INFO lines would reach the terminal of `reverie ask`."""
+    script = ("import logging\n"
+              "from assistant.llm.embedding import WordLlamaEmbedder\n"
+              "WordLlamaEmbedder().embed(['hello'])\n"
+              "root = logging.getLogger()\n"
+              "print(len(root.handlers), root.level)\n"
+              "logging.getLogger('x').info('not shown')\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=120, check=True)
+    assert run.stdout.split() == ["0", str(logging.WARNING)]
+    assert "not shown" not in run.stderr and "INFO" not in run.stderr
 
 
 def test_blobs_round_trip() -> None:
