@@ -24,8 +24,8 @@ from datetime import datetime
 from string import Template
 
 from assistant.llm.engine import ChatMessage, GenerationRequest, PromptStyle
-from assistant.mind.corrections import has_cue
 from assistant.resources import read_prompt
+from assistant.text.corrections import has_cue
 from assistant.text.dates import MONTHS, WEEKDAYS
 from assistant.text.lines import one_line
 from assistant.text.speakers import PERSON, in_third_person
