@@ -29,6 +29,7 @@ from assistant.recall.matching import (
     MATCH_RULE,
     MAX_FALSE_RATE,
     MatchRule,
+    Pairs,
     PreparedContext,
     RuleCalibration,
     calibrate_rule,
@@ -37,6 +38,7 @@ from assistant.recall.matching import (
     rates,
     rule_rates,
     served,
+    unit_rows,
 )
 from assistant.resources import resource
 
@@ -120,6 +122,8 @@ class MatchBench:
     question_only: tuple[float, float]
     missing_context: list[str]
     heldout_failures: dict[str, dict[str, int]]
+    #: Per half: `separability` of the question-only cosine and of the context cosine.
+    separability: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         rule = self.calibrated.rule
@@ -128,9 +132,11 @@ class MatchBench:
             "reported_on": "resources/bench/paraphrases_heldout.json",
             "max_false_rate": MAX_FALSE_RATE,
             "rule": {"weight": rule.weight, "threshold": rule.threshold,
-                     "context_share": rule.context_share},
+                     "context_share": rule.context_share,
+                     "min_topic_share": rule.min_topic_share},
             "shipped_rule": {"weight": MATCH_RULE.weight, "threshold": MATCH_RULE.threshold,
-                             "context_share": MATCH_RULE.context_share},
+                             "context_share": MATCH_RULE.context_share,
+                             "min_topic_share": MATCH_RULE.min_topic_share},
             "calibration": {"pairs": self.calibrated.pairs,
                             "matched": round(self.calibrated.hit_rate, 3),
                             "near_misses_served": round(self.calibrated.false_match_rate, 3)},
@@ -142,6 +148,7 @@ class MatchBench:
             "heldout_question_only": {"matched": round(self.question_only[0], 3),
                                       "near_misses_served": round(self.question_only[1], 3)},
             "prepared_without_fixture_context": self.missing_context,
+            "separability": self.separability,
             "target": {"matched": TARGET_HIT_RATE, "near_misses_served": MAX_FALSE_RATE,
                        "met": self.heldout[0] >= TARGET_HIT_RATE
                        and self.heldout[1] <= MAX_FALSE_RATE},
@@ -149,6 +156,28 @@ class MatchBench:
                 half: {"matched": round(hit, 3), "near_misses_served": round(false, 3)}
                 for half, (hit, false) in self.words.items()}},
         }
+
+
+def separability(same: Sequence[bool], scores: Sequence[float]) -> float:
+    """The chance that a rephrasing scores above a near-miss (ties count half): 0.5 is
+    no better than a coin, 1.0 separates them all."""
+    true = [s for s, ok in zip(scores, same, strict=True) if ok]
+    false = [s for s, ok in zip(scores, same, strict=True) if not ok]
+    if not true or not false:
+        return 0.5
+    wins = sum((t > f) + 0.5 * (t == f) for t in true for f in false)
+    return round(wins / (len(true) * len(false)), 3)
+
+
+def _separability(pairs: Pairs, embedder: Embedder,
+                  contexts: dict[str, PreparedContext]) -> dict[str, float]:
+    unit = unit_rows
+    asked = unit(embedder, [a for a, _, _ in pairs])
+    prepared = unit(embedder, [p for _, p, _ in pairs])
+    context = unit(embedder, [contexts[p].text if p in contexts else p for _, p, _ in pairs])
+    same = [ok for _, _, ok in pairs]
+    return {"question_cosine": separability(same, (asked * prepared).sum(axis=1).tolist()),
+            "context_cosine": separability(same, (asked * context).sum(axis=1).tolist())}
 
 
 def _differs(name: str) -> list[str]:
@@ -169,4 +198,6 @@ def run_match_bench(embedder: Embedder) -> MatchBench:
          "heldout": rates(heldout, DEFAULT_THRESHOLD)},
         rule_rates(heldout, embedder, rule), known.missing,
         _failures(heldout, _differs("paraphrases_heldout.json"),
-                  served(heldout, embedder, rule, known.contexts)))
+                  served(heldout, embedder, rule, known.contexts)),
+        {"calibration": _separability(calibration, embedder, known.contexts),
+         "heldout": _separability(heldout, embedder, known.contexts)})

@@ -12,7 +12,7 @@ a profile kept from a sleep (`slept_fixture_profile(data_dir=...)`) as often as 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,14 @@ from sqlmodel import select
 
 from assistant.bench.sleep import CALIBRATION_PARITY, correct, stale
 from assistant.llm.embedding import Embedder
+from assistant.recall.matching import (
+    MATCH_RULE,
+    MAX_FALSE_RATE,
+    AnticipationMatcher,
+    MatchRule,
+    calibrate_rule,
+    load_pairs,
+)
 from assistant.recall.prepared import PreparedAnswers
 from assistant.store.anticipations import ACTIVE
 from assistant.store.db import Database
@@ -91,12 +99,14 @@ class Coverage:
 
 
 def prepared_coverage(db: Database, questions: list[dict[str, Any]],
-                      embedder: Embedder | None = None) -> Coverage:
-    """Each question looked up as auto mode would (nothing is recorded as a hit)."""
+                      embedder: Embedder | None = None,
+                      rule: MatchRule = MATCH_RULE) -> Coverage:
+    """Each question looked up as auto mode would (nothing is recorded as a hit), by
+    meaning under ``rule`` when an ``embedder`` is given."""
     with db.session() as s:
         prepared = len(s.exec(select(Anticipation.id).where(
             Anticipation.status.in_(ACTIVE))).all())  # type: ignore[attr-defined]
-    lookup = PreparedAnswers(db, embedder=embedder)
+    lookup = PreparedAnswers(db, AnticipationMatcher(db, embedder=embedder, rule=rule))
     result = Coverage(prepared)
     for q in questions:
         found = lookup.lookup(q["question"])
@@ -139,3 +149,52 @@ def measure_profile(data_dir: Path, fixture: str) -> dict[str, Any]:
                 "stale_prepared": stale_prepared(app.db, questions)}
     finally:
         app.close()
+
+
+#: The topic shares `topic_share_sweep` tries by default.
+TOPIC_SHARES = (0.0, 0.25, 0.34, 0.5, 0.67)
+
+
+def topic_share_sweep(data_dir: Path, fixture: str,
+                      shares: Sequence[float] = TOPIC_SHARES) -> dict[str, Any]:
+    """How `MatchRule.min_topic_share` trades prepared answers served right against
+    false serves on a slept profile: for each share, the rule is calibrated on the
+    calibration half of the paraphrases with that share (`calibrate_rule`), then every
+    fixture question is looked up under it. Per half of the questions (odd ids
+    calibrate, even ids are held out): the predictable hit rate and the false serves.
+    The share is chosen on the calibration half: the lowest whose false serves stay
+    within `MAX_FALSE_RATE` of its questions (none: the highest tried)."""
+    from assistant.app import Reverie
+    from assistant.bench.match import paraphrase_contexts
+    from assistant.bench.recall import fixture_dir, load_questions
+    from assistant.resources import resource
+
+    questions = load_questions(fixture_dir(fixture) / "questions.json")["questions"]
+    calibration = load_pairs(resource("bench") / "paraphrases_calibration.json")
+    contexts = paraphrase_contexts("paraphrases_calibration.json",
+                                   "paraphrases_heldout.json").contexts
+    halves = {"calibration": CALIBRATION_PARITY, "heldout": 1 - CALIBRATION_PARITY}
+    app = Reverie.open(data_dir)
+    try:
+        embedder = app.embedder()
+        if embedder is None:
+            raise RuntimeError("the topic share sweep needs the search embedder")
+        rows: list[dict[str, Any]] = []
+        for share in shares:
+            rule = calibrate_rule(calibration, embedder, contexts=contexts,
+                                  min_topic_share=share).rule
+            coverage = prepared_coverage(app.db, questions, embedder, rule)
+            row: dict[str, Any] = {"min_topic_share": share, "rule": vars(rule)}
+            for half, parity in halves.items():
+                asked = [r for r in coverage.rows if r.id % 2 == parity]
+                false = sum(r.served and not r.right for r in asked)
+                row[half] = {"questions": len(asked), "false_serves": false,
+                             "false_serves_rate": round(false / max(1, len(asked)), 3),
+                             "hit_rate_predictable": coverage.hit_rate(True, parity)}
+            rows.append(row)
+    finally:
+        app.close()
+    within = [r for r in rows if r["calibration"]["false_serves_rate"] <= MAX_FALSE_RATE]
+    chosen = within[0] if within else rows[-1]
+    return {"fixture": fixture, "shares": rows, "chosen": chosen["min_topic_share"],
+            "chosen_heldout": chosen["heldout"], "max_false_rate": MAX_FALSE_RATE}

@@ -4,7 +4,10 @@ By meaning (`meaning_score`): the kind of answer asked for and the tense must ag
 every name in the typed question must be known to the prepared answer: named in its
 question, its answer or the fact it was prepared from (`prepared_context`), so "number
 plate on Gerald?" can match "What is the registration of Owen's car?" when the fact says
-Owen named the car Gerald, while "Is Ella allergic to eggs?" never gets Lucas's answer.
+Owen named the car Gerald, while "Is Ella allergic to eggs?" never gets Lucas's answer;
+and at least half of the typed question's other words must be said by the prepared
+question or its context (`topic_share`), so "When is Keiko's birthday?" never gets the
+answer about when Keiko starts university.
 Then the embedding cosines of the typed question against the prepared question and
 against its context (answer and fact) are mixed by `MatchRule.context_share`, mixed
 with the word match (`text.similarity.question_match`) by `MatchRule.weight`, and compared
@@ -72,11 +75,14 @@ class MatchRule:
     weight: float
     threshold: float
     context_share: float = 0.0
+    #: The least `topic_share` a prepared answer with a context must reach (0: no check).
+    min_topic_share: float = 0.0
 
 
 #: Calibrated by `calibrate_rule` on paraphrases_calibration.json (docs/bench/match.json;
 #: tests/recall/test_matching_meaning.py checks it is what calibration gives).
-MATCH_RULE = MatchRule(weight=0.95, threshold=0.574, context_share=0.8)
+MATCH_RULE = MatchRule(weight=0.8, threshold=0.556, context_share=1.0,
+                       min_topic_share=0.5)
 
 
 @dataclass(frozen=True)
@@ -109,15 +115,18 @@ def prepared_context(question: str, answer: str, sources: Sequence[str]) -> Prep
 
 def meaning_score(asked: str, prepared: str, cosine: float, weight: float,
                   weights: WordWeights = UNIFORM, *, context: PreparedContext | None = None,
-                  context_cosine: float = 0.0, context_share: float = 0.0) -> float:
+                  context_cosine: float = 0.0, context_share: float = 0.0,
+                  min_topic_share: float = 0.0) -> float:
     """0..1: how surely ``asked`` asks what ``prepared`` asked, given the cosine of their
     vectors (and ``context_cosine``, of ``asked`` against the prepared answer's
     `prepared_context`); 0 when they want different kinds of answer, ask about different
     times (past against now or later), ``asked`` names someone or something that
-    neither ``prepared`` nor its ``context`` mentions, or ``asked`` wants a time or an
-    amount that ``prepared`` does not say it gives and its answer does not show."""
+    neither ``prepared`` nor its ``context`` mentions, ``asked`` wants a time or an
+    amount that ``prepared`` does not say it gives and its answer does not show, or
+    (given a ``context``) less than ``min_topic_share`` of what ``asked`` is about is
+    said by ``prepared`` or its context (`topic_share`)."""
     return _meaning(_features(asked), _features(prepared, context), cosine, weight, weights,
-                    context_cosine, context_share)
+                    context_cosine, context_share, min_topic_share)
 
 
 @dataclass(frozen=True)
@@ -137,6 +146,10 @@ class _Question:
     gives: str | None = None
     #: Whether its answer is known (a prepared answer's context was given).
     answered: bool = False
+    #: Its words that are not names: what it asks about (`question_words`).
+    topic: frozenset[str] = frozenset()
+    #: The words of the question and of its context: what a prepared answer is about.
+    covers: frozenset[str] = frozenset()
 
 
 def _features(question: str, context: PreparedContext | None = None) -> _Question:
@@ -144,24 +157,45 @@ def _features(question: str, context: PreparedContext | None = None) -> _Questio
     named = names(question)
     kind = answer_kind(question)
     gives = kind or (value_kind(context.answer) if context is not None else None)
+    said = context.text if context is not None else ""
     return _Question(words, question_type(question), kind, tense(question), named,
-                     " ".join(sorted(words)),
-                     named | mentions(context.text if context is not None else ""),
-                     gives, context is not None and bool(context.answer))
+                     " ".join(sorted(words)), named | mentions(said),
+                     gives, context is not None and bool(context.answer),
+                     frozenset(w for w in words if w not in named),
+                     words | frozenset(question_words(said)))
+
+
+def _same_stem(a: str, b: str) -> bool:
+    """Whether two `question_words` stems are one word: equal, or one the other with at
+    most two more letters ("arriv" and "arrive", "sav" and "saved")."""
+    short, long = sorted((a, b), key=len)
+    return long.startswith(short) and len(short) >= 3 and len(long) - len(short) <= 2
+
+
+def topic_share(asked: frozenset[str], covers: frozenset[str]) -> float:
+    """The share of ``asked``'s topic words (`_Question.topic`) that a prepared answer's
+    question or context says (`_same_stem`); 1.0 when it has none."""
+    if not asked:
+        return 1.0
+    return sum(w in covers or any(_same_stem(w, c) for c in covers)
+               for w in asked) / len(asked)
 
 
 def _meaning(a: _Question, p: _Question, cosine: float, weight: float,
              weights: WordWeights, context_cosine: float = 0.0,
-             context_share: float = 0.0) -> float:
+             context_share: float = 0.0, min_topic_share: float = 0.0) -> float:
     """`meaning_score` of two questions already split (`kinds_agree`, `tenses_agree`, the
     names ``a`` asks about all known to ``p``, "how long" on both sides or neither, a time
-    or amount asked only of a prepared answer that gives one, and `question_match` on
-    their parts)."""
+    or amount asked only of a prepared answer that gives one, at least ``min_topic_share``
+    of ``a``'s topic said by a prepared answer's question or context, and
+    `question_match` on their parts)."""
     if (a.kind and p.kind and a.kind != p.kind) or not a.names <= p.known or (
             a.tense and p.tense and a.tense != p.tense) or (
             (a.word_type == "duration") != (p.word_type == "duration")) or (
             p.answered and p.kind is None and a.kind in ("time", "amount")
-            and p.gives != a.kind):
+            and p.gives != a.kind) or (
+            p.answered and min_topic_share > 0
+            and topic_share(a.topic, p.covers) < min_topic_share):
         return 0.0
     word = words_match(a.word_type, a.words, p.word_type, p.words, weights)
     mixed = (1.0 - context_share) * cosine + context_share * context_cosine
@@ -179,7 +213,7 @@ class RuleCalibration:
 Pairs = Sequence[tuple[str, str, bool]]
 
 
-def _unit_rows(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+def unit_rows(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
     vectors = np.asarray(embedder.embed(list(texts)), dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return np.asarray(vectors / np.where(norms == 0, 1.0, norms))
@@ -196,8 +230,10 @@ class _PairFeatures:
     cosines: np.ndarray
     context_cosines: np.ndarray
 
-    def scores(self, weight: float, context_share: float) -> list[float]:
-        return [_meaning(a, p, float(c), weight, UNIFORM, float(cc), context_share)
+    def scores(self, weight: float, context_share: float,
+               min_topic_share: float = 0.0) -> list[float]:
+        return [_meaning(a, p, float(c), weight, UNIFORM, float(cc), context_share,
+                         min_topic_share)
                 for a, p, c, cc in zip(self.asked, self.prepared, self.cosines,
                                        self.context_cosines, strict=True)]
 
@@ -211,9 +247,9 @@ class _PairFeatures:
 def _pair_features(pairs: Pairs, embedder: Embedder,
                    contexts: Mapping[str, PreparedContext] | None) -> _PairFeatures:
     contexts = contexts or {}
-    asked = _unit_rows(embedder, [a for a, _, _ in pairs])
-    prepared = _unit_rows(embedder, [p for _, p, _ in pairs])
-    context = _unit_rows(embedder, [_context_text(contexts.get(p), p) for _, p, _ in pairs])
+    asked = unit_rows(embedder, [a for a, _, _ in pairs])
+    prepared = unit_rows(embedder, [p for _, p, _ in pairs])
+    context = unit_rows(embedder, [_context_text(contexts.get(p), p) for _, p, _ in pairs])
     return _PairFeatures(
         [_features(a) for a, _, _ in pairs],
         [_features(p, contexts.get(p)) for _, p, _ in pairs],
@@ -227,34 +263,40 @@ def rule_rates(pairs: Pairs, embedder: Embedder, rule: MatchRule = MATCH_RULE,
     ``contexts`` gives each prepared question's `prepared_context` (none: the question
     alone)."""
     features = _pair_features(pairs, embedder, contexts)
-    return features.rates(features.scores(rule.weight, rule.context_share), rule.threshold)
+    return features.rates(features.scores(rule.weight, rule.context_share,
+                                          rule.min_topic_share), rule.threshold)
 
 
 def served(pairs: Pairs, embedder: Embedder, rule: MatchRule = MATCH_RULE,
            contexts: Mapping[str, PreparedContext] | None = None) -> list[bool]:
     """Per pair, whether ``rule`` matches it (as `rule_rates` counts them)."""
     features = _pair_features(pairs, embedder, contexts)
-    return [s >= rule.threshold for s in features.scores(rule.weight, rule.context_share)]
+    return [s >= rule.threshold for s in features.scores(rule.weight, rule.context_share,
+                                                          rule.min_topic_share)]
 
 
 def calibrate_rule(pairs: Pairs, embedder: Embedder, max_false_rate: float = MAX_FALSE_RATE,
-                   contexts: Mapping[str, PreparedContext] | None = None) -> RuleCalibration:
+                   contexts: Mapping[str, PreparedContext] | None = None,
+                   min_topic_share: float = MATCH_RULE.min_topic_share) -> RuleCalibration:
     """The weight (0, 0.05, ... 1), context share (0, 0.1, ... 1) and lowest threshold
     that match the most rephrasings while at most ``max_false_rate`` of the near-misses
-    match (ties: the first found, lowest weight and share)."""
+    match (ties: the first found, lowest weight and share), with ``min_topic_share``
+    (chosen on how live questions meet prepared answers:
+    `assistant.bench.prepared.topic_share_sweep`)."""
     features = _pair_features(pairs, embedder, contexts)
-    best = RuleCalibration(MatchRule(0.0, 1.01), 0.0, 0.0, len(pairs))
+    best = RuleCalibration(MatchRule(0.0, 1.01, 0.0, min_topic_share), 0.0, 0.0, len(pairs))
     for step in range(21):
         weight = step / 20
         for share_step in range(11 if weight > 0 else 1):
             share = share_step / 10
-            scores = features.scores(weight, share)
+            scores = features.scores(weight, share, min_topic_share)
             for threshold in sorted({round(s, 3) for s in scores if s > 0} | {1.0}):
                 hit, false = features.rates(scores, threshold)
                 if false <= max_false_rate:
                     if hit > best.hit_rate:
-                        best = RuleCalibration(MatchRule(weight, threshold, share), hit,
-                                               false, len(pairs))
+                        best = RuleCalibration(
+                            MatchRule(weight, threshold, share, min_topic_share), hit,
+                            false, len(pairs))
                     break
     return best
 
@@ -438,7 +480,8 @@ class AnticipationMatcher:
         context = (_cosine(query, snap.context_matrix[row])
                    if snap.context_matrix is not None else 0.0)
         return _meaning(asked, prepared, _cosine(query, vector), self.rule.weight,
-                        snap.weights, context, self.rule.context_share)
+                        snap.weights, context, self.rule.context_share,
+                        self.rule.min_topic_share)
 
     def _bounds(self, snap: _Snapshot, asked: _Question, query: np.ndarray | None,
                 when: datetime) -> np.ndarray:
@@ -561,7 +604,7 @@ class AnticipationMatcher:
         missing = sorted({k for k in keys if k not in self._context_vectors})
         known = {k: self._context_vectors[k] for k in keys if k in self._context_vectors}
         if missing:
-            made = _unit_rows(embedder, [t for _, t in missing])
+            made = unit_rows(embedder, [t for _, t in missing])
             known.update(zip(missing, made, strict=True))
         self._context_vectors = known
         if any(v.shape != (dim,) for v in known.values()):

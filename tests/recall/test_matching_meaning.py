@@ -20,10 +20,12 @@ from assistant.recall.matching import (
     load_pairs,
     meaning_score,
     prepared_context,
+    topic_share,
 )
 from assistant.resources import resource
 from assistant.store.db import Database
 from assistant.store.models import Anticipation, Conversation, Message
+from assistant.text.similarity import question_words
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -69,7 +71,8 @@ def test_the_shipped_rule_is_the_calibration_and_the_committed_result(
     committed = json.loads((ROOT / "docs" / "bench" / "match.json").read_text("utf-8"))
     assert committed["rule"] == {"weight": MATCH_RULE.weight,
                                  "threshold": MATCH_RULE.threshold,
-                                 "context_share": MATCH_RULE.context_share}
+                                 "context_share": MATCH_RULE.context_share,
+                                 "min_topic_share": MATCH_RULE.min_topic_share}
     assert committed["calibration"]["matched"] == round(calibrated.hit_rate, 3)
 
 
@@ -81,6 +84,46 @@ def test_meaning_score_vetoes_another_kind_of_answer_or_another_person() -> None
                          "When is Owen's birthday dinner?", 1.0, rule.weight) == 0.0
     assert meaning_score("When is Keiko's birthday?", "When is Owen's birthday?", 1.0,
                          rule.weight) == 0.0
+
+
+def test_topic_share_counts_the_asked_words_a_prepared_answer_says() -> None:
+    covers = frozenset(question_words("When do Keiko and Roisin arrive? the 23rd"))
+    arriving = frozenset(question_words("When are Keiko and Roisin arriving for Christmas?"))
+    # "arriving" and "arrive" are one word; "christmas" is not said: half of the topic.
+    assert topic_share(arriving - {"keiko", "roisin"}, covers) == pytest.approx(0.5)
+    assert topic_share(frozenset(), covers) == 1.0
+    assert topic_share(frozenset({"birthday"}), covers) == 0.0
+
+
+def test_a_prepared_answer_that_never_says_what_is_asked_is_not_served() -> None:
+    uni = prepared_context("When is Keiko going to be at uni?",
+                           "Keiko will be at uni in September.",
+                           ["Keiko starts at uni in September, she is so excited."])
+    rule = MatchRule(weight=1.0, threshold=0.5, min_topic_share=0.5)
+    asked = "When is Keiko's birthday?"
+    assert meaning_score(asked, "When is Keiko going to be at uni?", 1.0, rule.weight,
+                         context=uni, context_cosine=1.0) > 0.5  # no topic check
+    assert meaning_score(asked, "When is Keiko going to be at uni?", 1.0, rule.weight,
+                         context=uni, context_cosine=1.0,
+                         min_topic_share=rule.min_topic_share) == 0.0
+    # A rephrasing that keeps half of its words is still scored.
+    assert meaning_score("When does Keiko start uni?", "When is Keiko going to be at uni?",
+                         1.0, rule.weight, context=uni, context_cosine=1.0,
+                         min_topic_share=rule.min_topic_share) > 0.5
+
+
+def test_the_topic_check_is_applied_by_the_live_matcher(
+        db: Database, wordllama: WordLlamaEmbedder) -> None:
+    with db.write() as s:
+        s.add(Anticipation(question="When is Keiko going to be at uni?",
+                           answer="Keiko will be at uni in September."))
+    lenient = AnticipationMatcher(db, embedder=wordllama,
+                                  rule=MatchRule(1.0, 0.3, 0.0, 0.0))
+    strict = AnticipationMatcher(db, embedder=wordllama,
+                                 rule=MatchRule(1.0, 0.3, 0.0, 0.5))
+    assert lenient.best("When is Keiko's birthday?") is not None
+    assert strict.best("When is Keiko's birthday?") is None
+    assert strict.best("When does Keiko go to uni?") is not None
 
 
 def test_prepared_questions_are_embedded_once_and_stored(
