@@ -82,6 +82,14 @@ def scatter_png(points: Sequence[Point], path: Path, *, title: str, x_label: str
         painter.drawText(QRectF(0, y - 8, left - 8, 16),
                          int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
                          f"{value:.2f}")
+    xs = [p.x for p in points] or [1.0]
+    for tick in x_ticks(min(xs), max(xs), log_x):
+        x = fx(tick)
+        painter.setPen(QPen(QColor("#eee"), 1))
+        painter.drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()))
+        painter.setPen(QColor("#333"))
+        painter.drawText(QRectF(x - 40, plot.bottom() + 4, 80, 16),
+                         int(Qt.AlignmentFlag.AlignHCenter), f"{tick:g}")
     colours = ["#c0392b", "#2471a3", "#229954", "#8e44ad", "#d68910"]
     for i, p in enumerate(points):
         colour = QColor(colours[i % len(colours)])
@@ -97,6 +105,22 @@ def scatter_png(points: Sequence[Point], path: Path, *, title: str, x_label: str
             painter.drawText(QRectF(centre.x() + 9, centre.y() - 20, 220, 18),
                              int(Qt.AlignmentFlag.AlignLeft), label)
     return _finish(painter, image, path, plot, font, (title, x_label, y_label))
+
+
+def x_ticks(lo: float, hi: float, log_x: bool) -> list[float]:
+    """The x values to label between the axis ends `scatter_png` draws for data from
+    ``lo`` to ``hi``: 1, 2 and 5 times each power of ten on a log axis (only the powers
+    when that makes more than eight), five even steps on a linear one."""
+    import math
+
+    if not log_x:
+        top = (hi * 1.1) or 1.0
+        return [top * i / 5 for i in range(6)]
+    first, last = max(lo, 1) / 2, max(hi, 1) * 2
+    decades = range(math.floor(math.log10(first)), math.ceil(math.log10(last)) + 1)
+    ticks = [m * 10.0 ** d for d in decades for m in (1, 2, 5)]
+    ticks = [t for t in ticks if first <= t <= last]
+    return ticks if len(ticks) <= 8 else [t for t in ticks if math.log10(t).is_integer()]
 
 
 @dataclass(frozen=True)
