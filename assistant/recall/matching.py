@@ -43,7 +43,16 @@ from assistant.store.anticipations import servable_by_key
 from assistant.store.db import Database
 from assistant.store.fts import search_generation
 from assistant.store.models import Anticipation, utcnow
-from assistant.text.questions import answer_kind, mentions, names, tense, value_kind
+from assistant.text.questions import (
+    answer_kind,
+    asks_for_a_thing,
+    mentions,
+    names,
+    shows_clock,
+    tense,
+    value_kind,
+    wants_clock,
+)
 from assistant.text.similarity import (
     SAME_QUESTION_THRESHOLD,
     UNIFORM,
@@ -124,7 +133,9 @@ def meaning_score(asked: str, prepared: str, cosine: float, weight: float,
     neither ``prepared`` nor its ``context`` mentions, ``asked`` wants a time or an
     amount that ``prepared`` does not say it gives and its answer does not show, or
     (given a ``context``) less than ``min_topic_share`` of what ``asked`` is about is
-    said by ``prepared`` or its context (`topic_share`)."""
+    said by ``prepared`` or its context (`topic_share`), ``asked`` wants a time of day
+    that the answer does not show (`wants_clock`), or ``asked`` wants a thing ("What
+    book...?") and ``prepared`` a time."""
     return _meaning(_features(asked), _features(prepared, context), cosine, weight, weights,
                     context_cosine, context_share, min_topic_share)
 
@@ -150,6 +161,11 @@ class _Question:
     topic: frozenset[str] = frozenset()
     #: The words of the question and of its context: what a prepared answer is about.
     covers: frozenset[str] = frozenset()
+    #: Asks for a time of day (`wants_clock`); its answer shows one (`shows_clock`).
+    clock: bool = False
+    gives_clock: bool = False
+    #: A "What ...?" question of no kind: it wants a thing (`asks_for_a_thing`).
+    thing: bool = False
 
 
 def _features(question: str, context: PreparedContext | None = None) -> _Question:
@@ -162,7 +178,9 @@ def _features(question: str, context: PreparedContext | None = None) -> _Questio
                      " ".join(sorted(words)), named | mentions(said),
                      gives, context is not None and bool(context.answer),
                      frozenset(w for w in words if w not in named),
-                     words | frozenset(question_words(said)))
+                     words | frozenset(question_words(said)), wants_clock(question),
+                     context is not None and shows_clock(context.answer),
+                     asks_for_a_thing(question))
 
 
 def _same_stem(a: str, b: str) -> bool:
@@ -187,7 +205,8 @@ def _meaning(a: _Question, p: _Question, cosine: float, weight: float,
     """`meaning_score` of two questions already split (`kinds_agree`, `tenses_agree`, the
     names ``a`` asks about all known to ``p``, "how long" on both sides or neither, a time
     or amount asked only of a prepared answer that gives one, at least ``min_topic_share``
-    of ``a``'s topic said by a prepared answer's question or context, and
+    of ``a``'s topic said by a prepared answer's question or context, a time of day
+    asked only of an answer that shows one, a thing never asked of a when-question, and
     `question_match` on their parts)."""
     if (a.kind and p.kind and a.kind != p.kind) or not a.names <= p.known or (
             a.tense and p.tense and a.tense != p.tense) or (
@@ -195,7 +214,9 @@ def _meaning(a: _Question, p: _Question, cosine: float, weight: float,
             p.answered and p.kind is None and a.kind in ("time", "amount")
             and p.gives != a.kind) or (
             p.answered and min_topic_share > 0
-            and topic_share(a.topic, p.covers) < min_topic_share):
+            and topic_share(a.topic, p.covers) < min_topic_share) or (
+            a.clock and p.answered and not p.gives_clock) or (
+            a.thing and p.kind == "time"):
         return 0.0
     word = words_match(a.word_type, a.words, p.word_type, p.words, weights)
     mixed = (1.0 - context_share) * cosine + context_share * context_cosine

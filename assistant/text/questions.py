@@ -83,6 +83,29 @@ def value_kind(answer: str) -> str | None:
     return "amount" if _NUMBER.search(lowered) else None
 
 
+_WANTS_CLOCK = re.compile(r"\bwhat time\b|\bhow early\b|\bwhat hour\b|\bat what time\b")
+_WHAT_THING = re.compile(r"^(what|which)\b|^what's\b")
+
+
+def wants_clock(question: str) -> bool:
+    """Whether ``question`` asks for a time of day ("What time does our flight leave?"):
+    a date alone does not answer it."""
+    return _WANTS_CLOCK.search(plain(question).lower()) is not None
+
+
+def shows_clock(answer: str) -> bool:
+    """Whether ``answer`` gives a time of day ("07:15", "7pm")."""
+    return _CLOCK.search(plain(answer).lower()) is not None
+
+
+def asks_for_a_thing(question: str) -> bool:
+    """A "What ...?" or "Which ...?" question that `answer_kind` cannot place ("What book
+    is the book club reading?"): it wants a thing, never a date, whatever its topic."""
+    lowered = plain(question).lower().strip(" ?!.")
+    return (answer_kind(question) is None and _WHAT_THING.search(lowered) is not None
+            and not lowered.endswith(" called"))
+
+
 def kinds_agree(a: str, b: str) -> bool:
     """False only when both questions say which kind of answer they want and differ."""
     ka, kb = answer_kind(a), answer_kind(b)

@@ -187,3 +187,19 @@ def test_the_matcher_reads_the_context_of_each_prepared_answer_from_its_sources(
     assert found is not None and found.anticipation_id == owed
     assert matcher.best("What do we owe Hana?") is None
     assert matcher.best("When did Rhys get his curry?") is None
+
+
+def test_a_time_of_day_or_a_thing_is_not_answered_by_a_date() -> None:
+    flight = prepared_context("When will we be flying to Lisbon?",
+                              "We will be flying to Lisbon on 12 December.",
+                              ["We fly to Lisbon on 12 December, 07:15 from Bristol."])
+    def score(asked: str, prepared: str = "When will we be flying to Lisbon?") -> float:
+        return meaning_score(asked, prepared, 1.0, 1.0, context=flight, context_cosine=1.0)
+
+    assert score("When do we fly to Lisbon?") > 0.5
+    assert score("What time does our flight to Lisbon leave?") == 0.0  # no time of day
+    club = prepared_context("When is the book club meeting?", "2 December",
+                            ["The book club meets on 2 December; we read a novel."])
+    assert meaning_score("What novel is the book club reading?",
+                         "When is the book club meeting?", 1.0, 1.0, context=club,
+                         context_cosine=1.0) == 0.0

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from assistant.text.questions import (
     answer_kind,
+    asks_for_a_thing,
     kinds_agree,
     names,
     names_agree,
+    shows_clock,
     tense,
     tenses_agree,
+    wants_clock,
 )
 
 
@@ -82,3 +85,18 @@ def test_mentions_are_every_word_spelled_as_names_are() -> None:
 
     assert mentions("Owen has named it Gerald. Keiko’s flat") >= {"owen", "gerald", "keiko",
                                                                   "named", "flat"}
+
+
+def test_a_time_of_day_is_asked_and_shown_apart_from_a_date() -> None:
+    assert wants_clock("What time does our flight to Lisbon leave?")
+    assert wants_clock("At what time is the demo?")
+    assert not wants_clock("When does our flight to Lisbon leave?")
+    assert shows_clock("07:15 from Bristol") and shows_clock("at 7pm")
+    assert not shows_clock("We will be flying to Lisbon on 12 December.")
+
+
+def test_a_what_question_of_no_kind_asks_for_a_thing() -> None:
+    assert asks_for_a_thing("What book is the book club reading?")
+    assert asks_for_a_thing("What is Keiko's girlfriend called?") is False  # a name
+    assert not asks_for_a_thing("What time is the demo?")  # a time
+    assert not asks_for_a_thing("Who is the plumber?")
