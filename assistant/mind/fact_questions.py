@@ -27,6 +27,9 @@ from assistant.text.similarity import question_words
 #: Phrasings kept per value, and values (kinds) asked about per fact.
 PHRASINGS_PER_VALUE = 2
 VALUES_PER_FACT = 2
+#: Sentences of one fact asked about (a fact is a message's sentence or a few).
+MAX_SENTENCES = 3
+_SENTENCES = re.compile(r"(?<![DM]r\.)(?<!Mrs\.)(?<!Ms\.)(?<!St\.)(?<=[.!?])\s+(?=[A-Z])")
 #: A question longer than this is not one a person types.
 MAX_QUESTION_WORDS = 14
 #: An answer longer than this is the fact sentence, not its value.
@@ -64,6 +67,10 @@ _LABEL = re.compile(r"^\s*([A-Za-z][\w'’ -]{1,30}?)\s*[:–-]\s+(\S.*)$")
 _ANNOTATION = re.compile(r"\s*\((?:" + _DAY + r")\s+\d{1,2}\s+" + _MONTH + r"\s+\d{4}\)")
 _FILLER = re.compile(r"^(?:(?:oh|so|but|and|also|well|actually|anyway|ok|okay|update|"
                      r"by the way|btw)\b[,:]?\s*)+", re.IGNORECASE)
+_OTHER_CLAUSE = re.compile(r",?\s+(?:but|because|although|though|whereas|so that)\s+.*$",
+                           re.IGNORECASE)
+_MODAL = re.compile(r"^(\S.*?)\s+(will|would|can|could|should|must|might|shall)\s+"
+                    r"((?!not\b)[a-z].*)$")
 _COPULA = re.compile(r"^(.+?)\s+(is|are|was|were|will be)\b\s*(.*)$", re.IGNORECASE)
 _NOT_NAMES = frozenset(("I", "You", "We", "They", "He", "She", "It", "The", "A", "An", "My",
                         "Your", "Our", "This", "That", "There", "What", "When", "Who",
@@ -114,7 +121,8 @@ def _person_view(text: str) -> str:
                     else asked.capitalize()
         return word
 
-    out = _VIEW_RE.sub(swap, text)
+    out = _VIEW_RE.sub(swap, re.sub(r"\b(I|[Ww]e|[Yy]ou|[Tt]hey|[Ss]he|[Hh]e)['\u2019]ll\b",
+                                    r"\1 will", text))
     return re.sub(r"\bI (are|were|have|do|go|pay|take|need|want|like)\b",
                   lambda m: "I " + {"are": "am", "were": "was"}.get(m.group(1), m.group(1)),
                   out)
@@ -295,11 +303,21 @@ def _phrasings(kind: str, clause: str, value: _Value, names: Collection[str],
     """Questions whose answer is ``value``, made from the ``clause`` it was taken out of
     (the clause with the value removed; ``lead``: the preposition that went with it)."""
     wh = _WH[kind]
-    rest = _tidy(clause)
+    # What follows "but", "because"... is another clause ("... but we will be away").
+    rest = _tidy(_OTHER_CLAUSE.sub("", clause))
     if not rest:
         return []
     if value.start == 0:  # the value was the clause's subject: "Alan walks Biscuit..."
         return [f"Who {rest}"] if kind == "person" else []
+    modal = _MODAL.match(rest)
+    if modal is not None and len(modal.group(1).split()) <= 5:
+        # "We will drive to Cardiff" -> "When will we drive to Cardiff?"
+        subject = _lower_first(modal.group(1), names)
+        verb, tail = modal.group(2).lower(), modal.group(3)
+        out = [f"{wh} {verb} {subject} {tail}"]
+        if kind == "time":
+            out.append(f"{_what_when(value)} {verb} {subject} {tail}")
+        return out
     cop = _COPULA.match(rest)
     if cop is not None and len(cop.group(1).split()) <= 7:
         subject = _lower_first(cop.group(1), names)
@@ -514,11 +532,39 @@ def _label_questions(label: str, value_text: str, today: date,
     return [(score, fq) for score, fq in out if acceptable(fq.question)]
 
 
+def _sentence_questions(sentence: str, today: date, names: Collection[str],
+                        personal: bool) -> list[tuple[float, FactQuestion]]:
+    """The questions one sentence of a fact answers, scored: at most `VALUES_PER_FACT`
+    values, each in at most `PHRASINGS_PER_VALUE` phrasings."""
+    view = _person_view(sentence)
+    candidates: list[tuple[float, FactQuestion]] = []
+    chosen = 0
+    for value in sorted(values_of(view, names),
+                        key=lambda v: -_score(v.kind, v, today, personal)):
+        if chosen >= VALUES_PER_FACT:
+            break
+        clause, local = _clause(view, value)
+        questions = [q[0].upper() + q[1:] + "?" for q in
+                     _phrasings(value.kind, _without(clause, local, names), local,
+                                names, today, _lead(clause, local))]
+        if not questions and value.kind == "time" and local.start == 0:
+            questions = [q + "?" for q in _introduced(view[:view.find(clause)], names)]
+        questions = [q for q in questions if acceptable(q)]
+        if not questions:
+            continue
+        chosen += 1
+        score = _score(value.kind, value, today, personal)
+        for i, q in enumerate(questions[:PHRASINGS_PER_VALUE]):
+            candidates.append((score - 0.01 * i, FactQuestion(
+                q, _answer(value), value.kind, round(score, 3))))
+    return candidates
+
+
 def questions_for_fact(text: str, subject: str, today: date,
                        names: Collection[str] = ()) -> list[FactQuestion]:
     """The questions ``text`` (a stored fact, told of "you" or a name) answers, each with
-    its value as the answer, best first: at most `VALUES_PER_FACT` values, each in at most
-    `PHRASINGS_PER_VALUE` phrasings."""
+    its value as the answer, best first: per sentence (the first `MAX_SENTENCES`), at
+    most `VALUES_PER_FACT` values, each in at most `PHRASINGS_PER_VALUE` phrasings."""
     fact = _FILLER.sub("", one_line(text)).strip()
     fact = _ANNOTATION.sub("", fact) if not _when_values(_ANNOTATION.sub("", fact)) else fact
     personal = re.search(r"\b(you|your|our|we|us)\b", fact, re.IGNORECASE) is not None
@@ -527,27 +573,12 @@ def questions_for_fact(text: str, subject: str, today: date,
     if label is not None and len(label.group(1).split()) <= 4 and label.group(1).split()[
             0].lower() not in ("i", "you", "we", "they", "he", "she", "it"):
         candidates = _label_questions(label.group(1), label.group(2), today, names)
-    else:
-        view = _person_view(fact)
-        chosen = 0
-        for value in sorted(values_of(view, names),
-                            key=lambda v: -_score(v.kind, v, today, personal)):
-            if chosen >= VALUES_PER_FACT:
-                break
-            clause, local = _clause(view, value)
-            questions = [q[0].upper() + q[1:] + "?" for q in
-                         _phrasings(value.kind, _without(clause, local, names), local,
-                                    names, today, _lead(clause, local))]
-            if not questions and value.kind == "time" and local.start == 0:
-                questions = [q + "?" for q in _introduced(view[:view.find(clause)], names)]
-            questions = [q for q in questions if acceptable(q)]
-            if not questions:
-                continue
-            chosen += 1
-            score = _score(value.kind, value, today, personal)
-            for i, q in enumerate(questions[:PHRASINGS_PER_VALUE]):
-                candidates.append((score - 0.01 * i, FactQuestion(
-                    q, _answer(value), value.kind, round(score, 3))))
+        # A label over sentences of its own ("Christmas change: Huw's knee operation is
+        # on 22 December 2026. ..."): the sentences say what is asked.
+        fact = label.group(2) if not candidates else ""
+    for sentence in _SENTENCES.split(fact)[:MAX_SENTENCES]:
+        candidates.extend(_sentence_questions(_FILLER.sub("", sentence).strip(), today,
+                                              names, personal))
     candidates.sort(key=lambda c: -c[0])
     seen: set[str] = set()
     out: list[FactQuestion] = []

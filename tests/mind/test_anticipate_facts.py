@@ -30,6 +30,19 @@ def asked(text: str, names: frozenset[str] = NAMES) -> dict[str, str]:
     ("Alan downstairs walks Biscuit on Wednesdays.", "Who downstairs walks Biscuit?", "Alan"),
     ("Huw's knee operation is on 22 December 2026.", "When is Huw's knee operation?",
      "22 December 2026"),
+    # A label over sentences of its own, and the second sentence of a fact.
+    ("Christmas change: Gwen and Huw can't come on Christmas Day after all, Huw's knee "
+     "operation is on 22 December 2026. We'll drive to Cardiff on the 27th.",
+     "When is Huw's knee operation?", "22 December 2026"),
+    ("Gwen and Huw can't come on Christmas Day. Huw's knee operation is on 22 December "
+     "2026.", "When is Huw's knee operation?", "22 December 2026"),
+    # A modal verb leads the question.
+    ("We'll drive to Cardiff on the 27th instead of Boxing Day.",
+     "When will we drive to Cardiff instead of Boxing Day?", "the 27th"),
+    ("Owen will be head of science from January.", "When will Owen be head of science?",
+     "January"),
+    ("Graham's leaving drinks are on 30 July 2026 but we'll be away.",
+     "When are Graham's leaving drinks?", "30 July 2026"),
     ("Keiko and Roisin arrive on 23 December 2026 and stay with us.",
      "When do Keiko and Roisin arrive and stay with us?", "23 December 2026"),
     ("Your rent is £1,225 a month.", "How much is my rent?", "£1,225 a month"),
