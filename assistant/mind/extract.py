@@ -56,6 +56,21 @@ _DURABLE = re.compile(r"\d|\b(my|our|i am|i'm|i take|i prefer|i like|i love|i ha
 _CALENDAR_WORD = re.compile(r"\b(" + "|".join((*WEEKDAYS, *MONTHS)) + r")s?\b", re.IGNORECASE)
 _PRONOUN = re.compile(r"\b(he|she|they|his|her|their|him|them|he's|she's|they're)\b",
                       re.IGNORECASE)
+#: Capitalised words that open sentences but name nobody: never a fact's subject.
+_NOT_SUBJECTS = frozenset((
+    "I", "I'm", "I've", "I'll", "I'd", "Can", "Also", "The", "Our", "My", "Remember", "We",
+    "We're", "We've", "We'll", "Got", "Noted", "He", "She", "They", "It", "It's", "He's",
+    "She's", "They're", "His", "Her", "Their", "This", "That", "That's", "These", "Those",
+    "There", "There's", "Then", "Oh", "So", "But", "And", "Or", "Around", "About", "Need",
+    "Just", "Still", "Yes", "No", "Okay", "Ok", "OK", "Thanks", "Thank", "Well", "Actually",
+    "Anyway", "Maybe", "Sure", "Great", "Good", "Hi", "Hey", "Let's", "Let", "If", "When",
+    "What", "Where", "Who", "How", "Why", "A", "An", "Any", "Some", "All", "Both", "One",
+    "Not", "Now", "Today", "Tomorrow", "Yesterday", "Tonight", "Next", "Last", "Please",
+    "Sorry", "Lovely", "Update", "Btw", "Found", "Booked", "Done", "Sorted", "Ugh", "Ah",
+    "Wow", "Right", "Fine", "Perfect", "Plus", "Final", "Otherwise", "Apparently", "Turns",
+))
+#: "He"/"She" opening a sentence: the one named before, when there was one.
+_OPENING_PRONOUN = re.compile(r"^(He|She)\b(?!['\u2019])")
 #: A sentence this short ("Chloe has flu.") is read with its neighbour, not alone.
 SHORT_SENTENCE_WORDS = 4
 
@@ -203,14 +218,19 @@ def _sentences(text: str) -> list[str]:
 
 
 def guess_subject(sentence: str, fallback: str) -> str:
-    """The first name-like phrase that is not a weekday or a month, else ``fallback``."""
+    """The first name-like phrase that is not a weekday or a month, without the words
+    that open sentences but name nobody ("The", "He", "Then", "Final"), else
+    ``fallback``."""
     tokens = re.findall(r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’-]*)*", sentence)
     for phrase in tokens:
         words_ = [w for w in phrase.split() if w.strip(".") not in _CALENDAR]
         cleaned = " ".join(words_).strip(".'’")
         cleaned = re.sub(r"'s$|’s$", "", cleaned)
-        if len(cleaned) > 1 and cleaned not in ("I", "I'm", "Can", "Also", "The", "Our", "My",
-                                       "Remember", "We", "Got", "Noted"):
+        words_ = cleaned.split()
+        while words_ and words_[0] in _NOT_SUBJECTS:  # "The St Ives" -> "St Ives"
+            words_ = words_[1:]
+        cleaned = " ".join(words_)
+        if len(cleaned) > 1:
             return cleaned
     return fallback
 
@@ -254,6 +274,9 @@ def extractive_facts(sources: Sequence[SourceLine], covered: Sequence[str],
             subject = guess_subject(sentence, fallback_subject)
             if subject == fallback_subject and _PRONOUN.search(sentence):
                 subject = last_subject  # "she's actually a 13 now": the one named before
+                if subject != fallback_subject:
+                    # "He takes cetirizine" after "Owen has hay fever": Owen takes it.
+                    sentence = _OPENING_PRONOUN.sub(subject, sentence)
             last_subject = subject
             facts.append(Fact(subject, sentence, CONFIDENCE_EXTRACTED, (src.id,)))
     return facts

@@ -71,6 +71,21 @@ def test_extractive_facts_cover_what_the_model_missed() -> None:
     assert guess_subject("i like tea", "Drinks") == "Drinks"
 
 
+def test_a_fact_names_who_it_is_about_not_a_pronoun_or_an_opening_word() -> None:
+    sources = [SourceLine(1, "Owen has hay fever again, poor thing. He takes cetirizine, "
+                             "10 mg, one in the morning."),
+               SourceLine(2, "Around £310,000 with a 10% deposit, says the adviser."),
+               SourceLine(3, "She's been lovely about it: Keiko booked the hostel.")]
+    facts = extractive_facts(sources, [], "Chat")
+    assert [(f.subject, f.text) for f in facts] == [
+        ("Owen", "Owen has hay fever again, poor thing."),
+        ("Owen", "Owen takes cetirizine, 10 mg, one in the morning."),
+        ("Chat", "Around £310,000 with a 10% deposit, says the adviser."),
+        ("Keiko", "She's been lovely about it: Keiko booked the hostel.")]
+    for opening in ("He", "She", "Then", "Oh", "Need", "Around"):
+        assert guess_subject(f"{opening} went to the shop", "x") == "x"
+
+
 def test_requests_for_both_styles() -> None:
     completion = extraction_request(PromptStyle.COMPLETION, "Note \"A\":\n- one line")
     assert completion.prompt is not None and completion.prompt.endswith(
