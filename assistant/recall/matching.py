@@ -134,8 +134,9 @@ def meaning_score(asked: str, prepared: str, cosine: float, weight: float,
     amount that ``prepared`` does not say it gives and its answer does not show, or
     (given a ``context``) less than ``min_topic_share`` of what ``asked`` is about is
     said by ``prepared`` or its context (`topic_share`), ``asked`` wants a time of day
-    that the answer does not show (`wants_clock`), or ``asked`` wants a thing ("What
-    book...?") and ``prepared`` a time."""
+    that the answer does not show (`wants_clock`), ``asked`` wants a thing ("What
+    book...?") and ``prepared`` a time, or ``asked`` says "our wedding" and ``prepared``
+    (with its context) only ever says someone's wedding ("Cerys's wedding")."""
     return _meaning(_features(asked), _features(prepared, context), cosine, weight, weights,
                     context_cosine, context_share, min_topic_share)
 
@@ -166,6 +167,10 @@ class _Question:
     gives_clock: bool = False
     #: A "What ...?" question of no kind: it wants a thing (`asks_for_a_thing`).
     thing: bool = False
+    #: Words said with "my"/"our" ("our wedding"), and, in the question and its
+    #: context, words said with someone's name ("Cerys's wedding"): `_owners`.
+    owned: frozenset[str] = frozenset()
+    others: frozenset[str] = frozenset()
 
 
 def _features(question: str, context: PreparedContext | None = None) -> _Question:
@@ -180,7 +185,19 @@ def _features(question: str, context: PreparedContext | None = None) -> _Questio
                      frozenset(w for w in words if w not in named),
                      words | frozenset(question_words(said)), wants_clock(question),
                      context is not None and shows_clock(context.answer),
-                     asks_for_a_thing(question))
+                     asks_for_a_thing(question), *_owners(f"{question} {said}"))
+
+
+_MINE = re.compile(r"\b(?:my|our|your)\s+([a-z][\w-]*)", re.IGNORECASE)
+_THEIRS = re.compile(r"\b[A-Z][\w-]*['\u2019]s\s+([a-z][\w-]*)")
+
+
+def _owners(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(words ``text`` says with "my", "our" or "your"; words it says only with
+    someone's name), as `question_words` stems."""
+    mine = frozenset(w for m in _MINE.finditer(text) for w in question_words(m.group(1)))
+    theirs = frozenset(w for m in _THEIRS.finditer(text) for w in question_words(m.group(1)))
+    return mine, theirs - mine
 
 
 def _same_stem(a: str, b: str) -> bool:
@@ -206,8 +223,9 @@ def _meaning(a: _Question, p: _Question, cosine: float, weight: float,
     names ``a`` asks about all known to ``p``, "how long" on both sides or neither, a time
     or amount asked only of a prepared answer that gives one, at least ``min_topic_share``
     of ``a``'s topic said by a prepared answer's question or context, a time of day
-    asked only of an answer that shows one, a thing never asked of a when-question, and
-    `question_match` on their parts)."""
+    asked only of an answer that shows one, a thing never asked of a when-question,
+    "our wedding" never answered by what is only Cerys's wedding, and `question_match`
+    on their parts)."""
     if (a.kind and p.kind and a.kind != p.kind) or not a.names <= p.known or (
             a.tense and p.tense and a.tense != p.tense) or (
             (a.word_type == "duration") != (p.word_type == "duration")) or (
@@ -216,7 +234,7 @@ def _meaning(a: _Question, p: _Question, cosine: float, weight: float,
             p.answered and min_topic_share > 0
             and topic_share(a.topic, p.covers) < min_topic_share) or (
             a.clock and p.answered and not p.gives_clock) or (
-            a.thing and p.kind == "time"):
+            a.thing and p.kind == "time") or bool(a.owned & p.others):
         return 0.0
     word = words_match(a.word_type, a.words, p.word_type, p.words, weights)
     mixed = (1.0 - context_share) * cosine + context_share * context_cosine

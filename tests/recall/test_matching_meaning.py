@@ -203,3 +203,16 @@ def test_a_time_of_day_or_a_thing_is_not_answered_by_a_date() -> None:
     assert meaning_score("What novel is the book club reading?",
                          "When is the book club meeting?", 1.0, 1.0, context=club,
                          context_cosine=1.0) == 0.0
+
+
+def test_our_wedding_is_not_someone_elses() -> None:
+    cerys = prepared_context("When is the wedding?", "15 August",
+                             ["Cerys's wedding is confirmed: 15 August in Tenby."])
+    ours = prepared_context("When is the wedding?", "15 August",
+                            ["Our wedding is confirmed: 15 August in Tenby."])
+    assert meaning_score("When is our wedding?", "When is the wedding?", 1.0, 1.0,
+                         context=cerys, context_cosine=1.0) == 0.0
+    assert meaning_score("When is our wedding?", "When is the wedding?", 1.0, 1.0,
+                         context=ours, context_cosine=1.0) > 0.5
+    assert meaning_score("When is Cerys's wedding?", "When is the wedding?", 1.0, 1.0,
+                         context=cerys, context_cosine=1.0) > 0.5
