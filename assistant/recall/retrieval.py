@@ -5,9 +5,11 @@ BM25 over the three FTS5 indexes (active facts and summaries, notes, messages; s
 large the history), merged into one ranking; when an embedding model is configured,
 cosine similarity over memory and note vectors (a float32 matrix per table, cached in
 memory until the table's ``search_generation`` moves) joins the ranking by reciprocal
-rank fusion. A message already covered by a better-ranked memory is left out, and so is a
-memory that repeats a better-ranked one, so the few snippets an answer may quote say
-different things.
+rank fusion (`FUSION`: the messages themselves weigh more than the short facts
+distilled from them, calibrated by `assistant.bench.fusion`). A message already covered
+by a better-ranked memory is left out, and so is a memory that repeats a better-ranked
+one or was drawn from better-ranked messages only, so the few snippets an answer may
+quote say different things.
 """
 
 from __future__ import annotations
@@ -37,9 +39,24 @@ log = logging.getLogger("assistant.recall")
 
 #: Candidates taken from each index before merging.
 PER_INDEX = 20
-RRF_K = 20
-#: Index weights in the merged ranking.
-WEIGHTS = {"memory": 1.0, "note": 1.0, "message": 0.9, "vector": 1.0, "note_vector": 1.0}
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """How the indexes' rankings merge: reciprocal rank fusion with ``rrf_k``, each
+    index (memory, note, message by words; vector, note_vector by meaning) counted
+    with its weight."""
+
+    rrf_k: int
+    weights: tuple[tuple[str, float], ...]
+
+
+#: Calibrated by `assistant.bench.fusion.fusion_sweep` on the odd questions of both
+#: fixtures' slept profiles (docs/bench/fusion.json): the raw messages outweigh the
+#: short facts distilled from them ("Biscuit is back with us." had outranked "Biscuit
+#: is Owen's dog, a six-year-old beagle cross"), top-5 recall 0.61 -> 0.87 held out.
+FUSION = Fusion(20, (("memory", 0.6), ("note", 1.0), ("message", 1.3), ("vector", 0.5),
+                     ("note_vector", 1.0)))
 _RETRIEVED_KINDS = (MemoryKind.FACT.value, MemoryKind.SUMMARY.value)
 
 
@@ -93,9 +110,11 @@ class Retriever:
     table's ``search_generation`` moves (triggers raise it on every change), so a search
     costs one product of that matrix with the question's vector."""
 
-    def __init__(self, db: Database, embedder: Embedder | None = None) -> None:
+    def __init__(self, db: Database, embedder: Embedder | None = None,
+                 fusion: Fusion = FUSION) -> None:
         self._db = db
         self._embedder = embedder
+        self.fusion = fusion
         self._vectors: dict[str, _Vectors] = {}
         self._lock = threading.Lock()
 
@@ -203,6 +222,7 @@ class Retriever:
             rankings["note_vector"] = [(i, score) for i, score in self._vector_ranking(
                 con, question, "note") if i not in by_words]
             fused: dict[tuple[str, int], float] = {}
+            weights, rrf_k = dict(self.fusion.weights), self.fusion.rrf_k
             for index, ranking in rankings.items():
                 vector = index.endswith("vector")
                 kind = {"vector": "memory", "note_vector": "note"}.get(index, index)
@@ -210,8 +230,8 @@ class Retriever:
                 for rank, (item_id, raw) in enumerate(ranking):
                     # Rank fusion, plus how close this item's BM25 is to its index's best.
                     closeness = (-raw / best) if not vector and best > 0 else raw
-                    fused[(kind, item_id)] = fused.get((kind, item_id), 0.0) + WEIGHTS[index] * (
-                        1.0 / (RRF_K + rank) + 0.05 * max(0.0, closeness))
+                    fused[(kind, item_id)] = fused.get((kind, item_id), 0.0) + weights[
+                        index] * (1.0 / (rrf_k + rank) + 0.05 * max(0.0, closeness))
             ordered = sorted(fused.items(), key=lambda kv: -kv[1])
             hits = self._load(con, [key for key, _ in ordered[: limit * 4]], dict(ordered))
         return _diverse(hits, limit)
@@ -275,6 +295,9 @@ def _diverse(hits: list[Hit], limit: int) -> list[Hit]:
             continue
         if hit.kind == "memory" and any(word_overlap(hit.text, c.text) >= 0.8 for c in chosen):
             continue
+        told = hit.sources.get("messages", []) if hit.kind == "memory" else []
+        if told and all(any(c.kind == "message" and c.id == m for c in chosen) for m in told):
+            continue  # a fact drawn from messages already chosen says nothing more
         chosen.append(hit)
         if len(chosen) >= limit:
             break

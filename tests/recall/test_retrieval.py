@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from assistant.app import Reverie
 from assistant.llm.embedding import to_blob
-from assistant.recall.retrieval import Retriever, query_terms
+from assistant.recall.retrieval import Fusion, Retriever, query_terms
 from assistant.store.models import Memory
 
 
@@ -33,9 +33,15 @@ def test_merges_the_three_indexes(app: Reverie) -> None:
         row.superseded_by = fact.id
     retriever = Retriever(app.db)
     cat = retriever.search("When is the cat's vaccination?", 5)
-    assert cat[0].kind == "memory" and cat[0].id == fact.id
-    assert not any(h.kind == "message" and h.id == msg.id for h in cat)  # covered by the fact
-    assert cat[0].cites("message", msg.id or 0)
+    # The message itself first; the fact drawn from it alone says nothing more.
+    assert cat[0].kind == "message" and cat[0].id == msg.id
+    assert not any(h.kind == "memory" and h.id == fact.id for h in cat)
+    memory_first = Retriever(app.db, fusion=Fusion(20, (
+        ("memory", 1.0), ("note", 1.0), ("message", 0.9), ("vector", 1.0),
+        ("note_vector", 1.0)))).search("When is the cat's vaccination?", 5)
+    assert memory_first[0].kind == "memory" and memory_first[0].id == fact.id
+    assert not any(h.kind == "message" and h.id == msg.id for h in memory_first)  # covered
+    assert memory_first[0].cites("message", msg.id or 0)
     plumber = retriever.search("Who is the plumber?", 5)
     assert {(h.kind, h.id) for h in plumber} >= {("note", note.id)}
     assert all(h.id != old.id for h in plumber if h.kind == "memory")  # superseded: hidden
