@@ -25,14 +25,16 @@ RRF_KS = (10, 20, 60)
 MEMORY_WEIGHTS = (0.6, 1.0)
 MESSAGE_WEIGHTS = (0.9, 1.3, 1.8)
 VECTOR_WEIGHTS = (0.5, 1.0)
+NOTE_VECTOR_WEIGHTS = (0.5, 1.0)
 
 
 def grid() -> list[Fusion]:
-    """Every setting `fusion_sweep` tries; the note weights stay as shipped."""
+    """Every setting `fusion_sweep` tries; the note words' weight stays as shipped."""
     base = dict(FUSION.weights)
-    return [Fusion(k, tuple({**base, "memory": m, "message": g, "vector": v}.items()))
-            for k, m, g, v in itertools.product(RRF_KS, MEMORY_WEIGHTS, MESSAGE_WEIGHTS,
-                                                 VECTOR_WEIGHTS)]
+    return [Fusion(k, tuple({**base, "memory": m, "message": g, "vector": v,
+                             "note_vector": n}.items()))
+            for k, m, g, v, n in itertools.product(RRF_KS, MEMORY_WEIGHTS, MESSAGE_WEIGHTS,
+                                                    VECTOR_WEIGHTS, NOTE_VECTOR_WEIGHTS)]
 
 
 def _distance(a: Fusion, b: Fusion) -> float:

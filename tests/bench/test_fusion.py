@@ -54,4 +54,4 @@ def test_the_sweep_chooses_on_the_calibration_half(tmp_path: Path) -> None:
     best = max(r["calibration"] for r in result["settings"])
     chosen = [r for r in result["settings"] if r["weights"] == result["chosen"]["weights"]]
     assert chosen and chosen[0]["calibration"] == best
-    assert len(grid()) == 36 and FUSION in grid()
+    assert len(grid()) == 72 and FUSION in grid()
