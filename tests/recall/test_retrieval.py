@@ -77,6 +77,11 @@ def test_vectors_find_what_words_miss(app: Reverie) -> None:
     assert Retriever(app.db).search("Who is our landlord?", 5) == []
     hits = Retriever(app.db, embedder).search("Who is our landlord?", 5)
     assert hits and hits[0].id == rent.id
+    # A note that says less of it does not push the fact down: with no word of the
+    # question in the data, fact and note vectors count alike.
+    note = app.notes.add("Flat", "Rent day is the first")
+    hits = Retriever(app.db, embedder).search("Who is our landlord?", 5)
+    assert [(h.kind, h.id) for h in hits][:2] == [("memory", rent.id), ("note", note.id)]
 
 
 def test_vector_matrices_follow_changes_and_notes_get_vectors(app: Reverie) -> None:
