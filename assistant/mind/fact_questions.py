@@ -560,6 +560,51 @@ def _sentence_questions(sentence: str, today: date, names: Collection[str],
     return candidates
 
 
+#: Verbs whose object is what a person asks back ("What does Owen take for his hay
+#: fever?" -> cetirizine).
+_THING_VERBS = ("take", "use", "drive", "read", "eat", "drink", "play", "study", "teach",
+                "owe", "buy", "give", "get", "order", "want", "need", "choose", "pick",
+                "book", "call", "name", "prefer", "like", "love", "hate", "wear")
+#: An object that says how often or how, not what ("twice a day", "my coffee as...").
+_NOT_A_THING = re.compile(r"\b(?:twice|once|times|a day|a week|a month|every|again|as|"
+                          r"too|more|less|much|many)\b", re.IGNORECASE)
+_THING = re.compile(
+    r"^(?P<who>(?:[A-Z][\w'’-]+(?: and [A-Z][\w'’-]+)?|I|We|They))\s+(?P<verb>[a-z]+)\s+"
+    r"(?P<what>(?!(?:him|her|it|them|us|me|you|to|a bit|some|one)\b)[^,;:.!?]{2,60}?)"
+    r"(?P<rest>\s+(?:for|to|at|with|from|after|before|when|every)\s+[^,;:.!?]{2,60})?"
+    r"\s*(?:[,;:.!?].*)?$")
+
+
+def _thing_questions(sentence: str, names: Collection[str],
+                     personal: bool) -> list[tuple[float, FactQuestion]]:
+    """"What does Owen take for his hay fever?" -> "cetirizine", from "Owen takes
+    cetirizine, 10 mg": the object of a verb a person asks back (`_THING_VERBS`), when
+    it is a few words and no date, amount or name of its own."""
+    m = _THING.match(sentence)
+    if m is None:
+        return []
+    verb = _base_verb(m.group("verb"))
+    who, what = m.group("who"), m.group("what").strip()
+    if who in ("We", "They", "I") or " and " in who:
+        verb = verb or ("do", m.group("verb"))
+        aux = "do" if verb[0] == "does" else verb[0]
+    elif verb is None:
+        return []
+    else:
+        aux = verb[0]
+    if (verb[1] not in _THING_VERBS or len(what.split()) > 6 or values_of(what, names)
+            or what.split()[0].lower() in _HEDGES or (what[:1].isupper() and any(
+                what.startswith(n) for n in names)) or _NOT_A_THING.search(what)):
+        return []
+    subject = {"I": "I", "We": "we", "They": "they"}.get(who, who)
+    rest = (m.group("rest") or "").strip()
+    question = f"What {aux} {subject} {verb[1]}" + (f" {rest}" if rest else "") + "?"
+    if not acceptable(question):
+        return []
+    score = 0.35 + (0.1 if personal else 0.0)
+    return [(score, FactQuestion(question, what, "thing", round(score, 3)))]
+
+
 def questions_for_fact(text: str, subject: str, today: date,
                        names: Collection[str] = ()) -> list[FactQuestion]:
     """The questions ``text`` (a stored fact, told of "you" or a name) answers, each with
@@ -577,8 +622,9 @@ def questions_for_fact(text: str, subject: str, today: date,
         # on 22 December 2026. ..."): the sentences say what is asked.
         fact = label.group(2) if not candidates else ""
     for sentence in _SENTENCES.split(fact)[:MAX_SENTENCES]:
-        candidates.extend(_sentence_questions(_FILLER.sub("", sentence).strip(), today,
-                                              names, personal))
+        sentence = _FILLER.sub("", sentence).strip()
+        candidates.extend(_sentence_questions(sentence, today, names, personal))
+        candidates.extend(_thing_questions(_person_view(sentence), names, personal))
     candidates.sort(key=lambda c: -c[0])
     seen: set[str] = set()
     out: list[FactQuestion] = []
