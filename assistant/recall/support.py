@@ -119,7 +119,7 @@ def value_carried(kind: str, sentence: str) -> bool:
     return True
 
 
-def _terms(text: str) -> dict[str, str]:
+def terms(text: str) -> dict[str, str]:
     """The meaning words of ``text`` by their crude stem ("lives" and "live" are one),
     each with a word as it was written (what is embedded)."""
     out: dict[str, str] = {}
@@ -131,8 +131,8 @@ def _terms(text: str) -> dict[str, str]:
 
 def subject_words(question: str) -> dict[str, str]:
     """What a question is about: its names and meaning words, without the words that only
-    say which kind of answer it wants (`KIND_WORDS`), by stem (`_terms`)."""
-    return {k: w for k, w in _terms(question).items() if w not in KIND_WORDS}
+    say which kind of answer it wants (`KIND_WORDS`), by stem (`terms`)."""
+    return {k: w for k, w in terms(question).items() if w not in KIND_WORDS}
 
 
 class _WordVectors:
@@ -190,15 +190,15 @@ def measure(question: str, texts: Sequence[str], embedder: Embedder | None = Non
     if not pieces:
         return Support(0.0, 0.0, 0.0, 0.0)
     vectors = _WordVectors(embedder)
-    said_pieces = [_terms(s) for s in pieces]
+    said_pieces = [terms(s) for s in pieces]
     vectors.of([*wanted.values(), *(w for said in said_pieces for w in said.values())])
     covers = [soft_cover(wanted, said, vectors) for said in said_pieces]
     asked = {topic_stem(n) for n in names(question)} & set(wanted)
     rest = {k: w for k, w in wanted.items() if k not in asked}
     anchored = 0.0
     for text in snippets:
-        if not asked or asked & set(_terms(text)):
-            anchored = max([anchored, *(soft_cover(rest, _terms(s), vectors)
+        if not asked or asked & set(terms(text)):
+            anchored = max([anchored, *(soft_cover(rest, terms(s), vectors)
                                         for s in sentences(text) or [one_line(text)])])
     cosines = _cosines(embedder, question, pieces)
     best = max(range(len(pieces)), key=lambda i: (covers[i], cosines[i]))
