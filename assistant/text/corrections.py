@@ -78,7 +78,19 @@ _NOT_NAMES = frozenset(("i", "i'm", "i'll", "i've", "i'd", "we", "we're", "we'll
                         "actually", "also", "just", "then", "so", "but", "and", "change"))
 #: Words about when or how often, too common to tie two facts to one subject.
 _GENERIC = frozenset(("day", "days", "week", "weeks", "year", "years", "time", "times", "last",
-                      "first", "next", "same", "another", "again", "one", "two", "thing"))
+                      "first", "next", "same", "another", "again", "one", "two", "thing",
+                      # everyday verbs and words of any story, not of one subject ("The
+                      # brakes came to £210 in the end" is not about "the gift came to
+                      # £200 in the end"; "Everyone wants a dog" not about "Folasade wants
+                      # a one-to-one")
+                      "went", "came", "come", "comes", "coming", "goes", "gone", "want",
+                      "wants", "wanted", "end", "old", "new", "back", "yesterday", "today",
+                      "tomorrow", "tonight", "morning", "evening", "took", "take", "takes",
+                      "make", "made", "done", "said", "says", "told", "thinks", "think",
+                      "good", "fine", "great", "lovely", "bad", "news", "really", "way",
+                      "lot", "little", "big", "found", "give", "gave", "put", "let",
+                      "know", "see", "saw", "look", "looking", "keep", "well", "sure",
+                      "oh", "ok", "okay", "quick", "note", "done"))
 _TITLE = re.compile(r"^(?:dr|mr|mrs|ms)\.?\s+", re.IGNORECASE)
 
 
@@ -235,7 +247,13 @@ def classify(new_text: str, new_subject: str, old_text: str, old_subject: str) -
     if new.end_cue and (sure or close) and (unnamed or changed
                                             or _CALLED_OFF.search(plain(new_text))):
         return Change.ENDS
-    if new.update_cue and (sure or changed):
+    # With nothing shared but names, a cue needs a new value of a kind besides a
+    # person's name: any story names people ("Since Snowdonia fell through we went to
+    # the Forest of Dean instead, just Owen" replaces nothing of "Owen has hay fever").
+    # The old place named again is the value replaced ("The Ivy instead of Casa Lola").
+    valued = bool(set(_changed_kinds(new, old)) - {ValueKind.PERSON}) or any(
+        place in plain(new_text).lower() for place in old.values.get(ValueKind.PLACE, ()))
+    if new.update_cue and (sure or changed) and (unnamed or valued):
         return Change.REPLACES
     if changed and sure_uncued:
         return Change.REPLACES

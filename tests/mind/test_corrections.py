@@ -133,6 +133,16 @@ def test_prepared_answers_from_the_old_fact_go_stale(app: Reverie) -> None:
      "Gwen and Huw suggested the weekend of 14 June.", Change.NONE),
     ("Oh and Owen's birthday is 3 July. Don't let me forget.", "Owen has hay fever again.",
      Change.NONE),
+    # ... nor with a cue, unless a value besides a person's name changes
+    ("Since Snowdonia fell through we went to the Forest of Dean instead, just Owen, you "
+     "and Biscuit.", "Owen has hay fever again, poor thing.", Change.NONE),
+    ("Actually, let's do The Ivy instead of Casa Lola.", "Book the anniversary dinner at "
+     "Casa Lola, please remind me.", Change.REPLACES),
+    # words of any story are not a subject
+    ("The brakes came to £210 in the end, they found a worn disc too.", "Owen slipped Cerys "
+     "and Matteo another £50, so the gift came to £200 in the end.", Change.NONE),
+    ("Everyone wants a dog.", "Folasade wants a one-to-one every other Monday at 10:00.",
+     Change.NONE),
     # ... unless the end is said outright
     ("The Okonkwos called off Friday, their boiler burst.",
      "Dinner at the Okonkwos' on Friday 13 November, we're bringing dessert.", Change.ENDS),
