@@ -71,14 +71,11 @@ def calibration(samples: dict[str, list[Labelled]]) -> dict[str, Any]:
     rule, _ = calibrate_support(half(every, True))
     return {
         "about": "When the retrieved evidence supports an answer (else memory mode says "
-                 "\"I don't know.\"): score = sentence + anchored_weight * anchored "
-                 "+ cosine_weight * cosine + kind_weight * kind "
-                 "(assistant.recall.support.Support) reaches threshold; "
-                 "chosen on the calibration half (odd ids) of both fixtures' questions by "
+                 "\"I don't know.\"): sentence + anchored + head "
+                 "(assistant.recall.support.Support) reaches threshold; chosen on the "
+                 "calibration half (odd ids) of both fixtures' questions by "
                  "assistant.bench.support, reported on the held-out half (even ids).",
-        "rule": {"anchored_weight": rule.anchored_weight,
-                 "cosine_weight": rule.cosine_weight, "kind_weight": rule.kind_weight,
-                 "threshold": rule.threshold},
+        "rule": {"threshold": rule.threshold},
         "calibration": rates(rule, half(every, True)).to_json(),
         "heldout": rates(rule, half(every, False)).to_json(),
         "fixtures": {name: {"calibration": rates(rule, half(items, True)).to_json(),

@@ -190,7 +190,7 @@ class Responder:
         if asked:
             where = self._chats.conversations_of([h.id for h in hits if h.kind == "message"])
             hits = [h for h in hits if h.kind != "message" or where.get(h.id) not in asked]
-        return hits, [h.text for h in hits[:top_k]] + [self._profile()], personal
+        return hits, [h.text for h in hits] + [self._profile()], personal
 
     def support(self, question: str, conversation_id: int = 0) -> Support:
         """What the evidence retrieved for ``question`` offers an answer (`measure`)."""

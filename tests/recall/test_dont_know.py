@@ -19,7 +19,7 @@ from assistant.app import Reverie
 from assistant.bench.support import calibration, fixture_samples
 from assistant.llm.embedding import WordLlamaEmbedder
 from assistant.llm.fake import FakeEngine
-from assistant.recall.support import Support, SupportRule, measure, shipped_rule
+from assistant.recall.support import Support, SupportRule, head_words, measure, shipped_rule
 from assistant.resources import resource
 from assistant.store.importers import import_chats, import_notes
 from assistant.text.answers import DONT_KNOW
@@ -72,9 +72,7 @@ def test_the_shipped_rule_is_what_calibration_gives(tmp_path: Path) -> None:
     shipped = json.loads(resource("answer_support.json").read_text(encoding="utf-8"))
     assert calibration(fixture_samples(tmp_path)) == shipped
     assert shipped["calibration"]["idk_false_rate"] <= 0.1
-    rule = shipped["rule"]
-    assert shipped_rule() == SupportRule(rule["anchored_weight"], rule["cosine_weight"],
-                                         rule["kind_weight"], rule["threshold"])
+    assert shipped_rule() == SupportRule(shipped["rule"]["threshold"])
 
 
 @pytest.fixture(scope="module")
@@ -99,4 +97,16 @@ def test_the_shipped_rule_on_small_cases(wordllama: WordLlamaEmbedder, question:
 
 
 def test_nothing_retrieved_supports_nothing() -> None:
-    assert measure("When is my dentist appointment?", []) == Support(0.0, 0.0, 0.0, 0.0)
+    assert measure("When is my dentist appointment?", []) == Support(0.0, 0.0, 0.0)
+
+
+@pytest.mark.parametrize(("question", "head"), [
+    ("What colour is our car?", {"colour"}),
+    ("Which school does Owen teach at?", {"school"}),
+    ("What is Owen's blood type?", {"blood", "type"}),
+    ("What is Dr. Okafor's phone number?", {"phone", "number"}),
+    ("What time does our flight leave?", set()),  # a kind of answer, not a subject
+    ("How old is Pixel?", set()),
+])
+def test_head_words(question: str, head: set[str]) -> None:
+    assert set(head_words(question).values()) == head
