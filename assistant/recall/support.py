@@ -85,7 +85,10 @@ KIND_WORDS = frozenset((
     "happen", "happened", "like", "mind", "idea", "tell", "say", "said", "new", "next",
     # the nouns that ask for a kind of answer (`assistant.text.questions.answer_kind`)
     "budget", "amount", "rate", "bill", "fee", "total", "charge", "deadline", "due",
-    "location", "venue", "destination", "address", "restaurant", "hotel", "age"))
+    "location", "venue", "destination", "address", "restaurant", "hotel", "age",
+    # events in general: "I booked the dentist: Tuesday at 10:30" answers "When is my
+    # dentist appointment?"
+    "appointment", "meeting", "booking", "plan", "plans", "event"))
 #: A topic word said in other words counts from this embedding cosine up.
 SOFT_FROM = 0.6
 
@@ -239,18 +242,14 @@ MAX_FALSE_RATE = 0.08
 
 def calibrate_support(samples: Sequence[Labelled]) -> tuple[SupportRule, Rates]:
     """The threshold that refuses the most unanswerable ``samples`` while refusing at
-    most `MAX_FALSE_RATE` of the answerable ones; ties go to the lower threshold (fewer
-    refusals of questions outside the fixtures). Thresholds are tried halfway between
-    neighbouring scores, rounded to 3 places."""
+    most `MAX_FALSE_RATE` of the answerable ones, from the middle of the range of
+    thresholds that do so (the widest margin on both sides). Thresholds are tried
+    halfway between neighbouring scores, rounded to 3 places."""
     scores = sorted({round(s.support.score(), 4) for s in samples})
-    best: tuple[tuple[float, ...], SupportRule, Rates] | None = None
-    for cut in [0.0] + [round((a + b) / 2, 3) for a, b in pairwise(scores)]:
-        rule = SupportRule(cut)
-        got = rates(rule, samples)
-        if got.idk_false_rate > MAX_FALSE_RATE:
-            continue
-        key = (got.idk_accuracy, -got.idk_false_rate, -cut)
-        if best is None or key > best[0]:
-            best = (key, rule, got)
-    assert best is not None  # threshold 0 refuses nothing: always allowed
-    return best[1], best[2]
+    tried = [(cut, rates(SupportRule(cut), samples))
+             for cut in [0.0] + [round((a + b) / 2, 3) for a, b in pairwise(scores)]]
+    allowed = [(cut, got) for cut, got in tried if got.idk_false_rate <= MAX_FALSE_RATE]
+    top = max(got.idk_accuracy for _cut, got in allowed)  # cut 0 refuses nothing
+    best = [(cut, got) for cut, got in allowed if got.idk_accuracy == top]
+    cut, got = best[(len(best) - 1) // 2]
+    return SupportRule(cut), got

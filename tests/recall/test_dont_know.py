@@ -65,7 +65,7 @@ def test_unanswerable_questions_are_refused_and_answerable_ones_rarely(
           f"idk_false_rate {sum(answerable)}/{len(answerable)} = {idk_false_rate:.2f}")
     assert len(unanswerable) >= 20
     assert idk_false_rate <= 0.1
-    assert idk_accuracy >= 0.55
+    assert idk_accuracy >= 0.55  # 13/22 and 5/115 when written
 
 
 def test_the_shipped_rule_is_what_calibration_gives(tmp_path: Path) -> None:
