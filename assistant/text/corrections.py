@@ -211,6 +211,23 @@ def _changed_kinds(new: Reading, old: Reading) -> list[ValueKind]:
     return out
 
 
+#: The kinds of value a correction with only names shared must change.
+_VALUES = frozenset((ValueKind.TIME, ValueKind.DATE, ValueKind.AMOUNT, ValueKind.NUMBER))
+#: A cue and, a few words on, what it is about ("instead of Casa Lola", "didn't get on
+#: with Daniel Price").
+_CUE_THEN = re.compile(r"(?:\b(?:instead of|rather than|not|no longer|never)\b|n't\b)"
+                       r"((?:\s+\S+){1,5})", re.IGNORECASE)
+
+
+def _names_again(new_text: str, old: Reading) -> bool:
+    """True if the new fact names a place of the old one ("Training moved to the
+    astroturf while Hollis Park gets reseeded"), or a person of it right after a cue."""
+    text = plain(new_text).lower()
+    near = " ".join(m.group(1) for m in _CUE_THEN.finditer(text))
+    return (any(place in text for place in old.values.get(ValueKind.PLACE, ()))
+            or any(name in near for name in old.names()))
+
+
 def classify(new_text: str, new_subject: str, old_text: str, old_subject: str) -> Change:
     """Whether the fact ``new_text`` corrects the stored fact ``old_text``.
 
@@ -243,16 +260,18 @@ def classify(new_text: str, new_subject: str, old_text: str, old_subject: str) -
     close = shared >= 1 and shared / smaller >= STRONG_SHARE
     if not (sure or close or mentions):
         return Change.NONE
-    changed = bool(_changed_kinds(new, old))
-    if new.end_cue and (sure or close) and (unnamed or changed
+    kinds = set(_changed_kinds(new, old))
+    changed = bool(kinds)
+    # With nothing shared but names, a cue needs a new time, date, amount or number, or
+    # the old place or person named with it: any story names people and places ("Since
+    # Snowdonia fell through we went to the Forest of Dean instead, just Owen" replaces
+    # nothing of "Owen has hay fever"; "Don't let me forget" in "Owen's birthday is 3
+    # July" ends nothing of "Owen got the keys"), but "The Ivy instead of Casa Lola"
+    # replaces Casa Lola and "Ben didn't get on with Daniel Price" ends Daniel Price.
+    valued = bool(kinds & _VALUES) or _names_again(new_text, old)
+    if new.end_cue and (sure or close) and (unnamed or valued
                                             or _CALLED_OFF.search(plain(new_text))):
         return Change.ENDS
-    # With nothing shared but names, a cue needs a new value of a kind besides a
-    # person's name: any story names people ("Since Snowdonia fell through we went to
-    # the Forest of Dean instead, just Owen" replaces nothing of "Owen has hay fever").
-    # The old place named again is the value replaced ("The Ivy instead of Casa Lola").
-    valued = bool(set(_changed_kinds(new, old)) - {ValueKind.PERSON}) or any(
-        place in plain(new_text).lower() for place in old.values.get(ValueKind.PLACE, ()))
     if new.update_cue and (sure or changed) and (unnamed or valued):
         return Change.REPLACES
     if changed and sure_uncued:
