@@ -234,12 +234,15 @@ def classify(new_text: str, new_subject: str, old_text: str, old_subject: str) -
     The subject is *surely* the same when two topic words are shared, or one together
     with a shared name; it is *close* when one shared word is half of the smaller
     fact's topic. An end cue ends the old fact on a sure or close subject; a mere
-    negation needs a shared word besides the names or a new value of a kind the old
-    fact states ("Gwen can't eat mushrooms" ends nothing of "Gwen suggested June"), an
-    end said outright does not ("The Okonkwos called off Friday"); an update cue replaces it on a
-    sure subject, or with a different value of a kind both state on a close one or one
-    that shares a name; with no cue, a different value needs a sure subject that
-    shares a word besides the names."""
+    negation needs a shared word besides the names, or a new time, date, amount or
+    number, or the old place named again, or the old person named right after the cue
+    ("Gwen can't eat mushrooms" ends nothing of "Gwen suggested June"; "Ben didn't get
+    on with Daniel Price" ends "the agency gave us Daniel Price"); an end said outright
+    needs none of them ("The Okonkwos called off Friday"); an update cue replaces it on
+    a sure subject or with a different value of a kind both state, and with only names
+    shared, with the same things a negation needs; with no cue, a different value
+    needs a sure subject that shares a word besides the names. Words of any story
+    ("went", "wants", "old", "new") are never topic words."""
     new = read(new_text, new_subject)
     old = read(old_text, old_subject)
     # Every capitalised phrase counts as a name here, a sentence's first word too.
