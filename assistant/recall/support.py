@@ -85,6 +85,7 @@ KIND_WORDS = frozenset((
     "happen", "happened", "like", "mind", "idea", "tell", "say", "said", "new", "next",
     # the nouns that ask for a kind of answer (`assistant.text.questions.answer_kind`)
     "budget", "amount", "rate", "bill", "fee", "total", "charge", "deadline", "due",
+    "pay", "paid", "premium", "savings", "weigh", "spend", "spent",
     "location", "venue", "destination", "address", "restaurant", "hotel", "age",
     # events in general: "I booked the dentist: Tuesday at 10:30" answers "When is my
     # dentist appointment?"
@@ -92,13 +93,29 @@ KIND_WORDS = frozenset((
 #: A topic word said in other words counts from this embedding cosine up.
 SOFT_FROM = 0.6
 
+def root(word: str) -> str:
+    """A crude stem that also takes "-ing" and "-ed" off ("coming", "comes" and "come"
+    are one; "planned" is "plan"), then `topic_stem`'s five letters."""
+    word = word.removesuffix("'s").removesuffix("\u2019s")
+    for suffix in ("ing", "ed"):
+        base = word[: -len(suffix)]
+        if word.endswith(suffix) and len(base) >= 3:
+            if base[-1] == base[-2] and base[-1] not in "aeioulsz":
+                base = base[:-1]  # "planned", "sitting"
+            elif (len(base) <= 4 and base[-1] not in "aeiouwy" and base[-2] in "aeiou"
+                  and base[-3] not in "aeiou"):
+                base += "e"  # "coming", "moved", "living"
+            return topic_stem(base)
+    return topic_stem(word)
+
+
 def terms(text: str) -> dict[str, str]:
-    """The meaning words of ``text`` by their crude stem ("lives" and "live" are one),
-    each with a word as it was written (what is embedded)."""
+    """The meaning words of ``text`` by their crude stem (`root`: "lives", "living" and
+    "live" are one), each with a word as it was written (what is embedded)."""
     out: dict[str, str] = {}
     for w in words(text):
         if len(w) > 2 and w not in STOPWORDS and w.split("'")[0] not in STOPWORDS:
-            out.setdefault(topic_stem(w), w.removesuffix("'s"))
+            out.setdefault(root(w), w.removesuffix("'s"))
     return out
 
 
@@ -110,8 +127,10 @@ def subject_words(question: str) -> dict[str, str]:
 
 _AUX = r"(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)"
 _OWNER = r"(?:the|our|my|your|his|her|their|(?:dr|mr|mrs|ms)\.?|[\w.'’-]+(?:'s|’s|s'))"
-#: "What colour ...", "Which school ...": the noun after the question word.
-_WHAT_NOUN = re.compile(rf"^(?:what|which)\s+(?!{_AUX}\b)([\w-]+)", re.IGNORECASE)
+#: "What colour is ...", "What Christmas present do ...": the words between the question
+#: word and the verb.
+_WHAT_NOUN = re.compile(rf"^(?:what|which)\s+((?:(?!{_AUX}\b)[\w'’-]+\s+){{1,3}})"
+                        rf"(?={_AUX}\b)", re.IGNORECASE)
 #: "What is Owen's blood type?", "When is my dentist appointment?", "Who is our
 #: landlord?": the noun phrase after the owner, up to "of", "for", "with" or the end.
 _OWNED = re.compile(rf"^(?:what|who|when|where)\s+(?:is|are|was|were)\s+(?:{_OWNER}\s+)+"
@@ -120,8 +139,9 @@ _OWNED = re.compile(rf"^(?:what|who|when|where)\s+(?:is|are|was|were)\s+(?:{_OWN
 
 
 def head_words(question: str) -> dict[str, str]:
-    """What the question asks about, by stem (`terms`), without the kind words: the noun
-    after "what"/"which", or the noun phrase owned in "What is Owen's blood type?";
+    """What the question asks about, by stem (`terms`), without the kind words: the words
+    between "what"/"which" and the verb, or the noun phrase owned in "What is Owen's
+    blood type?";
     empty when the wording does not say (then `Support.head` is 1)."""
     text = " ".join(question.strip().split())
     found = _WHAT_NOUN.match(text) or _OWNED.match(text)
@@ -180,7 +200,7 @@ def measure(question: str, texts: Sequence[str], embedder: Embedder | None = Non
     vectors = _WordVectors(embedder)
     vectors.of([*wanted.values(), *(w for ts in said for t in ts for w in t.values())])
     sentence = max(soft_cover(wanted, t, vectors) for ts in said for t in ts)
-    asked = {topic_stem(n) for n in names(question)} & set(wanted)
+    asked = {root(n) for n in names(question)} & set(wanted)
     rest = {k: w for k, w in wanted.items() if k not in asked}
     heads = {k: w for k, w in head_words(question).items() if k not in asked}
     vectors.of(heads.values())
