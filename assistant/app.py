@@ -271,7 +271,7 @@ class Reverie:
                          memory=self.settings.memory,
                          profile=lambda: profile_text(self.db),
                          prepared=PreparedAnswers(self.db, embedder=self.embedder(engine)),
-                         save=not self.db.read_only)
+                         save=not self.db.read_only, embedder=self.embedder(engine))
 
     def forgetter(self) -> Forgetter:
         """Deletes notes, conversations and memories with every copy Reverie made."""

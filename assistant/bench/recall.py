@@ -1,6 +1,6 @@
 """``reverie bench recall``: is the source that holds the answer among the top 5 retrieved?
 
-The shipped fixture (a person's chats and notes with 40 questions, each naming the
+The shipped fixture (a person's chats and notes with 40 answerable questions, each naming the
 message or note that holds its answer) is imported into a throw-away profile, sleep
 time runs on the real model, then every question is retrieved. A hit is the source
 message or note itself, or a memory made from it. Retrieval is the one questions get:
@@ -145,7 +145,8 @@ def run_recall_bench(settings: Settings, progress: Callable[[int, int], None] | 
                      engine_factory: EngineFactory = default_engine_factory) -> RecallResult:
     from assistant.store.memories import MemoryRepository
 
-    questions = load_questions()["questions"]
+    # A question with no answer in the data has no source to find.
+    questions = [q for q in load_questions()["questions"] if q.get("answerable", True)]
     with slept_fixture_profile(settings, engine_factory=engine_factory) as slept:
         retriever = Retriever(slept.app.db, slept.app.embedder())
         result = measure_recall(slept.app.db, questions, retriever, progress)

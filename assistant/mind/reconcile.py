@@ -112,12 +112,18 @@ def decide(fact: Fact, candidates: list[Memory], sources: dict[str, list[int]]) 
     for sim, memory in scored:
         same_numbers_changed = (sim >= RELATED and _same_subject(fact.subject, memory.subject)
                                 and numbers(fact.text) != numbers(memory.text))
+        if _said_before(fact, memory):
+            # Digested late (a note, an older chat): the stored memory is the newer word,
+            # so the question is whether *it* corrects the fact, not the other way round
+            # ("Owen's birthday is 3 July. Don't let me forget." ends nothing of the
+            # later "Last day of term for Owen today").
+            if same_numbers_changed or classify(memory.text, memory.subject, fact.text,
+                                                fact.subject) is not Change.NONE:
+                return Decision(Action.OUTDATED, memory, sim)
+            continue
         if not same_numbers_changed and classify(fact.text, fact.subject, memory.text,
                                                  memory.subject) is Change.NONE:
             continue
-        if _said_before(fact, memory):
-            # Digested late (a note, an older chat): the stored memory is the newer word.
-            return Decision(Action.OUTDATED, memory, sim)
         if _protected(memory):
             protected = protected or memory  # beside it, never over it
         else:

@@ -9,16 +9,22 @@ the rest of the old value's carriers among the retrieved hits:
 - a snippet that a newer retrieved snippet corrects, by the same rules reconciliation
   uses (`assistant.text.corrections.classify`: the same subject, a cue or a new value
   of the same kind), judged sentence by sentence on the sentences about the question,
-  so that a correction not yet digested by sleep still wins.
+  so that a correction not yet digested by sleep still wins;
+- a snippet that a newer one answers again with another value of the kind the question
+  asks for (`answers_again`: "Owen offered £5,900 for the Fabia", then "Dafydd came
+  back at £6,100 and Owen took it", asked "How much did Owen pay for his car?"), even
+  where no cue says so and the only subject word they share is a name: the question
+  says what they are both about.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from assistant.recall.extractive import sentences
+from assistant.recall.extractive import question_kind, sentences
 from assistant.recall.retrieval import Hit
-from assistant.text.corrections import Change, classify
+from assistant.recall.support import subject_words, terms
+from assistant.text.corrections import Change, ValueKind, classify, read
 from assistant.text.lines import one_line
 from assistant.text.words import meaning_words
 
@@ -30,11 +36,35 @@ def _sentences(text: str) -> list[str]:
     return sentences(text) or [one_line(text)]
 
 
-def _corrects(newer: Hit, older: Hit, wanted: set[str]) -> bool:
-    """True if a sentence of ``newer`` about the question corrects one of ``older``."""
+#: The kinds of value that answer each kind of question (`question_kind`).
+_ANSWERED_BY = {"time": (ValueKind.TIME, ValueKind.DATE), "amount": (ValueKind.AMOUNT,),
+                "person": (ValueKind.PERSON,), "place": (ValueKind.PLACE,)}
+
+
+def answers_again(new: str, old: str, question: str) -> bool:
+    """True if the sentence ``new`` answers ``question`` where ``old`` did, with another
+    value: both state a value of the kind asked for and share none, and ``new`` says
+    every subject word of the question that ``old`` says (at least one)."""
+    kinds = _ANSWERED_BY.get(question_kind(question))
+    if kinds is None:
+        return False
+    subject = set(subject_words(question))
+    said_old, said_new = subject & set(terms(old)), subject & set(terms(new))
+    if not said_old or not said_old <= said_new:
+        return False
+    new_read, old_read = read(new), read(old)
+    new_values = {v for k in kinds for v in new_read.values.get(k, ())}
+    old_values = {v for k in kinds for v in old_read.values.get(k, ())}
+    return bool(new_values and old_values) and not new_values & old_values
+
+
+def _corrects(newer: Hit, older: Hit, wanted: set[str], question: str) -> bool:
+    """True if a sentence of ``newer`` about the question corrects one of ``older``, or
+    answers the question again with another value."""
     new = [s for s in _sentences(newer.text) if wanted & meaning_words(s)]
     old = [s for s in _sentences(older.text) if wanted & meaning_words(s)]
-    return any(classify(n, "", o, "") is not Change.NONE for n in new for o in old)
+    return any(classify(n, "", o, "") is not Change.NONE or answers_again(n, o, question)
+               for n in new for o in old)
 
 
 def current_hits(question: str, hits: Sequence[Hit],
@@ -52,7 +82,8 @@ def current_hits(question: str, hits: Sequence[Hit],
     for hit in kept:
         if hit.created_at is not None and hit.kind != "note" and any(
                 other.created_at is not None and other.kind != "note"
-                and other.created_at > hit.created_at and _corrects(other, hit, wanted)
+                and other.created_at > hit.created_at
+                and _corrects(other, hit, wanted, question)
                 for other in kept):
             continue
         out.append(hit)

@@ -51,6 +51,11 @@ _CARRIES: dict[str, re.Pattern[str]] = {
 }
 #: Weight of "the sentence carries the kind of value asked for" against word overlap.
 KIND_BONUS = 0.3
+#: A sentence that says it replaces what the one before it said ("instead")...
+_REPLACES = re.compile(r"\b(?:instead|actually|after all|moved to|changed to|rescheduled)\b",
+                       re.IGNORECASE)
+#: ...is about what that one was about, and this much better an answer.
+REPLACE_BONUS = 0.05
 
 
 _CALLED = re.compile(r"\bcalled\b\W*$|\bwhat(?:'s| is) the name\b", re.IGNORECASE)
@@ -120,10 +125,17 @@ def best_evidence(question: str, hits: Sequence[Hit]) -> Evidence | None:
     best: Evidence | None = None
     for rank, hit in enumerate(hits):
         speaker = _speaker(hit)
+        before = 0.0
         for sentence in sentences(hit.text):
             if sentence.startswith("#"):
                 continue  # a note's heading names the topic; it answers nothing
             shared = len(wanted & meaning_words(sentence)) / len(wanted)
+            replaces = _REPLACES.search(sentence) is not None
+            if replaces:
+                # "Crete is too dear. We're going to Sardinia instead.": the second
+                # sentence answers what the first was about, and wins over it.
+                shared = max(shared, before) + (REPLACE_BONUS if before else 0.0)
+            before = shared
             if not shared:
                 continue
             score = shared + (KIND_BONUS if _carries(kind, sentence) else 0.0) - 0.01 * rank

@@ -11,9 +11,10 @@ A prompt's recent turns come only from the conversation asked in; the questions 
 from the command line (each its own conversation, `command_line_key`) and their answers
 are never evidence for another question, in any mode. Every generated answer is cleaned
 (`assistant.text.answers`), and in memory mode a question that opens a conversation
-and that no retrieved snippet (nor the profile) is about (`has_evidence`) is answered
-"I don't know." without generating (once the person has chats or notes): a guess
-from an unrelated snippet is worse than no answer.
+and whose subject the retrieved evidence (and the profile) does not say
+(`assistant.recall.support`, a calibrated rule) is answered "I don't know." without
+generating (once the person has chats or notes): a guess from an unrelated snippet is
+worse than no answer.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from datetime import date
 from typing import Any
 
 from assistant.config import MemorySettings, ModelSettings
+from assistant.llm.embedding import Embedder
 from assistant.llm.engine import (
     Engine,
     FinishReason,
@@ -47,15 +49,15 @@ from assistant.recall.evidence import current_hits
 from assistant.recall.extractive import EXTRACTIVE, extractive_answer, style_for
 from assistant.recall.prepared import Prepared, PreparedAnswers
 from assistant.recall.retrieval import Hit, Retriever
+from assistant.recall.support import Support, measure, shipped_rule
 from assistant.store.chats import ChatRepository
 from assistant.store.models import Conversation, Message, Origin, Role
 from assistant.store.notes import NoteRepository
 from assistant.text.answers import DONT_KNOW, AnswerCleaner
-from assistant.text.words import meaning_words
 
 MODES = ("auto", "memory", "full-context")
 __all__ = ["MODES", "Answer", "QuestionTooLongError", "Responder", "command_line_key",
-           "has_evidence", "is_command_line"]
+           "is_command_line"]
 
 log = logging.getLogger("assistant.recall")
 
@@ -75,17 +77,6 @@ def is_command_line(conversation: Conversation) -> bool:
     """True for a conversation started by `reverie ask` (its questions and answers)."""
     key = conversation.import_key or ""
     return key == COMMAND_LINE_KEY or key.startswith(COMMAND_LINE_KEY + ":")
-
-
-def has_evidence(question: str, texts: Sequence[str]) -> bool:
-    """True if one of ``texts`` shares more than a third of the meaning words of
-    ``question`` (at least one): without that, nothing retrieved is about the question
-    ("What is Owen's blood type?" against snippets that only name Owen) and the answer
-    would be a guess. The share was measured on the two benchmark fixtures (see
-    tests/recall/test_dont_know.py)."""
-    wanted = meaning_words(question)
-    return not wanted or any(len(wanted & meaning_words(t)) * 3 > len(wanted)
-                             for t in texts)
 
 
 @dataclass
@@ -123,7 +114,8 @@ class Responder:
                  history_turns: int = 6, retriever: Retriever | None = None,
                  notes: NoteRepository | None = None, memory: MemorySettings | None = None,
                  profile: Callable[[], str] | None = None,
-                 prepared: PreparedAnswers | None = None, save: bool = True) -> None:
+                 prepared: PreparedAnswers | None = None, save: bool = True,
+                 embedder: Embedder | None = None) -> None:
         self._engine = engine
         self._chats = chats
         self._model = model
@@ -133,6 +125,8 @@ class Responder:
         self._memory = memory or MemorySettings()
         self._profile = profile or (lambda: "")
         self._prepared = prepared
+        #: Judges whether the evidence supports an answer (None: by words alone).
+        self._embedder = embedder
         #: False for a read-only profile: answer, but store nothing (no turn, no hit).
         self.save = save
         #: Kind of question -> generated | extractive (None: the committed table,
@@ -163,20 +157,9 @@ class Responder:
         is "I don't know."). A profile with nothing in it yet answers as a plain
         assistant."""
         assert self._retriever is not None
-        top_k = self._memory.retrieve_top_k
-        hits = self._retriever.search(question, top_k + _SPARE_HITS,
-                                      exclude_conversation=conversation_id)
-        asked, personal = self._others(conversation_id)
-        if asked:
-            where = self._chats.conversations_of([h.id for h in hits if h.kind == "message"])
-            hits = [h for h in hits if h.kind != "message" or where.get(h.id) not in asked]
-        # Whether the memory knows of the subject is judged on everything retrieved (an
-        # old value is still evidence that the question has an answer); what the
-        # answer may quote is the current evidence only.
-        known = [h.text for h in hits[:top_k]] + [self._profile()]
-        hits = current_hits(question, hits, self._retriever.outdated)[:top_k]
-        if personal and not history and not has_evidence(question, known + [h.text
-                                                                    for h in hits]):
+        hits, known, personal = self._retrieve(question, conversation_id)
+        hits = current_hits(question, hits, self._retriever.outdated)[:self._memory.retrieve_top_k]
+        if personal and not history and not self.supported(question, known):
             return None, [], hits
         refs, used = reference_lines(hits, today, self._memory.snippet_tokens,
                                      self._engine.count_tokens)
@@ -191,6 +174,33 @@ class Responder:
                                       count=self._engine.count_tokens)
         used = used[:max(0, kept - (1 if today is not None else 0))]
         return request, [h.id for h in used if h.kind == "memory"], hits
+
+    def _retrieve(self, question: str, conversation_id: int
+                  ) -> tuple[list[Hit], list[str], bool]:
+        """The hits retrieved for ``question`` (another command-line question's turns
+        left out), the texts its support is judged on, and whether the person has
+        anything to remember. Support is judged on everything retrieved, the profile
+        too: an old value is still evidence that the question has an answer; what the
+        answer may quote is the current evidence only (`current_hits`)."""
+        assert self._retriever is not None
+        top_k = self._memory.retrieve_top_k
+        hits = self._retriever.search(question, top_k + _SPARE_HITS,
+                                      exclude_conversation=conversation_id)
+        asked, personal = self._others(conversation_id)
+        if asked:
+            where = self._chats.conversations_of([h.id for h in hits if h.kind == "message"])
+            hits = [h for h in hits if h.kind != "message" or where.get(h.id) not in asked]
+        return hits, [h.text for h in hits] + [self._profile()], personal
+
+    def support(self, question: str, conversation_id: int = 0) -> Support:
+        """What the evidence retrieved for ``question`` offers an answer (`measure`)."""
+        _hits, known, _personal = self._retrieve(question, conversation_id)
+        return measure(question, known, self._embedder)
+
+    def supported(self, question: str, known: Sequence[str]) -> bool:
+        """True if ``known`` (the retrieved texts) supports an answer to ``question``
+        under the calibrated rule (`assistant.recall.support`)."""
+        return shipped_rule().supports(measure(question, known, self._embedder))
 
     def _room(self) -> int:
         return answer_room(self._engine.info.n_ctx, self._model.max_answer_tokens)

@@ -78,7 +78,19 @@ _NOT_NAMES = frozenset(("i", "i'm", "i'll", "i've", "i'd", "we", "we're", "we'll
                         "actually", "also", "just", "then", "so", "but", "and", "change"))
 #: Words about when or how often, too common to tie two facts to one subject.
 _GENERIC = frozenset(("day", "days", "week", "weeks", "year", "years", "time", "times", "last",
-                      "first", "next", "same", "another", "again", "one", "two", "thing"))
+                      "first", "next", "same", "another", "again", "one", "two", "thing",
+                      # everyday verbs and words of any story, not of one subject ("The
+                      # brakes came to £210 in the end" is not about "the gift came to
+                      # £200 in the end"; "Everyone wants a dog" not about "Folasade wants
+                      # a one-to-one")
+                      "went", "came", "come", "comes", "coming", "goes", "gone", "want",
+                      "wants", "wanted", "end", "old", "new", "back", "yesterday", "today",
+                      "tomorrow", "tonight", "morning", "evening", "took", "take", "takes",
+                      "make", "made", "done", "said", "says", "told", "thinks", "think",
+                      "good", "fine", "great", "lovely", "bad", "news", "really", "way",
+                      "lot", "little", "big", "found", "give", "gave", "put", "let",
+                      "know", "see", "saw", "look", "looking", "keep", "well", "sure",
+                      "oh", "ok", "okay", "quick", "note", "done"))
 _TITLE = re.compile(r"^(?:dr|mr|mrs|ms)\.?\s+", re.IGNORECASE)
 
 
@@ -199,18 +211,38 @@ def _changed_kinds(new: Reading, old: Reading) -> list[ValueKind]:
     return out
 
 
+#: The kinds of value a correction with only names shared must change.
+_VALUES = frozenset((ValueKind.TIME, ValueKind.DATE, ValueKind.AMOUNT, ValueKind.NUMBER))
+#: A cue and, a few words on, what it is about ("instead of Casa Lola", "didn't get on
+#: with Daniel Price").
+_CUE_THEN = re.compile(r"(?:\b(?:instead of|rather than|not|no longer|never)\b|n't\b)"
+                       r"((?:\s+\S+){1,5})", re.IGNORECASE)
+
+
+def _names_again(new_text: str, old: Reading) -> bool:
+    """True if the new fact names a place of the old one ("Training moved to the
+    astroturf while Hollis Park gets reseeded"), or a person of it right after a cue."""
+    text = plain(new_text).lower()
+    near = " ".join(m.group(1) for m in _CUE_THEN.finditer(text))
+    return (any(place in text for place in old.values.get(ValueKind.PLACE, ()))
+            or any(name in near for name in old.names()))
+
+
 def classify(new_text: str, new_subject: str, old_text: str, old_subject: str) -> Change:
     """Whether the fact ``new_text`` corrects the stored fact ``old_text``.
 
     The subject is *surely* the same when two topic words are shared, or one together
     with a shared name; it is *close* when one shared word is half of the smaller
     fact's topic. An end cue ends the old fact on a sure or close subject; a mere
-    negation needs a shared word besides the names or a new value of a kind the old
-    fact states ("Gwen can't eat mushrooms" ends nothing of "Gwen suggested June"), an
-    end said outright does not ("The Okonkwos called off Friday"); an update cue replaces it on a
-    sure subject, or with a different value of a kind both state on a close one or one
-    that shares a name; with no cue, a different value needs a sure subject that
-    shares a word besides the names."""
+    negation needs a shared word besides the names, or a new time, date, amount or
+    number, or the old place named again, or the old person named right after the cue
+    ("Gwen can't eat mushrooms" ends nothing of "Gwen suggested June"; "Ben didn't get
+    on with Daniel Price" ends "the agency gave us Daniel Price"); an end said outright
+    needs none of them ("The Okonkwos called off Friday"); an update cue replaces it on
+    a sure subject or with a different value of a kind both state, and with only names
+    shared, with the same things a negation needs; with no cue, a different value
+    needs a sure subject that shares a word besides the names. Words of any story
+    ("went", "wants", "old", "new") are never topic words."""
     new = read(new_text, new_subject)
     old = read(old_text, old_subject)
     # Every capitalised phrase counts as a name here, a sentence's first word too.
@@ -231,11 +263,19 @@ def classify(new_text: str, new_subject: str, old_text: str, old_subject: str) -
     close = shared >= 1 and shared / smaller >= STRONG_SHARE
     if not (sure or close or mentions):
         return Change.NONE
-    changed = bool(_changed_kinds(new, old))
-    if new.end_cue and (sure or close) and (unnamed or changed
+    kinds = set(_changed_kinds(new, old))
+    changed = bool(kinds)
+    # With nothing shared but names, a cue needs a new time, date, amount or number, or
+    # the old place or person named with it: any story names people and places ("Since
+    # Snowdonia fell through we went to the Forest of Dean instead, just Owen" replaces
+    # nothing of "Owen has hay fever"; "Don't let me forget" in "Owen's birthday is 3
+    # July" ends nothing of "Owen got the keys"), but "The Ivy instead of Casa Lola"
+    # replaces Casa Lola and "Ben didn't get on with Daniel Price" ends Daniel Price.
+    valued = bool(kinds & _VALUES) or _names_again(new_text, old)
+    if new.end_cue and (sure or close) and (unnamed or valued
                                             or _CALLED_OFF.search(plain(new_text))):
         return Change.ENDS
-    if new.update_cue and (sure or changed):
+    if new.update_cue and (sure or changed) and (unnamed or valued):
         return Change.REPLACES
     if changed and sure_uncued:
         return Change.REPLACES

@@ -133,6 +133,25 @@ def test_prepared_answers_from_the_old_fact_go_stale(app: Reverie) -> None:
      "Gwen and Huw suggested the weekend of 14 June.", Change.NONE),
     ("Oh and Owen's birthday is 3 July. Don't let me forget.", "Owen has hay fever again.",
      Change.NONE),
+    # ... nor with a cue, unless a value besides a person's name changes
+    ("Since Snowdonia fell through we went to the Forest of Dean instead, just Owen, you "
+     "and Biscuit.", "Owen has hay fever again, poor thing.", Change.NONE),
+    ("Actually, let's do The Ivy instead of Casa Lola.", "Book the anniversary dinner at "
+     "Casa Lola, please remind me.", Change.REPLACES),
+    ("Oh and Owen's birthday is 3 July. He'll be 34. Don't let me forget.",
+     "Owen and you finally got the keys!", Change.NONE),
+    ("Christmas change: Gwen and Huw can't come on Christmas Day after all.",
+     "Gwen is vegetarian and Huw can't eat anything with mushrooms.", Change.NONE),
+    ("Keiko's party moved to the Cat and Wheel on Cheltenham Road.",
+     "Keiko moved to Glasgow on 6 September.", Change.NONE),
+    # ... but the person the cue is about, named right after it, is the value that ends
+    ("Ben didn't get on with Daniel Price. From next week his tutor is Grace Osei.",
+     "Mrs. Ahmed is full, so the agency gave us Daniel Price.", Change.ENDS),
+    # words of any story are not a subject
+    ("The brakes came to £210 in the end, they found a worn disc too.", "Owen slipped Cerys "
+     "and Matteo another £50, so the gift came to £200 in the end.", Change.NONE),
+    ("Everyone wants a dog.", "Folasade wants a one-to-one every other Monday at 10:00.",
+     Change.NONE),
     # ... unless the end is said outright
     ("The Okonkwos called off Friday, their boiler burst.",
      "Dinner at the Okonkwos' on Friday 13 November, we're bringing dessert.", Change.ENDS),

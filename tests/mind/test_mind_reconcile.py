@@ -99,3 +99,22 @@ def test_a_fact_digested_late_but_said_earlier_becomes_history(db: Database) -> 
     assert [m.text for m in repo.history(current.id or 0)][1:] == [
         "The rent is 950 euros to Mr. Duval"]
     assert counters.memories_superseded == 1
+
+
+def test_a_fact_digested_late_is_history_only_if_the_newer_memory_corrects_it(
+        db: Database) -> None:
+    """The older fact's own cue ("Don't let me forget") says nothing about a newer memory
+    on another subject: both stay current."""
+    from datetime import UTC, datetime
+
+    counters = Counters()
+    with db.write() as s:
+        newer = reconcile(s, Fact("Owen", "Last day of term for Owen today, 22 July.", 0.6,
+                                  said_at=datetime(2026, 7, 22, tzinfo=UTC)),
+                          {"messages": [2]}, counters)
+        older = reconcile(s, Fact("Owen", "Owen's birthday is 3 July. He'll be 34. Don't "
+                                  "let me forget.", 0.6,
+                                  said_at=datetime(2026, 6, 1, tzinfo=UTC)),
+                          {"messages": [1]}, counters)
+    assert (newer.action, older.action) == (Action.ADD, Action.ADD)
+    assert len(MemoryRepository(db).list(kind="fact")) == 2

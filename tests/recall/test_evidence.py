@@ -75,3 +75,14 @@ def test_a_corrected_subject_is_still_known(app: Reverie, fake_engine: FakeEngin
     answer = responder.ask("Where was the team offsite in Bath?", ask, mode="memory",
                            today=date(2026, 11, 22))
     assert answer.answer == "The Holburne Museum"
+
+
+def test_a_newer_snippet_answering_again_with_another_value_wins() -> None:
+    offer = _message(1, "Owen offered £5,900 for the Fabia.", 8)
+    deal = _message(2, "Oh and Dafydd came back at £6,100 and Owen took it.", 11)
+    asked = "How much did Owen pay for his car?"
+    assert current_hits(asked, [offer, deal]) == [deal]
+    # another kind of question, or a sentence about someone else, keeps both
+    assert current_hits("Who sold Owen the Fabia?", [offer, deal]) == [offer, deal]
+    other = _message(3, "Keiko paid £6,100 for her bike.", 11)
+    assert current_hits(asked, [offer, other]) == [offer, other]

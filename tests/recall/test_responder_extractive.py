@@ -134,3 +134,16 @@ def test_a_note_heading_is_never_the_answer() -> None:
 def test_of_several_names_the_one_after_the_question_s_word() -> None:
     assert answer_phrase("person", "Cerys, Owen's younger sister, is marrying Matteo from "
                          "Turin.", "Who did Cerys marry?") == "Matteo"
+
+
+def test_a_sentence_that_replaces_the_one_before_it_is_the_answer() -> None:
+    from datetime import UTC, datetime
+
+    from assistant.recall.extractive import extractive_answer
+    from assistant.recall.retrieval import Hit
+
+    hit = Hit("memory", 1, "Holiday booked: Crete flights are £380 each now, way over "
+              "budget. We're going to Sardinia instead, Alghero, same dates.", "memory", 1.0,
+              created_at=datetime(2026, 7, 9, tzinfo=UTC))
+    found = extractive_answer("Where did we go on our summer holiday?", [hit])
+    assert found is not None and "Sardinia" in found[0] and "Crete" not in found[0]
