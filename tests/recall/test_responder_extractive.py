@@ -39,7 +39,15 @@ def test_a_dated_fact_is_quoted_with_its_date(app: Reverie, fake_engine: FakeEng
     responder.answer_styles = dict.fromkeys(KINDS, GENERATED)  # the prompt, not a quote
     responder.ask("When did we move into the flat?", conv, mode="memory",
                   today=date(2026, 11, 22))
-    assert 'memory, Saturday 9 May 2026: "You survived the move into the flat"' in \
+    # The message itself outranks the fact drawn from it (retrieval's FUSION), and both
+    # are quoted with the day they were said.
+    assert ('chat "Moving day", you, Saturday 9 May 2026: "We survived the move.'
+            in fake_engine.prompts[-1])
+    with app.db.write() as s:
+        s.add(Memory(text="You moved into the flat on a Saturday", said_at=SAID))
+    responder.ask("When did we move into the flat?", conv, mode="memory",
+                  today=date(2026, 11, 22))
+    assert 'memory, Saturday 9 May 2026: "You moved into the flat on a Saturday"' in \
         fake_engine.prompts[-1]
 
 
