@@ -39,6 +39,7 @@ slept profile, so that a later run skips the sleep.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -112,17 +113,25 @@ def forget_evaluated_prompt(engine: Engine) -> None:
     engine.generate(GenerationRequest(prompt="Unrelated.", max_tokens=1))
 
 
+_ORDINAL = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b")
+
+
+def _compared(text: str) -> str:
+    """``text`` as answers and gold values are compared: lower-cased, "2nd" read "2"."""
+    return _ORDINAL.sub(r"\1", text.lower())
+
+
 def correct(answer: str, accept: list[str], superseded: list[str] | None = None) -> bool:
-    """Any ``accept`` substring (case-insensitive) is in ``answer`` and no superseded
-    value is."""
-    low = answer.lower()
-    return (any(a.lower() in low for a in accept)
-            and not any(v.lower() in low for v in superseded or []))
+    """Any ``accept`` substring (case-insensitive, "the 2nd December" holding "2
+    December") is in ``answer`` and no superseded value is."""
+    low = _compared(answer)
+    return (any(_compared(a) in low for a in accept)
+            and not any(_compared(v) in low for v in superseded or []))
 
 
 def stale(answer: str, superseded: list[str]) -> bool:
-    low = answer.lower()
-    return any(v.lower() in low for v in superseded)
+    low = _compared(answer)
+    return any(_compared(v) in low for v in superseded)
 
 
 def says_dont_know(answer: str) -> bool:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.bench.sleep import MODES, correct, responder_mode, run_sleep_bench
+from assistant.bench.sleep import MODES, correct, responder_mode, run_sleep_bench, stale
 from assistant.config import Settings
 from assistant.llm.engine import Engine
 from assistant.llm.fake import FakeEngine
@@ -67,6 +67,9 @@ def test_the_plot_is_written(tmp_path: Path) -> None:
 def test_correct_is_a_case_insensitive_substring_match() -> None:
     assert correct("It is at 10:30.", ["10:30"]) and correct("PIXEL", ["pixel"])
     assert not correct("no idea", ["Pixel", "cat"])
+    assert correct("The book club meets on the 2nd December.", ["2 December"])
+    assert not correct("On 12 December", ["2 December"])
+    assert stale("Moved from the 3rd May", ["3 May"])
 
 
 def test_scores() -> None:
