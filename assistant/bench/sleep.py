@@ -121,17 +121,23 @@ def _compared(text: str) -> str:
     return _ORDINAL.sub(r"\1", text.lower())
 
 
+def _holds(answer: str, value: str) -> bool:
+    """Whether ``value`` is in ``answer`` (both `_compared`), not inside a longer word or
+    number ("2 December" is not in "12 December")."""
+    value = _compared(value)
+    lead = r"(?<!\w)" if value[:1].isalnum() else ""
+    return re.search(lead + re.escape(value), _compared(answer)) is not None
+
+
 def correct(answer: str, accept: list[str], superseded: list[str] | None = None) -> bool:
-    """Any ``accept`` substring (case-insensitive, "the 2nd December" holding "2
-    December") is in ``answer`` and no superseded value is."""
-    low = _compared(answer)
-    return (any(_compared(a) in low for a in accept)
-            and not any(_compared(v) in low for v in superseded or []))
+    """Any ``accept`` value (case-insensitive, "the 2nd December" holding "2 December",
+    "12 December" not) is in ``answer`` and no superseded value is."""
+    return (any(_holds(answer, a) for a in accept)
+            and not any(_holds(answer, v) for v in superseded or []))
 
 
 def stale(answer: str, superseded: list[str]) -> bool:
-    low = _compared(answer)
-    return any(_compared(v) in low for v in superseded)
+    return any(_holds(answer, v) for v in superseded)
 
 
 def says_dont_know(answer: str) -> bool:
