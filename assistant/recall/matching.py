@@ -49,6 +49,7 @@ from assistant.text.questions import (
     mentions,
     names,
     shows_clock,
+    shows_day,
     tense,
     value_kind,
     wants_clock,
@@ -134,7 +135,8 @@ def meaning_score(asked: str, prepared: str, cosine: float, weight: float,
     amount that ``prepared`` does not say it gives and its answer does not show, or
     (given a ``context``) less than ``min_topic_share`` of what ``asked`` is about is
     said by ``prepared`` or its context (`topic_share`), ``asked`` wants a time of day
-    that the answer does not show (`wants_clock`), ``asked`` wants a thing ("What
+    that the answer does not show (`wants_clock`), ``asked`` asks when and the answer
+    gives a time of day but no day ("at 17:00"), ``asked`` wants a thing ("What
     book...?") and ``prepared`` a time, or ``asked`` says "our wedding" and ``prepared``
     (with its context) only ever says someone's wedding ("Cerys's wedding")."""
     return _meaning(_features(asked), _features(prepared, context), cosine, weight, weights,
@@ -165,6 +167,8 @@ class _Question:
     #: Asks for a time of day (`wants_clock`); its answer shows one (`shows_clock`).
     clock: bool = False
     gives_clock: bool = False
+    #: Its answer names a day or a date (`shows_day`).
+    gives_day: bool = False
     #: A "What ...?" question of no kind: it wants a thing (`asks_for_a_thing`).
     thing: bool = False
     #: Words said with "my"/"our" ("our wedding"), and, in the question and its
@@ -185,6 +189,7 @@ def _features(question: str, context: PreparedContext | None = None) -> _Questio
                      frozenset(w for w in words if w not in named),
                      words | frozenset(question_words(said)), wants_clock(question),
                      context is not None and shows_clock(context.answer),
+                     context is not None and shows_day(context.answer),
                      asks_for_a_thing(question), *_owners(f"{question} {said}"))
 
 
@@ -234,6 +239,8 @@ def _meaning(a: _Question, p: _Question, cosine: float, weight: float,
             p.answered and min_topic_share > 0
             and topic_share(a.topic, p.covers) < min_topic_share) or (
             a.clock and p.answered and not p.gives_clock) or (
+            a.kind == "time" and not a.clock and a.word_type != "duration" and p.answered
+            and p.gives_clock and not p.gives_day) or (
             a.thing and p.kind == "time") or bool(a.owned & p.others):
         return 0.0
     word = words_match(a.word_type, a.words, p.word_type, p.words, weights)

@@ -93,6 +93,14 @@ def wants_clock(question: str) -> bool:
     return _WANTS_CLOCK.search(plain(question).lower()) is not None
 
 
+def shows_day(answer: str) -> bool:
+    """Whether ``answer`` names a day, a date or a month ("Wednesday", "25 November",
+    "the 23rd", "today"), not only a time of day ("at 17:00")."""
+    lowered = _CLOCK.sub(" ", plain(answer).lower())
+    return _CALENDAR.search(lowered) is not None or re.search(
+        r"\b\d{1,2}(st|nd|rd|th)\b|\b\d{1,2}/\d{1,2}\b", lowered) is not None
+
+
 def shows_clock(answer: str) -> bool:
     """Whether ``answer`` gives a time of day ("07:15", "7pm")."""
     return _CLOCK.search(plain(answer).lower()) is not None

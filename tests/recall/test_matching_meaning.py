@@ -216,3 +216,13 @@ def test_our_wedding_is_not_someone_elses() -> None:
                          context=ours, context_cosine=1.0) > 0.5
     assert meaning_score("When is Cerys's wedding?", "When is the wedding?", 1.0, 1.0,
                          context=cerys, context_cosine=1.0) > 0.5
+
+
+def test_when_is_not_answered_by_a_time_of_day_alone() -> None:
+    garage = prepared_context("When is the car picked up?", "The car is picked up at 17:00.",
+                              ["The garage says the car is ready Wednesday after 17:00."])
+    assert meaning_score("When can I pick up the car from the garage?",
+                         "When is the car picked up?", 1.0, 1.0, context=garage,
+                         context_cosine=1.0) == 0.0
+    assert meaning_score("What time is the car picked up?", "When is the car picked up?",
+                         1.0, 1.0, context=garage, context_cosine=1.0) > 0.5

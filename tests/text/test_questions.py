@@ -9,6 +9,7 @@ from assistant.text.questions import (
     names,
     names_agree,
     shows_clock,
+    shows_day,
     tense,
     tenses_agree,
     wants_clock,
@@ -100,3 +101,9 @@ def test_a_what_question_of_no_kind_asks_for_a_thing() -> None:
     assert asks_for_a_thing("What is Keiko's girlfriend called?") is False  # a name
     assert not asks_for_a_thing("What time is the demo?")  # a time
     assert not asks_for_a_thing("Who is the plumber?")
+
+
+def test_a_day_is_told_apart_from_a_time_of_day() -> None:
+    assert shows_day("Wednesday 25 November after 17:00") and shows_day("the 23rd")
+    assert shows_day("every other Monday at 10:00") and shows_day("tomorrow at 9")
+    assert not shows_day("The car is picked up at 17:00.") and not shows_day("18:25")
