@@ -30,7 +30,10 @@ def test_sleep_bench_modes_and_json() -> None:
     for stats in data["modes"].values():
         assert set(stats) >= {"accuracy", "test_tokens_mean", "ttft_p50_ms", "ttft_p95_ms",
                               "total_p50_ms"}
-    assert data["modes"]["memory"]["accuracy"] == 0.5  # the dentist question
+    # The dentist question, and "How much vitamin D should I take?", an amount, quoted
+    # from the evidence (resources/answer_styles.json); the model says nothing of it.
+    assert data["modes"]["memory"]["accuracy"] == 1.0
+    assert data["modes"]["generated"]["accuracy"] == 0.5  # the model: the dentist only
     assert data["sleep_tokens"] > 0
     full, memory = data["modes"]["full-context"], data["modes"]["memory"]
     assert full["test_tokens_mean"] > 5 * memory["test_tokens_mean"]

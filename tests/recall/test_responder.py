@@ -9,6 +9,7 @@ import pytest
 from assistant.app import Reverie
 from assistant.llm.engine import GenerationRequest, GenerationResult, PromptStyle, TokenCallback
 from assistant.llm.fake import FakeEngine
+from assistant.recall.extractive import GENERATED, KINDS
 from assistant.recall.responder import Responder
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
@@ -137,6 +138,7 @@ def test_a_memory_answer_ends_before_a_quoted_reference_line(app: Reverie) -> No
     conv = app.chats.create_conversation("Money").id or 0
     app.chats.add_message(conv, "user", "We have saved £24,000 for the deposit so far.")
     ask = app.chats.create_conversation("ask").id or 0
-    answer = app.responder(engine).ask("How much have we saved for the deposit?", ask,
-                                       mode="memory")
+    responder = app.responder(engine)
+    responder.answer_styles = dict.fromkeys(KINDS, GENERATED)  # the model's answer, cleaned
+    answer = responder.ask("How much have we saved for the deposit?", ask, mode="memory")
     assert answer.source == "generated" and answer.answer == "£24,000."
