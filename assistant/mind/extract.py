@@ -28,6 +28,7 @@ from assistant.resources import read_prompt
 from assistant.text.corrections import has_cue
 from assistant.text.dates import MONTHS, WEEKDAYS
 from assistant.text.lines import one_line
+from assistant.text.lines import sentences as split_sentences
 from assistant.text.speakers import PERSON, in_third_person
 from assistant.text.words import meaning_words, normalize
 
@@ -196,9 +197,7 @@ def ground(facts: Sequence[Fact], sources: Sequence[SourceLine]) -> list[Fact]:
 def _sentences(text: str) -> list[str]:
     """Sentences of ``text``; a very short statement is joined to the next (or the last),
     since it is context ("Chloe has flu. Her brother Jamie will babysit instead.")."""
-    parts = re.split(r"(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bMrs\.)(?<!\bSt\.)"
-                     r"(?<=[.!?])\s+(?=[A-Z0-9])|\n+", text)
-    sentences = [one_line(_BULLET.sub("", p)) for p in parts if p.strip()]
+    sentences = [one_line(_BULLET.sub("", p)) for p in split_sentences(text)]
     out: list[str] = []
     carry = ""
     for sentence in sentences:

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from assistant.recall.extractive import question_kind, sentences
+from assistant.recall.extractive import question_kind
 from assistant.recall.retrieval import Hit
 from assistant.recall.support import subject_words, terms
 from assistant.text.corrections import Change, ValueKind, classify, read
-from assistant.text.lines import one_line
+from assistant.text.lines import one_line, sentences
 from assistant.text.words import meaning_words
 
 #: Finds, among message ids, those whose facts were all superseded.

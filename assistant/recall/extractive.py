@@ -25,7 +25,7 @@ from functools import cache
 from assistant.recall.retrieval import Hit
 from assistant.resources import resource
 from assistant.text.dates import MONTHS, WEEKDAYS, format_date, mentions_date
-from assistant.text.lines import one_line
+from assistant.text.lines import sentences
 from assistant.text.questions import answer_kind, names, tense
 from assistant.text.speakers import PERSON, in_third_person
 from assistant.text.words import STOPWORDS, meaning_words
@@ -40,8 +40,6 @@ STYLES_FILE = "answer_styles.json"
 #: Longest evidence sentence quoted, in characters.
 MAX_SENTENCE_CHARS = 300
 
-_SENTENCE_END = re.compile(r"(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bMrs\.)(?<!\bSt\.)"
-                           r"(?<=[.!?])\s+(?=[\"'“A-Z0-9])|\n+")
 #: What a sentence that answers each kind of question carries.
 _CARRIES: dict[str, re.Pattern[str]] = {
     "amount": re.compile(r"\d|£|\$|€|\b(one|two|three|four|five|six|seven|eight|nine|ten|"
@@ -93,10 +91,6 @@ class Evidence:
     score: float
     speaker: str | None
     said_at: datetime | None
-
-
-def sentences(text: str) -> list[str]:
-    return [one_line(p) for p in _SENTENCE_END.split(text) if p and p.strip()]
 
 
 def _carries(kind: str, sentence: str) -> bool:

@@ -35,10 +35,9 @@ from typing import Any
 import numpy as np
 
 from assistant.llm.embedding import Embedder
-from assistant.recall.extractive import sentences
 from assistant.resources import resource
 from assistant.text.corrections import topic_stem
-from assistant.text.lines import one_line
+from assistant.text.lines import one_line, sentences
 from assistant.text.questions import names
 from assistant.text.words import STOPWORDS, words
 

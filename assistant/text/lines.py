@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
+
+#: Where a sentence ends: after ".", "!" or "?" (not a title's "Dr." or "St.") before
+#: a capital, a digit or a quote, and at every line break.
+_SENTENCE_END = re.compile(r"(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bMrs\.)(?<!\bSt\.)"
+                           r"(?<=[.!?])\s+(?=[\"'\u201cA-Z0-9])|\n+")
 
 
 def one_line(text: str) -> str:
@@ -24,3 +30,8 @@ def is_blank(text: str) -> bool:
     (zero-width spaces, direction marks, byte-order marks). Such a note or message is
     empty to the person, so it is refused or skipped like an empty one."""
     return all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in text)
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of ``text``, each on one line (`one_line`), blank ones left out."""
+    return [one_line(p) for p in _SENTENCE_END.split(text) if p and p.strip()]
