@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from assistant.text.dates import MONTHS, WEEKDAYS, dates_in
-from assistant.text.lines import one_line
+from assistant.text.lines import one_line, sentences
 from assistant.text.similarity import question_words
 
 #: Phrasings kept per value, and values (kinds) asked about per fact.
@@ -29,7 +29,6 @@ PHRASINGS_PER_VALUE = 2
 VALUES_PER_FACT = 2
 #: Sentences of one fact asked about (a fact is a message's sentence or a few).
 MAX_SENTENCES = 3
-_SENTENCES = re.compile(r"(?<![DM]r\.)(?<!Mrs\.)(?<!Ms\.)(?<!St\.)(?<=[.!?])\s+(?=[A-Z])")
 #: A question longer than this is not one a person types.
 MAX_QUESTION_WORDS = 14
 #: An answer longer than this is the fact sentence, not its value.
@@ -532,11 +531,11 @@ def _label_questions(label: str, value_text: str, today: date,
     return [(score, fq) for score, fq in out if acceptable(fq.question)]
 
 
-def _sentence_questions(sentence: str, today: date, names: Collection[str],
-                        personal: bool) -> list[tuple[float, FactQuestion]]:
-    """The questions one sentence of a fact answers, scored: at most `VALUES_PER_FACT`
-    values, each in at most `PHRASINGS_PER_VALUE` phrasings."""
-    view = _person_view(sentence)
+def _value_questions(view: str, today: date, names: Collection[str],
+                     personal: bool) -> list[tuple[float, FactQuestion]]:
+    """The questions one sentence of a fact (``view``: as the person says it,
+    `_person_view`) answers with its values, scored: at most `VALUES_PER_FACT` values,
+    each in at most `PHRASINGS_PER_VALUE` phrasings."""
     candidates: list[tuple[float, FactQuestion]] = []
     chosen = 0
     for value in sorted(values_of(view, names),
@@ -575,23 +574,21 @@ _THING = re.compile(
     r"\s*(?:[,;:.!?].*)?$")
 
 
-def _thing_questions(sentence: str, names: Collection[str],
+def _thing_questions(view: str, names: Collection[str],
                      personal: bool) -> list[tuple[float, FactQuestion]]:
     """"What does Owen take for his hay fever?" -> "cetirizine", from "Owen takes
-    cetirizine, 10 mg": the object of a verb a person asks back (`_THING_VERBS`), when
-    it is a few words and no date, amount or name of its own."""
-    m = _THING.match(sentence)
+    cetirizine, 10 mg" (``view``: as the person says it): the object of a verb a person
+    asks back (`_THING_VERBS`), when it is a few words and no date, amount or name of
+    its own."""
+    m = _THING.match(view)
     if m is None:
         return []
-    verb = _base_verb(m.group("verb"))
     who, what = m.group("who"), m.group("what").strip()
-    if who in ("We", "They", "I") or " and " in who:
-        verb = verb or ("do", m.group("verb"))
-        aux = "do" if verb[0] == "does" else verb[0]
-    elif verb is None:
+    plural = who in ("We", "They", "I") or " and " in who
+    verb = _base_verb(m.group("verb")) or (("do", m.group("verb")) if plural else None)
+    if verb is None:
         return []
-    else:
-        aux = verb[0]
+    aux = "do" if plural and verb[0] == "does" else verb[0]
     if (verb[1] not in _THING_VERBS or len(what.split()) > 6 or values_of(what, names)
             or what.split()[0].lower() in _HEDGES or (what[:1].isupper() and any(
                 what.startswith(n) for n in names)) or _NOT_A_THING.search(what)):
@@ -621,10 +618,10 @@ def questions_for_fact(text: str, subject: str, today: date,
         # A label over sentences of its own ("Christmas change: Huw's knee operation is
         # on 22 December 2026. ..."): the sentences say what is asked.
         fact = label.group(2) if not candidates else ""
-    for sentence in _SENTENCES.split(fact)[:MAX_SENTENCES]:
-        sentence = _FILLER.sub("", sentence).strip()
-        candidates.extend(_sentence_questions(sentence, today, names, personal))
-        candidates.extend(_thing_questions(_person_view(sentence), names, personal))
+    for sentence in sentences(fact)[:MAX_SENTENCES]:
+        view = _person_view(_FILLER.sub("", sentence).strip())
+        candidates.extend(_value_questions(view, today, names, personal))
+        candidates.extend(_thing_questions(view, names, personal))
     candidates.sort(key=lambda c: -c[0])
     seen: set[str] = set()
     out: list[FactQuestion] = []
