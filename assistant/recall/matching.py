@@ -29,7 +29,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -221,31 +221,47 @@ def topic_share(asked: frozenset[str], covers: frozenset[str]) -> float:
                for w in asked) / len(asked)
 
 
-def _meaning(a: _Question, p: _Question, cosine: float, weight: float,
-             weights: WordWeights, context_cosine: float = 0.0,
-             context_share: float = 0.0, min_topic_share: float = 0.0) -> float:
-    """`meaning_score` of two questions already split (`kinds_agree`, `tenses_agree`, the
-    names ``a`` asks about all known to ``p``, "how long" on both sides or neither, a time
-    or amount asked only of a prepared answer that gives one, at least ``min_topic_share``
-    of ``a``'s topic said by a prepared answer's question or context, a time of day
-    asked only of an answer that shows one, a thing never asked of a when-question,
-    "our wedding" never answered by what is only Cerys's wedding, and `question_match`
-    on their parts)."""
-    if (a.kind and p.kind and a.kind != p.kind) or not a.names <= p.known or (
-            a.tense and p.tense and a.tense != p.tense) or (
-            (a.word_type == "duration") != (p.word_type == "duration")) or (
-            p.answered and p.kind is None and a.kind in ("time", "amount")
-            and p.gives != a.kind) or (
-            p.answered and min_topic_share > 0
-            and topic_share(a.topic, p.covers) < min_topic_share) or (
-            a.clock and p.answered and not p.gives_clock) or (
-            a.kind == "time" and not a.clock and a.word_type != "duration" and p.answered
-            and p.gives_clock and not p.gives_day) or (
-            a.thing and p.kind == "time") or bool(a.owned & p.others):
-        return 0.0
+def _vetoed(a: _Question, p: _Question, min_topic_share: float = 0.0) -> bool:
+    """Whether ``a`` cannot be asking what ``p`` answers, whatever the similarity: the
+    kinds of answer or the tenses differ; ``a`` names someone ``p`` does not know; "how
+    long" on one side only; a time or amount asked of a prepared answer that gives
+    none; less than ``min_topic_share`` of ``a``'s topic said by ``p``'s question or
+    context; a time of day asked of an answer without one; a when-question answered by
+    a time of day with no day; a thing asked of a when-question; "our wedding" answered
+    by what is only someone else's."""
+    return bool(
+        (a.kind and p.kind and a.kind != p.kind)
+        or not a.names <= p.known
+        or (a.tense and p.tense and a.tense != p.tense)
+        or (a.word_type == "duration") != (p.word_type == "duration")
+        or (p.answered and p.kind is None and a.kind in ("time", "amount")
+            and p.gives != a.kind)
+        or (p.answered and min_topic_share > 0
+            and topic_share(a.topic, p.covers) < min_topic_share)
+        or (a.clock and p.answered and not p.gives_clock)
+        or (a.kind == "time" and not a.clock and a.word_type != "duration"
+            and p.answered and p.gives_clock and not p.gives_day)
+        or (a.thing and p.kind == "time")
+        or a.owned & p.others)
+
+
+def _mixed(a: _Question, p: _Question, cosine: float, weight: float,
+           weights: WordWeights, context_cosine: float, context_share: float) -> float:
+    """The score of a pair no veto stopped: the cosines mixed by ``context_share``,
+    mixed with `words_match` by ``weight``."""
     word = words_match(a.word_type, a.words, p.word_type, p.words, weights)
     mixed = (1.0 - context_share) * cosine + context_share * context_cosine
     return max(0.0, weight * mixed + (1.0 - weight) * word)
+
+
+def _meaning(a: _Question, p: _Question, cosine: float, weight: float,
+             weights: WordWeights, context_cosine: float = 0.0,
+             context_share: float = 0.0, min_topic_share: float = 0.0) -> float:
+    """`meaning_score` of two questions already split: 0 when `_vetoed`, else
+    `_mixed`."""
+    if _vetoed(a, p, min_topic_share):
+        return 0.0
+    return _mixed(a, p, cosine, weight, weights, context_cosine, context_share)
 
 
 @dataclass(frozen=True)
@@ -276,12 +292,20 @@ class _PairFeatures:
     cosines: np.ndarray
     context_cosines: np.ndarray
 
+    #: `_vetoed` of each pair, per topic share (the same for every weight and share).
+    vetoes: dict[float, list[bool]] = field(default_factory=dict)
+
     def scores(self, weight: float, context_share: float,
                min_topic_share: float = 0.0) -> list[float]:
-        return [_meaning(a, p, float(c), weight, UNIFORM, float(cc), context_share,
-                         min_topic_share)
-                for a, p, c, cc in zip(self.asked, self.prepared, self.cosines,
-                                       self.context_cosines, strict=True)]
+        vetoed = self.vetoes.get(min_topic_share)
+        if vetoed is None:
+            vetoed = self.vetoes[min_topic_share] = [
+                _vetoed(a, p, min_topic_share)
+                for a, p in zip(self.asked, self.prepared, strict=True)]
+        return [0.0 if no else _mixed(a, p, float(c), weight, UNIFORM, float(cc),
+                                      context_share)
+                for a, p, c, cc, no in zip(self.asked, self.prepared, self.cosines,
+                                           self.context_cosines, vetoed, strict=True)]
 
     def rates(self, scores: Sequence[float], threshold: float) -> tuple[float, float]:
         true = [s >= threshold for s, same in zip(scores, self.same, strict=True) if same]
