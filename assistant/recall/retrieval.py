@@ -295,15 +295,18 @@ def _when(value: datetime | str) -> datetime:
 
 def _diverse(hits: list[Hit], limit: int) -> list[Hit]:
     chosen: list[Hit] = []
+    messages: set[int] = set()
     for hit in hits:
         if hit.kind == "message" and any(c.cites("message", hit.id) for c in chosen):
             continue
         if hit.kind == "memory" and any(word_overlap(hit.text, c.text) >= 0.8 for c in chosen):
             continue
-        told = hit.sources.get("messages", []) if hit.kind == "memory" else []
-        if told and all(any(c.kind == "message" and c.id == m for c in chosen) for m in told):
+        told = set(hit.sources.get("messages", [])) if hit.kind == "memory" else set()
+        if told and told <= messages:
             continue  # a fact drawn from messages already chosen says nothing more
         chosen.append(hit)
+        if hit.kind == "message":
+            messages.add(hit.id)
         if len(chosen) >= limit:
             break
     return chosen
