@@ -98,7 +98,8 @@ def shows_day(answer: str) -> bool:
     "the 23rd", "today"), not only a time of day ("at 17:00")."""
     lowered = _CLOCK.sub(" ", plain(answer).lower())
     return _CALENDAR.search(lowered) is not None or re.search(
-        r"\b\d{1,2}(st|nd|rd|th)\b|\b\d{1,2}/\d{1,2}\b", lowered) is not None
+        r"\b\d{1,2}(st|nd|rd|th)\b|\b\d{1,2}/\d{1,2}\b|\b\d{4}-\d{2}-\d{2}\b",
+        lowered) is not None
 
 
 def shows_clock(answer: str) -> bool:

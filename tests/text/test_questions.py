@@ -107,3 +107,4 @@ def test_a_day_is_told_apart_from_a_time_of_day() -> None:
     assert shows_day("Wednesday 25 November after 17:00") and shows_day("the 23rd")
     assert shows_day("every other Monday at 10:00") and shows_day("tomorrow at 9")
     assert not shows_day("The car is picked up at 17:00.") and not shows_day("18:25")
+    assert shows_day("2026-11-25 at 17:00") and shows_day("on 25/11")
