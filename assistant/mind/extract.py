@@ -226,9 +226,9 @@ def guess_subject(sentence: str, fallback: str) -> str:
         cleaned = " ".join(words_).strip(".'’")
         cleaned = re.sub(r"'s$|’s$", "", cleaned)
         words_ = cleaned.split()
-        while words_ and words_[0] in _NOT_SUBJECTS:  # "The St Ives" -> "St Ives"
-            words_ = words_[1:]
-        cleaned = " ".join(words_)
+        start = next((i for i, w in enumerate(words_) if w not in _NOT_SUBJECTS),
+                     len(words_))
+        cleaned = " ".join(words_[start:])  # "The St Ives" -> "St Ives"
         if len(cleaned) > 1:
             return cleaned
     return fallback
