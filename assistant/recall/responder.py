@@ -54,6 +54,7 @@ from assistant.store.chats import ChatRepository
 from assistant.store.models import Conversation, Message, Origin, Role
 from assistant.store.notes import NoteRepository
 from assistant.text.answers import DONT_KNOW, AnswerCleaner
+from assistant.text.questions import concerns_time
 
 MODES = ("auto", "memory", "full-context")
 __all__ = ["MODES", "Answer", "QuestionTooLongError", "Responder", "command_line_key",
@@ -161,6 +162,8 @@ class Responder:
         hits = current_hits(question, hits, self._retriever.outdated)[:self._memory.retrieve_top_k]
         if personal and not history and not self.supported(question, known):
             return None, [], hits
+        if not hits and not concerns_time(question):
+            today = None  # a date quoted alone is a distractor ("It's 29 November.")
         refs, used = reference_lines(hits, today, self._memory.snippet_tokens,
                                      self._engine.count_tokens)
         style, profile = self._engine.info.prompt_style, self._profile()

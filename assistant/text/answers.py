@@ -61,11 +61,17 @@ def _strip_prefixes(text: str) -> str:
         text = stripped[m.end():]
 
 
+#: A line of the answer prompt's own layout that a small model may echo after its answer.
+_SCAFFOLD = re.compile(r"^\s*(\(nothing yet\)|Reference\b[^:]*:|What Reverie knows about\b"
+                       r"|\[\d+\]\s)")
+
+
 def _cut_at_new_turn(text: str) -> tuple[str, bool]:
-    """``text`` up to the first later line that starts a speaker turn; True if cut."""
+    """``text`` up to the first later line that starts a speaker turn or echoes the
+    prompt's layout ("(nothing yet)", "Reference:"); True if cut."""
     lines = text.split("\n")
     for i, line in enumerate(lines[1:], 1):
-        if _is_speaker_line(line) is not None:
+        if _is_speaker_line(line) is not None or _SCAFFOLD.match(line):
             return "\n".join(lines[:i]), True
     return text, False
 

@@ -93,6 +93,21 @@ def wants_clock(question: str) -> bool:
     return _WANTS_CLOCK.search(plain(question).lower()) is not None
 
 
+_TIME_WORDS = re.compile(r"\b(ago|since|until|till|left|yet|still|anymore|age|old|now|"
+                         r"current(ly)?|latest|recent(ly)?|last|next|this|days?|weeks?|"
+                         r"months?|years?)\b")
+
+
+def concerns_time(question: str) -> bool:
+    """Whether today's date could bear on the answer: the question asks when, how long,
+    how old or about a day ("What day is it?", "How many weeks until the wedding?",
+    "Is the passport still valid?"), not a timeless fact ("What is the capital of
+    France?")."""
+    lowered = plain(question).lower()
+    return (answer_kind(question) == "time" or _CALENDAR.search(lowered) is not None
+            or _TIME_WORDS.search(lowered) is not None)
+
+
 def shows_day(answer: str) -> bool:
     """Whether ``answer`` names a day, a date or a month ("Wednesday", "25 November",
     "the 23rd", "today"), not only a time of day ("at 17:00")."""

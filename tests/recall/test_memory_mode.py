@@ -53,6 +53,19 @@ def test_memory_mode_prompt(app: Reverie, fake_engine: FakeEngine) -> None:
     assert answer.prompt_tokens == fake_engine.count_tokens(rest)
 
 
+def test_an_empty_profile_quotes_today_only_for_a_question_about_time(
+        app: Reverie, fake_engine: FakeEngine) -> None:
+    # Quoted alone, the date drew "It's 29 November." from the real model for "What is
+    # the capital of France?".
+    conv = app.chats.create_conversation("ask").id or 0
+    responder = app.responder(fake_engine)
+    responder.ask("What is the capital of France?", conv, today=date(2026, 11, 22))
+    assert "today" not in fake_engine.prompts[-1]
+    assert "Reference:" not in fake_engine.prompts[-1].split("(nothing yet)")[1]
+    responder.ask("What day is it today?", conv, today=date(2026, 11, 22))
+    assert '[1] today: "Sunday 22 November 2026"' in fake_engine.prompts[-1]
+
+
 def test_full_context_prompt_has_everything(app: Reverie, fake_engine: FakeEngine) -> None:
     seed(app)
     ask_conv = app.chats.create_conversation("ask").id or 0

@@ -72,3 +72,9 @@ def test_done_when_a_new_turn_starts_or_the_model_loops() -> None:
     loop = AnswerCleaner()
     loop.feed("It is at 10:30. It is at 10:30.")
     assert loop.done
+
+
+def test_an_echo_of_the_prompt_layout_ends_the_answer() -> None:
+    assert clean_answer('"Paris."\n(nothing yet)') == "Paris."
+    assert clean_answer("Paris.\nReference:\n[1] today") == "Paris."
+    assert clean_answer("Milk\n- eggs") == "Milk\n- eggs"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from assistant.text.questions import (
     answer_kind,
     asks_for_a_thing,
+    concerns_time,
     kinds_agree,
     names,
     names_agree,
@@ -108,3 +109,13 @@ def test_a_day_is_told_apart_from_a_time_of_day() -> None:
     assert shows_day("every other Monday at 10:00") and shows_day("tomorrow at 9")
     assert not shows_day("The car is picked up at 17:00.") and not shows_day("18:25")
     assert shows_day("2026-11-25 at 17:00") and shows_day("on 25/11")
+
+
+def test_concerns_time_when_the_date_could_bear_on_the_answer() -> None:
+    for question in ("What day is it?", "How many weeks until the wedding?",
+                     "Is the passport still valid?", "How old is Milo now?",
+                     "When is the Heron deadline?", "What did I do on Saturday?"):
+        assert concerns_time(question), question
+    for question in ("What is the capital of France?", "Who wrote Hamlet?",
+                     "What does Owen take for his hay fever?", ""):
+        assert not concerns_time(question), question
