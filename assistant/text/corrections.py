@@ -219,6 +219,39 @@ _CUE_THEN = re.compile(r"(?:\b(?:instead of|rather than|not|no longer|never)\b|n
                        r"((?:\s+\S+){1,5})", re.IGNORECASE)
 
 
+#: A purchase made and the thing bought, up to where its phrase ends ("Ordered the sofa.",
+#: "paid for the flights with points"): the amount said with it is what the thing cost
+#: in the end. "Bought the sofa cushions" bought cushions, not the sofa.
+_BOUGHT = re.compile(
+    r"\b(?:ordered|bought|purchased|paid for|booked)\s+(?:the|our|my|a|an)\s+"
+    r"([a-z][\w-]*(?:\s+[a-z][\w-]*){0,2}?)"
+    r"(?=\s*(?:[.,;:!?]|$)|\s+(?:with|for|from|at|in|on|and|to|online|today)\b)",
+    re.IGNORECASE)
+
+
+def _bought(text: str) -> str | None:
+    """The topic stem of the thing a purchase in ``text`` bought, if it says one."""
+    found = _BOUGHT.search(plain(text))
+    return topic_stem(found.group(1).split()[-1].lower()) if found else None
+
+
+#: The same cues, and what they deny up to the end of the clause ("didn't get on with
+#: Daniel Price", "instead of Casa Lola", "can't make Tuesday").
+_DENIED = re.compile(r"(?:\b(?:instead of|rather than|not|no longer|never)\b|n't\b)"
+                     r"((?:\s+[^\s,.;:!?()]+){1,5})", re.IGNORECASE)
+
+
+def without_denied(text: str) -> str:
+    """``text`` with what a negation or "instead of" denies blanked out (same length, so
+    positions hold): its values are not the answer ("Ben didn't get on with Daniel
+    Price. From next week his tutor is Grace Osei.")."""
+    out = text
+    for m in _DENIED.finditer(text):
+        start, end = m.span(1)
+        out = out[:start] + " " * (end - start) + out[end:]
+    return out
+
+
 def _names_again(new_text: str, old: Reading) -> bool:
     """True if the new fact names a place of the old one ("Training moved to the
     astroturf while Hollis Park gets reseeded"), or a person of it right after a cue."""
@@ -261,9 +294,11 @@ def classify(new_text: str, new_subject: str, old_text: str, old_subject: str) -
     unnamed = bool((new.topic & old.topic) - named)
     sure_uncued = sure and unnamed
     close = shared >= 1 and shared / smaller >= STRONG_SHARE
+    kinds = set(_changed_kinds(new, old))
+    if ValueKind.AMOUNT in kinds and _bought(new_text) in old.topic:
+        return Change.REPLACES  # "Ordered the sofa ... the total was £1,119": its price
     if not (sure or close or mentions):
         return Change.NONE
-    kinds = set(_changed_kinds(new, old))
     changed = bool(kinds)
     # With nothing shared but names, a cue needs a new time, date, amount or number, or
     # the old place or person named with it: any story names people and places ("Since
