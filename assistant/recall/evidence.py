@@ -5,7 +5,8 @@ answer. Superseded memories are never retrieved (`Retriever`); this module leave
 the rest of the old value's carriers among the retrieved hits:
 
 - a message whose facts were all superseded by sleep-time reconciliation
-  (`store.memories.outdated_messages`);
+  (`store.memories.outdated_messages`): the facts that superseded them take its place,
+  so that a question worded like the old message still finds the new value;
 - a snippet that a newer retrieved snippet corrects, by the same rules reconciliation
   uses (`assistant.text.corrections.classify`: the same subject, a cue or a new value
   of the same kind), judged sentence by sentence on the sentences about the question,
@@ -19,7 +20,7 @@ the rest of the old value's carriers among the retrieved hits:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from assistant.recall.extractive import question_kind
 from assistant.recall.retrieval import Hit
@@ -28,8 +29,9 @@ from assistant.text.corrections import Change, ValueKind, classify, read
 from assistant.text.lines import one_line, sentences
 from assistant.text.words import meaning_words
 
-#: Finds, among message ids, those whose facts were all superseded.
-OutdatedLookup = Callable[[list[int]], set[int]]
+#: Finds, among message ids, those whose facts were all superseded, each with the hits
+#: of the facts that now hold in their place.
+OutdatedLookup = Callable[[list[int]], Mapping[int, Sequence[Hit]]]
 
 
 def _sentences(text: str) -> list[str]:
@@ -69,14 +71,24 @@ def _corrects(newer: Hit, older: Hit, wanted: set[str], question: str) -> bool:
 
 def current_hits(question: str, hits: Sequence[Hit],
                  outdated: OutdatedLookup | None = None) -> list[Hit]:
-    """``hits`` (in their order) without the messages whose facts were superseded and
-    without any hit that a newer hit corrects. Hits of unknown date are kept, and never
-    taken to correct another."""
-    gone: set[int] = set()
+    """``hits`` (in their order) with each message whose facts were superseded replaced
+    by the facts that hold now (those not retrieved already), and without any hit that
+    a newer hit corrects. Hits of unknown date are kept, and never taken to correct
+    another."""
+    gone: Mapping[int, Sequence[Hit]] = {}
     messages = [h.id for h in hits if h.kind == "message"]
     if outdated is not None and messages:
         gone = outdated(messages)
-    kept = [h for h in hits if not (h.kind == "message" and h.id in gone)]
+    kept: list[Hit] = []
+    seen = {(h.kind, h.id) for h in hits}
+    for hit in hits:
+        if hit.kind != "message" or hit.id not in gone:
+            kept.append(hit)
+            continue
+        for successor in gone[hit.id]:
+            if (successor.kind, successor.id) not in seen:
+                seen.add((successor.kind, successor.id))
+                kept.append(successor)
     wanted = meaning_words(question)
     out = []
     for hit in kept:

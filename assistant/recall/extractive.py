@@ -24,6 +24,7 @@ from functools import cache
 
 from assistant.recall.retrieval import Hit
 from assistant.resources import resource
+from assistant.text.corrections import without_denied
 from assistant.text.dates import MONTHS, WEEKDAYS, format_date, mentions_date
 from assistant.text.lines import sentences
 from assistant.text.questions import answer_kind, names, tense
@@ -94,6 +95,8 @@ class Evidence:
 
 
 def _carries(kind: str, sentence: str) -> bool:
+    """Whether ``sentence`` states a value of ``kind`` that it does not deny."""
+    sentence = without_denied(sentence)
     if kind == "time":
         return mentions_date(sentence)
     pattern = _CARRIES.get(kind)
@@ -178,8 +181,10 @@ def _drop_asked(candidates: Sequence[str], question: str) -> list[str]:
 def answer_phrase(kind: str, sentence: str, question: str) -> str | None:
     """The part of ``sentence`` that answers a ``kind`` question (a date or time, an
     amount, a person's name, a place), or None when the sentence has no such part or
-    the kind does not say what to look for."""
+    the kind does not say what to look for. A value the sentence denies ("instead of
+    Casa Lola", "didn't get on with Daniel Price") is never the answer."""
     found: list[str] = []
+    sentence = without_denied(sentence)
     if kind == "time":
         found = [m.group(0).strip(" ,") for m in _WHEN.finditer(sentence)
                  if not m.group(0).strip().isdigit() or len(m.group(0).strip()) == 4]
@@ -212,22 +217,33 @@ def answer_phrase(kind: str, sentence: str, question: str) -> str | None:
         return None
     kept = _drop_asked(found, question)
     if kind == "person" and len(kept) > 1:
-        return _nearest_after_cue(kept, sentence, question)
+        return _nearest_to_cue(kept, sentence, question)
     return kept[0] if kept else None
 
 
-def _nearest_after_cue(candidates: Sequence[str], sentence: str, question: str) -> str:
-    """Of several names, the first after a word of the question's own ("Cerys, Owen's
-    sister, is marrying Matteo" for "Who did Cerys marry?": Matteo, not Owen); the
-    first name when no question word is in the sentence."""
+def _nearest_to_cue(candidates: Sequence[str], sentence: str, question: str) -> str:
+    """Of several names, the one nearest a word of the question's own, after it on a
+    tie ("Cerys, Owen's sister, is marrying Matteo" for "Who did Cerys marry?": Matteo;
+    "Ravi moved to Singapore, so Hannah Lloyd is the lead" for "Who leads ...?":
+    Hannah Lloyd); the first name when no question word is in the sentence."""
     lower = " ".join(w for w in question.split() if not w[:1].isupper())
     cues = {w[:4] for w in meaning_words(lower) if len(w) > 3}
-    low = sentence.lower()
-    at = [m.start() for m in re.finditer(r"[^\W\d_]+", low) if m.group(0)[:4] in cues]
+    at = [m.span() for m in re.finditer(r"[^\W\d_]+", sentence.lower())
+          if m.group(0)[:4] in cues]
     if not at:
         return candidates[0]
-    after = [(sentence.find(c, at[0]), c) for c in candidates if sentence.find(c, at[0]) >= 0]
-    return min(after)[1] if after else candidates[0]
+
+    def gap(name: tuple[int, int], cue: tuple[int, int]) -> tuple[int, int]:
+        """Characters between a name and a cue word; a name after the cue first."""
+        if cue[1] <= name[0]:
+            return name[0] - cue[1], 0
+        return max(0, cue[0] - name[1]), 1
+
+    def distance(candidate: str) -> tuple[int, int]:
+        spans = [m.span() for m in re.finditer(re.escape(candidate), sentence)]
+        return min((gap(s, c) for s in spans for c in at), default=(len(sentence), 1))
+
+    return min(candidates, key=distance)
 
 
 def extractive_answer(question: str, hits: Sequence[Hit]) -> tuple[str, Hit] | None:

@@ -29,7 +29,7 @@ from assistant.llm.embedding import Embedder, from_blob, to_blob
 from assistant.llm.engine import EngineError
 from assistant.store.db import Database
 from assistant.store.fts import fts_query, ranked_ids, search_generation
-from assistant.store.memories import outdated_messages
+from assistant.store.memories import current_successors
 from assistant.store.models import MemoryKind, Note
 from assistant.text.dates import format_date
 from assistant.text.similarity import word_overlap
@@ -241,10 +241,17 @@ class Retriever:
             hits = self._load(con, [key for key, _ in ordered[: limit * 4]], dict(ordered))
         return _diverse(hits, limit)
 
-    def outdated(self, message_ids: list[int]) -> set[int]:
-        """Those of ``message_ids`` whose facts a later correction superseded."""
+    def outdated(self, message_ids: list[int]) -> dict[int, list[Hit]]:
+        """Those of ``message_ids`` whose facts a later correction superseded, each with
+        the facts that now hold in their place (`current_successors`), as hits: the
+        question worded like the old message is answered from the new value."""
         with self._db.session() as s:
-            return outdated_messages(s.connection(), message_ids)
+            con = s.connection()
+            successors = current_successors(con, message_ids)
+            keys = sorted({("memory", m) for ids in successors.values() for m in ids})
+            loaded = {(h.kind, h.id): h for h in self._load(con, keys, dict.fromkeys(keys, 0.0))}
+        return {msg: [loaded[("memory", m)] for m in ids if ("memory", m) in loaded]
+                for msg, ids in successors.items()}
 
     def _load(self, con: Connection, keys: list[tuple[str, int]],
               scores: dict[tuple[str, int], float]) -> list[Hit]:
@@ -262,7 +269,7 @@ class Retriever:
         for ident, kind, subject, body, sources, said in rows(
                 "SELECT id, kind, subject, text, sources, said_at FROM memory "
                 "WHERE id IN ({ids})", "memory"):
-            label = "memory" if kind == MemoryKind.FACT.value else f'summary "{subject}"'
+            label = "memory" if kind == MemoryKind.FACT.value else _titled("summary", subject)
             hits[("memory", ident)] = Hit("memory", ident, body, label, 0.0,
                                           dict(json.loads(sources or "{}")),
                                           _when(said) if said else None)
@@ -276,7 +283,7 @@ class Retriever:
                 "message"):
             speaker = "you" if role == "user" else "Reverie"
             when = _when(created)
-            label = f'chat "{title}", {speaker}, {format_date(when.date())}'
+            label = f'{_titled("chat", title)}, {speaker}, {format_date(when.date())}'
             hits[("message", ident)] = Hit("message", ident, content, label, 0.0,
                                            created_at=when)
         out = []
@@ -286,6 +293,20 @@ class Retriever:
                 hit.score = scores[key]
                 out.append(hit)
         return out
+
+
+#: A title longer than this many words reads like a sentence: a message's opening that
+#: named the chat, which may quote a value corrected since.
+MAX_TITLE_WORDS = 6
+
+
+def _titled(label: str, title: str) -> str:
+    """``label "title"`` ('chat "Weekend plans"'), or the bare label when the title
+    is a sentence ("Mia's football training is at Hollis Park on Tuesdays at 17…")."""
+    title = title.strip()
+    if not title or len(title.split()) > MAX_TITLE_WORDS:
+        return label
+    return f'{label} "{title}"'
 
 
 def _when(value: datetime | str) -> datetime:

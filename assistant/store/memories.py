@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from assistant.store.db import Database
 from assistant.store.fts import search_rows
-from assistant.store.models import Memory, Message, Note, utcnow
+from assistant.store.models import Memory, MemoryKind, Message, Note, utcnow
 from assistant.store.purge import ForgetHook, checkpoint, purge
 
 
@@ -230,3 +230,49 @@ def outdated_messages(con: Connection, message_ids: Iterable[int]) -> set[int]:
         "json_each(m.sources, '$.messages') j WHERE m.kind = 'fact' "
         f"AND j.value IN ({', '.join(str(i) for i in wanted)}) GROUP BY j.value"))
     return {int(msg_id) for msg_id, any_active in rows if not any_active}
+
+
+def current_successors(con: Connection, message_ids: Iterable[int]) -> dict[int, list[int]]:
+    """For each of ``message_ids`` that is outdated (`outdated_messages`), the facts that
+    now hold in place of its facts: the ends of their chains of supersession, oldest
+    first (empty when a chain ends in a forgotten or non-fact memory)."""
+    gone = outdated_messages(con, message_ids)
+    if not gone:
+        return {}
+    rows = con.execute(text(
+        "SELECT j.value, m.superseded_by FROM memory m, "
+        "json_each(m.sources, '$.messages') j WHERE m.kind = 'fact' "
+        f"AND j.value IN ({', '.join(str(i) for i in sorted(gone))})"))
+    firsts: dict[int, list[int]] = {i: [] for i in gone}
+    for msg_id, newer in rows:
+        if newer is not None:
+            firsts[int(msg_id)].append(int(newer))
+    ends: dict[int, int | None] = {}  # memory id -> the active fact at its chain's end
+
+    def end_of(memory_id: int) -> int | None:
+        path, current = [], memory_id
+        while current not in ends and current not in path:
+            path.append(current)
+            row = con.execute(text("SELECT kind, superseded_by FROM memory WHERE id = :i"),
+                              {"i": current}).first()
+            if row is None or row[0] != MemoryKind.FACT.value:
+                ends[current] = None
+                break
+            if row[1] is None:
+                ends[current] = current
+                break
+            current = int(row[1])
+        found = ends.get(current)  # None too for a cycle (never written, guarded anyway)
+        for step in path:
+            ends[step] = found
+        return found
+
+    out: dict[int, list[int]] = {}
+    for msg_id, newer_ids in firsts.items():
+        chosen: list[int] = []
+        for newer in sorted(set(newer_ids)):
+            end = end_of(newer)
+            if end is not None and end not in chosen:
+                chosen.append(end)
+        out[msg_id] = chosen
+    return out

@@ -38,7 +38,21 @@ def test_unrelated_snippets_are_kept() -> None:
 
 def test_outdated_messages_are_left_out() -> None:
     a, b = _message(1, "Rent is £1,150.", 1), _message(2, "Biscuit weighs 14 kg.", 2)
-    assert current_hits("How much is our rent?", [a, b], lambda ids: {1} & set(ids)) == [b]
+    assert current_hits("How much is our rent?", [a, b],
+                        lambda ids: {i: [] for i in {1} & set(ids)}) == [b]
+
+
+def test_an_outdated_message_gives_way_to_the_facts_that_hold_now() -> None:
+    old, other = _message(1, "Gym membership at Pulse is £38 a month.", 1), \
+        _message(2, "Biscuit weighs 14 kg.", 2)
+    new = Hit("memory", 7, "Pulse put the price up, it's £42 a month from July.", "memory",
+              0.0, created_at=datetime(2026, 6, 20, 9, 0, tzinfo=UTC))
+    found = current_hits("How much is my gym membership?", [old, other],
+                         lambda ids: {1: [new]} if 1 in ids else {})
+    assert found == [new, other]
+    # a successor retrieved already is not repeated
+    assert current_hits("How much is my gym membership?", [new, old, other],
+                        lambda ids: {1: [new]}) == [new, other]
 
 
 def test_a_superseded_fact_s_message_is_not_quoted(app: Reverie,

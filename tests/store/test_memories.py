@@ -102,3 +102,27 @@ def test_forget_takes_what_was_derived_and_hands_it_to_the_hook(db: Database) ->
     assert repo.get(profile.id or 0) is None and repo.get(other.id or 0) is not None
     assert repo.search("4417") == []
     assert repo.restore(forgotten).text == "Locker code 4417."  # undo brings the fact back
+
+
+def test_an_outdated_message_s_successors_are_the_ends_of_its_chains(db: Database) -> None:
+    from assistant.store.memories import current_successors
+
+    with db.write() as s:
+        last = Memory(text="Final answer: a barn in Fowey.", sources={"messages": [3]})
+        s.add(last)
+        s.flush()
+        middle = Memory(text="A cottage in St Ives instead.", sources={"messages": [2]},
+                        superseded_by=last.id)
+        s.add(middle)
+        s.flush()
+        s.add(Memory(text="A cottage in Padstow.", sources={"messages": [1]},
+                     superseded_by=middle.id))
+        gone = Memory(kind="summary", text="forgotten", sources={})
+        s.add(gone)
+        s.flush()
+        s.add(Memory(text="Old value of a forgotten chain.", sources={"messages": [4]},
+                     superseded_by=gone.id))
+        s.add(Memory(text="Still so.", sources={"messages": [5]}))
+    with db.session() as s:
+        found = current_successors(s.connection(), [1, 2, 3, 4, 5, 6])
+    assert found == {1: [last.id], 2: [last.id], 4: []}
