@@ -54,7 +54,7 @@ from assistant.store.chats import ChatRepository
 from assistant.store.models import Conversation, Message, Origin, Role
 from assistant.store.notes import NoteRepository
 from assistant.text.answers import DONT_KNOW, AnswerCleaner
-from assistant.text.questions import concerns_time
+from assistant.text.questions import about_the_person, concerns_time, mentions, names
 
 MODES = ("auto", "memory", "full-context")
 __all__ = ["MODES", "Answer", "QuestionTooLongError", "Responder", "command_line_key",
@@ -156,13 +156,18 @@ class Responder:
         when the person has chats or notes but nothing retrieved is about the question
         and no earlier turn of this conversation could be what it refers to (the answer
         is "I don't know."). A profile with nothing in it yet answers as a plain
-        assistant."""
+        assistant, except a question about the person's own life (`_cannot_know`)."""
         assert self._retriever is not None
         hits, known, personal = self._retrieve(question, conversation_id)
         hits = current_hits(question, hits, self._retriever.outdated)[:self._memory.retrieve_top_k]
-        if personal and not history and not self.supported(question, known):
+        if not history and self._cannot_know(question, known, personal):
             return None, [], hits
         if not hits and not concerns_time(question):
+            if not personal:
+                # Nothing of the person's yet: the plain prompt, whose worked examples
+                # are about the world (the memory prompt's, about someone's brother in
+                # Oslo, were what "How do I boil an egg?" drew).
+                return self._plain_request(question, history), [], hits
             today = None  # a date quoted alone is a distractor ("It's 29 November.")
         refs, used = reference_lines(hits, today, self._memory.snippet_tokens,
                                      self._engine.count_tokens)
@@ -177,6 +182,16 @@ class Responder:
                                       count=self._engine.count_tokens)
         used = used[:max(0, kept - (1 if today is not None else 0))]
         return request, [h.id for h in used if h.kind == "memory"], hits
+
+    def _cannot_know(self, question: str, known: Sequence[str], personal: bool) -> bool:
+        """Whether the honest answer is "I don't know.": ``question`` is about the
+        person's own life (`about_the_person`) or names someone or something their data
+        mentions, and the evidence does not support an answer (with no data at all, it
+        never does: "When is my dentist appointment?" had drawn "I'm a dentist."). A
+        question about the world ("What is the capital of France?") is answered."""
+        mine = about_the_person(question) or bool(
+            personal and names(question) & mentions(" ".join(known)))
+        return mine and not (personal and self.supported(question, known))
 
     def _retrieve(self, question: str, conversation_id: int
                   ) -> tuple[list[Hit], list[str], bool]:

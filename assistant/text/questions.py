@@ -108,6 +108,26 @@ def concerns_time(question: str) -> bool:
             or _TIME_WORDS.search(lowered) is not None)
 
 
+_ABOUT_THE_PERSON = re.compile(
+    r"\b(my|our|mine|ours|myself|ourselves)\b"
+    r"|\b(did|was|were|had|have|am|are) (i|we)\b(?! (supposed|meant|allowed) to\b)")
+
+
+_POSSESSIVE = re.compile(r"([^\W\d_][\w.-]*)['\u2019]s\b")
+
+
+def about_the_person(question: str) -> bool:
+    """Whether ``question`` asks about the person's own life or someone in it, which
+    only their chats and notes can answer ("When is my dentist appointment?", "Where
+    did we go last summer?", "What is Owen's blood type?"), not about the world or what
+    to do ("How do I boil an egg?", "What is the capital of France?")."""
+    text = plain(question)
+    if _ABOUT_THE_PERSON.search(text.lower().replace("\u2019", "'")) is not None:
+        return True
+    named = names(question)
+    return any(m.group(1).lower() in named for m in _POSSESSIVE.finditer(text))
+
+
 def shows_day(answer: str) -> bool:
     """Whether ``answer`` names a day, a date or a month ("Wednesday", "25 November",
     "the 23rd", "today"), not only a time of day ("at 17:00")."""

@@ -124,3 +124,23 @@ def test_head_words(question: str, head: set[str]) -> None:
                                       ("planned", "plan"), ("booked", "book")])
 def test_root_is_one_for_forms_of_a_word(a: str, b: str) -> None:
     assert root(a) == root(b)
+
+
+def test_an_empty_profile_knows_nothing_of_the_person_s_life(app: Reverie,
+                                                             fake_engine: FakeEngine) -> None:
+    """Nothing imported, nothing said: a question about the person's own life gets "I
+    don't know." (the real model had answered "When is my dentist appointment?" with
+    "I'm a dentist."), a question about the world is answered."""
+    responder = app.responder(fake_engine)
+    for question in ("When is my dentist appointment?", "Where did we go last summer?",
+                     "How much is our rent?"):
+        conv = app.chats.create_conversation("").id or 0
+        assert responder.ask(question, conv, mode="memory").answer == DONT_KNOW, question
+    conv = app.chats.create_conversation("").id or 0
+    assert "Paris" in responder.ask("What is the capital of France?", conv).answer
+    # ... and once the person has said it in this conversation, it is theirs to ask
+    conv = app.chats.create_conversation("").id or 0
+    app.chats.add_message(conv, "user", "My dentist appointment is on Tuesday at 9:30.")
+    app.chats.add_message(conv, "assistant", "Noted.")
+    assert responder.ask("When is my dentist appointment?", conv,
+                         mode="memory").answer != DONT_KNOW

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from assistant.text.questions import (
+    about_the_person,
     answer_kind,
     asks_for_a_thing,
     concerns_time,
@@ -119,3 +120,14 @@ def test_concerns_time_when_the_date_could_bear_on_the_answer() -> None:
     for question in ("What is the capital of France?", "Who wrote Hamlet?",
                      "What does Owen take for his hay fever?", ""):
         assert not concerns_time(question), question
+
+
+def test_about_the_person_when_only_their_own_data_can_answer() -> None:
+    for question in ("When is my dentist appointment?", "Where did we go last summer?",
+                     "How much is our rent?", "Have I paid the council tax?",
+                     "What is Owen's blood type?", "Keiko\u2019s birthday?"):
+        assert about_the_person(question), question
+    for question in ("How do I boil an egg?", "What is the capital of France?",
+                     "What should I cook tonight?", "Are we supposed to tip in Japan?",
+                     "What's the tallest mountain?", "Who wrote Hamlet?", ""):
+        assert not about_the_person(question), question
