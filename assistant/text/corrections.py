@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from assistant.text.dates import MONTHS, WEEKDAYS
+from assistant.text.lines import sentences
 from assistant.text.words import STOPWORDS, plain, words
 
 
@@ -261,6 +262,18 @@ def _names_again(new_text: str, old: Reading) -> bool:
             or any(name in near for name in old.names()))
 
 
+def _cues_about(new_text: str, old: Reading) -> tuple[bool, bool, bool]:
+    """(update cue, end cue, end said outright) in the sentences of ``new_text`` that
+    share a topic word or a name with ``old``: "You changed the standing order." says
+    nothing of "The new owner is Priti Shah" beside it."""
+    parts = sentences(new_text) or [new_text]
+    related = [p for p in parts if len(parts) == 1 or read(p).topic & old.topic
+               or _mentions(read(p), old)]
+    text = plain(" ".join(related))
+    return (bool(_UPDATE_CUES.search(text)), bool(_END_CUES.search(text)),
+            bool(_CALLED_OFF.search(text)))
+
+
 def classify(new_text: str, new_subject: str, old_text: str, old_subject: str) -> Change:
     """Whether the fact ``new_text`` corrects the stored fact ``old_text``.
 
@@ -307,10 +320,10 @@ def classify(new_text: str, new_subject: str, old_text: str, old_subject: str) -
     # July" ends nothing of "Owen got the keys"), but "The Ivy instead of Casa Lola"
     # replaces Casa Lola and "Ben didn't get on with Daniel Price" ends Daniel Price.
     valued = bool(kinds & _VALUES) or _names_again(new_text, old)
-    if new.end_cue and (sure or close) and (unnamed or valued
-                                            or _CALLED_OFF.search(plain(new_text))):
+    update_cue, end_cue, called_off = _cues_about(new_text, old)
+    if end_cue and (sure or close) and (unnamed or valued or called_off):
         return Change.ENDS
-    if new.update_cue and (sure or changed) and (unnamed or valued):
+    if update_cue and (sure or changed) and (unnamed or valued):
         return Change.REPLACES
     if changed and sure_uncued:
         return Change.REPLACES

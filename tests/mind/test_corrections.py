@@ -188,6 +188,13 @@ def test_prepared_answers_from_the_old_fact_go_stale(app: Reverie) -> None:
      Change.NONE),
     ("Booked the flights to Lisbon for £312.", "The hotel in Lisbon is £95 a night.",
      Change.NONE),
+    # a cue counts only in a sentence about the old fact ("You changed the standing
+    # order." changes nothing of who owns the building)
+    ("The first rent at the new amount goes to Priti on the 5th. You changed the standing "
+     "order.", "The new owner is a Priti Shah, from 1 September 2026.", Change.NONE),
+    ("You signed up for the Lyon half marathon on 5 April 2027. Sunday long runs are 14 km "
+     "for now.", "Our flight is TAP TP 481 on 12 December 2026, leaving Lyon at 07:15.",
+     Change.NONE),
     # ... unless the end is said outright
     ("The Okonkwos called off Friday, their boiler burst.",
      "Dinner at the Okonkwos' on Friday 13 November, we're bringing dessert.", Change.ENDS),
