@@ -298,6 +298,15 @@ class SleepBenchResult:
         return {"test_tokens": rounded(f["test_tokens_mean"] / max(m["test_tokens_mean"], 1)),
                 "ttft_p50": rounded(f["ttft_p50_ms"] / max(m["ttft_p50_ms"], 0.1))}
 
+    def answer_rows(self) -> list[dict[str, Any]]:
+        """Every answer of every mode, one row each: what `to_json` sums up."""
+        return [{"mode": mode, "id": x.question.get("id"), "question": x.question["question"],
+                 "gold": x.question["answer"], "answer": x.answer.answer, "correct": x.right,
+                 "stale": stale(x.answer.answer, x.question.get("superseded", [])),
+                 "dont_know": says_dont_know(x.answer.answer), "source": x.answer.source,
+                 "prompt_tokens": x.answer.prompt_tokens, "f1": round(x.f1, 3)}
+                for mode, stats in self.modes.items() for x in stats.scored]
+
     def to_json(self) -> dict[str, Any]:
         styles = (answer_styles(self.modes[GENERATED], self.modes[EXTRACTIVE])
                   if GENERATED in self.modes and EXTRACTIVE in self.modes else None)

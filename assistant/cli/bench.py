@@ -8,7 +8,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from assistant.cli.errors import EXIT_FAILURE, EXIT_OK, UsageError
-from assistant.cli.output import print_json, print_line, print_report, progress_printer
+from assistant.cli.output import (
+    print_json,
+    print_line,
+    print_report,
+    progress_printer,
+    write_json_lines,
+)
 
 if TYPE_CHECKING:
     from assistant.app import Reverie
@@ -112,6 +118,11 @@ def bench_sleep(app: Reverie, args: argparse.Namespace) -> int:
     if args.fixture not in FIXTURES:
         raise UsageError(f"There is no fixture {args.fixture!r}; use one of "
                          f"{', '.join(FIXTURES)}.")
+    if args.answers is not None and args.sweep:
+        raise UsageError("--answers does not go with --sweep; run without it.")
+    if args.answers is not None and (args.answers.is_dir()
+                                     or not args.answers.absolute().parent.is_dir()):
+        raise UsageError(f"--answers {args.answers}: give a file in a folder that exists.")
     try:
         modes = pick_modes(args.modes) if args.modes is not None else None
     except ValueError as exc:
@@ -133,6 +144,9 @@ def bench_sleep(app: Reverie, args: argparse.Namespace) -> int:
                              modes=modes, profile=args.profile)
     plot = write_plot(result, args.plot or Path("bench-sleep.png"))
     print(f"Plot written to {plot}", file=sys.stderr)
+    if args.answers is not None:
+        write_json_lines(args.answers, result.answer_rows())
+        print(f"Answers written to {args.answers}", file=sys.stderr)
     if args.json:
         print_json(result.to_json())
     else:

@@ -211,6 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     bsleep.add_argument("--modes", metavar="A,B",
                         help="only these modes, comma-separated (full-context, memory, auto, "
                         "generated, extractive; default: all)")
+    bsleep.add_argument("--answers", type=Path, metavar="FILE",
+                        help="also write every answer of every mode, scored, to FILE "
+                        "(JSON Lines)")
     bsleep.add_argument("--profile", type=Path, metavar="DIR",
                         help="keep the slept profile in DIR; a later run on DIR reuses it")
     bsleep.add_argument("--sweep", action="store_true",

@@ -48,6 +48,12 @@ def test_sleep_bench_modes_and_json() -> None:
     for stats in data["modes"].values():
         assert 0 <= stats["f1"] <= 1 and stats["stale_served"] >= 0
     assert data["modes"]["extractive"]["sources"].get("extracted", 0) >= 1
+    rows = result.answer_rows()  # what --answers writes, one JSON line each
+    assert len(rows) == 2 * 6 and {r["mode"] for r in rows} == set(data["modes"])
+    memory_rows = [r for r in rows if r["mode"] == "memory"]
+    assert all(r["correct"] for r in memory_rows)  # accuracy 1.0 above
+    assert set(rows[0]) == {"mode", "id", "question", "gold", "answer", "correct", "stale",
+                            "dont_know", "source", "prompt_tokens", "f1"}
     styles = data["answer_styles"]
     assert set(styles["chosen"]) == {"time", "place", "person", "amount", "yes-no", "other"}
     assert styles["calibration"]["time"]["generated"]["n"] == 1  # question 1 (odd id)
@@ -127,7 +133,12 @@ def test_bad_bench_sleep_options_get_one_sentence(tmp_path: Path,
                        (["--model", str(tmp_path / "x.gguf")], "no model file at"),
                        (["--sleep-seconds", "0"], "--sleep-seconds must be more than 0"),
                        (["--modes", "memory,fast"], "There is no mode fast; use one or more "
-                        "of full-context, memory, auto, generated, extractive")):
+                        "of full-context, memory, auto, generated, extractive"),
+                       (["--answers", str(tmp_path / "no" / "a.jsonl")],
+                        "give a file in a folder that exists"),
+                       (["--answers", str(tmp_path)], "give a file in a folder that exists"),
+                       (["--answers", str(tmp_path / "a.jsonl"), "--sweep"],
+                        "--answers does not go with --sweep")):
         assert main(["--data-dir", home, "bench", "sleep", *args]) == 2
         err = capsys.readouterr().err
         assert says in err and "Traceback" not in err
