@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import logging
 import re
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -76,6 +77,7 @@ def responder_mode(mode: str, styles: str | None = None) -> ModeRunner:
     def run(app: Reverie, engine: Engine, question: str, today: date) -> Answer:
         conv = app.chats.create_conversation("bench")
         responder = app.responder(engine)
+        responder.seed = zlib.crc32(question.encode("utf-8"))  # alike in every mode
         if styles is not None:
             responder.answer_styles = dict.fromkeys(KINDS, styles)
         try:

@@ -133,6 +133,10 @@ class Responder:
         #: Kind of question -> generated | extractive (None: the committed table,
         #: `assistant.recall.extractive`); the benchmark sets it to compare the two.
         self.answer_styles: Mapping[str, str] | None = None
+        #: The sampler's seed for every answer (None: the engine's own sequence); the
+        #: benchmark seeds each question alike in every mode, so that two modes given
+        #: the same prompt give the same answer and differ only where their prompts do.
+        self.seed: int | None = None
 
     def _others(self, conversation_id: int) -> tuple[set[int], bool]:
         """The command-line conversations other than ``conversation_id``, and whether
@@ -402,6 +406,8 @@ class Responder:
             request = self._plain_request(question, history)
         if request is None:
             return self._dont_know(conversation_id, asked_id, started, used_mode, on_token)
+        if self.seed is not None:
+            request.seed = self.seed
         cleaner = AnswerCleaner()
         request.should_stop = lambda: cleaner.done or (should_stop is not None
                                                        and should_stop())

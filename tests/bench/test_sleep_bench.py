@@ -162,3 +162,25 @@ def test_modes_run_alone_and_a_kept_profile_is_reused(tmp_path: Path) -> None:
     again = run_sleep_bench(Settings(), limit=1, engine_factory=factory,
                             modes=pick_modes("memory"), profile=kept)
     assert again.sleep_tokens < first.sleep_tokens  # nothing left to digest
+
+
+def test_every_mode_seeds_a_question_alike(tmp_path: Path) -> None:
+    """Side by side: the sampler's seed is the question's, in every mode, so modes given
+    the same prompt draw the same answer and differ only where their prompts differ."""
+    from datetime import date
+
+    from assistant.app import Reverie
+
+    engine = FakeEngine(default="An answer.")
+    app = Reverie.open(tmp_path / "p", engine_factory=lambda *_: engine)
+    try:
+        app.notes.add("Garden", "Tomatoes planted on 3 May.")
+        for mode in ("memory", "generated", "full-context"):
+            MODES[mode](app, engine, "What did I plant?", date(2026, 6, 1))
+        MODES["memory"](app, engine, "Where is the garden?", date(2026, 6, 1))
+    finally:
+        app.close()
+    seeds = [r.seed for r in engine.requests if r.prompt and "What did I plant?" in r.prompt]
+    assert len(seeds) == 3 and len(set(seeds)) == 1 and seeds[0] is not None
+    other = [r.seed for r in engine.requests if r.prompt and "Where is the garden?" in r.prompt]
+    assert other and other[0] != seeds[0]
