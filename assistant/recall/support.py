@@ -18,8 +18,11 @@ The evidence supports an answer when the three add up to the shipped threshold
 half of both benchmark fixtures' questions (odd ids) and reported on the held-out half
 (even ids): see `assistant.bench.support`. The three count equally: with eleven
 unanswerable questions per half, weighing them (or adding the question's cosine to its
-closest sentence, or whether a value of the kind asked is there) fitted the calibration
-half and did worse on the held-out one.
+closest sentence, or scoring whether a value of the kind asked is there) fitted the
+calibration half and did worse on the held-out one. One gate does hold on both halves:
+a question that asks for an amount needs one in a sentence about its subject
+(``Support.valued``: "How old is Pixel?" when Pixel is only ever taken to the vet on
+Friday 27 November at 9:00).
 """
 
 from __future__ import annotations
@@ -36,9 +39,9 @@ import numpy as np
 
 from assistant.llm.embedding import Embedder
 from assistant.resources import resource
-from assistant.text.corrections import topic_stem
+from assistant.text.corrections import states_amount, topic_stem
 from assistant.text.lines import one_line, sentences
-from assistant.text.questions import names
+from assistant.text.questions import answer_kind, names
 from assistant.text.words import STOPWORDS, words
 
 SUPPORT_FILE = "answer_support.json"
@@ -61,6 +64,10 @@ class Support:
     #: sentence of a snippet that names what the question names; 1 when the wording
     #: does not say.
     head: float
+    #: False when the question asks for an amount ("How much did my laptop cost?",
+    #: "How old is Pixel?") and no sentence about its subject, in a snippet that names
+    #: what it names, gives one (`states_amount`): the subject is there, its amount not.
+    valued: bool = True
 
     def score(self) -> float:
         return self.sentence + self.anchored + self.head
@@ -73,7 +80,7 @@ class SupportRule:
     threshold: float
 
     def supports(self, support: Support) -> bool:
-        return support.score() >= self.threshold
+        return support.valued and support.score() >= self.threshold
 
 
 #: Words that only say which kind of answer is wanted (the answer need not repeat them):
@@ -204,12 +211,17 @@ def measure(question: str, texts: Sequence[str], embedder: Embedder | None = Non
     heads = {k: w for k, w in head_words(question).items() if k not in asked}
     vectors.of(heads.values())
     anchored, head = 0.0, 0.0 if heads else 1.0
+    wants_amount = answer_kind(question) == "amount"
+    valued = not wants_amount
     for text, ts in zip(snippets, said, strict=True):
         if ts and (not asked or asked & set(terms(text))):
             anchored = max([anchored, *(soft_cover(rest, t, vectors) for t in ts)])
             if heads:
                 head = max([head, *(soft_cover(heads, t, vectors) for t in ts)])
-    return Support(round(sentence, 4), round(anchored, 4), round(head, 4))
+            valued = valued or any(
+                set(wanted) & set(terms(s)) and states_amount(s)
+                for s in sentences(text) or [one_line(text)] if not s.startswith("#"))
+    return Support(round(sentence, 4), round(anchored, 4), round(head, 4), valued)
 
 
 @cache

@@ -187,6 +187,22 @@ def read(text: str, subject: str = "") -> Reading:
                    bool(_UPDATE_CUES.search(text)), bool(_END_CUES.search(text)))
 
 
+_NUMBER_WORDS = re.compile(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
+                           r"twelve|twenty|thirty|forty|fifty|hundred|thousand|dozen|half)\b",
+                           re.IGNORECASE)
+_YEAR = re.compile(r"(?:19|20)\d\d")
+
+
+def states_amount(text: str) -> bool:
+    """Whether ``text`` gives an amount: a sum of money, a number that is not a year, a
+    date or a time ("1000 IU", "£24,000", "three months"), not "Friday 27 November at
+    9:00" or "a ThinkPad X1 bought in March 2025"."""
+    values = read(text).values
+    return bool(values.get(ValueKind.AMOUNT)) or any(
+        re.fullmatch(r"\d[\d,.]*", n) and not _YEAR.fullmatch(n)
+        for n in values.get(ValueKind.NUMBER, ())) or _NUMBER_WORDS.search(text) is not None
+
+
 def _mentions(new: Reading, old: Reading) -> bool:
     """The new fact names a person or place of the old one (or a word of its name)."""
     new_names = new.names()

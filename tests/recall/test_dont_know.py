@@ -72,7 +72,7 @@ def test_unanswerable_questions_are_refused_and_answerable_ones_rarely(
           f"idk_false_rate {sum(answerable)}/{len(answerable)} = {idk_false_rate:.2f}")
     assert len(unanswerable) >= 20
     assert idk_false_rate <= 0.1
-    assert idk_accuracy >= 0.5  # 11/22 and 2/115 when written
+    assert idk_accuracy >= 0.55  # 11/22 and 2/115 when written; 13/22 with the amount gate
 
 
 def test_the_shipped_rule_is_what_calibration_gives(tmp_path: Path) -> None:
@@ -97,6 +97,11 @@ def wordllama() -> WordLlamaEmbedder:
                                  "Sam and I are going to Lisbon."], False),
     ("When is Sam's birthday?", ["Sam's birthday is on 9 May."], True),
     ("Where does my mother live?", ["My mother lives in Gothenburg."], True),
+    # an amount asked: the subject is there, its amount must be too
+    ("How old is Pixel?", ["Our cat Pixel has her vaccination at the vet on Friday 27 "
+                           "November at 9:00."], False),
+    ("How old is Pixel?", ["Our cat Pixel is three years old."], True),
+    ("How much vitamin D should I take?", ["Vitamin D, 1000 IU daily."], True),
 ])
 def test_the_shipped_rule_on_small_cases(wordllama: WordLlamaEmbedder, question: str,
                                          snippets: list[str], expected: bool) -> None:
