@@ -16,6 +16,9 @@ the rest of the old value's carriers among the retrieved hits:
   back at £6,100 and Owen took it", asked "How much did Owen pay for his car?"), even
   where no cue says so and the only subject word they share is a name: the question
   says what they are both about.
+
+The profile block that opens the prompt was written at sleep time; a line of it that
+copies a snippet left out here is left out of it too (`current_profile`).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from assistant.recall.retrieval import Hit
 from assistant.recall.support import subject_words, terms
 from assistant.text.corrections import Change, ValueKind, classify, read
 from assistant.text.lines import one_line, sentences
+from assistant.text.similarity import word_overlap
 from assistant.text.words import meaning_words
 
 #: Finds, among message ids, those whose facts were all superseded, each with the hits
@@ -100,3 +104,26 @@ def current_hits(question: str, hits: Sequence[Hit],
             continue
         out.append(hit)
     return out
+
+
+#: A profile line this close (`word_overlap`) to a snippet left out as outdated copies it.
+COPY_OVERLAP = 0.6
+
+
+def corrected(retrieved: Sequence[Hit], current: Sequence[Hit]) -> list[Hit]:
+    """The ``retrieved`` hits that `current_hits` left out (``current``): outdated."""
+    kept = {(h.kind, h.id) for h in current}
+    return [h for h in retrieved if (h.kind, h.id) not in kept]
+
+
+def current_profile(profile: str, outdated: Sequence[Hit]) -> str:
+    """``profile`` without its "- " lines that copy an ``outdated`` snippet or one of its
+    sentences ("we're thinking Crete, 25 July to 1 August" after "Holiday changed:
+    Alghero in Sardinia"); unchanged when nothing is outdated."""
+    if not outdated or not profile:
+        return profile
+    said = [t for h in outdated for t in (h.text, *_sentences(h.text))]
+    lines = profile.split("\n")
+    kept = [line for line in lines if not (
+        line.startswith("- ") and any(word_overlap(line[2:], t) >= COPY_OVERLAP for t in said))]
+    return profile if len(kept) == len(lines) else "\n".join(kept)

@@ -45,7 +45,7 @@ from assistant.recall.answer_prompts import (
     memory_request,
     reference_lines,
 )
-from assistant.recall.evidence import current_hits
+from assistant.recall.evidence import corrected, current_hits, current_profile
 from assistant.recall.extractive import EXTRACTIVE, extractive_answer, style_for
 from assistant.recall.prepared import Prepared, PreparedAnswers
 from assistant.recall.retrieval import Hit, Retriever
@@ -162,8 +162,9 @@ class Responder:
         is "I don't know."). A profile with nothing in it yet answers as a plain
         assistant, except a question about the person's own life (`_cannot_know`)."""
         assert self._retriever is not None
-        hits, known, personal = self._retrieve(question, conversation_id)
-        hits = current_hits(question, hits, self._retriever.outdated)[:self._memory.retrieve_top_k]
+        retrieved, known, personal = self._retrieve(question, conversation_id)
+        current = current_hits(question, retrieved, self._retriever.outdated)
+        hits = current[:self._memory.retrieve_top_k]
         if not history and self._cannot_know(question, known, personal):
             return None, [], hits
         if not hits and not concerns_time(question):
@@ -175,7 +176,8 @@ class Responder:
             today = None  # a date quoted alone is a distractor ("It's 29 November.")
         refs, used = reference_lines(hits, today, self._memory.snippet_tokens,
                                      self._engine.count_tokens)
-        style, profile = self._engine.info.prompt_style, self._profile()
+        style = self._engine.info.prompt_style
+        profile = current_profile(self._profile(), corrected(retrieved, current))
 
         def build(turns: Sequence[Turn], kept: Sequence[str]) -> GenerationRequest:
             return memory_request(style, profile, kept, turns, question,

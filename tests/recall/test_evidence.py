@@ -100,3 +100,19 @@ def test_a_newer_snippet_answering_again_with_another_value_wins() -> None:
     assert current_hits("Who sold Owen the Fabia?", [offer, deal]) == [offer, deal]
     other = _message(3, "Keiko paid £6,100 for her bike.", 11)
     assert current_hits(asked, [offer, other]) == [offer, other]
+
+
+def test_a_profile_line_that_copies_an_outdated_snippet_is_left_out() -> None:
+    from assistant.recall.evidence import corrected, current_profile
+
+    old = _message(1, "Holiday: we're thinking Crete, 25 July to 1 August, near Chania.", 1)
+    new = _message(2, "Holiday changed: Alghero in Sardinia, still 25 July to 1 August.", 5)
+    other = _message(3, "Biscuit's booster is on 8 October.", 2)
+    current = current_hits("Where did we go on our summer holiday?", [old, new, other])
+    assert corrected([old, new, other], current) == [old]
+    profile = ("About you:\n- Hana will take Biscuit, £25 a day.\nOngoing:\n"
+               "- we're thinking Crete, 25 July 2026 to 1 August 2026, near Chania.")
+    assert current_profile(profile, [old]) == (
+        "About you:\n- Hana will take Biscuit, £25 a day.\nOngoing:")
+    assert current_profile(profile, []) is profile
+    assert current_profile(profile, [other]) == profile  # nothing it copies
