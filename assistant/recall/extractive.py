@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -233,17 +234,24 @@ def _nearest_to_cue(candidates: Sequence[str], sentence: str, question: str) -> 
     if not at:
         return candidates[0]
 
-    def gap(name: tuple[int, int], cue: tuple[int, int]) -> tuple[int, int]:
-        """Characters between a name and a cue word; a name after the cue first."""
-        if cue[1] <= name[0]:
-            return name[0] - cue[1], 0
-        return max(0, cue[0] - name[1]), 1
+    ends = [end for _start, end in at]  # cue words in order: starts and ends both rise
+    starts = [start for start, _end in at]
 
     def distance(candidate: str) -> tuple[int, int]:
-        spans = [m.span() for m in re.finditer(re.escape(candidate), sentence)]
-        return min((gap(s, c) for s in spans for c in at), default=(len(sentence), 1))
+        """Characters between the candidate and the nearest cue word; after a cue first."""
+        best = (len(sentence) + 1, 1)
+        for m in re.finditer(re.escape(candidate), sentence):
+            before = bisect_right(ends, m.start()) - 1  # the last cue ending before it
+            if before >= 0:
+                best = min(best, (m.start() - ends[before], 0))
+            after = bisect_left(starts, m.end())  # the first cue starting after it
+            if after < len(starts):
+                best = min(best, (starts[after] - m.end(), 1))
+            if before + 1 < after:
+                return 0, 0  # a cue word overlaps the name
+        return best
 
-    return min(candidates, key=distance)
+    return min(dict.fromkeys(candidates), key=distance)
 
 
 def extractive_answer(question: str, hits: Sequence[Hit]) -> tuple[str, Hit] | None:

@@ -54,7 +54,13 @@ from assistant.store.chats import ChatRepository
 from assistant.store.models import Conversation, Message, Origin, Role
 from assistant.store.notes import NoteRepository
 from assistant.text.answers import DONT_KNOW, AnswerCleaner
-from assistant.text.questions import about_the_person, concerns_time, mentions, names
+from assistant.text.questions import (
+    about_the_person,
+    concerns_time,
+    mentions,
+    names,
+    names_someone,
+)
 
 MODES = ("auto", "memory", "full-context")
 __all__ = ["MODES", "Answer", "QuestionTooLongError", "Responder", "command_line_key",
@@ -159,8 +165,9 @@ class Responder:
         """The memory-mode request, the memories it quotes and the hits retrieved; None
         when the person has chats or notes but nothing retrieved is about the question
         and no earlier turn of this conversation could be what it refers to (the answer
-        is "I don't know."). A profile with nothing in it yet answers as a plain
-        assistant, except a question about the person's own life (`_cannot_know`)."""
+        is "I don't know.") and the question is about their life or what their data
+        names (`_cannot_know`). A profile with nothing in it yet answers as a plain
+        assistant, except a question about the person's own life."""
         assert self._retriever is not None
         retrieved, known, personal = self._retrieve(question, conversation_id)
         current = current_hits(question, retrieved, self._retriever.outdated)
@@ -190,14 +197,18 @@ class Responder:
         return request, [h.id for h in used if h.kind == "memory"], hits
 
     def _cannot_know(self, question: str, known: Sequence[str], personal: bool) -> bool:
-        """Whether the honest answer is "I don't know.": ``question`` is about the
-        person's own life (`about_the_person`) or names someone or something their data
-        mentions, and the evidence does not support an answer (with no data at all, it
-        never does: "When is my dentist appointment?" had drawn "I'm a dentist."). A
-        question about the world ("What is the capital of France?") is answered."""
-        mine = about_the_person(question) or bool(
-            personal and names(question) & mentions(" ".join(known)))
-        return mine and not (personal and self.supported(question, known))
+        """Whether the honest answer is "I don't know.". With no data yet: ``question``
+        is about the person's own life (`about_the_person`: "When is my dentist
+        appointment?" had drawn "I'm a dentist."). With data: it is about their life,
+        about something of a named someone ("What is Owen's blood type?") or names what
+        their data mentions, and the evidence does not support an answer. A question
+        about the world ("What is the capital of France?") or what to do ("How do I
+        reset my password?") is answered."""
+        if not personal:
+            return about_the_person(question)
+        mine = (about_the_person(question) or names_someone(question)
+                or bool(names(question) & mentions(" ".join(known))))
+        return mine and not self.supported(question, known)
 
     def _retrieve(self, question: str, conversation_id: int
                   ) -> tuple[list[Hit], list[str], bool]:

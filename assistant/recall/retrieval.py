@@ -295,16 +295,19 @@ class Retriever:
         return out
 
 
-#: A title longer than this many words reads like a sentence: a message's opening that
-#: named the chat, which may quote a value corrected since.
+#: A title longer than this many words or characters reads like a sentence: a message's
+#: opening that named the chat, which may quote a value corrected since.
 MAX_TITLE_WORDS = 6
+MAX_TITLE_CHARS = 40
 
 
 def _titled(label: str, title: str) -> str:
-    """``label "title"`` ('chat "Weekend plans"'), or the bare label when the title
-    is a sentence ("Mia's football training is at Hollis Park on Tuesdays at 17…")."""
-    title = title.strip()
-    if not title or len(title.split()) > MAX_TITLE_WORDS:
+    """``label "title"`` ('chat "Weekend plans"'), or the bare label when the title is
+    a sentence ("Mia's football training is at Hollis Park on Tuesdays at 17…") or
+    states a number ("Rent is £1,150"): either may be a value corrected since."""
+    title = title.strip().replace('"', "'")
+    if (not title or len(title.split()) > MAX_TITLE_WORDS or len(title) > MAX_TITLE_CHARS
+            or any(c.isdigit() for c in title)):
         return label
     return f'{label} "{title}"'
 

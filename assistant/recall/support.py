@@ -65,8 +65,9 @@ class Support:
     #: does not say.
     head: float
     #: False when the question asks for an amount ("How much did my laptop cost?",
-    #: "How old is Pixel?") and no sentence about its subject, in a snippet that names
-    #: what it names, gives one (`states_amount`): the subject is there, its amount not.
+    #: "How old is Pixel?") and no snippet that names what it names (none named: no
+    #: sentence about its subject) gives one (`states_amount`): the subject is there,
+    #: its amount not.
     valued: bool = True
 
     def score(self) -> float:
@@ -218,8 +219,10 @@ def measure(question: str, texts: Sequence[str], embedder: Embedder | None = Non
             anchored = max([anchored, *(soft_cover(rest, t, vectors) for t in ts)])
             if heads:
                 head = max([head, *(soft_cover(heads, t, vectors) for t in ts)])
+            # In a snippet that names what the question names, any sentence of it ("Pixel
+            # is our cat. She turned three in May."); else one about its subject.
             valued = valued or any(
-                set(wanted) & set(terms(s)) and states_amount(s)
+                (asked or set(wanted) & set(terms(s))) and states_amount(s)
                 for s in sentences(text) or [one_line(text)] if not s.startswith("#"))
     return Support(round(sentence, 4), round(anchored, 4), round(head, 4), valued)
 

@@ -234,8 +234,9 @@ def outdated_messages(con: Connection, message_ids: Iterable[int]) -> set[int]:
 
 def current_successors(con: Connection, message_ids: Iterable[int]) -> dict[int, list[int]]:
     """For each of ``message_ids`` that is outdated (`outdated_messages`), the facts that
-    now hold in place of its facts: the ends of their chains of supersession, oldest
-    first (empty when a chain ends in a forgotten or non-fact memory)."""
+    now hold in place of its facts: the ends of their chains of supersession, in the
+    order of the facts that first superseded them (empty when a chain ends in a
+    forgotten or non-fact memory)."""
     gone = outdated_messages(con, message_ids)
     if not gone:
         return {}

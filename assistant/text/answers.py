@@ -62,8 +62,8 @@ def _strip_prefixes(text: str) -> str:
 
 
 #: A line of the answer prompt's own layout that a small model may echo after its answer.
-_SCAFFOLD = re.compile(r"^\s*(\(nothing yet\)|Reference\b[^:]*:|What Reverie knows about\b"
-                       r"|\[\d+\]\s)")
+_SCAFFOLD = re.compile(r"\s*(\(nothing yet\)|Reference( excerpts[^:]*)?:|What Reverie knows about "
+                       r"the person:)\s*|\s*\[\d+\] (today|chat|note|memory|summary)\b[^:]*: \".*")
 
 
 def _cut_at_new_turn(text: str) -> tuple[str, bool]:
@@ -71,7 +71,7 @@ def _cut_at_new_turn(text: str) -> tuple[str, bool]:
     prompt's layout ("(nothing yet)", "Reference:"); True if cut."""
     lines = text.split("\n")
     for i, line in enumerate(lines[1:], 1):
-        if _is_speaker_line(line) is not None or _SCAFFOLD.match(line):
+        if _is_speaker_line(line) is not None or _SCAFFOLD.fullmatch(line):
             return "\n".join(lines[:i]), True
     return text, False
 

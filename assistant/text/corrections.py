@@ -187,9 +187,13 @@ def read(text: str, subject: str = "") -> Reading:
                    bool(_UPDATE_CUES.search(text)), bool(_END_CUES.search(text)))
 
 
-_NUMBER_WORDS = re.compile(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
-                           r"twelve|twenty|thirty|forty|fifty|hundred|thousand|dozen|half)\b",
-                           re.IGNORECASE)
+#: A number in words, not the hour of a clock ("half past nine", "at nine", "ten to
+#: six", "seven o'clock").
+_NUMBER_WORDS = re.compile(
+    r"(?<!\bat )(?<!\bpast )(?<!\bto )(?<!\bhalf )(?<!\bquarter )"
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+    r"forty|fifty|hundred|thousand|dozen)\b(?! (?:o'clock|past|to|am|pm)\b)",
+    re.IGNORECASE)
 _YEAR = re.compile(r"(?:19|20)\d\d")
 
 
@@ -244,24 +248,31 @@ _BOUGHT = re.compile(
     r"([a-z][\w-]*(?:\s+[a-z][\w-]*){0,2}?)"
     r"(?=\s*(?:[.,;:!?]|$)|\s+(?:with|for|from|at|in|on|and|to|online|today)\b)",
     re.IGNORECASE)
+#: The amount said is what it all came to ("the total was £1,119", "£1,119 all in").
+_TOTAL = re.compile(r"\b(?:total|in total|altogether|all in|in the end|came to|final "
+                    r"(?:price|bill|cost))\b", re.IGNORECASE)
 
 
-def _bought(text: str) -> str | None:
-    """The topic stem of the thing a purchase in ``text`` bought, if it says one."""
-    found = _BOUGHT.search(plain(text))
-    return topic_stem(found.group(1).split()[-1].lower()) if found else None
+def _bought(text: str) -> set[str]:
+    """The topic stems of the things a purchase in ``text`` bought, when it says what
+    it all came to (a delivery fee or an MOT said beside it is not their price)."""
+    text = plain(text)
+    if _TOTAL.search(text) is None:
+        return set()
+    return {topic_stem(m.group(1).split()[-1].lower()) for m in _BOUGHT.finditer(text)}
 
 
 #: The same cues, and what they deny up to the end of the clause ("didn't get on with
 #: Daniel Price", "instead of Casa Lola", "can't make Tuesday").
-_DENIED = re.compile(r"(?:\b(?:instead of|rather than|not|no longer|never)\b|n't\b)"
-                     r"((?:\s+[^\s,.;:!?()]+){1,5})", re.IGNORECASE)
+_DENIED = re.compile(r"(?:\b(?:instead of|rather than|not|no longer|never)\b|n['\u2019]t\b)"
+                     r"((?:\s+(?!(?:but|so|or|and|while|because|then)\b)[^\s,.;:!?()]+){1,5})",
+                     re.IGNORECASE)
 
 
 def without_denied(text: str) -> str:
-    """``text`` with what a negation or "instead of" denies blanked out (same length, so
-    positions hold): its values are not the answer ("Ben didn't get on with Daniel
-    Price. From next week his tutor is Grace Osei.")."""
+    """``text`` with what a negation or "instead of" denies, up to the end of its clause,
+    blanked out (same length, so positions hold): its values are not the answer ("Ben
+    didn't get on with Daniel Price. From next week his tutor is Grace Osei.")."""
     out = text
     for m in _DENIED.finditer(text):
         start, end = m.span(1)
@@ -278,13 +289,27 @@ def _names_again(new_text: str, old: Reading) -> bool:
             or any(name in near for name in old.names()))
 
 
+_REFERS_BACK = re.compile(r"\b(?:it|it's|its|they|they're|them|this|that|these|those|she|"
+                          r"she's|he|he's|her|him|there)\b|^\s*(?:cancel+ed|moved|off)\b",
+                          re.IGNORECASE)
+
+
 def _cues_about(new_text: str, old: Reading) -> tuple[bool, bool, bool]:
     """(update cue, end cue, end said outright) in the sentences of ``new_text`` that
     share a topic word or a name with ``old``: "You changed the standing order." says
     nothing of "The new owner is Priti Shah" beside it."""
     parts = sentences(new_text) or [new_text]
-    related = [p for p in parts if len(parts) == 1 or read(p).topic & old.topic
-               or _mentions(read(p), old)]
+    related: list[str] = []
+    previous = False  # whether the sentence before was about the old fact
+    for part in parts:
+        reading = read(part)
+        # "The dentist rang. They moved it to Thursday.": a pronoun carries on with
+        # what the sentence before it was about.
+        previous = (len(parts) == 1 or bool(reading.topic & old.topic)
+                    or _mentions(reading, old)
+                    or (previous and _REFERS_BACK.search(part) is not None))
+        if previous:
+            related.append(part)
     text = plain(" ".join(related))
     return (bool(_UPDATE_CUES.search(text)), bool(_END_CUES.search(text)),
             bool(_CALLED_OFF.search(text)))
@@ -324,7 +349,7 @@ def classify(new_text: str, new_subject: str, old_text: str, old_subject: str) -
     sure_uncued = sure and unnamed
     close = shared >= 1 and shared / smaller >= STRONG_SHARE
     kinds = set(_changed_kinds(new, old))
-    if ValueKind.AMOUNT in kinds and _bought(new_text) in old.topic:
+    if ValueKind.AMOUNT in kinds and _bought(new_text) & old.topic:
         return Change.REPLACES  # "Ordered the sofa ... the total was £1,119": its price
     if not (sure or close or mentions):
         return Change.NONE

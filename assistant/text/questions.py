@@ -94,7 +94,8 @@ def wants_clock(question: str) -> bool:
 
 
 _TIME_WORDS = re.compile(r"\b(ago|since|until|till|left|yet|still|anymore|age|old|now|"
-                         r"current(ly)?|latest|recent(ly)?|last|next|this|days?|weeks?|"
+                         r"current(ly)?|latest|recent(ly)?|last|next|this|soon|due|"
+                         r"expired?|expires|yesterday|hours?|minutes?|days?|weeks?|"
                          r"months?|years?)\b")
 
 
@@ -110,22 +111,31 @@ def concerns_time(question: str) -> bool:
 
 _ABOUT_THE_PERSON = re.compile(
     r"\b(my|our|mine|ours|myself|ourselves)\b"
-    r"|\b(did|was|were|had|have|am|are) (i|we)\b(?! (supposed|meant|allowed) to\b)")
-
-
+    r"|\b(did|do|does|was|were|had|have|am|are|will|would) (i|we)\b")
+#: Asking what to do, not what happened: "How do I reset my password?", "What should I
+#: cook?", "Can we take the dog on the train?".
+_ADVICE = re.compile(r"\bhow (do|can|should|could|would|might|to)\b|\bhow to\b"
+                     r"|\b(should|can|could|must|may) (i|we)\b"
+                     r"|\b(are|am) (i|we) (supposed|meant|allowed|able) to\b")
 _POSSESSIVE = re.compile(r"([^\W\d_][\w.-]*)['\u2019]s\b")
 
 
 def about_the_person(question: str) -> bool:
-    """Whether ``question`` asks about the person's own life or someone in it, which
-    only their chats and notes can answer ("When is my dentist appointment?", "Where
-    did we go last summer?", "What is Owen's blood type?"), not about the world or what
-    to do ("How do I boil an egg?", "What is the capital of France?")."""
-    text = plain(question)
-    if _ABOUT_THE_PERSON.search(text.lower().replace("\u2019", "'")) is not None:
-        return True
+    """Whether ``question`` asks about the person's own life, which only their chats and
+    notes can answer ("When is my dentist appointment?", "Where did we go last
+    summer?", "Where do I work?"), not about the world or what to do ("How do I reset
+    my password?", "What is the capital of France?")."""
+    lowered = plain(question).lower().replace("\u2019", "'")
+    return (_ABOUT_THE_PERSON.search(lowered) is not None
+            and _ADVICE.search(lowered) is None)
+
+
+def names_someone(question: str) -> bool:
+    """Whether ``question`` asks about something of a named someone ("What is Owen's
+    blood type?", "Keiko's birthday?"): in a profile with data, most likely someone in
+    the person's life."""
     named = names(question)
-    return any(m.group(1).lower() in named for m in _POSSESSIVE.finditer(text))
+    return any(m.group(1).lower() in named for m in _POSSESSIVE.finditer(plain(question)))
 
 
 def shows_day(answer: str) -> bool:

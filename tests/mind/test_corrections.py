@@ -186,6 +186,12 @@ def test_prepared_answers_from_the_old_fact_go_stale(app: Reverie) -> None:
      "£1,119.", "Loaf's sale started: the sofa is £1,035 now.", Change.REPLACES),
     ("Bought the sofa cushions for £40.", "Loaf's sale started: the sofa is £1,035 now.",
      Change.NONE),
+    ("Ordered the sofa; delivery is £49 extra.", "Loaf's sale started: the sofa is £1,035 "
+     "now.", Change.NONE),
+    ("Paid for the car with cash, £12,000.", "The car insurance is £600 a year.",
+     Change.NONE),
+    ("Bought the rug and ordered the sofa, total £1,119.", "Loaf's sale started: the sofa "
+     "is £1,035 now.", Change.REPLACES),
     ("Booked the flights to Lisbon for £312.", "The hotel in Lisbon is £95 a night.",
      Change.NONE),
     # a cue counts only in a sentence about the old fact ("You changed the standing
@@ -195,6 +201,11 @@ def test_prepared_answers_from_the_old_fact_go_stale(app: Reverie) -> None:
     ("You signed up for the Lyon half marathon on 5 April 2027. Sunday long runs are 14 km "
      "for now.", "Our flight is TAP TP 481 on 12 December 2026, leaving Lyon at 07:15.",
      Change.NONE),
+    # ... a pronoun carries on with what the sentence before was about
+    ("The dentist rang. They moved it to Thursday at 10:00.", "Dentist appointment on "
+     "Tuesday at 9:30.", Change.REPLACES),
+    ("Bad news about the Lisbon trip. It's cancelled.", "Lisbon trip on 12 December, flight "
+     "at 07:15.", Change.ENDS),
     # ... unless the end is said outright
     ("The Okonkwos called off Friday, their boiler burst.",
      "Dinner at the Okonkwos' on Friday 13 November, we're bringing dessert.", Change.ENDS),

@@ -101,6 +101,8 @@ def wordllama() -> WordLlamaEmbedder:
     ("How old is Pixel?", ["Our cat Pixel has her vaccination at the vet on Friday 27 "
                            "November at 9:00."], False),
     ("How old is Pixel?", ["Our cat Pixel is three years old."], True),
+    ("How old is Pixel?", ["Pixel is our cat. She turned three in May."], True),
+    ("How old is Pixel?", ["Pixel goes to the vet at half past nine on Friday."], False),
     ("How much vitamin D should I take?", ["Vitamin D, 1000 IU daily."], True),
 ])
 def test_the_shipped_rule_on_small_cases(wordllama: WordLlamaEmbedder, question: str,
@@ -143,6 +145,8 @@ def test_an_empty_profile_knows_nothing_of_the_person_s_life(app: Reverie,
         assert responder.ask(question, conv, mode="memory").answer == DONT_KNOW, question
     conv = app.chats.create_conversation("").id or 0
     assert "Paris" in responder.ask("What is the capital of France?", conv).answer
+    conv = app.chats.create_conversation("").id or 0  # what to do, not what happened
+    assert responder.ask("How do I reset my password?", conv).answer != DONT_KNOW
     # ... and once the person has said it in this conversation, it is theirs to ask
     conv = app.chats.create_conversation("").id or 0
     app.chats.add_message(conv, "user", "My dentist appointment is on Tuesday at 9:30.")

@@ -144,6 +144,38 @@ def test_of_several_names_the_one_after_the_question_s_word() -> None:
                          "Turin.", "Who did Cerys marry?") == "Matteo"
 
 
+def test_of_several_names_the_one_nearest_the_question_s_word() -> None:
+    assert answer_phrase("person", "Ravi moved to the Singapore office, so Hannah Lloyd is "
+                         "the lead on the warehouse migration now.",
+                         "Who leads the warehouse migration project?") == "Hannah Lloyd"
+
+
+@pytest.mark.parametrize(("sentence", "question", "phrase"), [
+    ("Ben didn't get on with Daniel Price. From next week his tutor is Grace Osei.",
+     "Who is Ben's maths tutor?", "Grace Osei"),
+    ("Ben didn\u2019t get on with Daniel Price.", "Who is Ben's tutor?", None),
+    ("It isn\u2019t at Casa Lola any more, it moved to The Ivy.", "Where is the dinner?",
+     "The Ivy"),
+    # a denial ends with its clause
+    ("Anna can't do Friday so Ben will pick up Mia.", "Who is picking up Mia?", "Ben"),
+])
+def test_a_denied_value_is_never_the_answer(sentence: str, question: str,
+                                           phrase: str | None) -> None:
+    kind = "place" if question.startswith("Where") else "person"
+    assert answer_phrase(kind, sentence, question) == phrase
+
+
+def test_many_names_in_one_long_sentence_are_weighed_quickly() -> None:
+    import time
+
+    from assistant.recall.extractive import extractive_answer
+
+    text = " ".join(["Tom leads Ann and Bea"] * 2000)  # 44 KB with no full stop
+    started = time.perf_counter()
+    found = extractive_answer("Who leads the team?", [Hit("note", 1, text, "note", 1.0)])
+    assert found is not None and time.perf_counter() - started < 10  # was minutes
+
+
 def test_a_sentence_that_replaces_the_one_before_it_is_the_answer() -> None:
     from datetime import UTC, datetime
 

@@ -103,3 +103,16 @@ def test_vector_matrices_follow_changes_and_notes_get_vectors(app: Reverie) -> N
         row.superseded_by = row.id
         s.add(row)
     assert all(h.kind != "memory" for h in retriever.search("Who is our landlord?", 5))
+
+
+def test_a_chat_title_is_quoted_only_when_it_names_the_chat() -> None:
+    from assistant.recall.retrieval import _titled
+
+    assert _titled("chat", "Weekend plans") == 'chat "Weekend plans"'
+    assert _titled("chat", 'The "big" move') == "chat \"The 'big' move\""
+    # a sentence, or a value that may have been corrected since, is left out
+    assert _titled("summary", "Mia's football training is at Hollis Park on Tuesdays at "
+                              "17…") == "summary"
+    assert _titled("chat", "Rent is £1,150") == "chat"
+    assert _titled("chat", "周末计划" * 12) == "chat"
+    assert _titled("chat", "  ") == "chat"

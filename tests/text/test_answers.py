@@ -78,3 +78,6 @@ def test_an_echo_of_the_prompt_layout_ends_the_answer() -> None:
     assert clean_answer('"Paris."\n(nothing yet)') == "Paris."
     assert clean_answer("Paris.\nReference:\n[1] today") == "Paris."
     assert clean_answer("Milk\n- eggs") == "Milk\n- eggs"
+    steps = "The steps:\n[1] Preheat the oven.\n[2] Bake."
+    assert clean_answer(steps) == steps  # a numbered list of the answer's own
+    assert clean_answer('Paris.\n[2] chat "Evenings", you, Monday: "Choir"') == "Paris."

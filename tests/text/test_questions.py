@@ -10,6 +10,7 @@ from assistant.text.questions import (
     kinds_agree,
     names,
     names_agree,
+    names_someone,
     shows_clock,
     shows_day,
     tense,
@@ -115,7 +116,8 @@ def test_a_day_is_told_apart_from_a_time_of_day() -> None:
 def test_concerns_time_when_the_date_could_bear_on_the_answer() -> None:
     for question in ("What day is it?", "How many weeks until the wedding?",
                      "Is the passport still valid?", "How old is Milo now?",
-                     "When is the Heron deadline?", "What did I do on Saturday?"):
+                     "When is the Heron deadline?", "What did I do on Saturday?",
+                     "Has my passport expired?", "What did I eat yesterday?"):
         assert concerns_time(question), question
     for question in ("What is the capital of France?", "Who wrote Hamlet?",
                      "What does Owen take for his hay fever?", ""):
@@ -125,9 +127,14 @@ def test_concerns_time_when_the_date_could_bear_on_the_answer() -> None:
 def test_about_the_person_when_only_their_own_data_can_answer() -> None:
     for question in ("When is my dentist appointment?", "Where did we go last summer?",
                      "How much is our rent?", "Have I paid the council tax?",
-                     "What is Owen's blood type?", "Keiko\u2019s birthday?"):
+                     "Where do I work?", "Do I have a dentist appointment?"):
         assert about_the_person(question), question
     for question in ("How do I boil an egg?", "What is the capital of France?",
                      "What should I cook tonight?", "Are we supposed to tip in Japan?",
-                     "What's the tallest mountain?", "Who wrote Hamlet?", ""):
+                     "What's the tallest mountain?", "Who wrote Hamlet?",
+                     "How do I reset my password?", "Can we take the dog on the train?",
+                     "What is Owen's blood type?", ""):
         assert not about_the_person(question), question
+    assert names_someone("What is Owen's blood type?")
+    assert names_someone("Keiko\u2019s birthday?")
+    assert not names_someone("What's the time?") and not names_someone("Who is Owen?")
