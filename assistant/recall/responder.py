@@ -199,15 +199,16 @@ class Responder:
     def _cannot_know(self, question: str, known: Sequence[str], personal: bool) -> bool:
         """Whether the honest answer is "I don't know.". With no data yet: ``question``
         is about the person's own life (`about_the_person`: "When is my dentist
-        appointment?" had drawn "I'm a dentist."). With data: it is about their life,
-        about something of a named someone ("What is Owen's blood type?") or names what
-        their data mentions, and the evidence does not support an answer. A question
-        about the world ("What is the capital of France?") or what to do ("How do I
-        reset my password?") is answered."""
+        appointment?" had drawn "I'm a dentist.") or about something of a named someone
+        (`names_someone`: "When is Pixel's vaccination?" had drawn today's date; "What
+        is France's capital?" is refused with them). With data: the same, or it names
+        what their data mentions, and the evidence does not support an answer. A
+        question about the world ("What is the capital of France?") or what to do ("How
+        do I reset my password?") is answered."""
+        mine = about_the_person(question) or names_someone(question)
         if not personal:
-            return about_the_person(question)
-        mine = (about_the_person(question) or names_someone(question)
-                or bool(names(question) & mentions(" ".join(known))))
+            return mine
+        mine = mine or bool(names(question) & mentions(" ".join(known)))
         return mine and not self.supported(question, known)
 
     def _retrieve(self, question: str, conversation_id: int

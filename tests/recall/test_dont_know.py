@@ -140,7 +140,7 @@ def test_an_empty_profile_knows_nothing_of_the_person_s_life(app: Reverie,
     "I'm a dentist."), a question about the world is answered."""
     responder = app.responder(fake_engine)
     for question in ("When is my dentist appointment?", "Where did we go last summer?",
-                     "How much is our rent?"):
+                     "How much is our rent?", "When is Pixel's vaccination?"):
         conv = app.chats.create_conversation("").id or 0
         assert responder.ask(question, conv, mode="memory").answer == DONT_KNOW, question
     conv = app.chats.create_conversation("").id or 0
