@@ -234,12 +234,6 @@ def _changed_kinds(new: Reading, old: Reading) -> list[ValueKind]:
 
 #: The kinds of value a correction with only names shared must change.
 _VALUES = frozenset((ValueKind.TIME, ValueKind.DATE, ValueKind.AMOUNT, ValueKind.NUMBER))
-#: A cue and, a few words on, what it is about ("instead of Casa Lola", "didn't get on
-#: with Daniel Price").
-_CUE_THEN = re.compile(r"(?:\b(?:instead of|rather than|not|no longer|never)\b|n't\b)"
-                       r"((?:\s+\S+){1,5})", re.IGNORECASE)
-
-
 #: A purchase made and the thing bought, up to where its phrase ends ("Ordered the sofa.",
 #: "paid for the flights with points"): the amount said with it is what the thing cost
 #: in the end. "Bought the sofa cushions" bought cushions, not the sofa.
@@ -262,8 +256,8 @@ def _bought(text: str) -> set[str]:
     return {topic_stem(m.group(1).split()[-1].lower()) for m in _BOUGHT.finditer(text)}
 
 
-#: The same cues, and what they deny up to the end of the clause ("didn't get on with
-#: Daniel Price", "instead of Casa Lola", "can't make Tuesday").
+#: A denial and, a few words on to the end of its clause, what it denies ("didn't get on
+#: with Daniel Price", "instead of Casa Lola", "can't make Tuesday").
 _DENIED = re.compile(r"(?:\b(?:instead of|rather than|not|no longer|never)\b|n['\u2019]t\b)"
                      r"((?:\s+(?!(?:but|so|or|and|while|because|then)\b)[^\s,.;:!?()]+){1,5})",
                      re.IGNORECASE)
@@ -273,18 +267,18 @@ def without_denied(text: str) -> str:
     """``text`` with what a negation or "instead of" denies, up to the end of its clause,
     blanked out (same length, so positions hold): its values are not the answer ("Ben
     didn't get on with Daniel Price. From next week his tutor is Grace Osei.")."""
-    out = text
-    for m in _DENIED.finditer(text):
-        start, end = m.span(1)
-        out = out[:start] + " " * (end - start) + out[end:]
-    return out
+    def blank(m: re.Match[str]) -> str:
+        cue = m.group(0)[:m.start(1) - m.start()]
+        return cue + " " * len(m.group(1))
+
+    return _DENIED.sub(blank, text)
 
 
 def _names_again(new_text: str, old: Reading) -> bool:
     """True if the new fact names a place of the old one ("Training moved to the
     astroturf while Hollis Park gets reseeded"), or a person of it right after a cue."""
     text = plain(new_text).lower()
-    near = " ".join(m.group(1) for m in _CUE_THEN.finditer(text))
+    near = " ".join(m.group(1) for m in _DENIED.finditer(text))
     return (any(place in text for place in old.values.get(ValueKind.PLACE, ()))
             or any(name in near for name in old.names()))
 
@@ -294,23 +288,24 @@ _REFERS_BACK = re.compile(r"\b(?:it|it's|its|they|they're|them|this|that|these|t
                           re.IGNORECASE)
 
 
-def _cues_about(new_text: str, old: Reading) -> tuple[bool, bool, bool]:
-    """(update cue, end cue, end said outright) in the sentences of ``new_text`` that
-    share a topic word or a name with ``old``: "You changed the standing order." says
-    nothing of "The new owner is Priti Shah" beside it."""
-    parts = sentences(new_text) or [new_text]
+def _cues_about(new_text: str, new: Reading, old: Reading) -> tuple[bool, bool, bool]:
+    """(update cue, end cue, end said outright) in the sentences of ``new_text`` (read
+    whole as ``new``) that share a topic word or a name with ``old``: "You changed the
+    standing order." says nothing of "The new owner is Priti Shah" beside it."""
+    if not (new.update_cue or new.end_cue):
+        return False, False, False
+    parts = sentences(new_text)
     related: list[str] = []
     previous = False  # whether the sentence before was about the old fact
-    for part in parts:
+    for part in parts if len(parts) > 1 else []:
         reading = read(part)
         # "The dentist rang. They moved it to Thursday.": a pronoun carries on with
         # what the sentence before it was about.
-        previous = (len(parts) == 1 or bool(reading.topic & old.topic)
-                    or _mentions(reading, old)
+        previous = (bool(reading.topic & old.topic) or _mentions(reading, old)
                     or (previous and _REFERS_BACK.search(part) is not None))
         if previous:
             related.append(part)
-    text = plain(" ".join(related))
+    text = plain(" ".join(related) if len(parts) > 1 else new_text)
     return (bool(_UPDATE_CUES.search(text)), bool(_END_CUES.search(text)),
             bool(_CALLED_OFF.search(text)))
 
@@ -361,7 +356,7 @@ def classify(new_text: str, new_subject: str, old_text: str, old_subject: str) -
     # July" ends nothing of "Owen got the keys"), but "The Ivy instead of Casa Lola"
     # replaces Casa Lola and "Ben didn't get on with Daniel Price" ends Daniel Price.
     valued = bool(kinds & _VALUES) or _names_again(new_text, old)
-    update_cue, end_cue, called_off = _cues_about(new_text, old)
+    update_cue, end_cue, called_off = _cues_about(new_text, new, old)
     if end_cue and (sure or close) and (unnamed or valued or called_off):
         return Change.ENDS
     if update_cue and (sure or changed) and (unnamed or valued):
