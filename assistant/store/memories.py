@@ -237,17 +237,19 @@ def current_successors(con: Connection, message_ids: Iterable[int]) -> dict[int,
     now hold in place of its facts: the ends of their chains of supersession, in the
     order of the facts that first superseded them (empty when a chain ends in a
     forgotten or non-fact memory)."""
-    gone = outdated_messages(con, message_ids)
-    if not gone:
+    wanted = sorted({int(i) for i in message_ids})
+    if not wanted:
         return {}
     rows = con.execute(text(
         "SELECT j.value, m.superseded_by FROM memory m, "
         "json_each(m.sources, '$.messages') j WHERE m.kind = 'fact' "
-        f"AND j.value IN ({', '.join(str(i) for i in sorted(gone))})"))
-    firsts: dict[int, list[int]] = {i: [] for i in gone}
+        f"AND j.value IN ({', '.join(str(i) for i in wanted)})"))
+    newer_of: dict[int, list[int | None]] = {}
     for msg_id, newer in rows:
-        if newer is not None:
-            firsts[int(msg_id)].append(int(newer))
+        newer_of.setdefault(int(msg_id), []).append(None if newer is None else int(newer))
+    # outdated: every fact of the message superseded (as `outdated_messages` reads it)
+    firsts = {msg: [n for n in newer if n is not None] for msg, newer in newer_of.items()
+              if None not in newer}
     ends: dict[int, int | None] = {}  # memory id -> the active fact at its chain's end
 
     def end_of(memory_id: int) -> int | None:
