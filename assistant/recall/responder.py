@@ -144,9 +144,9 @@ class Responder:
         #: the same prompt give the same answer and differ only where their prompts do.
         self.seed: int | None = None
 
-    def _others(self, conversation_id: int) -> tuple[set[int], bool]:
+    def _others(self, conversation_id: int, profile: str) -> tuple[set[int], bool]:
         """The command-line conversations other than ``conversation_id``, and whether
-        the person has anything else to remember (another chat, a note, a profile)."""
+        the person has anything else to remember (another chat, a note, a ``profile``)."""
         asked, personal = set(), False
         for conv in self._chats.list_conversations(include_archived=True):
             if conv.id == conversation_id:
@@ -155,8 +155,8 @@ class Responder:
                 asked.add(conv.id or 0)
             else:
                 personal = True
-        personal = personal or bool(self._profile().strip()) or bool(
-            self._notes is not None and self._notes.all())
+        personal = personal or bool(profile.strip()) or bool(
+            self._notes is not None and self._notes.has_any())
         return asked, personal
 
     def _memory_request(self, question: str, history: list[Turn], conversation_id: int,
@@ -169,7 +169,7 @@ class Responder:
         names (`_cannot_know`). A profile with nothing in it yet answers as a plain
         assistant, except a question about the person's own life."""
         assert self._retriever is not None
-        retrieved, known, personal = self._retrieve(question, conversation_id)
+        retrieved, known, personal, stored_profile = self._retrieve(question, conversation_id)
         current = current_hits(question, retrieved, self._retriever.outdated)
         hits = current[:self._memory.retrieve_top_k]
         if not history and self._cannot_know(question, known, personal):
@@ -184,7 +184,7 @@ class Responder:
         refs, used = reference_lines(hits, today, self._memory.snippet_tokens,
                                      self._engine.count_tokens)
         style = self._engine.info.prompt_style
-        profile = current_profile(self._profile(), corrected(retrieved, current))
+        profile = current_profile(stored_profile, corrected(retrieved, current))
 
         def build(turns: Sequence[Turn], kept: Sequence[str]) -> GenerationRequest:
             return memory_request(style, profile, kept, turns, question,
@@ -212,25 +212,27 @@ class Responder:
         return mine and not self.supported(question, known)
 
     def _retrieve(self, question: str, conversation_id: int
-                  ) -> tuple[list[Hit], list[str], bool]:
+                  ) -> tuple[list[Hit], list[str], bool, str]:
         """The hits retrieved for ``question`` (another command-line question's turns
-        left out), the texts its support is judged on, and whether the person has
-        anything to remember. Support is judged on everything retrieved, the profile
-        too: an old value is still evidence that the question has an answer; what the
-        answer may quote is the current evidence only (`current_hits`)."""
+        left out), the texts its support is judged on, whether the person has anything
+        to remember, and the profile block (read once). Support is judged on everything
+        retrieved, the profile too: an old value is still evidence that the question has
+        an answer; what the answer may quote is the current evidence only
+        (`current_hits`)."""
         assert self._retriever is not None
         top_k = self._memory.retrieve_top_k
         hits = self._retriever.search(question, top_k + _SPARE_HITS,
                                       exclude_conversation=conversation_id)
-        asked, personal = self._others(conversation_id)
+        profile = self._profile()
+        asked, personal = self._others(conversation_id, profile)
         if asked:
             where = self._chats.conversations_of([h.id for h in hits if h.kind == "message"])
             hits = [h for h in hits if h.kind != "message" or where.get(h.id) not in asked]
-        return hits, [h.text for h in hits] + [self._profile()], personal
+        return hits, [h.text for h in hits] + [profile], personal, profile
 
     def support(self, question: str, conversation_id: int = 0) -> Support:
         """What the evidence retrieved for ``question`` offers an answer (`measure`)."""
-        _hits, known, _personal = self._retrieve(question, conversation_id)
+        known = self._retrieve(question, conversation_id)[1]
         return measure(question, known, self._embedder)
 
     def supported(self, question: str, known: Sequence[str]) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
+from sqlalchemy import text
 from sqlmodel import col, select
 
 from assistant.store.db import Database
@@ -91,6 +92,11 @@ class NoteRepository:
         with self._db.session() as s:
             return list(s.exec(select(Note).order_by(col(Note.updated_at).desc(),
                                                      col(Note.id).desc())))
+
+    def has_any(self) -> bool:
+        """Whether there is a note at all (without reading them)."""
+        with self._db.session() as s:
+            return s.connection().execute(text("SELECT 1 FROM note LIMIT 1")).first() is not None
 
     def search(self, query: str, limit: int = 20) -> list[Note]:
         with self._db.session() as s:

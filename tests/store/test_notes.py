@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.store.db import Database
 from assistant.store.notes import NoteRepository, content_hash
 
 
@@ -55,3 +56,12 @@ def test_delete_and_search(notes: NoteRepository) -> None:
     notes.delete(a.id or 0)
     assert [n.id for n in notes.search("lisbon")] == [b.id]
     notes.delete(a.id or 0)  # already gone: harmless
+
+
+def test_has_any_says_whether_there_is_a_note(db: Database) -> None:
+    notes = NoteRepository(db)
+    assert not notes.has_any()
+    note = notes.add("Garden", "Tomatoes planted on 3 May.")
+    assert notes.has_any()
+    notes.delete(note.id or 0)
+    assert not notes.has_any()
