@@ -132,8 +132,8 @@ def about_the_person(question: str) -> bool:
 
 def names_someone(question: str) -> bool:
     """Whether ``question`` asks about something of a named someone ("What is Owen's
-    blood type?", "Keiko's birthday?"): in a profile with data, most likely someone in
-    the person's life."""
+    blood type?", "Keiko's birthday?"): most likely someone in the person's life (and
+    "France's capital" is taken for one too)."""
     named = names(question)
     return any(m.group(1).lower() in named for m in _POSSESSIVE.finditer(plain(question)))
 
