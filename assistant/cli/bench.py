@@ -120,6 +120,9 @@ def bench_sleep(app: Reverie, args: argparse.Namespace) -> int:
                          f"{', '.join(FIXTURES)}.")
     if args.answers is not None and args.sweep:
         raise UsageError("--answers does not go with --sweep; run without it.")
+    if args.warm_full_context and args.sweep:
+        raise UsageError("--warm-full-context does not go with --sweep (the sweep has no "
+                         "full-context baseline); run without it.")
     if args.answers is not None and (args.answers.is_dir()
                                      or not args.answers.absolute().parent.is_dir()):
         raise UsageError(f"--answers {args.answers}: give a file in a folder that exists.")
@@ -141,7 +144,8 @@ def bench_sleep(app: Reverie, args: argparse.Namespace) -> int:
         return EXIT_OK
     result = run_sleep_bench(settings, limit=args.limit, fixture=args.fixture,
                              progress=progress, sleep_seconds=args.sleep_seconds,
-                             modes=modes, profile=args.profile)
+                             modes=modes, profile=args.profile,
+                             warm_full_context=args.warm_full_context)
     plot = write_plot(result, args.plot or Path("bench-sleep.png"))
     print(f"Plot written to {plot}", file=sys.stderr)
     if args.answers is not None:

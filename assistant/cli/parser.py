@@ -214,6 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
     bsleep.add_argument("--answers", type=Path, metavar="FILE",
                         help="also write every answer of every mode, scored, to FILE "
                         "(JSON Lines)")
+    bsleep.add_argument("--warm-full-context", action="store_true",
+                        help="the full-context baseline keeps its evaluated fixture between "
+                        "questions (accuracy in minutes; its latency is then a warm one)")
     bsleep.add_argument("--profile", type=Path, metavar="DIR",
                         help="keep the slept profile in DIR; a later run on DIR reuses it")
     bsleep.add_argument("--sweep", action="store_true",

@@ -138,7 +138,9 @@ def test_bad_bench_sleep_options_get_one_sentence(tmp_path: Path,
                         "give a file in a folder that exists"),
                        (["--answers", str(tmp_path)], "give a file in a folder that exists"),
                        (["--answers", str(tmp_path / "a.jsonl"), "--sweep"],
-                        "--answers does not go with --sweep")):
+                        "--answers does not go with --sweep"),
+                       (["--warm-full-context", "--sweep"],
+                        "--warm-full-context does not go with --sweep")):
         assert main(["--data-dir", home, "bench", "sleep", *args]) == 2
         err = capsys.readouterr().err
         assert says in err and "Traceback" not in err
@@ -184,3 +186,43 @@ def test_every_mode_seeds_a_question_alike(tmp_path: Path) -> None:
     assert len(seeds) == 3 and len(set(seeds)) == 1 and seeds[0] is not None
     other = [r.seed for r in engine.requests if r.prompt and "Where is the garden?" in r.prompt]
     assert other and other[0] != seeds[0]
+
+
+def test_a_warm_full_context_baseline_keeps_its_prompt_and_counts_it(tmp_path: Path) -> None:
+    """``--warm-full-context``: the full-context engine is not made to forget the fixture
+    between questions, its cached tokens still count as test-time tokens, and no latency
+    ratio is drawn from its warm first tokens."""
+    from assistant.bench.sleep import ModeStats
+    from assistant.recall.responder import Answer
+
+    small = FakeEngine(rules=[("Summary:", " Notes.\nFacts:\n")], n_ctx=1024)
+    wides: list[FakeEngine] = []
+
+    def factory(_m: Path | None, settings: Settings, _p: Paths) -> Engine:
+        if settings.model.n_ctx == 1024:
+            return small
+        wides.append(FakeEngine(n_ctx=settings.model.n_ctx))
+        return wides[-1]
+
+    kept = tmp_path / "profile"
+    for warm in (False, True):
+        data = run_sleep_bench(Settings().replace("model", n_ctx=1024), limit=3,
+                               engine_factory=factory, modes={"full-context":
+                                                              MODES["full-context"]},
+                               profile=kept, warm_full_context=warm).to_json()
+        forgot = [p for p in wides[-1].prompts if p == "Unrelated."]
+        assert len(forgot) == (0 if warm else 3)
+        assert data["modes"]["full-context"].get("warm_prefix", False) is warm
+    assert len(wides) == 2
+
+    def answer(prompt: int, cached: int) -> Answer:
+        return Answer("a", "generated", "m", 1.0, 2.0, prompt, cached, 1, None, [], "fake")
+
+    assert ModeStats([answer(10, 90)], warm=True).to_json()["test_tokens_mean"] == 100
+    assert ModeStats([answer(10, 90)]).to_json()["test_tokens_mean"] == 10
+    full = ModeStats([answer(10, 90)], warm=True)
+    memory = ModeStats([answer(5, 0)])
+    from assistant.bench.sleep import SleepBenchResult
+    ratios = SleepBenchResult(1, {"full-context": full, "memory": memory}, 0, 1.0,
+                              "fake").ratios()
+    assert ratios == {"test_tokens": 20.0}
