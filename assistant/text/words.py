@@ -35,11 +35,20 @@ def words(text: str) -> list[str]:
     return [w.casefold() for w in _WORD.findall(plain(text))]
 
 
+_SIBILANT_ES = re.compile(r"(?:ss|sh|ch|x|z)es$")
+
+
 def stem(word: str) -> str:
-    """``word`` without a plural or possessive ending ("parties" -> "party")."""
-    for suffix in ("'s", "ies", "es", "s"):
-        if len(word) > len(suffix) + 2 and word.endswith(suffix):
-            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    """``word`` without a plural or possessive ending ("parties" -> "party", "boxes" ->
+    "box", "brakes" -> "brake": "es" goes only after a hissing sound)."""
+    if len(word) > 4 and word.endswith("'s"):
+        return word[:-2]
+    if len(word) > 5 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and _SIBILANT_ES.search(word):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
     return word
 
 
