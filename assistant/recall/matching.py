@@ -58,6 +58,7 @@ from assistant.text.similarity import (
     SAME_QUESTION_THRESHOLD,
     UNIFORM,
     WordWeights,
+    owned_words,
     question_match,
     question_type,
     question_words,
@@ -172,7 +173,7 @@ class _Question:
     #: A "What ...?" question of no kind: it wants a thing (`asks_for_a_thing`).
     thing: bool = False
     #: Words said with "my"/"our" ("our wedding"), and, in the question and its
-    #: context, words said with someone's name ("Cerys's wedding"): `_owners`.
+    #: context, words said with someone's name ("Cerys's wedding"): `owned_words`.
     owned: frozenset[str] = frozenset()
     others: frozenset[str] = frozenset()
 
@@ -190,19 +191,7 @@ def _features(question: str, context: PreparedContext | None = None) -> _Questio
                      words | frozenset(question_words(said)), wants_clock(question),
                      context is not None and shows_clock(context.answer),
                      context is not None and shows_day(context.answer),
-                     asks_for_a_thing(question), *_owners(f"{question} {said}"))
-
-
-_MINE = re.compile(r"\b(?:my|our|your)\s+([a-z][\w-]*)", re.IGNORECASE)
-_THEIRS = re.compile(r"\b[A-Z][\w-]*['\u2019]s\s+([a-z][\w-]*)")
-
-
-def _owners(text: str) -> tuple[frozenset[str], frozenset[str]]:
-    """(words ``text`` says with "my", "our" or "your"; words it says only with
-    someone's name), as `question_words` stems."""
-    mine = frozenset(w for m in _MINE.finditer(text) for w in question_words(m.group(1)))
-    theirs = frozenset(w for m in _THEIRS.finditer(text) for w in question_words(m.group(1)))
-    return mine, theirs - mine
+                     asks_for_a_thing(question), *owned_words(f"{question} {said}"))
 
 
 def _same_stem(a: str, b: str) -> bool:

@@ -166,3 +166,16 @@ def words_match(kind_a: str | None, a: frozenset[str], kind_p: str | None,
     coverage = shared / sum(weights.of(w) for w in a)
     spelling = SequenceMatcher(None, " ".join(sorted(a)), " ".join(sorted(p))).ratio()
     return 0.45 * overlap + 0.4 * coverage + 0.15 * spelling
+
+
+_MINE = re.compile(r"\b(?:my|our|your)\s+([a-z][\w-]*)", re.IGNORECASE)
+_THEIRS = re.compile(r"\b[A-Z][\w-]*['\u2019]s\s+([a-z][\w-]*)")
+
+
+def owned_words(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(words ``text`` says with "my", "our" or "your"; words it says only with
+    someone's name), as `question_words` stems: "our wedding" is not "Cerys's
+    wedding"."""
+    mine = frozenset(w for m in _MINE.finditer(text) for w in question_words(m.group(1)))
+    theirs = frozenset(w for m in _THEIRS.finditer(text) for w in question_words(m.group(1)))
+    return mine, theirs - mine
