@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from assistant.recall.extractive import question_kind
 from assistant.recall.retrieval import Hit
 from assistant.recall.support import subject_words, terms
-from assistant.text.corrections import Change, ValueKind, classify, read
+from assistant.text.corrections import Change, ValueKind, about_someone_else, classify, read
 from assistant.text.lines import one_line, sentences
 from assistant.text.similarity import word_overlap
 from assistant.text.words import meaning_words
@@ -49,10 +49,14 @@ _ANSWERED_BY = {"time": (ValueKind.TIME, ValueKind.DATE), "amount": (ValueKind.A
 
 def answers_again(new: str, old: str, question: str) -> bool:
     """True if the sentence ``new`` answers ``question`` where ``old`` did, with another
-    value: both state a value of the kind asked for and share none, and ``new`` says
-    every subject word of the question that ``old`` says (at least one)."""
+    value: both state a value of the kind asked for and share none, ``new`` says
+    every subject word of the question that ``old`` says (at least one), and ``new`` is
+    not about someone else ("Keiko now moves to Glasgow on 6 September" does not answer
+    "When did we move into the flat?" again after "We move the boxes on 9 May")."""
     kinds = _ANSWERED_BY.get(question_kind(question))
     if kinds is None:
+        return False
+    if about_someone_else(new, old):
         return False
     subject = set(subject_words(question))
     said_old, said_new = subject & set(terms(old)), subject & set(terms(new))
@@ -78,7 +82,8 @@ def current_hits(question: str, hits: Sequence[Hit],
     """``hits`` (in their order) with each message whose facts were superseded replaced
     by the facts that hold now (those not retrieved already), and without any hit that
     a newer hit corrects. Hits of unknown date are kept, and never taken to correct
-    another."""
+    another; nor is a summary, which restates its sources ("Priti Shah, the owner, rents
+    a flat in Bristol" corrects nothing of "The new flat is 14 Cotham Vale")."""
     gone: Mapping[int, Sequence[Hit]] = {}
     messages = [h.id for h in hits if h.kind == "message"]
     if outdated is not None and messages:
@@ -97,7 +102,7 @@ def current_hits(question: str, hits: Sequence[Hit],
     out = []
     for hit in kept:
         if hit.created_at is not None and hit.kind != "note" and any(
-                other.created_at is not None and other.kind != "note"
+                other.created_at is not None and other.kind != "note" and not other.summary
                 and other.created_at > hit.created_at
                 and _corrects(other, hit, wanted, question)
                 for other in kept):

@@ -73,6 +73,8 @@ class Hit:
     sources: dict[str, list[int]] = field(default_factory=dict)
     #: When the text was written (a memory: when its source was; None if not known).
     created_at: datetime | None = None
+    #: A summary memory: it restates what its sources said, it never corrects them.
+    summary: bool = False
 
     def cites(self, kind: str, item_id: int) -> bool:
         """True if this hit is, or was made from, the message/note ``item_id``."""
@@ -269,10 +271,11 @@ class Retriever:
         for ident, kind, subject, body, sources, said in rows(
                 "SELECT id, kind, subject, text, sources, said_at FROM memory "
                 "WHERE id IN ({ids})", "memory"):
-            label = "memory" if kind == MemoryKind.FACT.value else _titled("summary", subject)
+            fact = kind == MemoryKind.FACT.value
+            label = "memory" if fact else _titled("summary", subject)
             hits[("memory", ident)] = Hit("memory", ident, body, label, 0.0,
                                           dict(json.loads(sources or "{}")),
-                                          _when(said) if said else None)
+                                          _when(said) if said else None, summary=not fact)
         for ident, title, body, updated in rows(
                 "SELECT id, title, body, updated_at FROM note WHERE id IN ({ids})", "note"):
             hits[("note", ident)] = Hit("note", ident, body, f'note "{title}"', 0.0,

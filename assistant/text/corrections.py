@@ -247,6 +247,12 @@ _TOTAL = re.compile(r"\b(?:total|in total|altogether|all in|in the end|came to|f
                     r"(?:price|bill|cost))\b", re.IGNORECASE)
 
 
+def says_total(text: str) -> bool:
+    """Whether ``text`` says what something came to in the end ("The brakes came to £210
+    in the end"), which a quote or an estimate said before it does not."""
+    return _TOTAL.search(plain(text)) is not None
+
+
 def _bought(text: str) -> set[str]:
     """The topic stems of the things a purchase in ``text`` bought, when it says what
     it all came to (a delivery fee or an MOT said beside it is not their price)."""
@@ -310,6 +316,24 @@ def _cues_about(new_text: str, new: Reading, old: Reading) -> tuple[bool, bool, 
             bool(_CALLED_OFF.search(text)))
 
 
+_FIRST_PERSON = re.compile(r"^\W*(?:i|i'm|i've|i'll|we|we're|we've|we'll|my|our|me|us)\b",
+                           re.IGNORECASE)
+_LEADING_NAME = re.compile(r"^\W*((?:(?:Dr|Mr|Mrs|Ms)\.?\s+)?[A-Z][\w'’-]*)")
+
+
+def about_someone_else(new_text: str, old_text: str) -> bool:
+    """Whether ``new_text`` is about someone that ``old_text``, said of the person
+    themselves, never names: "Keiko now moves to Glasgow on 6 September" corrects nothing
+    of "We move the boxes next Saturday, 9 May"."""
+    lead = _LEADING_NAME.match(plain(new_text))
+    if lead is None or _FIRST_PERSON.match(plain(old_text)) is None:
+        return False
+    name = lead.group(1).removesuffix("'s").removesuffix("’s")
+    if name.lower() in _NOT_NAMES | STOPWORDS | _CALENDAR:
+        return False
+    return name.lower() not in plain(old_text).lower()
+
+
 def classify(new_text: str, new_subject: str, old_text: str, old_subject: str) -> Change:
     """Whether the fact ``new_text`` corrects the stored fact ``old_text``.
 
@@ -325,6 +349,8 @@ def classify(new_text: str, new_subject: str, old_text: str, old_subject: str) -
     shared, with the same things a negation needs; with no cue, a different value
     needs a sure subject that shares a word besides the names. Words of any story
     ("went", "wants", "old", "new") are never topic words."""
+    if about_someone_else(new_text, old_text):
+        return Change.NONE
     new = read(new_text, new_subject)
     old = read(old_text, old_subject)
     # Every capitalised phrase counts as a name here, a sentence's first word too.

@@ -209,6 +209,11 @@ def test_prepared_answers_from_the_old_fact_go_stale(app: Reverie) -> None:
     # ... unless the end is said outright
     ("The Okonkwos called off Friday, their boiler burst.",
      "Dinner at the Okonkwos' on Friday 13 November, we're bringing dessert.", Change.ENDS),
+    # someone else's news does not change what the person said of themselves
+    ("Keiko now moves to Glasgow on 6 September.", "We move the boxes next Saturday, 9 May.",
+     Change.NONE),
+    ("We now move on 16 May instead.", "We move the boxes next Saturday, 9 May.",
+     Change.REPLACES),
 ])
 def test_classify_needs_the_same_subject(new: str, old: str, change: Change) -> None:
     assert classify(new, "", old, "") is change

@@ -116,3 +116,19 @@ def test_a_profile_line_that_copies_an_outdated_snippet_is_left_out() -> None:
         "About you:\n- Hana will take Biscuit, £25 a day.\nOngoing:")
     assert current_profile(profile, []) is profile
     assert current_profile(profile, [other]) == profile  # nothing it copies
+
+
+def test_a_summary_corrects_nothing_and_someone_else_answers_nothing_again() -> None:
+    """A summary restates its sources ("Priti Shah, the owner, rents a flat in Bristol"
+    had dropped "The new flat is 14 Cotham Vale"); Keiko's move is not the person's."""
+    keys = _message(1, "Owen and I got the keys! The new flat is 14 Cotham Vale, Bristol. "
+                    "We move the boxes next Saturday, 9 May.", 2)
+    summary = Hit("memory", 2, "Priti Shah, the owner, rents a flat in Bristol.",
+                  'summary "Flat"', 1.0, created_at=datetime(2026, 10, 1, tzinfo=UTC),
+                  summary=True)
+    keiko = _message(3, "Keiko now moves to Glasgow on 6 September.", 20)
+    asked = "When did we move into the flat?"
+    assert current_hits(asked, [keys, summary, keiko]) == [keys, summary, keiko]
+    moved = Hit("memory", 4, "We now move the boxes on 16 May instead.", "memory", 1.0,
+                created_at=datetime(2026, 6, 5, tzinfo=UTC))
+    assert current_hits(asked, [keys, moved]) == [moved]  # a fact said later corrects it
