@@ -18,17 +18,28 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 
 from assistant.recall.retrieval import Hit
+from assistant.recall.support import subject_words, terms
 from assistant.resources import resource
-from assistant.text.corrections import without_denied
-from assistant.text.dates import MONTHS, WEEKDAYS, format_date, mentions_date
+from assistant.text.corrections import says_total, without_denied
+from assistant.text.dates import MONTHS, WEEKDAYS, dates_in, format_date, mentions_date
 from assistant.text.lines import sentences
-from assistant.text.questions import answer_kind, names, tense
+from assistant.text.questions import (
+    answer_kind,
+    mentions,
+    names,
+    shows_age,
+    shows_money,
+    tense,
+    wants_age,
+    wants_money,
+)
+from assistant.text.similarity import owned_words
 from assistant.text.speakers import PERSON, in_third_person
 from assistant.text.words import STOPWORDS, meaning_words
 
@@ -51,6 +62,10 @@ _CARRIES: dict[str, re.Pattern[str]] = {
 }
 #: Weight of "the sentence carries the kind of value asked for" against word overlap.
 KIND_BONUS = 0.3
+#: Kinds whose answer is only ever a value the sentence states (a date, an amount): a
+#: sentence that states one wins over any that does not.
+_STRICT = frozenset(("time", "amount"))
+STRICT_BONUS = 2.0
 #: A sentence that says it replaces what the one before it said ("instead")...
 _REPLACES = re.compile(r"\b(?:instead|actually|after all|moved to|changed to|rescheduled)\b",
                        re.IGNORECASE)
@@ -95,11 +110,17 @@ class Evidence:
     said_at: datetime | None
 
 
-def _carries(kind: str, sentence: str) -> bool:
-    """Whether ``sentence`` states a value of ``kind`` that it does not deny."""
+def _carries(kind: str, sentence: str, *, money: bool = False) -> bool:
+    """Whether ``sentence`` states a value of ``kind`` that it does not deny (a date is
+    not an amount: "Pottery ends on 24 November" says no price); with ``money``, a sum of
+    money ("eight weeks" is not a price)."""
     sentence = without_denied(sentence)
     if kind == "time":
         return mentions_date(sentence)
+    if money:
+        return shows_money(sentence)
+    if kind == "amount":
+        sentence = _WHEN.sub(_undated, sentence)
     pattern = _CARRIES.get(kind)
     return bool(pattern and pattern.search(sentence))
 
@@ -113,20 +134,58 @@ def _speaker(hit: Hit) -> str | None:
     return PERSON if hit.kind == "note" else None
 
 
-def best_evidence(question: str, hits: Sequence[Hit]) -> Evidence | None:
+#: A name after a preposition that ends the question places it ("the offsite in
+#: Bath?"); the one it is about ("How old is Keiko?") must be in the evidence.
+_PLACED = re.compile(r"\b(?:in|at|to|from|near|on)\s+(?:the\s+)?[A-Z][\w'’-]*"
+                     r"(?:\s+[A-Z][\w'’-]*)*(?=\W*$)")
+
+
+#: Someone the sentence before named ("She turns 30 in May").
+_PRONOUN = re.compile(r"\b(?:he|she|they|him|her|his|hers|them|their)\b", re.IGNORECASE)
+#: A question for the next one ("When is Biscuit's next vet appointment?").
+_NEXT = re.compile(r"\b(?:next|upcoming|coming up)\b", re.IGNORECASE)
+#: When said without a date ("in the spring", "at Christmas").
+_SEASON = re.compile(r"\b(?:spring|summer|autumn|fall|winter|christmas|easter|new year|"
+                     r"weekend|tonight|tomorrow|yesterday)\b", re.IGNORECASE)
+
+
+def _undated(match: re.Match[str]) -> str:
+    """A date or time blanked out, a bare number kept (it may be an amount)."""
+    return match.group(0) if match.group(0).strip().isdigit() else " "
+
+
+def best_evidence(question: str, hits: Sequence[Hit], today: date | None = None
+                  ) -> Evidence | None:
     """The sentence among ``hits`` that shares most of the question's meaning words,
-    with a bonus when it carries the kind of value asked for; earlier hits win ties."""
+    with a bonus when it carries the kind of value asked for; earlier hits win ties.
+    A hit that does not mention every name the question is about is no evidence ("How
+    old is Keiko?" is not answered by Biscuit's age; a place it is asked in, "the
+    offsite in Bath", need not be named), nor a sentence that says
+    only someone else's what the question calls "my" or "our" ("When is our wedding?"
+    is not answered by "Cerys's wedding is on Friday 14 August"), nor, given ``today``,
+    a sentence whose dates have all passed when the question asks for the next one
+    (`bygone`)."""
     wanted = meaning_words(question)
     if not wanted:
         return None
+    upcoming = today if asks_next(question) else None
     kind = question_kind(question)
+    money = wants_money(question)
+    named = names(_PLACED.sub(" ", question))
+    mine = owned_words(question)[0]
     best: Evidence | None = None
     for rank, hit in enumerate(hits):
+        if not named <= mentions(f"{hit.label} {hit.text}"):
+            continue
         speaker = _speaker(hit)
         before = 0.0
         for sentence in sentences(hit.text):
             if sentence.startswith("#"):
                 continue  # a note's heading names the topic; it answers nothing
+            if mine & owned_words(sentence)[1]:
+                continue
+            if upcoming is not None and bygone(sentence, hit.created_at, upcoming):
+                continue
             shared = len(wanted & meaning_words(sentence)) / len(wanted)
             replaces = _REPLACES.search(sentence) is not None
             if replaces:
@@ -136,11 +195,84 @@ def best_evidence(question: str, hits: Sequence[Hit]) -> Evidence | None:
             before = shared
             if not shared:
                 continue
-            score = shared + (KIND_BONUS if _carries(kind, sentence) else 0.0) - 0.01 * rank
+            carries = _carries(kind, sentence, money=money)
+            bonus = (STRICT_BONUS if kind in _STRICT else KIND_BONUS) if carries else 0.0
+            score = shared + bonus - 0.01 * rank
+            if carries and kind == "amount" and says_total(sentence):
+                score += REPLACE_BONUS  # what it came to, over the quote before it
             if best is None or score > best.score:
                 best = Evidence(sentence, hit, score, speaker,
                                 None if hit.kind == "note" else hit.created_at)
     return best
+
+
+def asks_next(question: str) -> bool:
+    """Whether ``question`` asks for the next or coming one ("When is Biscuit's next vet
+    appointment?")."""
+    return _NEXT.search(question) is not None
+
+
+def bygone(sentence: str, said_at: datetime | None, today: date) -> bool:
+    """Whether every date ``sentence`` names (read as of when it was said) is before
+    ``today`` (False when it names none)."""
+    found = dates_in(sentence, said_at.date() if said_at is not None else today)
+    return bool(found) and max(found) < today
+
+
+def lacks_value(question: str, texts: Sequence[str], today: date | None = None) -> bool:
+    """Whether ``question`` asks for a sum of money (`wants_money`), an age
+    (`wants_age`), or when something is or will be, and no sentence of ``texts`` about
+    it states one. A sentence is about it when it names someone the question names (not
+    a place it is asked in) or shares a word of what else the question is about
+    (`subject_words`: not "cost" or "old"); when the question names someone, it must
+    also be in a text that names them and name them itself, say "he", "she" or "they",
+    or follow a first sentence (a note's heading) that names them; and it must not say
+    only someone else's what the question calls "my" or "our". So "How much does the
+    pottery course cost?" is not answered by "Pottery at the Kiln Rooms, eight weeks",
+    "How old is Keiko?" by "Beagle cross, six years old." in a note that names Keiko
+    further down, nor "When is our wedding?" by "Cerys's wedding is on 14 August". A
+    past "When did ...?" can be answered by when it was said, so it never lacks a date;
+    given ``today``, a question for the next one lacks it when every date said about it
+    has passed (read as of ``today``: the texts carry no date of their own)."""
+    states: Callable[[str], bool]
+    if wants_money(question):
+        states = shows_money
+    elif wants_age(question):
+        states = shows_age
+    elif question_kind(question) == "time" and tense(question) != "past":
+        states = _states_when
+    else:
+        return False
+    named = names(_PLACED.sub(" ", question))
+    # What it is about besides the names ("How old is Keiko?": nothing else).
+    topic = {k for k, w in subject_words(question).items() if w.lower() not in named}
+    mine = owned_words(question)[0]
+    upcoming = today if states is _states_when and asks_next(question) else None
+    for text in texts:
+        if named and not named & mentions(text):
+            continue
+        said = sentences(text)
+        headed = bool(said) and bool(named & mentions(said[0]))
+        for sentence in said:
+            naming = bool(named & mentions(sentence))
+            if topic and not (naming or topic & set(terms(sentence))):
+                continue
+            if named and not (naming or headed or _PRONOUN.search(sentence)):
+                continue  # "Beagle cross, six years old." in a note that names Keiko
+            if mine & owned_words(sentence)[1]:
+                continue
+            if upcoming is not None and bygone(sentence, None, upcoming):
+                continue
+            if states(sentence):
+                return False
+    return True
+
+
+def _states_when(sentence: str) -> bool:
+    """Whether ``sentence`` says when: a date, a day, a month, a time or a season ("that
+    week" does not)."""
+    return (_SEASON.search(sentence) is not None
+            or any(not m.group(0).strip().isdigit() for m in _WHEN.finditer(sentence)))
 
 
 _MONTH_RE = "|".join(MONTHS)
@@ -196,6 +328,8 @@ def answer_phrase(kind: str, sentence: str, question: str) -> str | None:
                  if not m.group(0).strip().isdigit()]
         spans = [m for m in _AMOUNT.finditer(sentence)
                  if not any(a <= m.start() < b for a, b in dated)]
+        if wants_money(question):
+            spans = [m for m in spans if shows_money(m.group(0))]
         # A sum of money or a measure before a bare number ("1 June" is a date).
         spans.sort(key=lambda m: (not re.search(r"[£$€]|[a-z%]", m.group(0)), m.start()))
         found = [m.group(0).strip(" ,.;") for m in spans]
@@ -254,16 +388,22 @@ def _nearest_to_cue(candidates: Sequence[str], sentence: str, question: str) -> 
     return min(dict.fromkeys(candidates), key=distance)
 
 
-def extractive_answer(question: str, hits: Sequence[Hit]) -> tuple[str, Hit] | None:
+def extractive_answer(question: str, hits: Sequence[Hit], today: date | None = None
+                      ) -> tuple[str, Hit] | None:
     """The phrase that answers (`answer_phrase`: "£1,150 a month"), or for "When did
     ...?" with no date in the best sentence the date it was said; else the best evidence
     sentence, told of its speaker (not "I"), then who said it and when: "Your rent is
     £1,150 a month. (you, Saturday 2 May 2026)". None when no sentence shares a meaning
-    word with the question."""
-    found = best_evidence(question, hits)
+    word with the question, or the question asks for a price, or when something is,
+    and the best sentence states none."""
+    found = best_evidence(question, hits, today)
     if found is None:
         return None
     kind = question_kind(question)
+    if wants_money(question) and not shows_money(found.sentence):
+        return None  # a sentence without a price is no answer to "How much ... cost?"
+    if kind == "time" and tense(question) != "past" and not _states_when(found.sentence):
+        return None  # nor one without a date to "When is ...?"
     phrase = answer_phrase(kind, found.sentence, question)
     if phrase is not None:
         return phrase[:1].upper() + phrase[1:], found.hit

@@ -46,10 +46,10 @@ from assistant.recall.answer_prompts import (
     reference_lines,
 )
 from assistant.recall.evidence import corrected, current_hits, current_profile
-from assistant.recall.extractive import EXTRACTIVE, extractive_answer, style_for
+from assistant.recall.extractive import EXTRACTIVE, extractive_answer, lacks_value, style_for
 from assistant.recall.prepared import Prepared, PreparedAnswers
 from assistant.recall.retrieval import Hit, Retriever
-from assistant.recall.support import Support, measure, shipped_rule
+from assistant.recall.support import Support, measure, shipped_rule, subject_words, terms
 from assistant.store.chats import ChatRepository
 from assistant.store.models import Conversation, Message, Origin, Role
 from assistant.store.notes import NoteRepository
@@ -172,7 +172,7 @@ class Responder:
         retrieved, known, personal, stored_profile = self._retrieve(question, conversation_id)
         current = current_hits(question, retrieved, self._retriever.outdated)
         hits = current[:self._memory.retrieve_top_k]
-        if not history and self._cannot_know(question, known, personal):
+        if not history and self._cannot_know(question, known, personal, today):
             return None, [], hits
         if not hits and not concerns_time(question):
             if not personal:
@@ -196,20 +196,31 @@ class Responder:
         used = used[:max(0, kept - (1 if today is not None else 0))]
         return request, [h.id for h in used if h.kind == "memory"], hits
 
-    def _cannot_know(self, question: str, known: Sequence[str], personal: bool) -> bool:
+    def _cannot_know(self, question: str, known: Sequence[str], personal: bool,
+                     today: date | None = None) -> bool:
         """Whether the honest answer is "I don't know.". With no data yet: ``question``
         is about the person's own life (`about_the_person`: "When is my dentist
         appointment?" had drawn "I'm a dentist.") or about something of a named someone
         (`names_someone`: "When is Pixel's vaccination?" had drawn today's date; "What
         is France's capital?" is refused with them). With data: the same, or it names
-        what their data mentions, and the evidence does not support an answer. A
+        what their data mentions, and the evidence does not support an answer or, asked
+        for a price or a date, states none about it (`lacks_value`); or, asked for a
+        price or a date of something their data speaks of (half of what the question is
+        about, `subject_words`), it states none. A
         question about the world ("What is the capital of France?") or what to do ("How
         do I reset my password?") is answered."""
         mine = about_the_person(question) or names_someone(question)
         if not personal:
             return mine
         mine = mine or bool(names(question) & mentions(" ".join(known)))
-        return mine and not self.supported(question, known)
+        if mine:
+            return lacks_value(question, known, today) or not self.supported(question, known)
+        # "How much does the pottery course cost?": not said to be theirs, but what it is
+        # about is (at least half) in their data, which states no price for it.
+        about = set(subject_words(question))
+        said = about & set(terms(" ".join(known)))
+        return bool(about) and 2 * len(said) >= len(about) and lacks_value(question, known,
+                                                                            today)
 
     def _retrieve(self, question: str, conversation_id: int
                   ) -> tuple[list[Hit], list[str], bool, str]:
@@ -413,7 +424,7 @@ class Responder:
                 question, history, conversation_id, today or date.today())
             if (request is not None and not history
                     and style_for(question, self.answer_styles) == EXTRACTIVE):
-                found = extractive_answer(question, hits)
+                found = extractive_answer(question, hits, today or date.today())
                 if found is not None:
                     return self._extracted(found[0], found[1], conversation_id, asked_id,
                                            started, on_token)

@@ -138,6 +138,50 @@ def names_someone(question: str) -> bool:
     return any(m.group(1).lower() in named for m in _POSSESSIVE.finditer(plain(question)))
 
 
+_MONEY_WORDS = re.compile(r"\b(cost|costs|price|paid|pay|pays|spend|spent|charge|charges|"
+                          r"fee|fees|bill|premium|rent|salary|budget|owe|lend|borrow|"
+                          r"deposit|fare|ticket|worth|dear|expensive)\b|\bhow much\b.*"
+                          r"\b(give|gave|given|save|saved|raise|raised|earn|earned|earns)\b"
+                          r"|^how much (is|are|was|were|will)\b|^how much's\b")
+_NOT_MONEY = re.compile(r"\bhow (many|old|tall|far|big|long|heavy)\b|\bweigh")
+
+
+def wants_money(question: str) -> bool:
+    """Whether ``question`` asks for a sum of money ("How much does the pottery course
+    cost?", "What's the rent?"), not another amount ("How many came?", "How old is
+    Keiko?", "How much does Biscuit weigh?")."""
+    lowered = plain(question).lower().replace("\u2019", "'")
+    return (answer_kind(question) == "amount" and _NOT_MONEY.search(lowered) is None
+            and _MONEY_WORDS.search(lowered) is not None)
+
+
+_MONEY = re.compile(r"[£$€]\s?\d|\b\d[\d,.]*\s?(?:k\s)?(?:pounds?|quid|euros?|dollars?|"
+                    r"pence|gbp|eur|usd)\b", re.IGNORECASE)
+
+
+def shows_money(text: str) -> bool:
+    """Whether ``text`` states a sum of money ("£1,150", "40 euros")."""
+    return _MONEY.search(plain(text)) is not None
+
+
+_AGE_ASKED = re.compile(r"\bhow old\b|\bwhat age\b|\bage of\b|'s age\b")
+_NUMBER_WORD = (r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                r"\w+teen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)")
+_AGE = re.compile(rf"\b{_NUMBER_WORD}(?:[- ]\w+)?[- ]years?[- ]old\b|\baged?\s+\d+"
+                  rf"|\bturn(?:s|ed|ing)?\s+{_NUMBER_WORD}\b|\b\d+(?:st|nd|rd|th)\s+birthday"
+                  r"|\b(?:be|is|was)\s+\d{1,3}\b(?!\s*(?:am|pm|%|:|[.,]\d))", re.IGNORECASE)
+
+
+def wants_age(question: str) -> bool:
+    """Whether ``question`` asks how old someone or something is."""
+    return _AGE_ASKED.search(plain(question).lower().replace("\u2019", "'")) is not None
+
+
+def shows_age(text: str) -> bool:
+    """Whether ``text`` states an age ("six years old", "he'll be 34", "turns 30")."""
+    return _AGE.search(plain(text)) is not None
+
+
 def shows_day(answer: str) -> bool:
     """Whether ``answer`` names a day, a date or a month ("Wednesday", "25 November",
     "the 23rd", "today"), not only a time of day ("at 17:00")."""

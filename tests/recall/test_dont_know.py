@@ -153,3 +153,23 @@ def test_an_empty_profile_knows_nothing_of_the_person_s_life(app: Reverie,
     app.chats.add_message(conv, "assistant", "Noted.")
     assert responder.ask("When is my dentist appointment?", conv,
                          mode="memory").answer != DONT_KNOW
+
+
+def test_a_price_no_evidence_states_is_not_guessed(app: Reverie,
+                                                   fake_engine: FakeEngine) -> None:
+    """The person's pottery course is known, its price is not: "How much does the pottery
+    course cost?" gets "I don't know." and the model is not asked (it had been given
+    "Pottery ends on 24 November" to quote); once a price is said, it is answered."""
+    conv = app.chats.create_conversation("Pottery").id or 0
+    app.chats.add_message(conv, "user", "Pottery at the Kiln Rooms, Tuesdays 18:30 to "
+                          "20:30, eight weeks. Pottery ends on 24 November.")
+    responder = app.responder(fake_engine)
+    asked = app.chats.create_conversation("").id or 0
+    calls = len(fake_engine.prompts)
+    assert responder.ask("How much does the pottery course cost?", asked,
+                         mode="memory").answer == DONT_KNOW
+    assert len(fake_engine.prompts) == calls
+    app.chats.add_message(conv, "user", "The pottery course was £180 in total.")
+    asked = app.chats.create_conversation("").id or 0
+    assert "£180" in responder.ask("How much does the pottery course cost?", asked,
+                                   mode="memory").answer

@@ -187,3 +187,100 @@ def test_a_sentence_that_replaces_the_one_before_it_is_the_answer() -> None:
               created_at=datetime(2026, 7, 9, tzinfo=UTC))
     found = extractive_answer("Where did we go on our summer holiday?", [hit])
     assert found is not None and "Sardinia" in found[0] and "Crete" not in found[0]
+
+
+def _said(ident: int, text: str, day: int, month: int = 10) -> Hit:
+    return Hit("message", ident, text, f'chat "x", you, {day} October', 1.0,
+               created_at=datetime(2026, month, day, 9, tzinfo=UTC))
+
+
+def test_a_date_is_not_an_amount_and_a_price_is_money() -> None:
+    """"Pottery ends on 24 November" states no price; "eight weeks" is no price either;
+    a question for a price takes the sentence that states one."""
+    course = _said(1, "Pottery ends on 24 November with an exhibition that evening.", 9)
+    weeks = _said(2, "Pottery at the Kiln Rooms, Tuesdays 18:30 to 20:30, eight weeks.", 1)
+    price = _said(3, "The pottery course was £180 for the eight weeks.", 2)
+    asked = "How much does the pottery course cost?"
+    assert extractive_answer(asked, [course, weeks]) is None  # no price: no quote
+    assert extractive_answer(asked, [course, weeks, price]) == ("£180", price)
+    # another amount is still an amount
+    assert extractive_answer("How many weeks is the pottery course?", [course, weeks]) == (
+        "Eight weeks", weeks) or extractive_answer(
+        "How many weeks is the pottery course?", [course, weeks])[1] is weeks
+
+
+def test_what_it_came_to_wins_over_the_quote() -> None:
+    quote = _said(1, "MOT failed on the brake pads; the quote is £180.", 1)
+    final = _said(2, "The brakes came to £210 in the end, they found a worn disc too.", 8)
+    asked = "How much did the brake repair on the car cost?"
+    assert extractive_answer(asked, [quote, final]) == ("£210", final)
+
+
+def test_the_one_asked_about_must_be_in_the_evidence() -> None:
+    """"How old is Keiko?" is not answered by Biscuit's age; a place the question is
+    asked in ("the offsite in Bath?") need not be named by the evidence."""
+    dog = _said(1, "Biscuit, a six-year-old beagle cross, fed at 8am and 6pm.", 1)
+    assert extractive_answer("How old is Keiko?", [dog]) is None
+    assert extractive_answer("How old is Biscuit?", [dog]) is not None
+    museum = _said(2, "The team offsite is at the Holburne Museum.", 3)
+    assert extractive_answer("Where was the team offsite in Bath?", [museum]) is not None
+
+
+def test_our_wedding_is_not_someone_else_s() -> None:
+    theirs = _said(1, "Cerys's wedding is on Friday 14 August.", 1)
+    assert extractive_answer("When is our wedding?", [theirs]) is None
+    assert extractive_answer("When is Cerys's wedding?", [theirs]) == (
+        "Friday 14 August", theirs)
+
+
+def test_the_next_one_is_not_one_that_has_passed() -> None:
+    past = _said(1, "Biscuit's vet appointment is on Thursday 8 October at 17:15.", 1)
+    asked = "When is Biscuit's next vet appointment?"
+    assert extractive_answer(asked, [past], date(2026, 11, 29)) is None
+    assert extractive_answer(asked, [past], date(2026, 10, 2)) == (
+        "Thursday 8 October at 17:15", past)
+    # without "next", the date said is the answer
+    assert extractive_answer("When was Biscuit's vet appointment?", [past],
+                             date(2026, 11, 29)) == ("Thursday 8 October at 17:15", past)
+
+
+def test_when_is_is_not_answered_by_a_sentence_without_a_date() -> None:
+    gift = _said(1, "So the wedding gift was £200 in total.", 17)
+    assert extractive_answer("When is the wedding?", [gift]) is None
+    # a past "When did ...?" is answered by when it was said
+    assert extractive_answer("When did we settle the wedding gift?", [gift]) == (
+        "Saturday 17 October 2026", gift)
+
+
+@pytest.mark.parametrize(("question", "texts", "lacks"), [
+    ("How much does the pottery course cost?",
+     ["Pottery at the Kiln Rooms, Tuesdays, eight weeks."], True),
+    ("How much does the pottery course cost?", ["The pottery course is £180."], False),
+    ("How much does the pottery course cost?", ["The climbing wall is £12 a visit."], True),
+    ("When is our wedding?", ["Cerys's wedding is on Friday 14 August."], True),
+    ("When is the wedding?", ["Cerys's wedding is on Friday 14 August."], False),
+    ("When do we get a decision in principle?",
+     ["Around £310,000; decision in principle in February."], False),
+    ("When did we get the keys?", ["We got the keys!"], False),  # when it was said
+    ("Who is our landlord?", ["Nothing about it."], False),  # not a price or a date
+    # an age, of the one asked about
+    ("How old is Keiko?", ["# Biscuit\nBeagle cross, six years old.\nSitter: Hana "
+                           "(Keiko's cousin), £25 a day."], True),
+    ("How old is Keiko?", ["Keiko's party is on Saturday. She turns 30!"], False),
+    ("How old is Biscuit?", ["# Biscuit\nBeagle cross, six years old."], False),
+    ("What is our budget for Lisbon?", ["# Lisbon trip\nBudget: 800 euros for two."], False),
+])
+def test_lacks_value(question: str, texts: list[str], lacks: bool) -> None:
+    from assistant.recall.extractive import lacks_value
+
+    assert lacks_value(question, texts) is lacks
+
+
+def test_the_next_one_lacks_a_date_when_all_have_passed() -> None:
+    from assistant.recall.extractive import lacks_value
+
+    said = ["Biscuit's vet appointment: Thursday 8 October at 17:15."]
+    asked = "When is Biscuit's next vet appointment?"
+    assert lacks_value(asked, said, date(2026, 11, 29))
+    assert not lacks_value(asked, said, date(2026, 10, 2))
+    assert not lacks_value("When is Biscuit's vet appointment?", said, date(2026, 11, 29))

@@ -138,3 +138,29 @@ def test_about_the_person_when_only_their_own_data_can_answer() -> None:
     assert names_someone("What is Owen's blood type?")
     assert names_someone("Keiko\u2019s birthday?")
     assert not names_someone("What's the time?") and not names_someone("Who is Owen?")
+
+
+def test_a_price_asked_and_stated() -> None:
+    from assistant.text.questions import shows_money, wants_money
+
+    for question in ("How much does the pottery course cost?", "How much is our rent?",
+                     "How much did we give Cerys as a wedding present?",
+                     "How much have we saved for the deposit?", "How much is the car insurance?"):
+        assert wants_money(question), question
+    for question in ("How many people came?", "How old is Keiko?", "How much does Biscuit "
+                     "weigh?", "How much vitamin D should I take?", "When is the rent due?"):
+        assert not wants_money(question), question
+    assert shows_money("Rent is £1,150 a month") and shows_money("It came to 40 euros")
+    assert not shows_money("eight weeks, ends on the 5th")
+
+
+def test_an_age_asked_and_stated() -> None:
+    from assistant.text.questions import shows_age, wants_age
+
+    assert wants_age("How old is Keiko?") and wants_age("What age is Owen?")
+    assert not wants_age("How much does Biscuit weigh?")
+    for text in ("Beagle cross, six years old.", "a six-year-old beagle", "He'll be 34.",
+                 "She turns 30 in May"):
+        assert shows_age(text), text
+    for text in ("Hana, £25 a day", "It was 5 pm", "We were 2 people"):
+        assert not shows_age(text), text
