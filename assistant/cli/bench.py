@@ -120,6 +120,8 @@ def bench_sleep(app: Reverie, args: argparse.Namespace) -> int:
                          f"{', '.join(FIXTURES)}.")
     if args.answers is not None and args.sweep:
         raise UsageError("--answers does not go with --sweep; run without it.")
+    if args.warm_full_context and args.modes is not None and "full-context" not in args.modes:
+        raise UsageError("--warm-full-context needs the full-context mode; add it to --modes.")
     if args.warm_full_context and args.sweep:
         raise UsageError("--warm-full-context does not go with --sweep (the sweep has no "
                          "full-context baseline); run without it.")

@@ -118,7 +118,7 @@ def _carries(kind: str, sentence: str, *, money: bool = False) -> bool:
     if kind == "time":
         return mentions_date(sentence)
     if money:
-        return shows_money(sentence)
+        return _states_sum(sentence)
     if kind == "amount":
         sentence = _WHEN.sub(_undated, sentence)
     pattern = _CARRIES.get(kind)
@@ -144,6 +144,12 @@ _PLACED = re.compile(r"\b(?:in|at|to|from|near|on)\s+(?:the\s+)?[A-Z][\w'’-]*"
 _PRONOUN = re.compile(r"\b(?:he|she|they|him|her|his|hers|them|their)\b", re.IGNORECASE)
 #: A question for the next one ("When is Biscuit's next vet appointment?").
 _NEXT = re.compile(r"\b(?:next|upcoming|coming up)\b", re.IGNORECASE)
+#: When said without a calendar date ("today", "next week", "in two weeks", "5/6").
+_WHEN_SAID = re.compile(
+    r"\b(?:today|tonight|tomorrow|yesterday|this (?:morning|afternoon|evening|week|weekend|"
+    r"month|year)|next (?:week|weekend|month|year)|in (?:a|an|one|two|three|four|five|six|"
+    r"\d+) (?:days?|weeks?|months?|years?)|\d{4}-\d\d-\d\d|\d{1,2}/\d{1,2}(?:/\d{2,4})?)\b",
+    re.IGNORECASE)
 #: When said without a date ("in the spring", "at Christmas").
 _SEASON = re.compile(r"\b(?:spring|summer|autumn|fall|winter|christmas|easter|new year|"
                      r"weekend|tonight|tomorrow|yesterday)\b", re.IGNORECASE)
@@ -197,6 +203,8 @@ def best_evidence(question: str, hits: Sequence[Hit], today: date | None = None
                 continue
             carries = _carries(kind, sentence, money=money)
             bonus = (STRICT_BONUS if kind in _STRICT else KIND_BONUS) if carries else 0.0
+            if carries and money and not shows_money(without_denied(sentence)):
+                bonus = KIND_BONUS  # a bare number may be a price; a sum of money is one
             score = shared + bonus - 0.01 * rank
             if carries and kind == "amount" and says_total(sentence):
                 score += REPLACE_BONUS  # what it came to, over the quote before it
@@ -236,7 +244,7 @@ def lacks_value(question: str, texts: Sequence[str], today: date | None = None) 
     has passed (read as of ``today``: the texts carry no date of their own)."""
     states: Callable[[str], bool]
     if wants_money(question):
-        states = shows_money
+        states = _states_sum
     elif wants_age(question):
         states = shows_age
     elif question_kind(question) == "time" and tense(question) != "past":
@@ -271,8 +279,32 @@ def lacks_value(question: str, texts: Sequence[str], today: date | None = None) 
 def _states_when(sentence: str) -> bool:
     """Whether ``sentence`` says when: a date, a day, a month, a time or a season ("that
     week" does not)."""
-    return (_SEASON.search(sentence) is not None
+    return (_SEASON.search(sentence) is not None or _WHEN_SAID.search(sentence) is not None
             or any(not m.group(0).strip().isdigit() for m in _WHEN.finditer(sentence)))
+
+
+#: A duration, not a sum ("eight weeks", "3 nights").
+_DURATION = re.compile(r"\d\s?(?:days?|weeks?|months?|years?|hours?|minutes?|nights?|times?)\b",
+                       re.IGNORECASE)
+
+
+def _states_sum(sentence: str) -> bool:
+    """Whether ``sentence`` states a sum of money, or a number that may be one ("Rent is
+    1,150 a month", "the 5 ml dose"): not a date, a time or a duration."""
+    return shows_money(sentence) or bool(_sums(sentence))
+
+
+def _sums(sentence: str) -> list[re.Match[str]]:
+    """The amounts of ``sentence`` that are not in a date or a time, nor a duration."""
+    dated = [m.span() for m in _WHEN.finditer(sentence) if not m.group(0).strip().isdigit()]
+    return [m for m in _AMOUNT.finditer(sentence)
+            if not any(a <= m.start() < b for a, b in dated)
+            and _DURATION.search(m.group(0).strip(" ,.;")) is None
+            and _CODE_BEFORE.search(sentence, 0, m.start()) is None]
+
+
+#: A number that is part of a code ("flight TP 481", "WU18 KPX"), not a sum.
+_CODE_BEFORE = re.compile(r"\b[A-Z]{1,4}\d*\s?$")
 
 
 _MONTH_RE = "|".join(MONTHS)
@@ -328,8 +360,10 @@ def answer_phrase(kind: str, sentence: str, question: str) -> str | None:
                  if not m.group(0).strip().isdigit()]
         spans = [m for m in _AMOUNT.finditer(sentence)
                  if not any(a <= m.start() < b for a, b in dated)]
-        if wants_money(question):
-            spans = [m for m in spans if shows_money(m.group(0))]
+        money = [m for m in spans if shows_money(m.group(0))]
+        if wants_money(question):  # a price over a bare number, never a duration
+            spans = money or [m for m in spans
+                              if _DURATION.search(m.group(0).strip(" ,.;")) is None]
         # A sum of money or a measure before a bare number ("1 June" is a date).
         spans.sort(key=lambda m: (not re.search(r"[£$€]|[a-z%]", m.group(0)), m.start()))
         found = [m.group(0).strip(" ,.;") for m in spans]
@@ -400,7 +434,7 @@ def extractive_answer(question: str, hits: Sequence[Hit], today: date | None = N
     if found is None:
         return None
     kind = question_kind(question)
-    if wants_money(question) and not shows_money(found.sentence):
+    if wants_money(question) and not _states_sum(found.sentence):
         return None  # a sentence without a price is no answer to "How much ... cost?"
     if kind == "time" and tense(question) != "past" and not _states_when(found.sentence):
         return None  # nor one without a date to "When is ...?"

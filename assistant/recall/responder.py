@@ -204,11 +204,12 @@ class Responder:
         (`names_someone`: "When is Pixel's vaccination?" had drawn today's date; "What
         is France's capital?" is refused with them). With data: the same, or it names
         what their data mentions, and the evidence does not support an answer or, asked
-        for a price or a date, states none about it (`lacks_value`); or, asked for a
-        price or a date of something their data speaks of (half of what the question is
-        about, `subject_words`), it states none. A
-        question about the world ("What is the capital of France?") or what to do ("How
-        do I reset my password?") is answered."""
+        for a price, an age or a date, states none about it (`lacks_value`); or, asked
+        for a price, an age or a date of something their data speaks of (half of what
+        the question is about, `subject_words`), it states none ("How much does a
+        passport renewal cost?" is refused when their data speaks of their passport but
+        gives no price). Any other question about the world ("What is the capital of
+        France?") or what to do ("How do I reset my password?") is answered."""
         mine = about_the_person(question) or names_someone(question)
         if not personal:
             return mine

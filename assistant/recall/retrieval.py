@@ -73,7 +73,8 @@ class Hit:
     sources: dict[str, list[int]] = field(default_factory=dict)
     #: When the text was written (a memory: when its source was; None if not known).
     created_at: datetime | None = None
-    #: A summary memory: it restates what its sources said, it never corrects them.
+    #: A memory that is not a fact (a summary, the profile, a digest): it restates what
+    #: its sources said and never corrects them.
     summary: bool = False
 
     def cites(self, kind: str, item_id: int) -> bool:

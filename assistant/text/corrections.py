@@ -318,16 +318,22 @@ def _cues_about(new_text: str, new: Reading, old: Reading) -> tuple[bool, bool, 
 
 _FIRST_PERSON = re.compile(r"^\W*(?:i|i'm|i've|i'll|we|we're|we've|we'll|my|our|me|us)\b",
                            re.IGNORECASE)
+_SAYS_FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'll|i'd|we|we're|we've|we'll|my|our|me|"
+                                r"us|mine|ours)\b", re.IGNORECASE)
 _LEADING_NAME = re.compile(r"^\W*((?:(?:Dr|Mr|Mrs|Ms)\.?\s+)?[A-Z][\w'’-]*)")
 
 
 def about_someone_else(new_text: str, old_text: str) -> bool:
     """Whether ``new_text`` is about someone that ``old_text``, said of the person
     themselves, never names: "Keiko now moves to Glasgow on 6 September" corrects nothing
-    of "We move the boxes next Saturday, 9 May"."""
-    lead = _LEADING_NAME.match(plain(new_text))
-    if lead is None or _FIRST_PERSON.match(plain(old_text)) is None:
-        return False
+    of "We move the boxes next Saturday, 9 May". A new text that speaks of the person too
+    ("Dr Patel moved my appointment", "Update: we now move ...") is about them."""
+    new_text = plain(new_text)
+    lead = _LEADING_NAME.match(new_text)
+    if (lead is None or _FIRST_PERSON.match(plain(old_text)) is None
+            or _SAYS_FIRST_PERSON.search(new_text) is not None
+            or new_text[lead.end():lead.end() + 1] in (":", ",")):
+        return False  # "Update: we now move ...", "Dr Patel moved my appointment ..."
     name = lead.group(1).removesuffix("'s").removesuffix("’s")
     if name.lower() in _NOT_NAMES | STOPWORDS | _CALENDAR:
         return False

@@ -46,6 +46,9 @@ _NOT_NAMES = frozenset([
     "january", "february", "march", "april", "may", "june", "july", "august",
     "september", "october", "november", "december", "christmas", "easter", "mr", "mrs",
     "ms", "dr",
+    # what a question may open with ("So how much ...?", "Remind me, when ...?")
+    "so", "ok", "okay", "oh", "hey", "hi", "please", "remind", "roughly", "quick", "also",
+    "and", "but", "well", "actually", "btw", "um", "sorry", "wait",
 ])
 _WORD = re.compile(r"[^\W\d_][\w'\u2019.-]*")
 
@@ -147,16 +150,21 @@ _NOT_MONEY = re.compile(r"\bhow (many|old|tall|far|big|long|heavy)\b|\bweigh")
 
 
 def wants_money(question: str) -> bool:
-    """Whether ``question`` asks for a sum of money ("How much does the pottery course
-    cost?", "What's the rent?"), not another amount ("How many came?", "How old is
-    Keiko?", "How much does Biscuit weigh?")."""
+    """Whether ``question`` asks for an amount that is a sum of money ("How much does
+    the pottery course cost?", "How much is our rent?"), not another amount ("How many
+    came?", "How old is Keiko?", "How much does Biscuit weigh?"); "What's the rent?",
+    which does not say it wants an amount, is not one."""
     lowered = plain(question).lower().replace("\u2019", "'")
     return (answer_kind(question) == "amount" and _NOT_MONEY.search(lowered) is None
             and _MONEY_WORDS.search(lowered) is not None)
 
 
-_MONEY = re.compile(r"[£$€]\s?\d|\b\d[\d,.]*\s?(?:k\s)?(?:pounds?|quid|euros?|dollars?|"
-                    r"pence|gbp|eur|usd)\b", re.IGNORECASE)
+_MONEY = re.compile(
+    r"[£$€]\s?\d|(?<![\w,.])\d[\d,.]*+\s?(?:k\b\s?)?(?:[£$€]|(?:pounds?|quid|euros?|dollars?|pence|"
+    r"gbp|eur|usd)\b)|\b(?:gbp|eur|usd)\s?\d"
+    r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|forty|fifty|"
+    r"sixty|seventy|eighty|ninety|hundred|thousand)\s+(?:pounds|quid|euros|dollars)\b",
+    re.IGNORECASE)
 
 
 def shows_money(text: str) -> bool:
@@ -169,7 +177,8 @@ _NUMBER_WORD = (r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven
                 r"\w+teen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)")
 _AGE = re.compile(rf"\b{_NUMBER_WORD}(?:[- ]\w+)?[- ]years?[- ]old\b|\baged?\s+\d+"
                   rf"|\bturn(?:s|ed|ing)?\s+{_NUMBER_WORD}\b|\b\d+(?:st|nd|rd|th)\s+birthday"
-                  r"|\b(?:be|is|was)\s+\d{1,3}\b(?!\s*(?:am|pm|%|:|[.,]\d))", re.IGNORECASE)
+                  r"|(?:\b(?:be|is|was)|['\u2019]s)\s+\d{1,3}\b(?!\s*(?:am|pm|%|:|[.,]\d))",
+                  re.IGNORECASE)
 
 
 def wants_age(question: str) -> bool:

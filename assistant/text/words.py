@@ -40,14 +40,16 @@ _SIBILANT_ES = re.compile(r"(?:ss|sh|ch|x|z)es$")
 
 def stem(word: str) -> str:
     """``word`` without a plural or possessive ending ("parties" -> "party", "boxes" ->
-    "box", "brakes" -> "brake": "es" goes only after a hissing sound)."""
+    "box", "brakes" -> "brake", "potatoes" -> "potato", "taxis" -> "taxi": "es" goes
+    only after a hissing sound or an "o"; "buses" is "buse", as "houses" is "house")."""
     if len(word) > 4 and word.endswith("'s"):
         return word[:-2]
     if len(word) > 5 and word.endswith("ies"):
         return word[:-3] + "y"
-    if len(word) > 4 and _SIBILANT_ES.search(word):
+    if ((len(word) > 4 and _SIBILANT_ES.search(word))
+            or (len(word) > 6 and word.endswith("oes"))):
         return word[:-2]
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us")):
         return word[:-1]
     return word
 

@@ -140,7 +140,9 @@ def test_bad_bench_sleep_options_get_one_sentence(tmp_path: Path,
                        (["--answers", str(tmp_path / "a.jsonl"), "--sweep"],
                         "--answers does not go with --sweep"),
                        (["--warm-full-context", "--sweep"],
-                        "--warm-full-context does not go with --sweep")):
+                        "--warm-full-context does not go with --sweep"),
+                       (["--warm-full-context", "--modes", "memory"],
+                        "--warm-full-context needs the full-context mode")):
         assert main(["--data-dir", home, "bench", "sleep", *args]) == 2
         err = capsys.readouterr().err
         assert says in err and "Traceback" not in err

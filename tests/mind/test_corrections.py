@@ -214,6 +214,10 @@ def test_prepared_answers_from_the_old_fact_go_stale(app: Reverie) -> None:
      Change.NONE),
     ("We now move on 16 May instead.", "We move the boxes next Saturday, 9 May.",
      Change.REPLACES),
+    ("Update: we now move the boxes on 16 May.", "We move the boxes next Saturday, 9 May.",
+     Change.REPLACES),
+    ("Dr Patel moved my dentist appointment to Thursday 5 March.",
+     "My dentist appointment is on Tuesday 3 March at 10:00.", Change.REPLACES),
 ])
 def test_classify_needs_the_same_subject(new: str, old: str, change: Change) -> None:
     assert classify(new, "", old, "") is change

@@ -203,10 +203,14 @@ def test_a_date_is_not_an_amount_and_a_price_is_money() -> None:
     asked = "How much does the pottery course cost?"
     assert extractive_answer(asked, [course, weeks]) is None  # no price: no quote
     assert extractive_answer(asked, [course, weeks, price]) == ("£180", price)
-    # another amount is still an amount
+    # another amount is still an amount, and a number may be a price
     assert extractive_answer("How many weeks is the pottery course?", [course, weeks]) == (
-        "Eight weeks", weeks) or extractive_answer(
-        "How many weeks is the pottery course?", [course, weeks])[1] is weeks
+        "Pottery at the Kiln Rooms, Tuesdays 18:30 to 20:30, eight weeks. (you, Thursday "
+        "1 October 2026)", weeks)
+    rent = _said(4, "Our rent is 1,150 a month.", 2)
+    assert extractive_answer("How much is our rent?", [rent]) == ("1,150 a month", rent)
+    euros = _said(5, "The new sofa cost 450€ in the sale.", 2)
+    assert extractive_answer("So how much did the sofa cost?", [euros]) == ("450", euros)
 
 
 def test_what_it_came_to_wins_over_the_quote() -> None:
@@ -269,6 +273,13 @@ def test_when_is_is_not_answered_by_a_sentence_without_a_date() -> None:
     ("How old is Keiko?", ["Keiko's party is on Saturday. She turns 30!"], False),
     ("How old is Biscuit?", ["# Biscuit\nBeagle cross, six years old."], False),
     ("What is our budget for Lisbon?", ["# Lisbon trip\nBudget: 800 euros for two."], False),
+    # a price may be a bare number, a date may be said without a calendar
+    ("How much is Biscuit's dose?", ["Biscuit gets the 5 ml dose of Metacam daily."], False),
+    ("How much is the rent?", ["The rent is 1,150 a month."], False),
+    ("When is the plumber coming?", ["The plumber is coming today."], False),
+    ("When is the plumber coming?", ["The plumber comes in two weeks."], False),
+    ("When is the vet?", ["Need to find someone to look after Biscuit at the vet that week."],
+     True),
 ])
 def test_lacks_value(question: str, texts: list[str], lacks: bool) -> None:
     from assistant.recall.extractive import lacks_value

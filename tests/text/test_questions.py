@@ -150,8 +150,11 @@ def test_a_price_asked_and_stated() -> None:
     for question in ("How many people came?", "How old is Keiko?", "How much does Biscuit "
                      "weigh?", "How much vitamin D should I take?", "When is the rent due?"):
         assert not wants_money(question), question
-    assert shows_money("Rent is £1,150 a month") and shows_money("It came to 40 euros")
+    for text in ("Rent is £1,150 a month", "It came to 40 euros", "450€", "EUR 450",
+                 "£1.5k", "$3.50", "fifty quid"):
+        assert shows_money(text), text
     assert not shows_money("eight weeks, ends on the 5th")
+    assert not shows_money("1," * 25_000)  # and at once: no backtracking over a long list
 
 
 def test_an_age_asked_and_stated() -> None:
@@ -160,7 +163,14 @@ def test_an_age_asked_and_stated() -> None:
     assert wants_age("How old is Keiko?") and wants_age("What age is Owen?")
     assert not wants_age("How much does Biscuit weigh?")
     for text in ("Beagle cross, six years old.", "a six-year-old beagle", "He'll be 34.",
-                 "She turns 30 in May"):
+                 "She turns 30 in May", "Keiko's 30 now"):
         assert shows_age(text), text
     for text in ("Hana, £25 a day", "It was 5 pm", "We were 2 people"):
         assert not shows_age(text), text
+
+
+def test_a_word_a_question_opens_with_is_not_a_name() -> None:
+    from assistant.text.questions import names
+
+    assert names("So how much did the sofa cost?") == frozenset()
+    assert names("Remind me, when is Keiko's party?") == {"keiko"}
