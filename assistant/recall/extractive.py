@@ -26,7 +26,7 @@ from functools import cache
 from assistant.recall.retrieval import Hit
 from assistant.recall.support import subject_words, terms
 from assistant.resources import resource
-from assistant.text.corrections import says_total, without_denied
+from assistant.text.corrections import says_total, total_cues, without_denied
 from assistant.text.dates import MONTHS, WEEKDAYS, dates_in, format_date, mentions_date
 from assistant.text.lines import sentences
 from assistant.text.questions import (
@@ -364,8 +364,14 @@ def answer_phrase(kind: str, sentence: str, question: str) -> str | None:
         if wants_money(question):  # a price over a bare number, never a duration
             spans = money or [m for m in spans
                               if _DURATION.search(m.group(0).strip(" ,.;")) is None]
-        # A sum of money or a measure before a bare number ("1 June" is a date).
-        spans.sort(key=lambda m: (not re.search(r"[£$€]|[a-z%]", m.group(0)), m.start()))
+        # A sum of money or a measure before a bare number ("1 June" is a date); of
+        # those, the one nearest "came to" or "in the end" ("quoted £500 but it came to
+        # £450 in the end"), then the first.
+        cues = total_cues(sentence)
+        spans.sort(key=lambda m: (not re.search(r"[£$€]|[a-z%]", m.group(0)),
+                                  min((abs(m.start() - a) if m.start() >= b else
+                                       abs(a - m.end()) for a, b in cues), default=0),
+                                  m.start()))
         found = [m.group(0).strip(" ,.;") for m in spans]
     elif kind == "person":
         for m in _NAME.finditer(sentence):

@@ -253,6 +253,12 @@ def says_total(text: str) -> bool:
     return _TOTAL.search(plain(text)) is not None
 
 
+def total_cues(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` says what something came to ("came to", "in the end", "total"), as
+    spans of ``text`` itself."""
+    return [m.span() for m in _TOTAL.finditer(text)]
+
+
 def _bought(text: str) -> set[str]:
     """The topic stems of the things a purchase in ``text`` bought, when it says what
     it all came to (a delivery fee or an MOT said beside it is not their price)."""

@@ -218,6 +218,11 @@ def test_what_it_came_to_wins_over_the_quote() -> None:
     final = _said(2, "The brakes came to £210 in the end, they found a worn disc too.", 8)
     asked = "How much did the brake repair on the car cost?"
     assert extractive_answer(asked, [quote, final]) == ("£210", final)
+    # ... in one sentence too
+    both = _said(3, "The garage quoted £500 but the repair came to £450 in the end.", 9)
+    assert extractive_answer("How much did the repair cost?", [both]) == ("£450", both)
+    early = _said(4, "In the end the repair was £450, though they had quoted £500.", 9)
+    assert extractive_answer("How much did the repair cost?", [early]) == ("£450", early)
 
 
 def test_the_one_asked_about_must_be_in_the_evidence() -> None:
