@@ -34,6 +34,8 @@ from assistant.text.questions import (
     mentions,
     names,
     shows_age,
+    shows_clock,
+    shows_day,
     shows_money,
     tense,
     wants_age,
@@ -110,19 +112,25 @@ class Evidence:
     said_at: datetime | None
 
 
-def _carries(kind: str, sentence: str, *, money: bool = False) -> bool:
-    """Whether ``sentence`` states a value of ``kind`` that it does not deny (a date is
-    not an amount: "Pottery ends on 24 November" says no price); with ``money``, a sum of
-    money ("eight weeks" is not a price)."""
+def _kind_bonus(kind: str, sentence: str, *, money: bool = False) -> float:
+    """The bonus of a sentence that states a value of ``kind`` that it does not deny (a
+    date is not an amount: "Pottery ends on 24 November" says no price): `STRICT_BONUS`
+    for a date or an amount, else `KIND_BONUS`, 0 when it states none. With ``money``
+    it states a sum (`_states_sum`: "eight weeks" is not a price), and a bare number that
+    may be one counts only `KIND_BONUS`."""
     sentence = without_denied(sentence)
-    if kind == "time":
-        return mentions_date(sentence)
     if money:
-        return _states_sum(sentence)
-    if kind == "amount":
-        sentence = _WHEN.sub(_undated, sentence)
-    pattern = _CARRIES.get(kind)
-    return bool(pattern and pattern.search(sentence))
+        if shows_money(sentence):
+            return STRICT_BONUS
+        return KIND_BONUS if _sums(sentence) else 0.0
+    if kind == "time":
+        carries = mentions_date(sentence)
+    else:
+        if kind == "amount":
+            sentence = _WHEN.sub(_undated, sentence)
+        pattern = _CARRIES.get(kind)
+        carries = bool(pattern and pattern.search(sentence))
+    return (STRICT_BONUS if kind in _STRICT else KIND_BONUS) if carries else 0.0
 
 
 def _speaker(hit: Hit) -> str | None:
@@ -144,15 +152,17 @@ _PLACED = re.compile(r"\b(?:in|at|to|from|near|on)\s+(?:the\s+)?[A-Z][\w'’-]*"
 _PRONOUN = re.compile(r"\b(?:he|she|they|him|her|his|hers|them|their)\b", re.IGNORECASE)
 #: A question for the next one ("When is Biscuit's next vet appointment?").
 _NEXT = re.compile(r"\b(?:next|upcoming|coming up)\b", re.IGNORECASE)
-#: When said without a calendar date ("today", "next week", "in two weeks", "5/6").
+#: When said without a day, a date or a time of day ("next week", "in two weeks", "in
+#: the spring", "at Christmas"); those are `shows_day` and `shows_clock`.
 _WHEN_SAID = re.compile(
-    r"\b(?:today|tonight|tomorrow|yesterday|this (?:morning|afternoon|evening|week|weekend|"
-    r"month|year)|next (?:week|weekend|month|year)|in (?:a|an|one|two|three|four|five|six|"
-    r"\d+) (?:days?|weeks?|months?|years?)|\d{4}-\d\d-\d\d|\d{1,2}/\d{1,2}(?:/\d{2,4})?)\b",
-    re.IGNORECASE)
-#: When said without a date ("in the spring", "at Christmas").
-_SEASON = re.compile(r"\b(?:spring|summer|autumn|fall|winter|christmas|easter|new year|"
-                     r"weekend|tonight|tomorrow|yesterday)\b", re.IGNORECASE)
+    r"\b(?:yesterday|this (?:morning|afternoon|evening|week|month|year)|next (?:week|month|"
+    r"year)|in (?:a|an|one|two|three|four|five|six|\d+) (?:days?|weeks?|months?|years?)|"
+    r"spring|summer|autumn|fall|winter|christmas|easter|new year)\b", re.IGNORECASE)
+
+
+def _named(question: str) -> frozenset[str]:
+    """The names the question is about: not a place it ends by being asked in."""
+    return names(_PLACED.sub(" ", question))
 
 
 def _undated(match: re.Match[str]) -> str:
@@ -177,7 +187,7 @@ def best_evidence(question: str, hits: Sequence[Hit], today: date | None = None
     upcoming = today if asks_next(question) else None
     kind = question_kind(question)
     money = wants_money(question)
-    named = names(_PLACED.sub(" ", question))
+    named = _named(question)
     mine = owned_words(question)[0]
     best: Evidence | None = None
     for rank, hit in enumerate(hits):
@@ -201,12 +211,9 @@ def best_evidence(question: str, hits: Sequence[Hit], today: date | None = None
             before = shared
             if not shared:
                 continue
-            carries = _carries(kind, sentence, money=money)
-            bonus = (STRICT_BONUS if kind in _STRICT else KIND_BONUS) if carries else 0.0
-            if carries and money and not shows_money(without_denied(sentence)):
-                bonus = KIND_BONUS  # a bare number may be a price; a sum of money is one
+            bonus = _kind_bonus(kind, sentence, money=money)
             score = shared + bonus - 0.01 * rank
-            if carries and kind == "amount" and says_total(sentence):
+            if bonus and kind == "amount" and says_total(sentence):
                 score += REPLACE_BONUS  # what it came to, over the quote before it
             if best is None or score > best.score:
                 best = Evidence(sentence, hit, score, speaker,
@@ -251,7 +258,7 @@ def lacks_value(question: str, texts: Sequence[str], today: date | None = None) 
         states = _states_when
     else:
         return False
-    named = names(_PLACED.sub(" ", question))
+    named = _named(question)
     # What it is about besides the names ("How old is Keiko?": nothing else).
     topic = {k for k, w in subject_words(question).items() if w.lower() not in named}
     mine = owned_words(question)[0]
@@ -279,8 +286,8 @@ def lacks_value(question: str, texts: Sequence[str], today: date | None = None) 
 def _states_when(sentence: str) -> bool:
     """Whether ``sentence`` says when: a date, a day, a month, a time or a season ("that
     week" does not)."""
-    return (_SEASON.search(sentence) is not None or _WHEN_SAID.search(sentence) is not None
-            or any(not m.group(0).strip().isdigit() for m in _WHEN.finditer(sentence)))
+    return (shows_day(sentence) or shows_clock(sentence)
+            or _WHEN_SAID.search(sentence) is not None)
 
 
 #: A duration, not a sum ("eight weeks", "3 nights").
@@ -360,10 +367,8 @@ def answer_phrase(kind: str, sentence: str, question: str) -> str | None:
                  if not m.group(0).strip().isdigit()]
         spans = [m for m in _AMOUNT.finditer(sentence)
                  if not any(a <= m.start() < b for a, b in dated)]
-        money = [m for m in spans if shows_money(m.group(0))]
         if wants_money(question):  # a price over a bare number, never a duration
-            spans = money or [m for m in spans
-                              if _DURATION.search(m.group(0).strip(" ,.;")) is None]
+            spans = [m for m in spans if shows_money(m.group(0))] or _sums(sentence)
         # A sum of money or a measure before a bare number ("1 June" is a date); of
         # those, the one nearest "came to" or "in the end" ("quoted £500 but it came to
         # £450 in the end"), then the first.

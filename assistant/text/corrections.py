@@ -250,7 +250,7 @@ _TOTAL = re.compile(r"\b(?:total|in total|altogether|all in|in the end|came to|f
 def says_total(text: str) -> bool:
     """Whether ``text`` says what something came to in the end ("The brakes came to £210
     in the end"), which a quote or an estimate said before it does not."""
-    return _TOTAL.search(plain(text)) is not None
+    return bool(total_cues(plain(text)))
 
 
 def total_cues(text: str) -> list[tuple[int, int]]:
@@ -262,10 +262,9 @@ def total_cues(text: str) -> list[tuple[int, int]]:
 def _bought(text: str) -> set[str]:
     """The topic stems of the things a purchase in ``text`` bought, when it says what
     it all came to (a delivery fee or an MOT said beside it is not their price)."""
-    text = plain(text)
-    if _TOTAL.search(text) is None:
+    if not says_total(text):
         return set()
-    return {topic_stem(m.group(1).split()[-1].lower()) for m in _BOUGHT.finditer(text)}
+    return {topic_stem(m.group(1).split()[-1].lower()) for m in _BOUGHT.finditer(plain(text))}
 
 
 #: A denial and, a few words on to the end of its clause, what it denies ("didn't get on
