@@ -9,6 +9,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -467,3 +468,22 @@ def test_python_m_assistant_runs_and_fails_cleanly(data_dir: Path, tmp_path: Pat
 
     usage = reverie("--data-dir", str(data_dir), "frobnicate")
     assert usage.returncode == 2 and "Traceback" not in usage.stderr
+
+
+def test_json_lines_replace_a_file_whole_or_not_at_all(tmp_path: Path) -> None:
+    """``bench sleep --answers``: a run that dies while writing leaves the old file, and
+    none of its temporary files."""
+    from assistant.cli.output import write_json_lines
+
+    out = tmp_path / "answers.jsonl"
+    write_json_lines(out, [{"q": "Où est Zoë ?"}, {"q": 2}])
+    assert out.read_text(encoding="utf-8") == '{"q": "Où est Zoë ?"}\n{"q": 2}\n'
+
+    def rows() -> Iterator[dict[str, int]]:
+        yield {"q": 3}
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_json_lines(out, rows())
+    assert out.read_text(encoding="utf-8") == '{"q": "Où est Zoë ?"}\n{"q": 2}\n'
+    assert [p.name for p in tmp_path.iterdir()] == ["answers.jsonl"]

@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from assistant.paths import write_private
+
 if TYPE_CHECKING:
     from assistant.app import Reverie
 
@@ -17,10 +19,10 @@ def print_json(data: Any) -> None:
 
 
 def write_json_lines(path: Path, rows: Iterable[Any]) -> None:
-    """``rows`` to ``path``, one JSON object per line (UTF-8)."""
-    with path.open("w", encoding="utf-8") as out:
-        for row in rows:
-            out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+    """``rows`` to ``path``, one JSON object per line (UTF-8), replacing it atomically and
+    owner-only (`write_private`: a kill leaves the old file, never half of the new)."""
+    write_private(path, "".join(json.dumps(row, ensure_ascii=False, default=str) + "\n"
+                                for row in rows))
 
 
 def progress_printer(label: str) -> Callable[[int, int], None]:
