@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+import shutil
+import subprocess
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -109,3 +112,36 @@ def chats(db: Database) -> ChatRepository:
 @pytest.fixture
 def notes(db: Database) -> NoteRepository:
     return NoteRepository(db)
+
+
+def _clients_refused(display: str, threads: int = 3, each: int = 40) -> list[str]:
+    """Connect and leave ``threads * each`` times at once; what the refused clients said.
+
+    Without ``-noreset`` Xvfb resets whenever its last client leaves and refuses whoever
+    connects meanwhile: this refused a few of 120 clients every time it was tried.
+    """
+    env = {**os.environ, "DISPLAY": display}
+    refused: list[str] = []
+
+    def connect() -> None:
+        for _ in range(each):
+            proc = subprocess.run(["xdpyinfo"], env=env, capture_output=True, check=False)
+            if proc.returncode:
+                refused.append(proc.stderr.decode(errors="replace").strip())
+
+    workers = [threading.Thread(target=connect) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return refused
+
+
+@pytest.fixture
+def clients_refused() -> Callable[[str], list[str]]:
+    """Many short X clients on a display; the errors of those it refused (skip without
+    Xvfb or xdpyinfo)."""
+    missing = [tool for tool in ("Xvfb", "xdpyinfo") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"needs {' and '.join(missing)} (apt-get install xvfb x11-utils)")
+    return _clients_refused

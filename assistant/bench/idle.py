@@ -329,7 +329,8 @@ def virtual_display(timeout: float = 15.0) -> Iterator[str]:
     read_fd, write_fd = os.pipe()
     try:
         proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0",
-                                 "640x480x24", "-nolisten", "tcp"], pass_fds=(write_fd,),
+                                 "640x480x24", "-nolisten", "tcp", "-noreset"],
+                                pass_fds=(write_fd,),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     finally:
         os.close(write_fd)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from assistant import cli
-from assistant.bench.idle import missing_keypress_tools
+from assistant.bench.idle import missing_keypress_tools, virtual_display
 
 pytestmark = pytest.mark.model
 
@@ -49,3 +50,10 @@ def test_bench_needs_a_benchmark_name(data_dir: Path) -> None:
     with pytest.raises(SystemExit) as exc:
         cli.main(["--data-dir", str(data_dir), "bench"])
     assert exc.value.code == 2
+
+
+def test_the_key_press_display_lets_every_client_in(
+        clients_refused: Callable[[str], list[str]]) -> None:
+    """The runner's idle backend and xdotool come and go: no reset may refuse the next."""
+    with virtual_display() as display:
+        assert clients_refused(display) == []

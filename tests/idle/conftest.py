@@ -47,7 +47,8 @@ def xvfb_display(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 def _run_xvfb(xvfb: str, errors: IO[bytes], monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     read_fd, write_fd = os.pipe()
     proc = subprocess.Popen(
-        [xvfb, "-displayfd", str(write_fd), "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
+        [xvfb, "-displayfd", str(write_fd), "-screen", "0", "1024x768x24", "-nolisten", "tcp",
+         "-noreset"],
         pass_fds=(write_fd,),
         stdout=subprocess.DEVNULL,
         stderr=errors,

@@ -187,3 +187,9 @@ def test_a_key_press_stops_a_session_through_the_x11_input_events(
         backend.close()
         engine.close()
         db.close()
+
+
+def test_the_private_display_lets_every_client_in(
+        xvfb_display: str, clients_refused: Callable[[str], list[str]]) -> None:
+    """The idle backend and xdotool come and go: the display must not reset between them."""
+    assert clients_refused(xvfb_display) == []
