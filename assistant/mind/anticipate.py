@@ -23,7 +23,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from string import Template
@@ -48,6 +48,7 @@ from assistant.mind.fact_questions import (
 from assistant.mind.reconcile import outdated_messages
 from assistant.mind.work import Counters, WorkContext, WorkInterrupted, WorkOutcome
 from assistant.resources import read_prompt
+from assistant.store.chats import handed_over
 from assistant.store.db import Database
 from assistant.store.models import (
     Anticipation,
@@ -59,6 +60,7 @@ from assistant.store.models import (
     WorkItem,
     utcnow,
 )
+from assistant.text.corrections import ValueKind, read
 from assistant.text.dates import dates_in
 from assistant.text.lines import one_line
 from assistant.text.questions import names, question_key
@@ -161,6 +163,35 @@ def quotes_superseded(db: Database, answer: str) -> bool:
             if row[0] and not row[1]:
                 return True
     return False
+
+
+def handed_over_since(db: Database, people: Collection[str], said_at: datetime | None
+                      ) -> bool:
+    """Whether one of ``people`` was said at ``said_at`` to hold a role that a later
+    message hands to someone else (`store.chats.handed_over`): "Who is the landlord?" is
+    not prepared as "Mr. Hartley" once he has sold the building."""
+    if said_at is None or not people:
+        return False
+    with db.session() as s:
+        con = s.connection()
+        return any(handed_over(con, name, said_at) is not None for name in people)
+
+
+def named_people(answer: str) -> frozenset[str]:
+    """The people an answer names (`text.corrections.read`), as lower-case words."""
+    return read(answer).values.get(ValueKind.PERSON, frozenset())
+
+
+def messages_said_at(db: Database, sources: dict[str, list[int]]) -> datetime | None:
+    """When the newest of the source messages was written (None without messages)."""
+    ids = [int(i) for i in sources.get("messages", [])]
+    if not ids:
+        return None
+    with db.session() as s:
+        newest = s.connection().execute(text(
+            f"SELECT max(created_at) FROM message WHERE id IN ({','.join(map(str, ids))})"
+        )).scalar()
+    return datetime.fromisoformat(newest) if isinstance(newest, str) else newest
 
 
 def clean_answer(raw: str) -> str:
@@ -393,7 +424,8 @@ class AnticipateHandler:
                 log.info("no consistent, grounded answer to a question (%d samples)",
                          len(answers))
                 continue
-            if quotes_superseded(ctx.db, answer):
+            if quotes_superseded(ctx.db, answer) or handed_over_since(
+                    ctx.db, named_people(answer), messages_said_at(ctx.db, source.sources)):
                 log.info("dropped a prepared answer that quotes a corrected value")
                 continue
             kind = anticipation_kind(source.context, today)
@@ -446,10 +478,12 @@ class AnticipateHandler:
             replaced = _stale_for(s, source)
         if memory is None:
             return WorkOutcome("Skipped anticipating: the fact is gone.")
-        made = questions_for_fact(memory.text, memory.subject, today, known_names(texts))
+        said_at = memory.said_at or memory.created_at
+        made = [fq for fq in questions_for_fact(memory.text, memory.subject, today,
+                                                known_names(texts))
+                if fq.kind != "person" or not handed_over_since(ctx.db, [fq.answer], said_at)]
         kind = anticipation_kind(memory.text, today)
         rows = [self._fact_row(ctx.db, fq, kind, source, today) for fq in made]
-        said_at = memory.said_at or memory.created_at
         counters = Counters(anticipations_invalidated=len(replaced))
         kept: list[Anticipation] = []
 

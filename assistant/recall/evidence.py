@@ -24,8 +24,9 @@ copies a snippet left out here is left out of it too (`current_profile`).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 
-from assistant.recall.extractive import question_kind
+from assistant.recall.extractive import answer_phrase, question_kind
 from assistant.recall.retrieval import Hit
 from assistant.recall.support import subject_words, terms
 from assistant.text.corrections import Change, ValueKind, about_someone_else, classify, read
@@ -36,6 +37,9 @@ from assistant.text.words import meaning_words
 #: Finds, among message ids, those whose facts were all superseded, each with the hits
 #: of the facts that now hold in their place.
 OutdatedLookup = Callable[[list[int]], Mapping[int, Sequence[Hit]]]
+#: The newest message after a time in which a person hands their role to someone else
+#: (`Retriever.handed_over`).
+HandoverLookup = Callable[[str, datetime], Hit | None]
 
 
 def _sentences(text: str) -> list[str]:
@@ -78,12 +82,15 @@ def _corrects(newer: Hit, older: Hit, wanted: set[str], question: str) -> bool:
 
 
 def current_hits(question: str, hits: Sequence[Hit],
-                 outdated: OutdatedLookup | None = None) -> list[Hit]:
+                 outdated: OutdatedLookup | None = None,
+                 handovers: HandoverLookup | None = None) -> list[Hit]:
     """``hits`` (in their order) with each message whose facts were superseded replaced
     by the facts that hold now (those not retrieved already), and without any hit that
     a newer hit corrects. Hits of unknown date are kept, and never taken to correct
     another; nor is a summary, which restates its sources ("Priti Shah, the owner, rents
-    a flat in Bristol" corrects nothing of "The new flat is 14 Cotham Vale")."""
+    a flat in Bristol" corrects nothing of "The new flat is 14 Cotham Vale"). For a
+    question about a person, a hit that names them in a sentence about the question is
+    replaced by a later message in which they hand the role over (`handed_over`)."""
     gone: Mapping[int, Sequence[Hit]] = {}
     messages = [h.id for h in hits if h.kind == "message"]
     if outdated is not None and messages:
@@ -108,6 +115,33 @@ def current_hits(question: str, hits: Sequence[Hit],
                 for other in kept):
             continue
         out.append(hit)
+    if handovers is not None and question_kind(question) == "person":
+        return handed_over(question, out, handovers)
+    return out
+
+
+def handed_over(question: str, hits: Sequence[Hit], handovers: HandoverLookup) -> list[Hit]:
+    """``hits`` with each dated one whose answer to ``question`` (a person, named in a
+    sentence about the question: "The landlord is a Mr. Hartley.") handed the role over
+    later replaced by the message that says so ("Letter from Mr. Hartley: he's selling
+    the building. The new owner is a Priti Shah"), its `Hit.takes_over` set."""
+    wanted = meaning_words(question)
+    out: list[Hit] = []
+    seen = {(h.kind, h.id) for h in hits}
+    for hit in hits:
+        later = None
+        if hit.created_at is not None and hit.kind != "note" and not hit.summary:
+            for sentence in _sentences(hit.text):
+                name = answer_phrase("person", sentence, question) if (
+                    wanted & meaning_words(sentence)) else None
+                later = handovers(name, hit.created_at) if name else None
+                if later is not None:
+                    break
+        if later is None:
+            out.append(hit)
+        elif (later.kind, later.id) not in seen:
+            seen.add((later.kind, later.id))
+            out.append(later)
     return out
 
 

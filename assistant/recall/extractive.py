@@ -441,10 +441,15 @@ def extractive_answer(question: str, hits: Sequence[Hit], today: date | None = N
     £1,150 a month. (you, Saturday 2 May 2026)". None when no sentence shares a meaning
     word with the question, or the question asks for a price, or when something is,
     and the best sentence states none."""
+    kind = question_kind(question)
+    if kind == "person":
+        # A role handed over since (`evidence.handed_over`): who has it now.
+        for hit in hits:
+            if hit.takes_over is not None:
+                return hit.takes_over[0], hit
     found = best_evidence(question, hits, today)
     if found is None:
         return None
-    kind = question_kind(question)
     if wants_money(question) and not _states_sum(found.sentence):
         return None  # a sentence without a price is no answer to "How much ... cost?"
     if kind == "time" and tense(question) != "past" and not _states_when(found.sentence):

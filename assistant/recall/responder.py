@@ -170,7 +170,8 @@ class Responder:
         assistant, except a question about the person's own life."""
         assert self._retriever is not None
         retrieved, known, personal, stored_profile = self._retrieve(question, conversation_id)
-        current = current_hits(question, retrieved, self._retriever.outdated)
+        current = current_hits(question, retrieved, self._retriever.outdated,
+                               self._retriever.handed_over)
         hits = current[:self._memory.retrieve_top_k]
         if not history and self._cannot_know(question, known, personal, today):
             return None, [], hits

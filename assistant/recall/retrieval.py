@@ -27,6 +27,7 @@ from sqlalchemy import Connection, text
 
 from assistant.llm.embedding import Embedder, from_blob, to_blob
 from assistant.llm.engine import EngineError
+from assistant.store.chats import handed_over
 from assistant.store.db import Database
 from assistant.store.fts import fts_query, ranked_ids, search_generation
 from assistant.store.memories import current_successors
@@ -76,6 +77,10 @@ class Hit:
     #: A memory that is not a fact (a summary, the profile, a digest): it restates what
     #: its sources said and never corrects them.
     summary: bool = False
+    #: (who, from whom): this text hands a role over ("Mr. Hartley is selling the
+    #: building. The new owner is Priti Shah": ("Priti Shah", "Mr. Hartley")); set by
+    #: `Retriever.handed_over`.
+    takes_over: tuple[str, str] | None = None
 
     def cites(self, kind: str, item_id: int) -> bool:
         """True if this hit is, or was made from, the message/note ``item_id``."""
@@ -255,6 +260,22 @@ class Retriever:
             loaded = {(h.kind, h.id): h for h in self._load(con, keys, dict.fromkeys(keys, 0.0))}
         return {msg: [loaded[("memory", m)] for m in ids if ("memory", m) in loaded]
                 for msg, ids in successors.items()}
+
+    def handed_over(self, name: str, after: datetime) -> Hit | None:
+        """The newest message written after ``after`` in which ``name`` (a person) hands
+        their role to someone else (`store.chats.handed_over`), as a hit whose
+        `Hit.takes_over` says who took over; None if no later message says so."""
+        with self._db.session() as s:
+            con = s.connection()
+            found = handed_over(con, name, after)
+            if found is None:
+                return None
+            key = ("message", found[0])
+            hits = self._load(con, [key], {key: 0.0})
+        if not hits:
+            return None
+        hits[0].takes_over = (found[1], name)
+        return hits[0]
 
     def _load(self, con: Connection, keys: list[tuple[str, int]],
               scores: dict[tuple[str, int], float]) -> list[Hit]:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlmodel import col, select
 
 from assistant.store.db import Database
-from assistant.store.fts import search_rows
+from assistant.store.fts import fts_query, ranked_ids, search_rows
 from assistant.store.models import Conversation, Message, Origin, Role, utcnow
 from assistant.store.purge import ForgetHook, Forgotten, checkpoint, purge
+from assistant.text.corrections import successor
 
 
 class ChatRepository:
@@ -155,3 +156,32 @@ def title_from(content: str, limit: int = 60) -> str:
     """A short title from the first line of what the person typed."""
     line = " ".join(content.strip().split())
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+#: Messages that mention a name looked at for a hand-over (the best BM25 matches).
+HANDOVER_CANDIDATES = 20
+
+
+def handed_over(con: Connection, name: str, after: datetime) -> tuple[int, str] | None:
+    """The newest message written after ``after`` in which ``name`` (a person) hands their
+    role to someone else (`text.corrections.successor`: "Letter from Mr. Hartley: he's
+    selling the building. The new owner is a Priti Shah"), as (message id, who took
+    over); None if no later message says so. Searched by the name's last word."""
+    words = [w for w in name.replace(".", " ").split() if fts_query(w)][-1:]
+    if not words:
+        return None
+    if after.tzinfo is not None:
+        after = after.astimezone(UTC).replace(tzinfo=None)
+    found = ranked_ids(con, "message", words, HANDOVER_CANDIDATES,
+                       where="AND t.created_at > :after",
+                       params={"after": after.isoformat(" ", "microseconds")})
+    if not found:
+        return None
+    listed = ",".join(str(int(i)) for i, _ in found)
+    rows = con.execute(text(f"SELECT id, content FROM message WHERE id IN ({listed}) "
+                            "ORDER BY created_at DESC, id DESC"))
+    for ident, content in rows:
+        who = successor(str(content or ""), name)
+        if who is not None:
+            return int(ident), who
+    return None

@@ -401,3 +401,43 @@ def classify(new_text: str, new_subject: str, old_text: str, old_subject: str) -
     if changed and sure_uncued:
         return Change.REPLACES
     return Change.NONE
+
+
+#: Someone giving up a role: selling up, leaving, retiring, stepping down, handing over.
+_GIVES_UP = re.compile(
+    r"\b(?:sell(?:s|ing)?|sold|leav(?:es|ing)|retir(?:es|ed|ing)|resign(?:s|ed|ing)|"
+    r"quit(?:s|ting)?|step(?:s|ped|ping) down|mov(?:es|ed|ing) on|hand(?:s|ed|ing) over|"
+    r"replac(?:ed|ing))\b", re.IGNORECASE)
+#: A name of at most four words (a bound: a run of capitalised words is read in linear time).
+_SOMEONE = r"((?:(?:Dr|Mr|Mrs|Ms|Miss|Prof)\.?\s+)?[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,3})"
+#: Who takes the role over: "the new owner is a Priti Shah", "my new manager will be
+#: Folasade", "Dr Okafor takes over", "replaced by Jo", "handing over to Sam".
+_SUCCESSOR = (
+    re.compile(r"\bnew\s+(?:[a-z]+\s+){0,2}?[a-z]+(?:\s+is|\s+will\s+be|['’]s)\s+"
+               r"(?:(?:a|an|the)\s+)?" + _SOMEONE),
+    re.compile(_SOMEONE + r"\s+(?:takes|is\s+taking|will\s+take|took)\s+over\b"),
+    re.compile(r"\b(?:replaced\s+by|hand(?:s|ed|ing)?\s+over\s+to)\s+" + _SOMEONE))
+
+
+def successor(text: str, name: str) -> str | None:
+    """Who takes over from ``name`` (a person: "Mr. Hartley"), if ``text`` says both that
+    they give the role up and who has it now: "Letter from Mr. Hartley: he's selling the
+    building. The new owner is a Priti Shah, from 1 September." gives "Priti Shah". None
+    when ``text`` does not name them (their last name is enough), names no hand-over, or
+    names no one else: someone leaving without a successor changes no answer here. The
+    giving up must be said in a sentence that names them ("Hartley left a note" or a
+    new neighbour elsewhere is no hand-over)."""
+    last = _TITLE.sub("", name).split()
+    if not last:
+        return None
+    named = re.compile(rf"\b{re.escape(last[-1])}\b", re.IGNORECASE)
+    if not any(named.search(s) and _GIVES_UP.search(s) for s in sentences(text)):
+        return None
+    for pattern in _SUCCESSOR:
+        for match in pattern.finditer(text):
+            found = match.group(1)
+            key = _TITLE.sub("", found).lower()
+            if (key and key.split()[-1] != last[-1].lower() and key not in _NOT_NAMES
+                    and not _CALENDAR & set(key.split())):
+                return found  # "The new date is Monday" names no one
+    return None

@@ -218,3 +218,33 @@ def test_an_answer_that_quotes_only_a_corrected_value_is_refused(app: Reverie) -
     assert not quotes_superseded(app.db, "The monthly rent is £1,225.")
     assert not quotes_superseded(app.db, "It is a flat.")
 
+
+
+def test_a_role_handed_over_since_is_not_prepared(app: Reverie) -> None:
+    now = datetime.now(UTC)
+    _fact(app, "The landlord is a Mr. Hartley.", now - timedelta(days=90))
+    _fact(app, "The plumber is a Mr. Jones.", now - timedelta(days=90))
+    conv = app.chats.create_conversation("New owner").id or 0
+    app.chats.add_message(conv, "user", "Letter from Mr. Hartley: he's selling the "
+                          "building. The new owner is a Priti Shah, from 1 September.",
+                          created_at=now - timedelta(days=30))
+    app.sleep_runner(FakeEngine()).run_session()
+    with app.db.session() as s:
+        answers = {r.question: r.answer for r in s.exec(select(Anticipation))}
+    assert "Mr. Hartley" not in answers.values()
+    assert answers.get("Who is the plumber?") == "Mr. Jones"  # no hand-over for him
+
+
+def test_a_hand_over_written_before_the_fact_changes_nothing(app: Reverie) -> None:
+    from assistant.mind.anticipate import handed_over_since, named_people
+
+    now = datetime.now(UTC)
+    conv = app.chats.create_conversation("Old news").id or 0
+    app.chats.add_message(conv, "user", "Mr. Hartley is retiring; the new owner is Ann Lee.",
+                          created_at=now - timedelta(days=100))
+    assert named_people("It is Mr. Hartley, I think.") == {"hartley"}
+    assert not handed_over_since(app.db, ["Mr. Hartley"], now - timedelta(days=90))
+    assert handed_over_since(app.db, ["Mr. Hartley"], now - timedelta(days=200))
+    assert handed_over_since(app.db, named_people("Mr. Hartley"), now - timedelta(days=200))
+    assert not handed_over_since(app.db, [], now - timedelta(days=200))
+    assert not handed_over_since(app.db, ["Mr. Hartley"], None)

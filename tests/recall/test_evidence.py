@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from assistant.app import Reverie
 from assistant.llm.fake import FakeEngine
 from assistant.recall.evidence import current_hits
-from assistant.recall.extractive import EXTRACTIVE, KINDS
+from assistant.recall.extractive import EXTRACTIVE, KINDS, extractive_answer
 from assistant.recall.retrieval import Hit
 from assistant.store.models import Memory
 
@@ -132,3 +132,62 @@ def test_a_summary_corrects_nothing_and_someone_else_answers_nothing_again() -> 
     moved = Hit("memory", 4, "We now move the boxes on 16 May instead.", "memory", 1.0,
                 created_at=datetime(2026, 6, 5, tzinfo=UTC))
     assert current_hits(asked, [keys, moved]) == [moved]  # a fact said later corrects it
+
+
+def test_a_role_handed_over_later_answers_who_has_it_now() -> None:
+    old = _message(1, "The landlord is a Mr. Hartley. Rent is £1,150 a month.", 2)
+    other = _message(2, "Biscuit weighs 14 kg.", 3)
+    letter = _message(9, "Letter from Mr. Hartley: he's selling the building. The new owner "
+                      "is a Priti Shah, from 1 September.", 25)
+    asked: list[tuple[str, datetime]] = []
+
+    def handovers(name: str, after: datetime) -> Hit | None:
+        asked.append((name, after))
+        if name == "Mr. Hartley":
+            letter.takes_over = ("Priti Shah", name)
+            return letter
+        return None
+
+    found = current_hits("Who is our landlord?", [old, other], None, handovers)
+    assert found == [letter, other]
+    assert asked == [("Mr. Hartley", old.created_at)]
+    assert extractive_answer("Who is our landlord?", found) == ("Priti Shah", letter)
+    # Only a question about a person looks for a hand-over: the rent is still £1,150.
+    assert current_hits("How much is our rent?", [old, other], None, handovers) == [old,
+                                                                                   other]
+    # A letter retrieved already is not repeated.
+    assert current_hits("Who is our landlord?", [letter, old], None, handovers) == [letter]
+
+
+def test_no_hand_over_keeps_the_answer() -> None:
+    old = _message(1, "The landlord is a Mr. Hartley.", 2)
+    note = Hit("note", 3, "Landlord: Mr. Hartley", 'note "Flat"', 1.0,
+               created_at=datetime(2026, 6, 1, tzinfo=UTC))
+    found = current_hits("Who is our landlord?", [old, note], None, lambda name, after: None)
+    assert found == [old, note]
+    assert extractive_answer("Who is our landlord?", found) == ("Mr. Hartley", old)
+
+
+def test_a_hand_over_in_the_chats_answers_who_has_the_role(app: Reverie,
+                                                          fake_engine: FakeEngine) -> None:
+    conv = app.chats.create_conversation("Flat").id or 0
+    app.chats.add_message(conv, "user", "The landlord is a Mr. Hartley. Rent is £1,150 a "
+                          "month, due on the 5th.",
+                          created_at=datetime(2026, 5, 2, 10, 0, tzinfo=UTC))
+    app.chats.add_message(conv, "user", "Mr. Hartley says hello, he fixed the boiler.",
+                          created_at=datetime(2026, 6, 2, 10, 0, tzinfo=UTC))
+    later = app.chats.create_conversation("New owner").id or 0
+    app.chats.add_message(later, "user", "Letter from Mr. Hartley: he's selling the "
+                          "building. The new owner is a Priti Shah, from 1 September.",
+                          created_at=datetime(2026, 8, 25, 18, 0, tzinfo=UTC))
+    ask = app.chats.create_conversation("ask").id or 0
+    responder = app.responder(fake_engine)
+    responder.answer_styles = dict.fromkeys(KINDS, EXTRACTIVE)
+    answer = responder.ask("Who is our landlord?", ask, mode="memory",
+                           today=date(2026, 11, 22))
+    assert answer.answer == "Priti Shah"
+    # A question about something else of the same message keeps it: the handover only
+    # replaces the answer to who.
+    rent = responder.ask("How much is our rent?", app.chats.create_conversation("r").id or 0,
+                         mode="memory", today=date(2026, 11, 22))
+    assert "1,150" in rent.answer

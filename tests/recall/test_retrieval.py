@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from assistant.app import Reverie
 from assistant.llm.embedding import to_blob
@@ -116,3 +117,25 @@ def test_a_chat_title_is_quoted_only_when_it_names_the_chat() -> None:
     assert _titled("chat", "Rent is £1,150") == "chat"
     assert _titled("chat", "周末计划" * 12) == "chat"
     assert _titled("chat", "  ") == "chat"
+
+
+def test_handed_over_finds_the_newest_later_message_that_names_a_successor(
+        app: Reverie) -> None:
+    conv = app.chats.create_conversation("Work").id or 0
+
+    def say(text: str, month: int) -> None:
+        app.chats.add_message(conv, "user", text,
+                              created_at=datetime(2026, month, 1, 9, 0, tzinfo=UTC))
+
+    say("Tomas is leaving; my new manager will be Ana.", 2)  # before the fact: not later
+    say("My manager is Tomas.", 3)
+    say("Tomas says hi.", 4)
+    say("Tomas is leaving after all; the new manager is Folasade Adeyemi.", 6)
+    retriever = Retriever(app.db)
+    found = retriever.handed_over("Tomas", datetime(2026, 3, 1, 9, 0))
+    assert found is not None and found.takes_over == ("Folasade Adeyemi", "Tomas")
+    assert found.created_at == datetime(2026, 6, 1, 9, 0)
+    assert retriever.handed_over("Tomas", datetime(2026, 7, 1, tzinfo=UTC)) is None
+    assert retriever.handed_over("Zoë", datetime(2026, 1, 1)) is None
+    assert retriever.handed_over("", datetime(2026, 1, 1)) is None
+    assert retriever.handed_over("Mr.", datetime(2026, 1, 1)) is None
