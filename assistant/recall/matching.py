@@ -28,7 +28,7 @@ import logging
 import re
 import threading
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -460,17 +460,20 @@ class AnticipationMatcher:
         #: Unit context vectors by (row id, context text), kept across rebuilds.
         self._context_vectors: dict[tuple[int, str], np.ndarray] = {}
 
-    def best(self, question: str, now: datetime | None = None) -> Match | None:
-        """The best match above the threshold; stale, used-up or expired rows never match."""
+    def best(self, question: str, now: datetime | None = None, *,
+             exclude: Collection[int] = ()) -> Match | None:
+        """The best match above the threshold; stale, used-up or expired rows never match,
+        nor do the prepared answers whose ids are in ``exclude`` (found unusable)."""
         when = now or utcnow()
         if self._embedder is not None:
             try:
-                return self._best(question, when, self._embedder)
+                return self._best(question, when, self._embedder, exclude)
             except EngineError as exc:
                 log.warning("prepared answers matched by words (%s)", exc)
-        return self._best(question, when, None)
+        return self._best(question, when, None, exclude)
 
-    def _best(self, question: str, when: datetime, embedder: Embedder | None) -> Match | None:
+    def _best(self, question: str, when: datetime, embedder: Embedder | None,
+              exclude: Collection[int] = ()) -> Match | None:
         rows = None
         with self._db.session() as s:
             con = s.connection()
@@ -496,7 +499,7 @@ class AnticipationMatcher:
         assert snap is not None
         if not snap.ids:
             return None
-        seed_rows = [snap.row_of[i] for i in seeds if i in snap.row_of]
+        seed_rows = [snap.row_of[i] for i in seeds if i in snap.row_of and i not in exclude]
         if embedder is not None and seed_rows:
             # Asked as it was prepared (the same `question_key`): the same question,
             # whatever its context says.
@@ -507,6 +510,9 @@ class AnticipationMatcher:
         bounds = self._bounds(snap, asked, query, when)
         threshold = self.rule.threshold if query is not None else self.threshold
         ranked = np.flatnonzero(bounds >= threshold - _EPSILON)
+        if exclude:
+            ranked = np.asarray([r for r in ranked if snap.ids[r] not in exclude],
+                                dtype=np.int64)
         # Of rows asking the same question with the same vector (the same score), only
         # the first can be chosen: score that one.
         _, first = np.unique(snap.groups[ranked], return_index=True)

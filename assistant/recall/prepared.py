@@ -16,6 +16,9 @@ from assistant.store.db import Database
 from assistant.store.models import Anticipation, AnticipationStatus
 from assistant.text.words import meaning_words
 
+#: Matches looked at for one question before it goes unanswered by a prepared answer.
+MAX_TRIES = 5
+
 
 @dataclass(frozen=True)
 class Prepared:
@@ -45,17 +48,24 @@ class PreparedAnswers:
         self._matcher = matcher or AnticipationMatcher(db, embedder=embedder)
 
     def lookup(self, question: str) -> Prepared | None:
-        """The prepared answer to ``question``, if one truly matches (nothing is recorded)."""
+        """The prepared answer to ``question``, if one truly matches (nothing is recorded).
+        A match whose answer only repeats the question ("Who takes cetirizine?" -> "Owen",
+        asked "What does Owen take for his hay fever?") gives way to the next best, up to
+        `MAX_TRIES` matches in all."""
         started = time.perf_counter()
-        match = self._matcher.best(question)
-        if match is None:
-            return None
-        with self._db.session() as s:
-            row = s.get(Anticipation, match.anticipation_id)
-        if row is None or only_repeats(row.answer, question):
-            return None
-        return Prepared(match.anticipation_id, row.question, row.answer, match.score,
-                        dict(row.sources or {}), (time.perf_counter() - started) * 1000)
+        tried: set[int] = set()
+        while len(tried) < MAX_TRIES:
+            match = self._matcher.best(question, exclude=tried)
+            if match is None:
+                return None
+            with self._db.session() as s:
+                row = s.get(Anticipation, match.anticipation_id)
+            if row is not None and not only_repeats(row.answer, question):
+                return Prepared(match.anticipation_id, row.question, row.answer, match.score,
+                                dict(row.sources or {}),
+                                (time.perf_counter() - started) * 1000)
+            tried.add(match.anticipation_id)
+        return None
 
     def record_hit(self, anticipation_id: int) -> None:
         with self._db.write() as s:

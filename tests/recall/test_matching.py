@@ -15,7 +15,7 @@ from assistant.recall.matching import (
     load_pairs,
     rates,
 )
-from assistant.recall.prepared import PreparedAnswers, only_repeats
+from assistant.recall.prepared import MAX_TRIES, PreparedAnswers, only_repeats
 from assistant.resources import resource
 from assistant.store.db import Database
 from assistant.store.models import Anticipation, utcnow
@@ -93,3 +93,43 @@ def test_an_answer_that_only_repeats_the_question_is_never_served(db: Database) 
     assert not only_repeats("Cetirizine", "What does Owen take for his hay fever?")
     found = prepared.lookup("Are we still going to Snowdonia?")
     assert found is not None and found.answer == "No."  # nothing but small words: served
+
+
+def test_an_answer_that_only_repeats_the_question_gives_way_to_the_next_match(
+        db: Database) -> None:
+    with db.write() as s:
+        owen = Anticipation(question="What does Owen take for his hay fever?",
+                            answer="Owen", status="ready")
+        s.add(owen)
+        s.add(Anticipation(question="What does Owen take for hay fever?",
+                           answer="Cetirizine", status="ready"))
+        s.flush()
+        owen_id = owen.id
+    matcher = AnticipationMatcher(db)
+    first = matcher.best("What does Owen take for his hay fever?")
+    assert first is not None and first.anticipation_id == owen_id  # the better match
+    second = matcher.best("What does Owen take for his hay fever?",
+                          exclude={first.anticipation_id})
+    assert second is not None and second.anticipation_id != first.anticipation_id
+    assert matcher.best("What does Owen take for his hay fever?",
+                        exclude={first.anticipation_id, second.anticipation_id}) is None
+    found = PreparedAnswers(db).lookup("What does Owen take for his hay fever?")
+    assert found is not None and found.answer == "Cetirizine"
+
+
+def test_a_lookup_tries_a_bounded_number_of_matches(db: Database) -> None:
+    with db.write() as s:
+        for n in range(MAX_TRIES + 2):
+            s.add(Anticipation(question=f"What does Owen take for hay fever {n}?",
+                               answer="Owen", status="ready"))
+    calls: list[int] = []
+    matcher = AnticipationMatcher(db)
+    real = matcher.best
+
+    def counted(question: str, now: object = None, *, exclude: object = ()) -> object:
+        calls.append(1)
+        return real(question, exclude=exclude)  # type: ignore[arg-type]
+
+    matcher.best = counted  # type: ignore[method-assign,assignment]
+    assert PreparedAnswers(db, matcher).lookup("What does Owen take for hay fever?") is None
+    assert len(calls) == MAX_TRIES
