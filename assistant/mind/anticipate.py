@@ -62,6 +62,7 @@ from assistant.store.models import (
 )
 from assistant.text.corrections import ValueKind, read
 from assistant.text.dates import dates_in
+from assistant.text.handovers import asked_role
 from assistant.text.lines import one_line
 from assistant.text.questions import names, question_key
 from assistant.text.similarity import SAME_QUESTION_THRESHOLD, question_match, question_words
@@ -165,16 +166,18 @@ def quotes_superseded(db: Database, answer: str) -> bool:
     return False
 
 
-def handed_over_since(db: Database, people: Collection[str], said_at: datetime | None
-                      ) -> bool:
-    """Whether one of ``people`` was said at ``said_at`` to hold a role that a later
-    message hands to someone else (`store.chats.handed_over`): "Who is the landlord?" is
-    not prepared as "Mr. Hartley" once he has sold the building."""
-    if said_at is None or not people:
+def handed_over_since(db: Database, question: str, people: Collection[str],
+                      said_at: datetime | None) -> bool:
+    """Whether ``question`` asks who holds a role (`text.handovers.asked_role`) and one
+    of ``people``, said at ``said_at`` to hold it, has handed it on since
+    (`store.chats.handed_over`): "Who is the landlord?" is not prepared as "Mr. Hartley"
+    once he has sold the building."""
+    role = asked_role(question)
+    if role is None or said_at is None or not people:
         return False
     with db.session() as s:
         con = s.connection()
-        return any(handed_over(con, name, said_at) is not None for name in people)
+        return any(handed_over(con, name, role, said_at) is not None for name in people)
 
 
 def named_people(answer: str) -> frozenset[str]:
@@ -182,16 +185,23 @@ def named_people(answer: str) -> frozenset[str]:
     return read(answer).values.get(ValueKind.PERSON, frozenset())
 
 
-def messages_said_at(db: Database, sources: dict[str, list[int]]) -> datetime | None:
-    """When the newest of the source messages was written (None without messages)."""
-    ids = [int(i) for i in sources.get("messages", [])]
-    if not ids:
-        return None
+def sources_said_at(db: Database, sources: dict[str, list[int]]) -> datetime | None:
+    """When the newest of the source messages was written, or the newest source note
+    last changed (None without either)."""
+    found: list[datetime] = []
     with db.session() as s:
-        newest = s.connection().execute(text(
-            f"SELECT max(created_at) FROM message WHERE id IN ({','.join(map(str, ids))})"
-        )).scalar()
-    return datetime.fromisoformat(newest) if isinstance(newest, str) else newest
+        con = s.connection()
+        for table, column, key in (("message", "created_at", "messages"),
+                                   ("note", "updated_at", "notes")):
+            ids = [int(i) for i in sources.get(key, [])]
+            if ids:
+                newest = con.execute(text(
+                    f"SELECT max({column}) FROM {table} "
+                    f"WHERE id IN ({','.join(map(str, ids))})")).scalar()
+                if newest is not None:
+                    found.append(datetime.fromisoformat(newest) if isinstance(newest, str)
+                                 else newest)
+    return max(found) if found else None
 
 
 def clean_answer(raw: str) -> str:
@@ -424,9 +434,13 @@ class AnticipateHandler:
                 log.info("no consistent, grounded answer to a question (%d samples)",
                          len(answers))
                 continue
-            if quotes_superseded(ctx.db, answer) or handed_over_since(
-                    ctx.db, named_people(answer), messages_said_at(ctx.db, source.sources)):
+            if quotes_superseded(ctx.db, answer):
                 log.info("dropped a prepared answer that quotes a corrected value")
+                continue
+            if handed_over_since(ctx.db, question, named_people(answer),
+                                 sources_said_at(ctx.db, source.sources)):
+                log.info("dropped a prepared answer naming someone who has handed the "
+                         "role on since")
                 continue
             kind = anticipation_kind(source.context, today)
             future = [d for d in dates_in(source.context, today) if d >= today]
@@ -481,7 +495,7 @@ class AnticipateHandler:
         said_at = memory.said_at or memory.created_at
         made = [fq for fq in questions_for_fact(memory.text, memory.subject, today,
                                                 known_names(texts))
-                if fq.kind != "person" or not handed_over_since(ctx.db, [fq.answer], said_at)]
+                if not handed_over_since(ctx.db, fq.question, [fq.answer], said_at)]
         kind = anticipation_kind(memory.text, today)
         rows = [self._fact_row(ctx.db, fq, kind, source, today) for fq in made]
         counters = Counters(anticipations_invalidated=len(replaced))

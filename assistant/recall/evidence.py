@@ -24,22 +24,30 @@ copies a snippet left out here is left out of it too (`current_profile`).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from assistant.recall.extractive import answer_phrase, question_kind
 from assistant.recall.retrieval import Hit
 from assistant.recall.support import subject_words, terms
-from assistant.text.corrections import Change, ValueKind, about_someone_else, classify, read
+from assistant.text.corrections import (
+    Change,
+    ValueKind,
+    about_someone_else,
+    classify,
+    read,
+    topic_stem,
+)
+from assistant.text.handovers import asked_role, successor
 from assistant.text.lines import one_line, sentences
 from assistant.text.similarity import word_overlap
-from assistant.text.words import meaning_words
+from assistant.text.words import meaning_words, words
 
 #: Finds, among message ids, those whose facts were all superseded, each with the hits
 #: of the facts that now hold in their place.
 OutdatedLookup = Callable[[list[int]], Mapping[int, Sequence[Hit]]]
-#: The newest message after a time in which a person hands their role to someone else
-#: (`Retriever.handed_over`).
-HandoverLookup = Callable[[str, datetime], Hit | None]
+#: The message from a time on in which a person hands a role on (`Retriever.handed_over`).
+HandoverLookup = Callable[[str, str, datetime], Hit | None]
 
 
 def _sentences(text: str) -> list[str]:
@@ -89,8 +97,8 @@ def current_hits(question: str, hits: Sequence[Hit],
     a newer hit corrects. Hits of unknown date are kept, and never taken to correct
     another; nor is a summary, which restates its sources ("Priti Shah, the owner, rents
     a flat in Bristol" corrects nothing of "The new flat is 14 Cotham Vale"). For a
-    question about a person, a hit that names them in a sentence about the question is
-    replaced by a later message in which they hand the role over (`handed_over`)."""
+    question about who holds a role, a hit naming the holder gives way to the text in
+    which they hand it on (`handed_over`)."""
     gone: Mapping[int, Sequence[Hit]] = {}
     messages = [h.id for h in hits if h.kind == "message"]
     if outdated is not None and messages:
@@ -101,10 +109,10 @@ def current_hits(question: str, hits: Sequence[Hit],
         if hit.kind != "message" or hit.id not in gone:
             kept.append(hit)
             continue
-        for successor in gone[hit.id]:
-            if (successor.kind, successor.id) not in seen:
-                seen.add((successor.kind, successor.id))
-                kept.append(successor)
+        for newer in gone[hit.id]:
+            if (newer.kind, newer.id) not in seen:
+                seen.add((newer.kind, newer.id))
+                kept.append(newer)
     wanted = meaning_words(question)
     out = []
     for hit in kept:
@@ -115,33 +123,51 @@ def current_hits(question: str, hits: Sequence[Hit],
                 for other in kept):
             continue
         out.append(hit)
-    if handovers is not None and question_kind(question) == "person":
+    if handovers is not None:
         return handed_over(question, out, handovers)
     return out
 
 
 def handed_over(question: str, hits: Sequence[Hit], handovers: HandoverLookup) -> list[Hit]:
-    """``hits`` with each dated one whose answer to ``question`` (a person, named in a
-    sentence about the question: "The landlord is a Mr. Hartley.") handed the role over
-    later replaced by the message that says so ("Letter from Mr. Hartley: he's selling
-    the building. The new owner is a Priti Shah"), its `Hit.takes_over` set."""
-    wanted = meaning_words(question)
+    """For a question about who holds a role (`text.handovers.asked_role`: "Who is our
+    landlord?"), ``hits`` with each dated one that names the holder in a sentence about
+    the role ("The landlord is a Mr. Hartley.") replaced by the text in which they hand
+    it on, its own or a later message ("Letter from Mr. Hartley: he's selling the
+    building. The new owner is a Priti Shah"), with `Hit.takes_over` set; a message
+    retrieved already is moved there, not repeated. Other questions: ``hits`` as they are."""
+    role = asked_role(question)
+    if role is None:
+        return list(hits)
+    stem = topic_stem(role.split()[-1])
+    replaced: dict[int, Hit] = {}
+    for index, hit in enumerate(hits):
+        if hit.created_at is None or hit.summary:
+            continue
+        for sentence in _sentences(hit.text):
+            if not any(topic_stem(w) == stem for w in words(sentence)):
+                continue
+            name = answer_phrase("person", sentence, question)
+            if not name:
+                continue
+            own = successor(hit.text, name, role)
+            later = (replace(hit, takes_over=(own, name)) if own is not None
+                     else handovers(name, role, hit.created_at))
+            if later is not None:
+                replaced[index] = later
+                break
+    if not replaced:
+        return list(hits)
+    moved = {(h.kind, h.id) for h in replaced.values()}
     out: list[Hit] = []
-    seen = {(h.kind, h.id) for h in hits}
-    for hit in hits:
-        later = None
-        if hit.created_at is not None and hit.kind != "note" and not hit.summary:
-            for sentence in _sentences(hit.text):
-                name = answer_phrase("person", sentence, question) if (
-                    wanted & meaning_words(sentence)) else None
-                later = handovers(name, hit.created_at) if name else None
-                if later is not None:
-                    break
-        if later is None:
-            out.append(hit)
-        elif (later.kind, later.id) not in seen:
-            seen.add((later.kind, later.id))
-            out.append(later)
+    seen: set[tuple[str, int]] = set()
+    for index, hit in enumerate(hits):
+        chosen = replaced.get(index)
+        if chosen is None and (hit.kind, hit.id) in moved:
+            continue  # placed where the hit it replaces was
+        chosen = chosen or hit
+        if (chosen.kind, chosen.id) not in seen:
+            seen.add((chosen.kind, chosen.id))
+            out.append(chosen)
     return out
 
 

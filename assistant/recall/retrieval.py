@@ -77,9 +77,9 @@ class Hit:
     #: A memory that is not a fact (a summary, the profile, a digest): it restates what
     #: its sources said and never corrects them.
     summary: bool = False
-    #: (who, from whom): this text hands a role over ("Mr. Hartley is selling the
-    #: building. The new owner is Priti Shah": ("Priti Shah", "Mr. Hartley")); set by
-    #: `Retriever.handed_over`.
+    #: (who, from whom): this text hands the role asked about on ("Mr. Hartley is
+    #: selling the building. The new owner is Priti Shah": ("Priti Shah", "Mr. Hartley"));
+    #: set by `recall.evidence.handed_over`.
     takes_over: tuple[str, str] | None = None
 
     def cites(self, kind: str, item_id: int) -> bool:
@@ -261,13 +261,13 @@ class Retriever:
         return {msg: [loaded[("memory", m)] for m in ids if ("memory", m) in loaded]
                 for msg, ids in successors.items()}
 
-    def handed_over(self, name: str, after: datetime) -> Hit | None:
-        """The newest message written after ``after`` in which ``name`` (a person) hands
-        their role to someone else (`store.chats.handed_over`), as a hit whose
-        `Hit.takes_over` says who took over; None if no later message says so."""
+    def handed_over(self, name: str, role: str, after: datetime) -> Hit | None:
+        """The message, written at ``after`` or later, in which ``name`` (a person) hands
+        ``role`` on (`store.chats.handed_over`), as a hit whose `Hit.takes_over` says who
+        has it now; None if no message says so."""
         with self._db.session() as s:
             con = s.connection()
-            found = handed_over(con, name, after)
+            found = handed_over(con, name, role, after)
             if found is None:
                 return None
             key = ("message", found[0])

@@ -9,10 +9,10 @@ from sqlalchemy import Connection, text
 from sqlmodel import col, select
 
 from assistant.store.db import Database
-from assistant.store.fts import fts_query, ranked_ids, search_rows
+from assistant.store.fts import fts_name, fts_query, search_rows
 from assistant.store.models import Conversation, Message, Origin, Role, utcnow
 from assistant.store.purge import ForgetHook, Forgotten, checkpoint, purge
-from assistant.text.corrections import successor
+from assistant.text.handovers import search_word, successor
 
 
 class ChatRepository:
@@ -158,30 +158,54 @@ def title_from(content: str, limit: int = 60) -> str:
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
-#: Messages that mention a name looked at for a hand-over (the best BM25 matches).
-HANDOVER_CANDIDATES = 20
+
+#: Messages that mention a name looked at for a hand-over, newest first.
+HANDOVER_CANDIDATES = 200
+#: Hand-overs followed one after another (Hartley -> Priti Shah -> Ken Ward).
+MAX_HANDOVERS = 3
 
 
-def handed_over(con: Connection, name: str, after: datetime) -> tuple[int, str] | None:
-    """The newest message written after ``after`` in which ``name`` (a person) hands their
-    role to someone else (`text.corrections.successor`: "Letter from Mr. Hartley: he's
-    selling the building. The new owner is a Priti Shah"), as (message id, who took
-    over); None if no later message says so. Searched by the name's last word."""
-    words = [w for w in name.replace(".", " ").split() if fts_query(w)][-1:]
-    if not words:
+def handed_over(con: Connection, name: str, role: str, after: datetime
+                ) -> tuple[int, str] | None:
+    """The message, written at ``after`` or later, in which ``name`` (a person) hands
+    ``role`` to someone else (`text.handovers.successor`: "Letter from Mr. Hartley:
+    he's selling the building. The new owner is a Priti Shah"), followed on if the
+    successor hands it on in turn (at most `MAX_HANDOVERS`), as (message id, who has it
+    now); None if no such message. Of the newest `HANDOVER_CANDIDATES` messages that
+    hold the name, the newest hand-over counts."""
+    found: tuple[int, str] | None = None
+    current = name
+    for _ in range(MAX_HANDOVERS):
+        step = _handover(con, current, role, after)
+        if step is None:
+            break
+        ident, current, after = step
+        found = (ident, current)
+    return found
+
+
+def _handover(con: Connection, name: str, role: str, after: datetime
+              ) -> tuple[int, str, datetime] | None:
+    term = fts_query(search_word(name))
+    if not term:
         return None
     if after.tzinfo is not None:
         after = after.astimezone(UTC).replace(tzinfo=None)
-    found = ranked_ids(con, "message", words, HANDOVER_CANDIDATES,
-                       where="AND t.created_at > :after",
-                       params={"after": after.isoformat(" ", "microseconds")})
-    if not found:
+    raw = con.connection.dbapi_connection
+    assert raw is not None
+    fts = fts_name("message")
+    ids = [int(r[0]) for r in raw.execute(
+        f"SELECT rowid FROM {fts} WHERE {fts} MATCH ? ORDER BY rowid DESC LIMIT ?",
+        (term, HANDOVER_CANDIDATES))]
+    if not ids:
         return None
-    listed = ",".join(str(int(i)) for i, _ in found)
-    rows = con.execute(text(f"SELECT id, content FROM message WHERE id IN ({listed}) "
-                            "ORDER BY created_at DESC, id DESC"))
-    for ident, content in rows:
-        who = successor(str(content or ""), name)
+    rows = con.execute(text(
+        f"SELECT id, content, created_at FROM message WHERE id IN ({','.join(map(str, ids))})"
+        " AND created_at >= :after ORDER BY created_at DESC, id DESC"),
+        {"after": after.isoformat(" ", "microseconds")})
+    for ident, content, created in rows:
+        who = successor(str(content or ""), name, role)
         if who is not None:
-            return int(ident), who
+            when = datetime.fromisoformat(created) if isinstance(created, str) else created
+            return int(ident), who, when
     return None

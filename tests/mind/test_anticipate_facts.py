@@ -240,11 +240,15 @@ def test_a_hand_over_written_before_the_fact_changes_nothing(app: Reverie) -> No
 
     now = datetime.now(UTC)
     conv = app.chats.create_conversation("Old news").id or 0
-    app.chats.add_message(conv, "user", "Mr. Hartley is retiring; the new owner is Ann Lee.",
-                          created_at=now - timedelta(days=100))
+    app.chats.add_message(conv, "user", "Mr. Hartley is selling the flat; the new owner is "
+                          "Ann Lee.", created_at=now - timedelta(days=100))
+    asked = "Who is the landlord?"
     assert named_people("It is Mr. Hartley, I think.") == {"hartley"}
-    assert not handed_over_since(app.db, ["Mr. Hartley"], now - timedelta(days=90))
-    assert handed_over_since(app.db, ["Mr. Hartley"], now - timedelta(days=200))
-    assert handed_over_since(app.db, named_people("Mr. Hartley"), now - timedelta(days=200))
-    assert not handed_over_since(app.db, [], now - timedelta(days=200))
-    assert not handed_over_since(app.db, ["Mr. Hartley"], None)
+    assert not handed_over_since(app.db, asked, ["Mr. Hartley"], now - timedelta(days=90))
+    assert handed_over_since(app.db, asked, ["Mr. Hartley"], now - timedelta(days=200))
+    assert handed_over_since(app.db, asked, named_people("Mr. Hartley"),
+                             now - timedelta(days=200))
+    assert not handed_over_since(app.db, "Who walks the dog?", ["Mr. Hartley"],
+                                 now - timedelta(days=200))
+    assert not handed_over_since(app.db, asked, [], now - timedelta(days=200))
+    assert not handed_over_since(app.db, asked, ["Mr. Hartley"], None)

@@ -3,7 +3,10 @@ superseded, never reaches an answer (`assistant.recall.evidence`)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
+
+import pytest
 
 from assistant.app import Reverie
 from assistant.llm.fake import FakeEngine
@@ -139,55 +142,87 @@ def test_a_role_handed_over_later_answers_who_has_it_now() -> None:
     other = _message(2, "Biscuit weighs 14 kg.", 3)
     letter = _message(9, "Letter from Mr. Hartley: he's selling the building. The new owner "
                       "is a Priti Shah, from 1 September.", 25)
-    asked: list[tuple[str, datetime]] = []
+    asked: list[tuple[str, str, datetime]] = []
 
-    def handovers(name: str, after: datetime) -> Hit | None:
-        asked.append((name, after))
+    def handovers(name: str, role: str, after: datetime) -> Hit | None:
+        asked.append((name, role, after))
         if name == "Mr. Hartley":
-            letter.takes_over = ("Priti Shah", name)
-            return letter
+            return replace(letter, takes_over=("Priti Shah", name))
         return None
 
     found = current_hits("Who is our landlord?", [old, other], None, handovers)
-    assert found == [letter, other]
-    assert asked == [("Mr. Hartley", old.created_at)]
-    assert extractive_answer("Who is our landlord?", found) == ("Priti Shah", letter)
-    # Only a question about a person looks for a hand-over: the rent is still £1,150.
+    assert [(h.id, h.takes_over) for h in found] == [(9, ("Priti Shah", "Mr. Hartley")),
+                                                     (2, None)]
+    assert asked == [("Mr. Hartley", "landlord", old.created_at)]
+    assert extractive_answer("Who is our landlord?", found) == ("Priti Shah", found[0])
+    # Only a question about who holds a role looks for a hand-over.
     assert current_hits("How much is our rent?", [old, other], None, handovers) == [old,
                                                                                    other]
-    # A letter retrieved already is not repeated.
-    assert current_hits("Who is our landlord?", [letter, old], None, handovers) == [letter]
+    assert current_hits("Who walks Biscuit?", [old, other], None, handovers) == [old, other]
+    # The letter retrieved already moves to the old answer's place and answers.
+    found = current_hits("Who is our landlord?", [letter, old, other], None, handovers)
+    assert [(h.id, h.takes_over) for h in found] == [(9, ("Priti Shah", "Mr. Hartley")),
+                                                     (2, None)]
+
+
+def test_a_hand_over_in_the_same_message_answers_too() -> None:
+    both = _message(1, "Our landlord Mr. Hartley is selling the building. The new owner "
+                    "is Priti Shah.", 2)
+    found = current_hits("Who is our landlord?", [both], None, lambda n, r, a: None)
+    assert found[0].takes_over == ("Priti Shah", "Mr. Hartley")
+    assert extractive_answer("Who is our landlord?", found) == ("Priti Shah", found[0])
 
 
 def test_no_hand_over_keeps_the_answer() -> None:
     old = _message(1, "The landlord is a Mr. Hartley.", 2)
     note = Hit("note", 3, "Landlord: Mr. Hartley", 'note "Flat"', 1.0,
                created_at=datetime(2026, 6, 1, tzinfo=UTC))
-    found = current_hits("Who is our landlord?", [old, note], None, lambda name, after: None)
+    found = current_hits("Who is our landlord?", [old, note], None,
+                         lambda name, role, after: None)
     assert found == [old, note]
     assert extractive_answer("Who is our landlord?", found) == ("Mr. Hartley", old)
 
 
-def test_a_hand_over_in_the_chats_answers_who_has_the_role(app: Reverie,
-                                                          fake_engine: FakeEngine) -> None:
-    conv = app.chats.create_conversation("Flat").id or 0
-    app.chats.add_message(conv, "user", "The landlord is a Mr. Hartley. Rent is £1,150 a "
-                          "month, due on the 5th.",
-                          created_at=datetime(2026, 5, 2, 10, 0, tzinfo=UTC))
-    app.chats.add_message(conv, "user", "Mr. Hartley says hello, he fixed the boiler.",
-                          created_at=datetime(2026, 6, 2, 10, 0, tzinfo=UTC))
-    later = app.chats.create_conversation("New owner").id or 0
-    app.chats.add_message(later, "user", "Letter from Mr. Hartley: he's selling the "
-                          "building. The new owner is a Priti Shah, from 1 September.",
-                          created_at=datetime(2026, 8, 25, 18, 0, tzinfo=UTC))
-    ask = app.chats.create_conversation("ask").id or 0
+def _ask(app: Reverie, fake_engine: FakeEngine, question: str) -> str:
     responder = app.responder(fake_engine)
     responder.answer_styles = dict.fromkeys(KINDS, EXTRACTIVE)
-    answer = responder.ask("Who is our landlord?", ask, mode="memory",
-                           today=date(2026, 11, 22))
-    assert answer.answer == "Priti Shah"
-    # A question about something else of the same message keeps it: the handover only
-    # replaces the answer to who.
-    rent = responder.ask("How much is our rent?", app.chats.create_conversation("r").id or 0,
-                         mode="memory", today=date(2026, 11, 22))
-    assert "1,150" in rent.answer
+    conv = app.chats.create_conversation("ask").id or 0
+    return responder.ask(question, conv, mode="memory", today=date(2026, 11, 22)).answer
+
+
+def _say(app: Reverie, text: str, month: int, day: int = 1) -> None:
+    conv = app.chats.create_conversation("chat").id or 0
+    app.chats.add_message(conv, "user", text,
+                          created_at=datetime(2026, month, day, 10, 0, tzinfo=UTC))
+
+
+def test_a_hand_over_in_the_chats_answers_who_holds_the_role(app: Reverie,
+                                                            fake_engine: FakeEngine) -> None:
+    _say(app, "The landlord is a Mr. Hartley. Rent is £1,150 a month, due on the 5th.", 5)
+    _say(app, "Mr. Hartley says hello, he fixed the boiler.", 6)
+    _say(app, "Letter from Mr. Hartley: he's selling the building. The new owner is a "
+         "Priti Shah, from 1 September.", 8, 25)
+    assert _ask(app, fake_engine, "Who is our landlord?") == "Priti Shah"
+    # Something else of the same message is still said: the hand-over answers who only.
+    assert "1,150" in _ask(app, fake_engine, "How much is our rent?")
+    # And handed on again later: the newest holder.
+    _say(app, "Priti Shah is selling the flat to Ken Ward.", 10)
+    assert _ask(app, fake_engine, "Who is our landlord?") == "Ken Ward"
+
+
+@pytest.mark.parametrize(("first", "later", "question", "answer"), [
+    ("Sam walks the dog every morning.", "Sam is selling his car. The new owner is Jo "
+     "Bell.", "Who walks the dog?", "Sam"),
+    ("My dentist is Dr Patel.", "Dr Patel is leaving the choir, the new choir leader is "
+     "Sam Bell.", "Who is my dentist?", "Dr Patel"),
+    ("My sister Anna lives in Leeds.", "Anna is leaving Leeds next month. Her new flat is "
+     "in York, the new landlord is Ken Ward.", "Who is my sister?", "Anna"),
+    ("I had coffee with Tomas on Tuesday.", "Tomas is leaving the company; the new "
+     "manager is Ana Lima.", "Who did I have coffee with?", "Tomas"),
+])
+def test_news_that_hands_no_role_on_changes_no_answer(
+        app: Reverie, fake_engine: FakeEngine, first: str, later: str, question: str,
+        answer: str) -> None:
+    _say(app, first, 3)
+    _say(app, later, 6)
+    assert answer in _ask(app, fake_engine, question)

@@ -132,10 +132,24 @@ def test_handed_over_finds_the_newest_later_message_that_names_a_successor(
     say("Tomas says hi.", 4)
     say("Tomas is leaving after all; the new manager is Folasade Adeyemi.", 6)
     retriever = Retriever(app.db)
-    found = retriever.handed_over("Tomas", datetime(2026, 3, 1, 9, 0))
+    found = retriever.handed_over("Tomas", "manager", datetime(2026, 3, 1, 9, 0))
     assert found is not None and found.takes_over == ("Folasade Adeyemi", "Tomas")
     assert found.created_at == datetime(2026, 6, 1, 9, 0)
-    assert retriever.handed_over("Tomas", datetime(2026, 7, 1, tzinfo=UTC)) is None
-    assert retriever.handed_over("Zoë", datetime(2026, 1, 1)) is None
-    assert retriever.handed_over("", datetime(2026, 1, 1)) is None
-    assert retriever.handed_over("Mr.", datetime(2026, 1, 1)) is None
+    assert retriever.handed_over("Tomas", "dentist", datetime(2026, 3, 1)) is None
+    assert retriever.handed_over("Tomas", "manager", datetime(2026, 7, 1, tzinfo=UTC)) is None
+    assert retriever.handed_over("Zoë", "manager", datetime(2026, 1, 1)) is None
+    assert retriever.handed_over("", "manager", datetime(2026, 1, 1)) is None
+    assert retriever.handed_over("Mr.", "manager", datetime(2026, 1, 1)) is None
+
+
+def test_handed_over_looks_past_many_later_mentions_and_at_the_same_time(
+        app: Reverie) -> None:
+    conv = app.chats.create_conversation("Work").id or 0
+    when = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    app.chats.add_message(conv, "user", "Tomas O’Neill is leaving; the new manager is Ana.",
+                          created_at=when)
+    for i in range(30):
+        app.chats.add_message(conv, "user", f"Tomas O'Neill says hi {i}.",
+                              created_at=datetime(2026, 4, 1, 9, i, tzinfo=UTC))
+    found = Retriever(app.db).handed_over("Mr. O'Neill", "manager", when)
+    assert found is not None and found.takes_over == ("Ana", "Mr. O'Neill")
