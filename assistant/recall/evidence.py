@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from assistant.recall.extractive import answer_phrase, question_kind
+from assistant.recall.extractive import question_kind
 from assistant.recall.retrieval import Hit
 from assistant.recall.support import subject_words, terms
 from assistant.text.corrections import (
@@ -36,12 +36,11 @@ from assistant.text.corrections import (
     about_someone_else,
     classify,
     read,
-    topic_stem,
 )
-from assistant.text.handovers import asked_role, successor
+from assistant.text.handovers import asked_role, holder, successor
 from assistant.text.lines import one_line, sentences
 from assistant.text.similarity import word_overlap
-from assistant.text.words import meaning_words, words
+from assistant.text.words import meaning_words
 
 #: Finds, among message ids, those whose facts were all superseded, each with the hits
 #: of the facts that now hold in their place.
@@ -130,45 +129,62 @@ def current_hits(question: str, hits: Sequence[Hit],
 
 def handed_over(question: str, hits: Sequence[Hit], handovers: HandoverLookup) -> list[Hit]:
     """For a question about who holds a role (`text.handovers.asked_role`: "Who is our
-    landlord?"), ``hits`` with each dated one that names the holder in a sentence about
-    the role ("The landlord is a Mr. Hartley.") replaced by the text in which they hand
-    it on, its own or a later message ("Letter from Mr. Hartley: he's selling the
-    building. The new owner is a Priti Shah"), with `Hit.takes_over` set; a message
-    retrieved already is moved there, not repeated. Other questions: ``hits`` as they are."""
+    landlord?"), ``hits`` with each dated one that states the holder
+    (`text.handovers.holder`: "The landlord is a Mr. Hartley.") replaced by the text in
+    which they hand it on, its own or a later message ("Letter from Mr. Hartley: he's
+    selling the building. The new owner is a Priti Shah"), with `Hit.takes_over` set,
+    unless a hit newer than that text states a holder again ("the sale fell through, so
+    Mr. Hartley is still our landlord"). A message retrieved already is not repeated:
+    it answers from the better of the two places. Other questions: ``hits`` as they are."""
     role = asked_role(question)
     if role is None:
         return list(hits)
-    stem = topic_stem(role.split()[-1])
+    stated = [(hit, who) for hit in hits if hit.created_at is not None and not hit.summary
+              for who in _holders(hit, role)]
     replaced: dict[int, Hit] = {}
+    looked: dict[tuple[str, datetime], Hit | None] = {}
     for index, hit in enumerate(hits):
-        if hit.created_at is None or hit.summary:
-            continue
-        for sentence in _sentences(hit.text):
-            if not any(topic_stem(w) == stem for w in words(sentence)):
-                continue
-            name = answer_phrase("person", sentence, question)
-            if not name:
+        for other, name in stated:
+            if other is not hit or hit.created_at is None:
                 continue
             own = successor(hit.text, name, role)
-            later = (replace(hit, takes_over=(own, name)) if own is not None
-                     else handovers(name, role, hit.created_at))
-            if later is not None:
+            if own is not None:
+                later: Hit | None = replace(hit, takes_over=(own, name))
+            else:
+                key = (name, hit.created_at)
+                if key not in looked:
+                    looked[key] = handovers(name, role, hit.created_at)
+                later = looked[key]
+            if later is not None and not any(
+                    h.created_at is not None and later.created_at is not None
+                    and h.created_at > later.created_at for h, _ in stated):
                 replaced[index] = later
                 break
     if not replaced:
         return list(hits)
-    moved = {(h.kind, h.id) for h in replaced.values()}
+    where = {(h.kind, h.id): i for i, h in enumerate(hits)}
+    at: dict[int, Hit] = {}
+    for index, later in replaced.items():  # the better place of the two
+        place = min(index, where.get((later.kind, later.id), index))
+        at.setdefault(place, later)
+    moved = {(h.kind, h.id) for h in at.values()}
     out: list[Hit] = []
     seen: set[tuple[str, int]] = set()
     for index, hit in enumerate(hits):
-        chosen = replaced.get(index)
-        if chosen is None and (hit.kind, hit.id) in moved:
-            continue  # placed where the hit it replaces was
+        chosen = at.get(index)
+        if chosen is None and (index in replaced or (hit.kind, hit.id) in moved):
+            continue
         chosen = chosen or hit
         if (chosen.kind, chosen.id) not in seen:
             seen.add((chosen.kind, chosen.id))
             out.append(chosen)
     return out
+
+
+def _holders(hit: Hit, role: str) -> list[str]:
+    """Whom ``hit`` states to hold ``role``, a sentence at a time."""
+    found = (holder(sentence, role) for sentence in _sentences(hit.text))
+    return [who for who in found if who is not None]
 
 
 #: A profile line this close (`word_overlap`) to a snippet left out as outdated copies it.

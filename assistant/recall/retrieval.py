@@ -79,7 +79,7 @@ class Hit:
     summary: bool = False
     #: (who, from whom): this text hands the role asked about on ("Mr. Hartley is
     #: selling the building. The new owner is Priti Shah": ("Priti Shah", "Mr. Hartley"));
-    #: set by `recall.evidence.handed_over`.
+    #: set by `Retriever.handed_over` and `recall.evidence.handed_over`.
     takes_over: tuple[str, str] | None = None
 
     def cites(self, kind: str, item_id: int) -> bool:

@@ -159,7 +159,7 @@ def title_from(content: str, limit: int = 60) -> str:
 
 
 
-#: Messages that mention a name looked at for a hand-over, newest first.
+#: Messages that mention a name looked at for a hand-over, the last written first.
 HANDOVER_CANDIDATES = 200
 #: Hand-overs followed one after another (Hartley -> Priti Shah -> Ken Ward).
 MAX_HANDOVERS = 3
@@ -171,8 +171,8 @@ def handed_over(con: Connection, name: str, role: str, after: datetime
     ``role`` to someone else (`text.handovers.successor`: "Letter from Mr. Hartley:
     he's selling the building. The new owner is a Priti Shah"), followed on if the
     successor hands it on in turn (at most `MAX_HANDOVERS`), as (message id, who has it
-    now); None if no such message. Of the newest `HANDOVER_CANDIDATES` messages that
-    hold the name, the newest hand-over counts."""
+    now); None if no such message. Of the `HANDOVER_CANDIDATES` messages written last
+    (from ``after`` on) that hold the name, the newest hand-over counts."""
     found: tuple[int, str] | None = None
     current = name
     for _ in range(MAX_HANDOVERS):
@@ -191,18 +191,13 @@ def _handover(con: Connection, name: str, role: str, after: datetime
         return None
     if after.tzinfo is not None:
         after = after.astimezone(UTC).replace(tzinfo=None)
-    raw = con.connection.dbapi_connection
-    assert raw is not None
     fts = fts_name("message")
-    ids = [int(r[0]) for r in raw.execute(
-        f"SELECT rowid FROM {fts} WHERE {fts} MATCH ? ORDER BY rowid DESC LIMIT ?",
-        (term, HANDOVER_CANDIDATES))]
-    if not ids:
-        return None
     rows = con.execute(text(
-        f"SELECT id, content, created_at FROM message WHERE id IN ({','.join(map(str, ids))})"
-        " AND created_at >= :after ORDER BY created_at DESC, id DESC"),
-        {"after": after.isoformat(" ", "microseconds")})
+        f"SELECT m.id, m.content, m.created_at FROM {fts} JOIN message m ON m.id = {fts}.rowid "
+        f"WHERE {fts} MATCH :term AND m.created_at >= :after "
+        "ORDER BY m.created_at DESC, m.id DESC LIMIT :n"),
+        {"term": term, "after": after.isoformat(" ", "microseconds"),
+         "n": HANDOVER_CANDIDATES})
     for ident, content, created in rows:
         who = successor(str(content or ""), name, role)
         if who is not None:

@@ -1,20 +1,28 @@
-"""A role handed on: who has it now, when a later text says someone gave it up.
+"""A role handed on: who has it now, when a later text says its holder gave it up.
 
 "Who is our landlord?" was answered "Mr. Hartley" from "The landlord is a Mr. Hartley."
 until a letter said "Letter from Mr. Hartley: he's selling the building. The new owner is
 a Priti Shah". No word of the question is in the letter, so neither retrieval nor the
-correction rules (`assistant.text.corrections`) link the two. These rules do, narrowly:
+correction rules (`assistant.text.corrections`) link the two. These rules do, narrowly,
+because a wrong name is worse than an old one:
 
-- the question asks who holds a role (`asked_role`: "Who is our landlord?" -> landlord);
-- the person named for it is the one who gives something up, in a statement (not a
-  question, not negated: "isn't selling after all"), with no one else named between
-  them and the verb ("Tomas said Jo is leaving" is Jo's news);
-- someone is named in their place, in that sentence or the next, for that role: "the
-  new manager is Ana" answers "Who is my manager?", never "Who is my dentist?";
-  "Ana takes over", "replaced by Ana", "succeeded by Ana" or "his successor is Ana"
-  take over whatever the one who left held;
-- a sale hands on ownership only: selling the building, flat or house makes its new
-  owner the owner and the landlord, and selling a car changes no landlord.
+- the question asks who holds a role (`asked_role`: "Who is our landlord now?" ->
+  landlord), and the old text states the holder of that role (`holder`: "The landlord
+  is a Mr. Hartley", "Mr. Hartley is our landlord", "Landlord: Mr. Hartley");
+- the holder gives something up (leaving, retiring, resigning, stepping down, handing
+  over, selling) as the subject of a statement: the name, with nothing but a few small
+  words between it and the verb ("Mr. Hartley: he's selling", "Dr Patel has retired";
+  not "Tomas said Jo is leaving", "Tomas says his wife is leaving", "Jo Smith" for "Dr
+  Smith"); not asked, not denied ("isn't selling"), not for a while ("until he's
+  back", "leaving early", "if he retires");
+- someone is named in their place, in that sentence or the next: for that role ("the
+  new manager is Ana" answers who the manager is, never who the dentist is; "his new
+  manager" is someone else's), or for whatever they held ("Ana takes over", "replaced
+  by Ana", "handed over to Ana", "his successor is Ana");
+- a sale hands on ownership only: selling the building, the flat or the house makes the
+  buyer ("sold the flat to Priti Shah", "the new owner is", "the new landlord is", "...
+  takes over") the owner and the landlord; selling a car, or his own house, changes no
+  landlord.
 
 Someone leaving with no successor named changes no answer here.
 """
@@ -27,14 +35,18 @@ from assistant.text.corrections import topic_stem
 from assistant.text.lines import sentences
 from assistant.text.words import STOPWORDS
 
-#: "Who is our landlord?", "Who's my GP?", "Who was Owen's manager?": the role asked for.
+#: "Who is our landlord?", "Who's my GP now?", "Who was Owen's manager?", "Who is the
+#: landlord of our flat?": the role asked for.
 _ASKED_ROLE = re.compile(
     r"^\s*who(?:\s+is|['’]s|\s+was|\s+will\s+be)\s+(?:the|my|our|your|his|her|their|"
-    r"[A-Z][\w'’-]*['’]s)\s+(?:new\s+|current\s+)?([a-z][\w-]*(?:\s+[a-z][\w-]*)?)\s*\??\s*$",
+    r"[A-Z][\w'’-]*['’]s)\s+(?:new\s+|current\s+)?([a-z][\w-]*(?:\s+(?!(?:now|nowadays|"
+    r"these|currently|at|of|for)\b)[a-z][\w-]*)?)"
+    r"(?:\s+(?:of|for|at)\s+(?:the|my|our|your)\s+[a-z][\w-]*)?"
+    r"(?:\s+(?:now|nowadays|these\s+days|currently|at\s+the\s+moment))?\s*[?!.]*\s*$",
     re.IGNORECASE)
 #: Roles a sale hands on: whoever buys the place owns it, and lets it.
 OWNING_ROLES = frozenset(("owner", "landlord", "landlady", "freeholder"))
-_PLACE = r"(?:building|block|flat|house|home|property|apartment|place|freehold|premises)"
+_PLACE = r"(?:building|block|flat|house|property|apartment|place|freehold|premises)"
 _TITLES = r"(?:Dr|Mr|Mrs|Ms|Miss|Prof)"
 _TITLE = re.compile(rf"^{_TITLES}\.?(?:\s+|$)", re.IGNORECASE)
 #: Someone giving a role up.
@@ -42,27 +54,52 @@ _GIVES_UP = (r"(?:sell(?:s|ing)?|sold|leav(?:es|ing)|left|retir(?:es|ed|ing)|"
              r"resign(?:s|ed|ing)|quit(?:s|ting)?|step(?:s|ped|ping)\s+down|"
              r"hand(?:s|ed|ing)\s+over|mov(?:es|ed|ing)\s+on)")
 _SELLS = re.compile(r"^(?:sell|sold)", re.IGNORECASE)
-#: What may stand between the one named and the verb: "Mr. Hartley: he's", "Tomas is",
-#: "Dr Patel has finally": a few words, none of them a name.
-_BETWEEN = 40
-_NEGATED = re.compile(r"\b(?:not|never|no\s+longer)\b|n['’]t\b", re.IGNORECASE)
+#: The only words that may stand between the holder and the verb.
+_SMALL = frozenset((
+    "is", "are", "was", "has", "have", "had", "will", "be", "been", "just", "now",
+    "finally", "also", "actually", "officially", "definitely", "apparently", "he", "she",
+    "they", "he's", "she's", "they're", "he'll", "she'll", "they'll", "says", "said"))
+_DENIED = frozenset(("not", "never", "isn't", "wasn't", "won't", "hasn't", "haven't",
+                     "doesn't", "didn't", "aren't", "no", "longer"))
+#: Giving up for a while, or only maybe: no hand-over.
+_FOR_A_WHILE = re.compile(
+    r"\b(?:until|till|while|cover(?:s|ing)?|temporar\w*|maternity|paternity|sick\s+leave|"
+    r"holiday|holidays|for\s+(?:a|the|two|three|four|few|couple)\b|early|today|tonight|"
+    r"previous|former|old\s+job|last\s+job|in\s+(?:19|20)\d\d)\b", re.IGNORECASE)
+_IF = re.compile(r"^\W*(?:if|when|once|whether|maybe|perhaps)\b", re.IGNORECASE)
 #: A name of at most four capitalised words, starting at a word's start (so a long run of
 #: capitals is read in linear time).
-_SOMEONE = (rf"(?<![\w'’-])((?:{_TITLES}\.?\s+)?[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*){{0,3}})")
+_SOMEONE = rf"(?<![\w'’-])((?:{_TITLES}\.?\s+)?[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*){{0,3}})"
 _ROLE_WORDS = r"((?i:[a-z][\w-]*(?:\s+[a-z][\w-]*)?))"
-#: Who takes the role over, with the role named ("the new manager is Ana", "Ana is our
-#: new GP") or not ("Ana takes over", "replaced by Ana", "her successor is Ana").
+#: Who takes the role over, the role named: "the new manager is Ana", "Ana is our new
+#: GP", "Ana's the new manager" (not "his new manager": someone else's).
 _FOR_ROLE = (
-    re.compile(rf"\b[Nn]ew\s+{_ROLE_WORDS}\s*(?:is|are|will\s+be|['’]s|:)\s+(?:(?:a|an|the)\s+)?"
-               + _SOMEONE),
-    re.compile(_SOMEONE + r"\s+(?:is|will\s+be)\s+(?:our|my|the|your)\s+new\s+"
+    re.compile(rf"(?<!\bhis\s)(?<!\bher\s)(?<!\btheir\s)\b[Nn]ew\s+{_ROLE_WORDS}\s*"
+               r"(?:is|are|will\s+be|['’]s|:)\s+(?:(?:a|an|the)\s+)?" + _SOMEONE),
+    re.compile(_SOMEONE + r"(?:\s+is|\s+will\s+be|['’]s)\s+(?:our|my|the|your)\s+new\s+"
                + _ROLE_WORDS))
+#: Who takes over whatever the holder held: "Ana takes over", "replaced by Ana", "handed
+#: over to Ana", "her successor is Ana", "Ana is replacing him".
 _ANY_ROLE = (
     re.compile(_SOMEONE + r"\s+(?:takes|is\s+taking|will\s+take|took|has\s+taken)\s+over\b"),
     re.compile(r"\b(?:replaced|succeeded)\s+by\s+(?:(?:a|an|the)\s+)?" + _SOMEONE),
-    re.compile(r"\b(?i:his|her|their)\s+successor\s+(?:is|will\s+be)\s+" + _SOMEONE))
-#: The buyer, in the selling sentence: "sold the flat to Priti Shah".
-_TO_BUYER = re.compile(r"\bto\s+(?:(?:a|an|the)\s+)?" + _SOMEONE)
+    re.compile(r"\bhand(?:s|ed|ing)?\s+over\s+to\s+" + _SOMEONE),
+    re.compile(r"\b(?i:his|her|their)\s+successor\s+(?:is|will\s+be)\s+" + _SOMEONE),
+    re.compile(_SOMEONE + r"\s+(?:is|will\s+be)\s+replacing\s+(?:him|her|them)\b"))
+#: What a sale sells, right after the verb: "the building", "our flat", "the old house".
+_SOLD_PLACE = re.compile(rf"\s+(?:(?:the|our)\s+(?:[a-z]+\s+)?)?{_PLACE}\b", re.IGNORECASE)
+#: The buyer, right after the place: "sold the flat to Priti Shah".
+_TO_BUYER = re.compile(r"\s+to\s+(?:(?:a|an|the)\s+)?" + _SOMEONE)
+#: "The landlord is a Mr. Hartley", "Mr. Hartley is our landlord", "Landlord: Mr.
+#: Hartley", "our landlord Mr. Hartley": who holds a role, by the role's last word.
+_HOLDER_PATTERNS = (
+    r"\b{role}s?\s+(?:is|was|will\s+be|['’]s)(?:\s+(?:still|now|again|also))?\s+"
+    r"(?:(?:a|an|the)\s+)?" + _SOMEONE,
+    _SOMEONE + r"\s+(?:is|was|will\s+be)(?:\s+(?:still|now|again|also))?\s+"
+    r"(?:(?:our|my|the|your)\s+)(?:new\s+)?"
+    r"(?:[a-z]+\s+)?{role}s?\b",
+    r"\b{role}s?\s*[:,–-]\s*(?:(?:a|an|the)\s+)?" + _SOMEONE,
+    r"\b(?i:our|my|the)\s+{role}\s+" + _SOMEONE)
 #: Capitalised at a sentence's start, or not a person: never a successor.
 _NOT_SOMEONE = frozenset((
     "then", "now", "today", "tomorrow", "tonight", "soon", "next", "from", "until", "after",
@@ -74,9 +111,9 @@ _NOT_SOMEONE = frozenset((
 
 
 def asked_role(question: str) -> str | None:
-    """The role a "who" question asks about ("Who is our landlord?" -> "landlord", "Who
-    is our mortgage adviser?" -> "mortgage adviser"), lower-case; None for any other
-    question ("Who walks Biscuit?", "Who did I meet on Tuesday?")."""
+    """The role a "who" question asks about ("Who is our landlord now?" -> "landlord",
+    "Who is our mortgage adviser?" -> "mortgage adviser"), lower-case; None for any
+    other question ("Who walks Biscuit?", "Who did I meet on Tuesday?")."""
     match = _ASKED_ROLE.match(question)
     if match is None:
         return None
@@ -87,6 +124,19 @@ def asked_role(question: str) -> str | None:
 def same_role(a: str, b: str) -> bool:
     """Whether two role phrases end in the same word ("manager", "line manager")."""
     return topic_stem(a.lower().split()[-1]) == topic_stem(b.lower().split()[-1])
+
+
+def holder(sentence: str, role: str) -> str | None:
+    """Whom ``sentence`` states to hold ``role`` ("The landlord is a Mr. Hartley." with
+    "landlord" -> "Mr. Hartley"); None if it states no holder of it."""
+    word = re.escape(role.lower().split()[-1])
+    for pattern in _HOLDER_PATTERNS:
+        for match in re.finditer(pattern.replace("{role}", f"(?i:{word})"),
+                                 _plain(sentence)):
+            who = _someone(match.group(1), "")
+            if who is not None:
+                return who
+    return None
 
 
 def _plain(text: str) -> str:
@@ -108,55 +158,64 @@ def search_word(name: str) -> str:
 
 
 def _someone(found: str, gone: str) -> str | None:
-    """``found`` as a successor's name: leading words that are no name dropped ("Then
-    Ana" -> "Ana"); None if nothing is left, it is a possessive, or it is ``gone``."""
-    words = found.split()
+    """``found`` as a person's name: leading words that are no name dropped ("Then Ana"
+    -> "Ana"); None if nothing is left, it is a possessive, an acronym ("HR"), or
+    ``gone`` (the key word of the one who left)."""
+    words = _plain(found).split()
     while words and words[0].lower().strip(".") in _NOT_SOMEONE | STOPWORDS:
         words = words[1:]
-    if not words or words[-1].endswith(("'s", "’s")):
+    if not words or words[-1].endswith("'s"):
         return None
     who = " ".join(words).strip(".,;:")
-    key = _key_word(who).lower()
-    if not key or key == gone.lower() or key in _NOT_SOMEONE | STOPWORDS:
+    key = _key_word(who)
+    if not key or key.isupper() or key.lower() == gone.lower() or (
+            key.lower() in _NOT_SOMEONE | STOPWORDS):
         return None
     return who
 
 
-def _gives_up(sentence: str, last: str) -> re.Match[str] | None:
-    """The verb by which the one known as ``last`` gives something up in ``sentence``,
-    if they are its subject and it is said (not asked, not denied)."""
-    if sentence.rstrip().endswith("?"):
+def _first_names(name: str) -> set[str]:
+    """The words before a name's key word, titles included ("Mr. Hartley" -> {"mr"})."""
+    words = _plain(name).replace(".", " ").split()
+    return {w.lower() for w in words[:-1]}
+
+
+def _gives_up(sentence: str, name: str) -> re.Match[str] | None:
+    """The verb by which ``name`` gives something up in ``sentence``, if they are its
+    subject (nothing but `_SMALL` words between), and it is said for good (not asked,
+    denied, for a while or only maybe)."""
+    if sentence.rstrip().endswith("?") or _IF.match(sentence):
         return None
-    pattern = re.compile(rf"\b{re.escape(last)}\b(?!['’]s)(?P<between>[^.?!]{{0,{_BETWEEN}}}?)"
+    last = _key_word(name)
+    known = _first_names(name)
+    pattern = re.compile(rf"\b{re.escape(last)}\b(?:['’]s\b)?(?P<between>[^.?!]{{0,40}}?)"
                          rf"\b(?P<verb>{_GIVES_UP})\b", re.IGNORECASE)
-    for match in pattern.finditer(_plain(sentence)):
-        between = match.group("between")
-        if _NEGATED.search(between) or _NEGATED.search(sentence[match.end():]):
+    plain = _plain(sentence)
+    for match in pattern.finditer(plain):
+        before = re.findall(r"[\w.]+", plain[max(0, match.start() - 30):match.start()])
+        word = before[-1].strip(".") if before else ""
+        if known and word[:1].isupper() and word.lower() not in known:
+            continue  # another first name: "Jo Smith" is not "Dr Smith"
+        words = re.findall(r"[^\W\d_][\w'’-]*", match.group("between").lower())
+        if any(w not in _SMALL for w in words) or any(w in _DENIED for w in words):
+            continue  # "Tomas said Jo is", "his wife is", "isn't"
+        if _FOR_A_WHILE.search(sentence[match.end():match.end() + 60]):
             continue
-        if any(w[:1].isupper() for w in re.findall(r"[^\W\d_][\w'’-]*", between)):
-            continue  # someone else between them: "Tomas said Jo is leaving"
         return match
     return None
 
 
 def _named_after(texts: list[str], role: str, sold: bool) -> str | None:
     """The successor the ``texts`` (the rest of the giving-up sentence, then the next)
-    name for ``role``: a sale names the new owner, for an owning role only."""
+    name for ``role``; after a sale, for an owning role only."""
+    if sold and role.split()[-1] not in OWNING_ROLES:
+        return None
     for part in texts:
-        if sold:
-            if role.split()[-1] not in OWNING_ROLES:
-                return None
-            for match in _TO_BUYER.finditer(part if part is texts[0] else ""):
-                return match.group(1)
-            for match in _FOR_ROLE[0].finditer(part):
-                if match.group(1).split()[-1] in ("owner", "owners"):
-                    return match.group(2)
-            continue
         for pattern in _FOR_ROLE:
             for match in pattern.finditer(part):
                 said, who = ((match.group(1), match.group(2)) if pattern is _FOR_ROLE[0]
                              else (match.group(2), match.group(1)))
-                if same_role(said, role):
+                if same_role(said, role) or (sold and said.split()[-1] in OWNING_ROLES):
                     return who
         for pattern in _ANY_ROLE:
             for match in pattern.finditer(part):
@@ -174,14 +233,25 @@ def successor(text: str, name: str, role: str) -> str | None:
         return None
     said = [_plain(s) for s in sentences(text)]
     for i, sentence in enumerate(said):
-        gives = _gives_up(sentence, last)
+        gives = _gives_up(sentence, name)
         if gives is None:
             continue
         sold = bool(_SELLS.match(gives.group("verb")))
         rest = sentence[gives.end():]
-        if sold and not re.match(rf"\s+(?:(?:the|his|her|their|our|its|this|that)\s+)?"
-                                 rf"(?:[a-z]+\s+)?{_PLACE}\b", rest, re.IGNORECASE):
-            continue  # a car, a bike: no one's home changed hands
+        if gives.group("verb").lower().startswith("hand"):  # "handed over to Ana"
+            to = _TO_BUYER.match(rest)
+            who = _someone(to.group(1), last) if to is not None else None
+            if who is not None:
+                return who
+        if sold:
+            place = _SOLD_PLACE.match(rest)
+            if place is None:
+                continue  # a car, his own house: no home of ours changed hands
+            buyer = _TO_BUYER.match(rest[place.end():])
+            if buyer is not None and role.split()[-1] in OWNING_ROLES:
+                who = _someone(buyer.group(1), last)
+                if who is not None:
+                    return who
         found = _named_after([rest, *said[i + 1:i + 2]], role.lower(), sold)
         who = _someone(found, last) if found else None
         if who is not None:

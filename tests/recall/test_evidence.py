@@ -219,6 +219,13 @@ def test_a_hand_over_in_the_chats_answers_who_holds_the_role(app: Reverie,
      "in York, the new landlord is Ken Ward.", "Who is my sister?", "Anna"),
     ("I had coffee with Tomas on Tuesday.", "Tomas is leaving the company; the new "
      "manager is Ana Lima.", "Who did I have coffee with?", "Tomas"),
+    ("The landlord is a Mr. Hartley. No idea who the landlord's agent is, ask Jo.",
+     "Jo is leaving the flat share on Friday and Ana takes over her room.",
+     "Who is our landlord?", "Mr. Hartley"),
+    ("The landlord is a Mr. Hartley.", "Told Mr. Hartley we're leaving in May; Jo Bell is "
+     "taking over the lease.", "Who is our landlord?", "Mr. Hartley"),
+    ("Our GP is Dr Smith.", "Jo Smith is leaving the team; Ana takes over.",
+     "Who is our GP?", "Dr Smith"),
 ])
 def test_news_that_hands_no_role_on_changes_no_answer(
         app: Reverie, fake_engine: FakeEngine, first: str, later: str, question: str,
@@ -226,3 +233,13 @@ def test_news_that_hands_no_role_on_changes_no_answer(
     _say(app, first, 3)
     _say(app, later, 6)
     assert answer in _ask(app, fake_engine, question)
+
+
+def test_a_later_word_that_the_hand_over_fell_through_wins(app: Reverie,
+                                                          fake_engine: FakeEngine) -> None:
+    _say(app, "The landlord is a Mr. Hartley.", 5)
+    _say(app, "Letter from Mr. Hartley: he's selling the building. The new owner is a "
+         "Priti Shah, from 1 September.", 8)
+    assert _ask(app, fake_engine, "Who is our landlord now?") == "Priti Shah"
+    _say(app, "The sale fell through, so Mr. Hartley is still our landlord.", 10)
+    assert _ask(app, fake_engine, "Who is our landlord?") == "Mr. Hartley"

@@ -146,10 +146,10 @@ def test_handed_over_looks_past_many_later_mentions_and_at_the_same_time(
         app: Reverie) -> None:
     conv = app.chats.create_conversation("Work").id or 0
     when = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-    app.chats.add_message(conv, "user", "Tomas O’Neill is leaving; the new manager is Ana.",
+    app.chats.add_message(conv, "user", "Mr. O’Neill is leaving; the new manager is Ana.",
                           created_at=when)
     for i in range(30):
-        app.chats.add_message(conv, "user", f"Tomas O'Neill says hi {i}.",
+        app.chats.add_message(conv, "user", f"Mr. O'Neill says hi {i}.",
                               created_at=datetime(2026, 4, 1, 9, i, tzinfo=UTC))
     found = Retriever(app.db).handed_over("Mr. O'Neill", "manager", when)
     assert found is not None and found.takes_over == ("Ana", "Mr. O'Neill")
