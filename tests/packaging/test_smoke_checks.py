@@ -9,6 +9,8 @@ from types import ModuleType
 
 import pytest
 
+pytestmark = pytest.mark.xvfb
+
 SMOKE_CHECKS = Path(__file__).resolve().parents[2] / "packaging" / "smoke_checks.py"
 
 

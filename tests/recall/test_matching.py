@@ -133,3 +133,18 @@ def test_a_lookup_tries_a_bounded_number_of_matches(db: Database) -> None:
     matcher.best = counted  # type: ignore[method-assign,assignment]
     assert PreparedAnswers(db, matcher).lookup("What does Owen take for hay fever?") is None
     assert len(calls) == MAX_TRIES
+
+
+def test_one_word_of_a_choice_is_its_answer(db: Database) -> None:
+    """"Saturday" is said by "Is the party on Saturday or Sunday?", yet it is that
+    question's own answer: no other question's "Yes." is served instead."""
+    with db.write() as s:
+        s.add(Anticipation(question="Is the party on Saturday or Sunday?", answer="Saturday",
+                           status="ready"))
+        s.add(Anticipation(question="Is the party on Saturday?", answer="Yes.",
+                           status="ready"))
+    found = PreparedAnswers(db).lookup("Is the party on Saturday or Sunday?")
+    assert found is not None and found.answer == "Saturday"
+    assert not only_repeats("Saturday", "Is the party on Saturday or Sunday?")
+    found = PreparedAnswers(db).lookup("Is the party on Saturday?")
+    assert found is not None and found.answer == "Yes."
