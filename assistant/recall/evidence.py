@@ -30,13 +30,7 @@ from datetime import datetime
 from assistant.recall.extractive import question_kind
 from assistant.recall.retrieval import Hit
 from assistant.recall.support import subject_words, terms
-from assistant.text.corrections import (
-    Change,
-    ValueKind,
-    about_someone_else,
-    classify,
-    read,
-)
+from assistant.text.corrections import Change, ValueKind, about_someone_else, classify, read
 from assistant.text.handovers import asked_role, holder, successor
 from assistant.text.lines import one_line, sentences
 from assistant.text.similarity import word_overlap
@@ -139,14 +133,15 @@ def handed_over(question: str, hits: Sequence[Hit], handovers: HandoverLookup) -
     role = asked_role(question)
     if role is None:
         return list(hits)
-    stated = [(hit, who) for hit in hits if hit.created_at is not None and not hit.summary
-              for who in _holders(hit, role)]
+    holders = [_holders(hit, role) if hit.created_at is not None and not hit.summary
+               else [] for hit in hits]
+    stated_at = [hit.created_at for hit, names in zip(hits, holders, strict=True)
+                 if names and hit.created_at is not None]
     replaced: dict[int, Hit] = {}
     looked: dict[tuple[str, datetime], Hit | None] = {}
-    for index, hit in enumerate(hits):
-        for other, name in stated:
-            if other is not hit or hit.created_at is None:
-                continue
+    for index, (hit, names) in enumerate(zip(hits, holders, strict=True)):
+        for name in names:
+            assert hit.created_at is not None
             own = successor(hit.text, name, role)
             if own is not None:
                 later: Hit | None = replace(hit, takes_over=(own, name))
@@ -156,8 +151,8 @@ def handed_over(question: str, hits: Sequence[Hit], handovers: HandoverLookup) -
                     looked[key] = handovers(name, role, hit.created_at)
                 later = looked[key]
             if later is not None and not any(
-                    h.created_at is not None and later.created_at is not None
-                    and h.created_at > later.created_at for h, _ in stated):
+                    later.created_at is not None and when > later.created_at
+                    for when in stated_at):
                 replaced[index] = later
                 break
     if not replaced:

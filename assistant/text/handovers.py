@@ -33,7 +33,7 @@ import re
 
 from assistant.text.corrections import topic_stem
 from assistant.text.lines import sentences
-from assistant.text.words import STOPWORDS
+from assistant.text.words import STOPWORDS, plain
 
 #: "Who is our landlord?", "Who's my GP now?", "Who was Owen's manager?", "Who is the
 #: landlord of our flat?": the role asked for.
@@ -132,21 +132,17 @@ def holder(sentence: str, role: str) -> str | None:
     word = re.escape(role.lower().split()[-1])
     for pattern in _HOLDER_PATTERNS:
         for match in re.finditer(pattern.replace("{role}", f"(?i:{word})"),
-                                 _plain(sentence)):
+                                 plain(sentence)):
             who = _someone(match.group(1), "")
             if who is not None:
                 return who
     return None
 
 
-def _plain(text: str) -> str:
-    return text.replace("’", "'")
-
-
 def _key_word(name: str) -> str:
     """The word a name is known by: its last, without a title ("Mr. Hartley" ->
     "Hartley")."""
-    words = _TITLE.sub("", _plain(name).strip()).split()
+    words = _TITLE.sub("", plain(name).strip()).split()
     return words[-1].strip(".,") if words else ""
 
 
@@ -161,7 +157,7 @@ def _someone(found: str, gone: str) -> str | None:
     """``found`` as a person's name: leading words that are no name dropped ("Then Ana"
     -> "Ana"); None if nothing is left, it is a possessive, an acronym ("HR"), or
     ``gone`` (the key word of the one who left)."""
-    words = _plain(found).split()
+    words = plain(found).split()
     while words and words[0].lower().strip(".") in _NOT_SOMEONE | STOPWORDS:
         words = words[1:]
     if not words or words[-1].endswith("'s"):
@@ -176,7 +172,7 @@ def _someone(found: str, gone: str) -> str | None:
 
 def _first_names(name: str) -> set[str]:
     """The words before a name's key word, titles included ("Mr. Hartley" -> {"mr"})."""
-    words = _plain(name).replace(".", " ").split()
+    words = plain(name).replace(".", " ").split()
     return {w.lower() for w in words[:-1]}
 
 
@@ -184,15 +180,15 @@ def _gives_up(sentence: str, name: str) -> re.Match[str] | None:
     """The verb by which ``name`` gives something up in ``sentence``, if they are its
     subject (nothing but `_SMALL` words between), and it is said for good (not asked,
     denied, for a while or only maybe)."""
+    sentence = plain(sentence)
     if sentence.rstrip().endswith("?") or _IF.match(sentence):
         return None
     last = _key_word(name)
     known = _first_names(name)
-    pattern = re.compile(rf"\b{re.escape(last)}\b(?:['’]s\b)?(?P<between>[^.?!]{{0,40}}?)"
+    pattern = re.compile(rf"\b{re.escape(last)}\b(?:'s\b)?(?P<between>[^.?!]{{0,40}}?)"
                          rf"\b(?P<verb>{_GIVES_UP})\b", re.IGNORECASE)
-    plain = _plain(sentence)
-    for match in pattern.finditer(plain):
-        before = re.findall(r"[\w.]+", plain[max(0, match.start() - 30):match.start()])
+    for match in pattern.finditer(sentence):
+        before = re.findall(r"[\w.]+", sentence[max(0, match.start() - 30):match.start()])
         word = before[-1].strip(".") if before else ""
         if known and word[:1].isupper() and word.lower() not in known:
             continue  # another first name: "Jo Smith" is not "Dr Smith"
@@ -231,7 +227,7 @@ def successor(text: str, name: str, role: str) -> str | None:
     last = _key_word(name)
     if len(last) < 2 or not role.strip():
         return None
-    said = [_plain(s) for s in sentences(text)]
+    said = [plain(s) for s in sentences(text)]
     for i, sentence in enumerate(said):
         gives = _gives_up(sentence, name)
         if gives is None:
