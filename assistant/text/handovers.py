@@ -114,7 +114,7 @@ def asked_role(question: str) -> str | None:
     """The role a "who" question asks about ("Who is our landlord now?" -> "landlord",
     "Who is our mortgage adviser?" -> "mortgage adviser"), lower-case; None for any
     other question ("Who walks Biscuit?", "Who did I meet on Tuesday?")."""
-    match = _ASKED_ROLE.match(question)
+    match = _ASKED_ROLE.match(plain(question))
     if match is None:
         return None
     role = match.group(1).lower()

@@ -128,7 +128,7 @@ def test_long_texts_are_read_in_linear_time() -> None:
     ("who is the new owner", "owner"), ("Who walks Biscuit?", None),
     ("Who is our landlord now?", "landlord"), ("Who's the landlord these days?", "landlord"),
     ("Who is the landlord of our flat?", "landlord"), ("Who is our landlord?!", "landlord"),
-    ("Who is my dentist nowadays?", "dentist"),
+    ("Who is my dentist nowadays?", "dentist"), ("Who is our ﬂat owner?", "flat owner"),
     ("Who did I meet on Tuesday?", None), ("Who is it?", None), ("Who is my manager and "
                                                                   "why?", None),
 ])
