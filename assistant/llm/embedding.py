@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from assistant.llm.engine import Engine, EngineError, Priority
+from assistant.llm.minilm import MiniLMEncoder
 
 log = logging.getLogger("assistant.llm")
 
@@ -143,7 +144,8 @@ class UniversalSentenceEncoder:
 
 
 #: The offline embedders `reverie bench match --embedder` can compare.
-EMBEDDERS = {"wordllama": WordLlamaEmbedder, "use": UniversalSentenceEncoder}
+EMBEDDERS: dict[str, type[WordLlamaEmbedder | UniversalSentenceEncoder | MiniLMEncoder]] = {
+    "wordllama": WordLlamaEmbedder, "use": UniversalSentenceEncoder, "minilm": MiniLMEncoder}
 
 
 class EngineEmbedder:
