@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 
 from assistant.gui.qt_compat import emit
 from assistant.gui.workers import Task, run_task
+from assistant.recall.answer_prompts import QuestionTooLongError
 from assistant.recall.responder import Answer, Responder
 
 
@@ -25,6 +26,9 @@ class AnswerJob(QObject):
     answered = Signal(object)
     #: One sentence when answering failed.
     failed = Signal(str)
+    #: One sentence when the question was refused before anything was stored (too long
+    #: for the model's window): the person still has it only in the box they typed in.
+    refused = Signal(str)
     #: After ``answered`` or ``failed``.
     done = Signal()
 
@@ -78,6 +82,10 @@ class AnswerJob(QObject):
         emit(self.done)
 
     def _on_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, QuestionTooLongError):
+            emit(self.refused, str(exc))
+            emit(self.done)
+            return
         message = str(exc).strip() or type(exc).__name__
         emit(self.failed, f"The answer failed: {message}")
         emit(self.done)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QTextCursor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -82,6 +82,12 @@ class Composer(QWidget):
         self.hint = QLabel(self)
         self.hint.setObjectName("composerHint")
         self.hint.setAccessibleName("Sending status")
+        #: Why the last message was given back (`give_back`), until the text changes.
+        self.warning = QLabel(self)
+        self.warning.setObjectName("composerWarning")
+        self.warning.setAccessibleName("Why the message was not sent")
+        self.warning.setWordWrap(True)
+        self.warning.hide()
 
         buttons = QVBoxLayout()
         buttons.setSpacing(6)
@@ -95,6 +101,7 @@ class Composer(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 10, 16, 12)
         layout.setSpacing(4)
+        layout.addWidget(self.warning)
         layout.addLayout(row)
         layout.addWidget(self.hint)
 
@@ -103,6 +110,7 @@ class Composer(QWidget):
         self._blocked_reason = "The model is loading…"
         self.input.submitted.connect(self.submit)
         self.input.textChanged.connect(self._refresh)
+        self.input.textChanged.connect(self._clear_warning)
         self.send_button.clicked.connect(self.submit)
         self.stop_button.clicked.connect(self.stop_requested)
         self._refresh()
@@ -133,6 +141,18 @@ class Composer(QWidget):
         text = self.text().strip()
         self.input.clear()
         emit(self.send_requested, text)
+
+    def give_back(self, text: str, why: str) -> None:
+        """A sent message was refused before it was stored: put ``text`` back in the box
+        (unless something new was typed meanwhile) and say ``why`` above it."""
+        if is_blank(self.text()):
+            self.input.setPlainText(text)
+            self.input.moveCursor(QTextCursor.MoveOperation.End)
+        self.warning.setText(why)
+        self.warning.show()
+
+    def _clear_warning(self) -> None:
+        self.warning.hide()
 
     def _refresh(self) -> None:
         self.send_button.setEnabled(self.can_send)

@@ -58,6 +58,7 @@ class QuickAsk(QDialog):
         self.answer.hide()
         self.status = QLabel("Enter asks · Esc closes", self)
         self.status.setObjectName("mutedLabel")
+        self.status.setWordWrap(True)
         self.open_button = QPushButton("Open in Reverie", self)
         self.open_button.setObjectName("secondaryButton")
         self.open_button.setAccessibleName("Open the conversation in Reverie")
@@ -113,6 +114,7 @@ class QuickAsk(QDialog):
         job.token.connect(self._on_token)
         job.answered.connect(self._on_answered)
         job.failed.connect(self.status.setText)
+        job.refused.connect(self._on_refused)
         job.done.connect(self._on_done)
         self._job = job
         job.start()
@@ -124,6 +126,15 @@ class QuickAsk(QDialog):
         self.answer.setPlainText(answer.answer or "(no answer)")
         badge = " · prepared while you were away" if answer.source == "anticipated" else ""
         self.status.setText(f"Answered in {answer.total_ms / 1000:.1f} s{badge}")
+
+    def _on_refused(self, message: str) -> None:
+        """Nothing was stored: the conversation made for the question goes, the question
+        stays in the box, and the reason is shown whole."""
+        if self.conversation_id is not None and not self._chats.messages(self.conversation_id):
+            self._chats.delete(self.conversation_id)
+        self.conversation_id = None
+        self.answer.hide()
+        self.status.setText(message)
 
     def _on_done(self) -> None:
         job, self._job = self._job, None

@@ -70,8 +70,8 @@ def fit_to_window(build: Callable[[Sequence[Turn], Sequence[str]], GenerationReq
         else:
             raise QuestionTooLongError(
                 f"The question is too long for the model's context window (it needs about "
-                f"{used:,} tokens, at most {room:,} fit); shorten it, or add the text as a "
-                "note (reverie note add --file PATH) and ask about it.")
+                f"{used:,} tokens, at most {room:,} fit); shorten it, or keep the text as a "
+                "note (the Notes page, or reverie note add --file PATH) and ask about it.")
 
 
 def _quote(text: str, limit: int = SNIPPET_CHARS) -> str:

@@ -143,3 +143,43 @@ def test_bubbles_fit_short_text_and_wrap_long_text(qtbot: QtBot, window: MainWin
     assert short.label.height() < 2 * line  # one line, not squeezed into a column
     assert long.width() <= window.chat.transcript.viewport().width() * 0.8
     assert long.label.textInteractionFlags() & Qt.TextInteractionFlag.TextSelectableByMouse
+
+
+HUGE = " ".join(f"pasted{i}" for i in range(12_000))
+
+
+def _send_pasted(qtbot: QtBot, window: MainWindow, text: str) -> None:
+    box = window.chat.composer.input
+    box.setPlainText(text)
+    box.setFocus()
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+
+
+def test_a_message_too_long_for_the_model_is_given_back_and_nothing_is_left_behind(
+        qtbot: QtBot, app: Reverie, window: MainWindow) -> None:
+    _send_pasted(qtbot, window, HUGE)
+    composer = window.chat.composer
+    qtbot.waitUntil(composer.warning.isVisible, timeout=10000)
+    wait_idle(qtbot, window)
+    assert composer.input.toPlainText() == HUGE  # not lost: back in the box
+    assert "too long for the model's context window" in composer.warning.text()
+    assert composer.warning.wordWrap()
+    assert app.chats.list_conversations() == []  # no empty conversation left behind
+    assert window.chat.bubbles == [] and window.current_conversation_id is None
+    assert window.sidebar.titles() == []
+    # Editing the text takes the warning away.
+    qtbot.keyClicks(composer.input, "!")
+    assert not composer.warning.isVisible()
+
+
+def test_a_message_too_long_in_a_conversation_keeps_the_conversation(
+        qtbot: QtBot, app: Reverie, window: MainWindow) -> None:
+    type_and_send(qtbot, window, "What is the capital of France?")
+    wait_idle(qtbot, window)
+    before = stored(app, window)
+    _send_pasted(qtbot, window, HUGE)
+    qtbot.waitUntil(window.chat.composer.warning.isVisible, timeout=10000)
+    wait_idle(qtbot, window)
+    assert stored(app, window) == before
+    assert [b.text() for b in window.chat.bubbles] == [text for _, text in before]
+    assert window.chat.composer.input.toPlainText() == HUGE

@@ -59,6 +59,8 @@ class ChatController(QObject):
         self._job: AnswerJob | None = None
         self._live_bubble: MessageBubble | None = None
         self._shown_messages: list[Message] = []
+        #: The conversation `send` created for the running answer (None: it existed).
+        self._created_for_job: int | None = None
         self._closed = False
         chat.decorate_prepared = self._decorate_stored
         sidebar.selected.connect(self.open_conversation)
@@ -105,6 +107,10 @@ class ChatController(QObject):
         self.sidebar.refresh(self._current_id)
         if select_newest:
             self._show_current()
+        elif self._current_id is not None:
+            current = self._app.chats.get(self._current_id)
+            if current is not None:  # it may have been retitled while the person was away
+                self.chat.set_title(current.title)
 
     def search_conversations(self, text: str) -> None:
         """Show only conversations whose messages or title contain ``text``."""
@@ -122,7 +128,7 @@ class ChatController(QObject):
         self.sidebar.select(conversation_id)
         self.open_conversation(conversation_id)
 
-    def _show_current(self, *, everything: bool = False) -> None:
+    def _show_current(self, *, everything: bool = False, live: bool = True) -> None:
         self._live_bubble = None
         conv = (None if self._current_id is None or self._app is None
                 else self._app.chats.get(self._current_id))
@@ -143,7 +149,7 @@ class ChatController(QObject):
             self._shown_messages = self._shown_messages[1:]
         self.chat.show_messages(self._shown_messages, earlier=earlier)
         job = self._job
-        if job is not None and job.conversation_id == conv.id:
+        if live and job is not None and job.conversation_id == conv.id:
             self._live_bubble = self.chat.begin_answer(job.text)
 
     def new_conversation(self) -> None:
@@ -229,18 +235,21 @@ class ChatController(QObject):
         from assistant.gui.answer_job import AnswerJob
         from assistant.store.chats import title_from
 
+        created = self._current_id is None
         if self._current_id is None:
             conv = self._app.chats.create_conversation(title_from(text))
             self._current_id = conv.id
             self.chat.set_title(conv.title)
             self.refresh_conversations()
         conv_id = self._current_id or 0
+        self._created_for_job = conv_id if created else None
         self.chat.add_user_message(text)
         self._live_bubble = self.chat.begin_answer()
         job = AnswerJob(self._responder, text, conv_id, self, fresh=fresh)
         job.token.connect(self._on_token)
         job.answered.connect(self._on_answered)
         job.failed.connect(self._on_answer_failed)
+        job.refused.connect(self._on_refused)
         job.done.connect(self._on_answer_done)
         self._job = job
         self.chat.composer.set_busy(True)
@@ -293,6 +302,21 @@ class ChatController(QObject):
             bubble.set_pending(False)
             bubble.set_note(message)
         emit(self.stats_changed, message)
+
+    def _on_refused(self, message: str) -> None:
+        """Nothing was stored: take the question off the screen, drop the conversation
+        made for it if it is still empty, and give the text back to the box."""
+        job = self._job
+        if job is None or self._app is None:
+            return
+        if (job.conversation_id == self._created_for_job
+                and not self._app.chats.messages(job.conversation_id)):
+            self._app.chats.delete(job.conversation_id)
+            self.refresh_conversations()
+        if job.conversation_id == self._current_id:
+            self._show_current(live=False)
+        self.chat.composer.give_back(job.question, message)
+        emit(self.stats_changed, "The message was not sent: it is too long for the model.")
 
     def _on_answer_done(self) -> None:
         job = self._job
