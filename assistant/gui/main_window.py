@@ -156,6 +156,8 @@ class MainWindow(QMainWindow):
         self.thinking.idle_backend_found.connect(self._on_idle_backend)
         self.conversations = ChatController(self.chat, self.sidebar, self)
         self.conversations.stats_changed.connect(self.answer_stats.setText)
+        # Titles made while the person was away show when the session ends.
+        self.thinking.session_ended.connect(self.conversations.refresh_conversations)
         self.conversations.answer_finished.connect(self._refresh_tray)
         self.importer = ImportController(self)
 
@@ -265,6 +267,8 @@ class MainWindow(QMainWindow):
                                        self)
             self._quick_ask.open_conversation.connect(self.show_conversation)
             self._quick_ask.answer_finished.connect(self._refresh_tray)
+            # Its question made a conversation (or, refused, removed one): list it.
+            self._quick_ask.answer_finished.connect(self.conversations.refresh_conversations)
         return self._quick_ask
 
     def show_page(self, key: str) -> QWidget:

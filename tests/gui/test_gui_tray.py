@@ -17,7 +17,7 @@ from assistant.gui.tray import Tray, mark_for
 from assistant.idle.backends.app import AppActivityBackend
 from assistant.idle.backends.probe import ProbeResult
 from assistant.idle.status import ThinkingState
-from tests.gui.gui_support import seed_anticipations
+from tests.gui.gui_support import seed_anticipations, wait_loaded
 
 
 def probe_app_activity() -> ProbeResult:
@@ -159,3 +159,57 @@ def test_a_prepared_answer_served_by_quick_ask_clears_the_tray_mark(app: Reverie
         qtbot.keyClick(popup.input, Qt.Key.Key_Return)
     assert popup.answer.toPlainText() == "Tuesday at 10:30."
     assert window.tray.mark is None
+    # The conversation Ask… made is in the window's list once the answer is in.
+    wait_loaded(qtbot, window.sidebar.model)
+    assert "When is my dentist appointment?" in window.sidebar.titles()
+
+
+def test_a_question_too_long_for_quick_ask_stays_in_its_box_and_leaves_nothing(
+        app: Reverie, make_window, qtbot: QtBot) -> None:
+    from assistant.gui.model_loader import ModelState
+
+    window = make_window(app, tray=True)
+    qtbot.waitUntil(lambda: window.loader.state is ModelState.READY, timeout=5000)
+    window.tray.ask_action.trigger()
+    popup = window.quick_ask
+    huge = " ".join(["word"] * 6000)  # too many tokens, within the box's 32,767 characters
+    popup.input.setText(huge)
+    with qtbot.waitSignal(popup.answer_finished, timeout=10000):
+        popup.ask()
+    assert popup.input.text() == huge
+    assert "too long for the model's context window" in popup.status.text()
+    assert popup.status.wordWrap() and not popup.open_button.isEnabled()
+    assert app.chats.list_conversations() == []
+
+
+def test_titles_given_while_away_show_when_the_session_ends(app: Reverie, make_window,
+                                                            qtbot: QtBot) -> None:
+    from assistant.idle.status import Status
+
+    conv = app.chats.create_conversation("What is two plus two?")
+    app.chats.add_message(conv.id or 0, "user", "What is two plus two?")
+    window = make_window(app, start=False)
+    wait_loaded(qtbot, window.sidebar.model)
+    window.conversations.open_conversation(conv.id)
+    window.thinking._on_status(Status(ThinkingState.THINKING, "Naming conversations"))
+    app.chats.rename(conv.id or 0, "Two plus two")
+    with qtbot.waitSignal(window.thinking.session_ended, timeout=2000):
+        window.thinking._on_status(Status(ThinkingState.IDLE, "Nothing left to think about"))
+    wait_loaded(qtbot, window.sidebar.model)
+    assert window.sidebar.titles() == ["Two plus two"]
+    assert window.chat.title.text() == "Two plus two"
+
+
+def test_a_session_ends_only_after_thinking(app: Reverie, make_window) -> None:
+    from assistant.idle.status import Status
+
+    window = make_window(app, start=False)
+    ended: list[bool] = []
+    window.thinking.session_ended.connect(lambda: ended.append(True))
+    window.thinking._on_status(Status(ThinkingState.IDLE, "Nothing to do"))
+    window.thinking._on_status(Status(ThinkingState.ACTIVE, "You are back"))
+    window.thinking._on_status(Status(ThinkingState.THINKING, "Preparing answers"))
+    window.thinking._on_status(Status(ThinkingState.THINKING, "Digesting notes"))
+    assert ended == []
+    window.thinking._on_status(Status(ThinkingState.ACTIVE, "You are back"))
+    assert ended == [True]

@@ -56,6 +56,8 @@ class ThinkingController(QObject):
     status_changed = Signal(str, str)
     #: The idle backend in use is known (see :data:`IdleInfo`).
     idle_backend_found = Signal(str, bool, list)
+    #: A thinking session ended: what it renamed, remembered or prepared can be shown.
+    session_ended = Signal()
 
     def __init__(self, parent: QObject | None = None, *,
                  idle_probe: IdleProbe | None = None) -> None:
@@ -141,8 +143,11 @@ class ThinkingController(QObject):
         if self._closed:
             return
         reason = status.reason
+        was_thinking = self.thinking_now
         self.status = (status.state.value, reason)
         self._set_text(status_text(status), reason)
+        if was_thinking and not self.thinking_now:
+            emit(self.session_ended)
 
     def _set_text(self, text: str, reason: str) -> None:
         emit(self.status_changed, text, reason)
