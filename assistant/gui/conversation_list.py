@@ -148,6 +148,8 @@ class ConversationList(QWidget):
         finally:
             if quiet:
                 selection.blockSignals(False)
+                # The view repaints a selection on its model's signals, blocked here.
+                self.list.viewport().update()
 
     def _restore_current(self, _extra: object = None) -> None:
         """After a (re)load: select the current conversation again, without telling

@@ -15,6 +15,9 @@ def test_think_on_a_server_field(app: Reverie, make_window) -> None:
     view.remote_url.setText("192.168.1.10:8080")
     emit(view.remote_url.editingFinished)
     assert "must be an http:// or https:// address" in view.error.text()
+    # Named as the person sees it, not by its key in settings.toml.
+    assert view.error.text().startswith("The server address was not saved: it must be")
+    assert "thinking.remote_url" not in view.error.text()
     assert view.error.isVisibleTo(view) and view.remote_url.text() == "192.168.1.10:8080"
     assert app.paths.settings_file.read_bytes() == before
     assert app.settings.thinking.remote_url == ""

@@ -90,7 +90,8 @@ class NotesView(QWidget):
         self.delete_button.setObjectName("dangerButton")
         self.delete_button.setAccessibleName("Delete note")
         self.empty = EmptyState("No note selected. Create one with “New note”, or import a "
-                                "folder with `reverie import notes`.", self)
+                                "folder of Markdown files from a terminal with "
+                                "“reverie import notes FOLDER”.", self)
         self.editor = QWidget(self)
         self.editor.setObjectName("detailPane")
         ecol = QVBoxLayout(self.editor)

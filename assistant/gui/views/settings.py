@@ -272,11 +272,18 @@ class SettingsView(QWidget):
         self.idle_backend.setText(text)
 
     # -- saving -------------------------------------------------------------------------
-    def _save(self, section: str, **changes: Any) -> None:
+    def _save(self, section: str, *, label: str = "", **changes: Any) -> None:
+        """Save ``changes``; a refused value is named by ``label`` ("The server address")
+        in the error banner rather than by its settings key."""
         try:
             self.app.save_settings(self.app.settings.replace(section, **changes))
         except Exception as exc:
-            self.error.show_message(f"The setting was not saved: {exc}")
+            why = str(exc)
+            for key in changes:
+                prefix = f"{section}.{key} "
+                if label and why.startswith(prefix):
+                    why = f"it {why[len(prefix):]}"
+            self.error.show_message(f"{label or 'The setting'} was not saved: {why}")
             return
         self.error.hide()
 
@@ -286,7 +293,7 @@ class SettingsView(QWidget):
         url = self.remote_url.text().strip()
         if url == self.app.settings.thinking.remote_url:
             return
-        self._save("thinking", remote_url=url)
+        self._save("thinking", label="The server address", remote_url=url)
         if self.app.settings.thinking.remote_url != url:
             return
         self.notice.show_message(
