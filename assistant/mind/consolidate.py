@@ -50,6 +50,7 @@ from assistant.store.models import (
 )
 from assistant.text.dates import format_date, resolve_dates
 from assistant.text.lines import one_line
+from assistant.text.questions import is_request
 from assistant.text.speakers import PERSON, in_third_person, speaker_of
 
 log = logging.getLogger("assistant.mind")
@@ -129,7 +130,8 @@ def _facts_for(extraction: Extraction, sources: list[SourceLine], fallback_subje
                when: datetime) -> list[Fact]:
     """Grounded model facts and extractive ones, with absolute dates, told of who said
     them and dated (`attribute`)."""
-    facts = ground(extraction.facts, sources)
+    # A request to Reverie ("List one hundred fruits") says nothing of the person's life.
+    facts = [f for f in ground(extraction.facts, sources) if not is_request(f.text)]
     facts += extractive_facts(sources, [f.text for f in facts], fallback_subject)
     facts = [Fact(f.subject, one_line(resolve_dates(f.text, when)), f.confidence, f.source_ids)
              for f in facts]

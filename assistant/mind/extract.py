@@ -29,6 +29,7 @@ from assistant.text.corrections import has_cue
 from assistant.text.dates import MONTHS, WEEKDAYS
 from assistant.text.lines import one_line
 from assistant.text.lines import sentences as split_sentences
+from assistant.text.questions import is_request
 from assistant.text.speakers import PERSON, in_third_person
 from assistant.text.words import meaning_words, normalize
 
@@ -262,6 +263,8 @@ def extractive_facts(sources: Sequence[SourceLine], covered: Sequence[str],
                 continue
             if len(sentence.split()) < (3 if every_line else 4) or sentence.endswith("?"):
                 continue
+            if not every_line and is_request(sentence):
+                continue  # "Write a poem about the sea.": asked of Reverie, not a fact
             if not every_line and not (_DURABLE.search(sentence)
                                        or has_cue(sentence) or _CALENDAR_WORD.search(sentence)
                                        or guess_subject(sentence, "") != ""):

@@ -38,6 +38,15 @@ _KINDS: tuple[tuple[str, str], ...] = (
 _NAMED = re.compile(r"\bname of\b|\bnamed\b|\bcalled what\b|'s name\b")
 
 #: Capitalised words that begin questions or are not names.
+#: The verbs a request to the assistant opens with ("Write an essay about Rome", "List
+#: ten fruits"): never a name, and never a fact about the person's life (`is_request`).
+#: Verbs that also open a person's own plans and reminders ("Make sure Biscuit has his
+#: booster", "Plan is to drive on the 27th") are only kept out of `names`.
+REQUEST_VERBS = frozenset([
+    "write", "rewrite", "list", "explain", "describe", "summarise", "summarize",
+    "translate", "create", "compose", "draft", "compare", "suggest", "recommend",
+    "calculate", "define", "generate", "convert", "solve", "imagine", "pretend", "tell",
+])
 _NOT_NAMES = frozenset([
     "i", "what", "when", "where", "who", "whom", "whose", "which", "why", "how", "is",
     "are", "was", "were", "do", "does", "did", "can", "could", "will", "would", "should",
@@ -49,7 +58,8 @@ _NOT_NAMES = frozenset([
     # what a question may open with ("So how much ...?", "Remind me, when ...?")
     "so", "ok", "okay", "oh", "hey", "hi", "please", "remind", "roughly", "quick", "also",
     "and", "but", "well", "actually", "btw", "um", "sorry", "wait",
-])
+    "give", "show", "make", "help", "find", "plan", "check", "correct", "count", "let",
+]) | REQUEST_VERBS
 _WORD = re.compile(r"[^\W\d_][\w'\u2019.-]*")
 
 
@@ -238,6 +248,16 @@ def tenses_agree(a: str, b: str) -> bool:
     ("When was my check-up?" is not "When is my next check-up?")."""
     ta, tb = tense(a), tense(b)
     return ta is None or tb is None or ta == tb
+
+
+def is_request(sentence: str) -> bool:
+    """Whether ``sentence`` asks the assistant to do something ("Write a poem about the
+    sea.", "Please list ten fruits", "Tell me about Einstein's theory"): it opens with
+    a `REQUEST_VERBS` verb (after an optional "please")."""
+    words = [w.lower() for w in _WORD.findall(plain(sentence))[:2]]
+    if words[:1] == ["please"]:
+        words = words[1:]
+    return bool(words) and words[0] in REQUEST_VERBS
 
 
 def names(question: str) -> frozenset[str]:

@@ -111,3 +111,29 @@ def test_facts_say_who_and_when() -> None:
         ("You were exhausted after the move", "you", said),
         ("Gina is a nurse now", "Gina", datetime(2026, 6, 1, tzinfo=UTC)),
         ("Your flat has two floors", "you", said)]  # no source ids: the first line's
+
+
+def test_a_request_to_reverie_is_not_a_fact_about_the_person() -> None:
+    sources = [SourceLine(1, "Write a long story about a dragon called Smaug."),
+               SourceLine(2, "Please list one hundred different fruits for Owen."),
+               SourceLine(3, "Tell me about Einstein's theory of relativity."),
+               SourceLine(4, "Make sure Biscuit has his booster on 3 June.")]
+    facts = extractive_facts(sources, [], "Chat")
+    assert [f.text for f in facts] == ["Make sure Biscuit has his booster on 3 June."]
+    # A note's lines are the person's own to-dos and are all kept.
+    kept = extractive_facts(sources[:1], [], "Note", every_line=True)
+    assert [f.text for f in kept] == ["Write a long story about a dragon called Smaug."]
+
+
+def test_the_model_s_reading_of_a_request_is_not_remembered() -> None:
+    from datetime import datetime
+
+    from assistant.mind.consolidate import _facts_for
+    from assistant.mind.extract import Extraction
+
+    sources = [SourceLine(1, "List one hundred different fruits, and note that Owen's "
+                             "birthday is on 12 March.")]
+    extraction = Extraction(facts=[Fact("List", "List one hundred different fruits", 0.9),
+                                   Fact("Owen", "Owen's birthday is on 12 March", 0.9)])
+    facts = _facts_for(extraction, sources, "Chat", datetime(2026, 11, 1, 10, 0))
+    assert [f.text for f in facts] == ["Owen's birthday is on 12 March 2027"]  # dated

@@ -173,3 +173,18 @@ def test_a_price_no_evidence_states_is_not_guessed(app: Reverie,
     asked = app.chats.create_conversation("").id or 0
     assert "£180" in responder.ask("How much does the pottery course cost?", asked,
                                    mode="memory").answer
+
+
+def test_a_request_that_opens_with_its_verb_is_answered(app: Reverie,
+                                                        fake_engine: FakeEngine) -> None:
+    """"Write an essay about the history of Rome": its capitalised first word is a verb,
+    not a name, so an earlier "Write a long story about a dragon" does not make it a
+    question about the person's own data (it had been answered "I don't know.")."""
+    earlier = app.chats.create_conversation("Dragon").id or 0
+    app.chats.add_message(earlier, "user", "Write a long story about a dragon")
+    app.chats.add_message(earlier, "assistant", "Once upon a time, a dragon...")
+    responder = app.responder(fake_engine)
+    for request in ("Write a very long essay about the history of Rome",
+                    "List one hundred different fruits", "Explain how tides work"):
+        conv = app.chats.create_conversation("").id or 0
+        assert responder.ask(request, conv, mode="memory").answer != DONT_KNOW, request

@@ -7,6 +7,7 @@ from assistant.text.questions import (
     answer_kind,
     asks_for_a_thing,
     concerns_time,
+    is_request,
     kinds_agree,
     names,
     names_agree,
@@ -174,3 +175,18 @@ def test_a_word_a_question_opens_with_is_not_a_name() -> None:
 
     assert names("So how much did the sofa cost?") == frozenset()
     assert names("Remind me, when is Keiko's party?") == {"keiko"}
+
+
+def test_a_request_verb_that_opens_a_sentence_is_not_a_name() -> None:
+    assert names("Write a very long essay about the history of Rome") == {"rome"}
+    assert names("List one hundred different fruits") == frozenset()
+    assert names("Explain what Keiko does") == {"keiko"}
+
+
+def test_a_request_opens_with_its_verb() -> None:
+    assert is_request("Write a poem about the sea.")
+    assert is_request("please list ten fruits")
+    assert is_request("Tell me about Einstein's theory of relativity")
+    assert not is_request("Make sure Biscuit has his booster on 3 June.")
+    assert not is_request("Owen wrote the list on Tuesday.")
+    assert not is_request("")
