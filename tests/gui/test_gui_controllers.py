@@ -177,3 +177,18 @@ def test_pause_until_tomorrow_means_eight_in_the_morning() -> None:
     now = datetime(2026, 3, 2, 22, 15).astimezone()
     assert pause_until(0, now) == datetime(2026, 3, 3, 8, 0).astimezone()
     assert (pause_until(2, now) - now).total_seconds() == 7200
+
+
+def test_the_status_bar_says_where_an_answer_the_model_did_not_write_came_from() -> None:
+    from assistant.gui.controllers.chat import answer_stats_text
+    from assistant.recall.responder import Answer
+
+    def answer(source: str, tokens: int) -> Answer:
+        return Answer("Tuesday at 10.", source, "auto", 20.0, 48.0, 0, 0, tokens, None, [],
+                      "fake")
+
+    assert answer_stats_text(answer("anticipated", 0)) == (
+        "Prepared while you were away · shown in 48 ms")
+    assert answer_stats_text(answer("extracted", 0)) == "Quoted from what you wrote · 48 ms"
+    assert answer_stats_text(answer("generated", 0)) == "No tokens generated (48 ms)"
+    assert answer_stats_text(answer("generated", 3)).startswith("First token 20 ms")

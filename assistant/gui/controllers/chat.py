@@ -344,8 +344,13 @@ class ChatController(QObject):
 
 
 def answer_stats_text(answer: Answer) -> str:
-    """"First token 210 ms · 48.5 tokens/s · 61 tokens" for the status bar."""
+    """"First token 210 ms · 48.5 tokens/s · 61 tokens" for the status bar; an answer
+    the model did not write says where it came from."""
     n = answer.completion_tokens
+    if answer.source == "anticipated":
+        return f"Prepared while you were away · shown in {answer.total_ms:.0f} ms"
+    if answer.source == "extracted":
+        return f"Quoted from what you wrote · {answer.total_ms:.0f} ms"
     if n == 0:
         return f"No tokens generated ({answer.total_ms:.0f} ms)"
     decode_ms = answer.total_ms - answer.ttft_ms
