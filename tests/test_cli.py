@@ -155,6 +155,27 @@ def test_ask_json_on_the_real_model(data_dir: Path, capsys: Capsys,
                       ("assistant", data["answer"], "typed")]
 
 
+@pytest.mark.model
+def test_a_question_too_long_for_the_model_leaves_nothing_behind(
+        data_dir: Path, capsys: Capsys, bundled_model: Path) -> None:
+    use_model(data_dir, bundled_model)
+    assert run(data_dir, "ask", "word " * 3000) == 2
+    assert "too long for the model's context window" in one_sentence(
+        capsys.readouterr().err)
+    assert db_rows(data_dir, "SELECT count(*) FROM conversation") == [(0,)]
+    assert db_rows(data_dir, "SELECT count(*) FROM message") == [(0,)]
+
+
+@pytest.mark.parametrize("question", ["What about caf\udce9?", "\ud800"])
+def test_a_question_in_another_encoding_is_bad_input(data_dir: Path, capsys: Capsys,
+                                                     question: str) -> None:
+    """A Latin-1 terminal's "café" reaches Python as a lone surrogate: one sentence, not
+    a traceback (the prepared-answer lookup had failed to encode it)."""
+    assert run(data_dir, "ask", question) == 2
+    err = capsys.readouterr().err
+    assert "not valid Unicode" in one_sentence(err) and "Traceback" not in err
+
+
 @pytest.mark.parametrize("question", ["   ", "\u200b\u200e", "\ufeff \u2060"])
 def test_an_empty_question_is_bad_input(data_dir: Path, capsys: Capsys,
                                         question: str) -> None:
@@ -487,3 +508,25 @@ def test_json_lines_replace_a_file_whole_or_not_at_all(tmp_path: Path) -> None:
         write_json_lines(out, rows())
     assert out.read_text(encoding="utf-8") == '{"q": "Où est Zoë ?"}\n{"q": 2}\n'
     assert [p.name for p in tmp_path.iterdir()] == ["answers.jsonl"]
+
+
+def test_a_reader_that_stops_early_is_not_an_error(data_dir: Path, tmp_path: Path) -> None:
+    """"reverie chats list | head -1": the reader has what it wanted; no "Broken pipe"
+    on stderr, exit 0."""
+    import subprocess
+    import sys
+
+    chats = tmp_path / "many.jsonl"
+    chats.write_text("".join(
+        json.dumps({"title": f"chat {i}", "messages": [
+            {"role": "user", "content": f"hello {i}", "created_at": "2026-01-01T10:00:00"}]})
+        + "\n" for i in range(3000)), encoding="utf-8")
+    assert run(data_dir, "import", "chats", str(chats)) == 0
+    proc = subprocess.Popen([sys.executable, "-m", "assistant", "--data-dir", str(data_dir),
+                             "chats", "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().strip()
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0, err
+    assert err == ""

@@ -88,7 +88,12 @@ def _preload_embedder(app: Reverie) -> None:
 
 
 def cmd_ask(app: Reverie, args: argparse.Namespace) -> int:
+    from assistant.store.files import is_storable
+
     question = args.question.strip()
+    if not is_storable(question):
+        raise UsageError("The question is not valid Unicode text (was it typed in another "
+                         "encoding?); type it as UTF-8.")
     if is_blank(question):  # empty, or only invisible characters (zero-width, marks)
         raise UsageError("The question is empty; type a question in quotes.")
     should_stop = getattr(args, "should_stop", None)  # set for a command sent to the app
@@ -103,11 +108,13 @@ def cmd_ask(app: Reverie, args: argparse.Namespace) -> int:
     if args.mode != "full-context":
         _preload_embedder(app)  # retrieval needs it: load it while the model loads
     engine = start_engine(app)
+    responder = app.responder(engine)
+    responder.check_fits(question)  # a question that cannot fit leaves nothing behind
     conv = _ask_conversation(app, question, args.continue_last)
     use_prepared = not args.no_anticipated and not looked
     if args.json:
-        answer = app.responder(engine).ask(question, conv.id or 0, mode=args.mode,
-                                           use_prepared=use_prepared, should_stop=should_stop)
+        answer = responder.ask(question, conv.id or 0, mode=args.mode,
+                               use_prepared=use_prepared, should_stop=should_stop)
         print_json(answer.to_json())
     else:
         out = command_stdout()
@@ -116,9 +123,8 @@ def cmd_ask(app: Reverie, args: argparse.Namespace) -> int:
             out.write(piece)
             out.flush()
 
-        answer = app.responder(engine).ask(question, conv.id or 0, on_token=show,
-                                           mode=args.mode, use_prepared=use_prepared,
-                                           should_stop=should_stop)
+        answer = responder.ask(question, conv.id or 0, on_token=show, mode=args.mode,
+                               use_prepared=use_prepared, should_stop=should_stop)
         print()
         if answer.source == "anticipated":
             print("(prepared while you were away; ask again with --no-anticipated to "
