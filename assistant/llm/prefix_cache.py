@@ -166,9 +166,7 @@ def record_sources(folder: Path, key: str, sources: Sources) -> None:
     meta = folder / f"{key}.json"
     data = json.loads(meta.read_text())
     data["sources"] = {k: sorted({int(i) for i in v}) for k, v in sources.items()}
-    tmp = meta.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data))
-    os.replace(tmp, meta)
+    write_private(meta, json.dumps(data))  # the prompt's tokens: owner-only, as on `add`
 
 
 def forget_states(folder: Path, touches: Callable[[Sources], bool]) -> list[str]:

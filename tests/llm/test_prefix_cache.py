@@ -69,6 +69,10 @@ def test_entries_are_owner_only(tmp_path: Path) -> None:
     assert stat.S_IMODE(cache.state_path("k").stat().st_mode) == 0o600
     assert stat.S_IMODE((tmp_path / "k.json").stat().st_mode) == 0o600
     assert sorted(p.name for p in tmp_path.iterdir()) == ["k.json", "k.state"]
+    # ... and still after its sources are recorded (it had become 644 under the umask).
+    record_sources(tmp_path, "k", {"notes": [1]})
+    assert stat.S_IMODE((tmp_path / "k.json").stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["k.json", "k.state"]
 
 
 def test_size_bound_evicts_least_recently_used(tmp_path: Path) -> None:
