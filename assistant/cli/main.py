@@ -5,11 +5,13 @@ sentence on stderr; ``--debug`` adds the traceback and verbose logging."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
+import os
 import sys
 from collections.abc import Callable, Sequence
 
-from assistant.cli.errors import EXIT_FAILURE, EXIT_USAGE, UsageError
+from assistant.cli.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError
 from assistant.cli.launch import prepared_answer, via_running_app
 from assistant.cli.parser import build_parser
 
@@ -108,7 +110,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     args = build_parser().parse_args(words)
     code = prepared_answer(args)
-    return code if code is not None else run(args)
+    code = code if code is not None else run(args)
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:  # nor may Python complain of it when it exits
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return code
 
 
 def run(args: argparse.Namespace) -> int:
@@ -157,6 +165,9 @@ def guarded(args: argparse.Namespace, body: Callable[[], int]) -> int:
     exit code (also used by the running app for commands sent to it, `cli.remote`)."""
     try:
         return body()
+    except BrokenPipeError:
+        # The reader went away ("reverie chats list | head -1"): it has what it wanted.
+        return EXIT_OK
     except (FileExistsError, NotADirectoryError) as exc:
         where = exc.filename or "The path"
         return _fail(UsageError(f"{where} is a file, not a folder; give a folder path."),
