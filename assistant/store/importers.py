@@ -382,13 +382,20 @@ def import_chats(path: Path, chats: ChatRepository, *,
                                         stream.bytes_read, stream.size))
 
         tell()
+        parsed = 0
         try:
             for conv in stream.conversations(report.problems, report):
                 if should_stop is not None and should_stop():
                     raise ImportCancelled(report)
+                parsed += 1
                 if writer.add(conv):
                     tell()
             writer.flush()
+            if not parsed and report.problems:
+                raise ImportFileError(
+                    f"{path} holds no conversation Reverie can read ({len(report.problems)} "
+                    f"skipped, the first: {report.problems[0]}); give Reverie JSONL (one "
+                    "conversation per line) or ChatGPT's conversations.json.")
         except ImportFileError as exc:
             writer.flush()
             if not writer.conversations_done:

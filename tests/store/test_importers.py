@@ -266,8 +266,9 @@ def test_a_malformed_chatgpt_conversation_is_skipped_not_fatal(conversation: Any
 def test_a_json_object_is_not_a_chatgpt_export(chats: ChatRepository, tmp_path: Path) -> None:
     path = tmp_path / "conversations.json"
     path.write_text('  {"title": "x", "messages": []}')  # starts with {: read as JSONL
-    report = import_chats(path, chats)
-    assert report.problems == ["line 1: messages must be a non-empty list"]
+    with pytest.raises(ImportFileError, match=r"holds no conversation .* the first: line 1: "
+                                              r"messages must be a non-empty list"):
+        import_chats(path, chats)
     with pytest.raises(ImportFileError, match="ChatGPT"):
         list(parse_chatgpt_export({"not": "a list"}, []))
 
@@ -517,3 +518,15 @@ def test_notes_keep_their_exact_text_and_empty_or_huge_ones_are_skipped(
     assert bodies["caf\\xe9"].source_path == f"{folder.resolve()}/caf\\xe9.md"
     assert sorted(report.problems) == [f"{folder / 'big.txt'}: is larger than 0.000953674 MB",
                                        f"{folder / 'empty.md'}: empty"]
+
+
+def test_a_file_with_no_conversation_in_it_is_refused_in_one_sentence(
+        chats: ChatRepository, tmp_path: Path) -> None:
+    """A README given by mistake had been "imported" with 209 lines skipped and exit 0."""
+    wrong = tmp_path / "README.md"
+    wrong.write_text("# Reverie\n\nA private assistant.\n{\"title\": 1}\n", encoding="utf-8")
+    with pytest.raises(ImportFileError, match=r"README\.md holds no conversation Reverie can "
+                                              r"read \(3 skipped, the first: line 1: not "
+                                              r"valid JSON"):
+        import_chats(wrong, chats)
+    assert chats.list_conversations() == []
