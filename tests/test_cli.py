@@ -213,6 +213,8 @@ def test_note_add_text_and_file(data_dir: Path, capsys: Capsys, tmp_path: Path) 
     (["note", "add", "text", "--file", "x.md"], "one of them"),
     (["note", "add", "--file", "does-not-exist.md"], "does not exist"),
     (["note", "add", "  "], "empty"),
+    (["note", "add", "body", "--title", "T\x1b[31mX\nsecond"], "control characters"),
+    (["note", "add", "body", "--title", "   "], "title is empty"),
 ])
 def test_note_add_bad_input(data_dir: Path, capsys: Capsys, argv: list[str],
                             reason: str) -> None:
@@ -530,3 +532,22 @@ def test_a_reader_that_stops_early_is_not_an_error(data_dir: Path, tmp_path: Pat
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 0, err
     assert err == ""
+
+
+def test_listings_never_pass_control_characters_to_the_terminal(
+        data_dir: Path, capsys: Capsys, tmp_path: Path) -> None:
+    """An imported title with escape codes and a line break (it had recoloured and
+    retitled the terminal and faked a row of `chats list`) is shown escaped, on one line;
+    what is stored is unchanged."""
+    evil = "evil \x1b[31mRED\x1b[0m \x1b]0;pwned\x07 title\r\nfake line"
+    chats = tmp_path / "evil.jsonl"
+    chats.write_text(json.dumps({"title": evil, "messages": [
+        {"role": "user", "content": f"note: {evil}", "created_at": "2026-01-01T10:00:00"}]})
+        + "\n", encoding="utf-8")
+    assert run(data_dir, "import", "chats", str(chats)) == 0
+    capsys.readouterr()
+    assert run(data_dir, "chats", "list") == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "\r" not in out
+    assert out.count("\n") == 1 and "\\x1b[31mRED" in out
+    assert db_rows(data_dir, "SELECT title FROM conversation") == [(evil,)]

@@ -10,7 +10,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from assistant.cli.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, UsageError
-from assistant.cli.output import command_stdout, print_json, print_report, start_engine
+from assistant.cli.output import command_stdout, print_json, print_report, shown, start_engine
 from assistant.text.lines import is_blank
 
 if TYPE_CHECKING:
@@ -155,8 +155,9 @@ def cmd_memory(app: Reverie, args: argparse.Namespace) -> int:
             for m in rows:
                 flags = "".join(f for f, on in (("*", m.pinned), ("e", m.edited),
                                                 ("~", m.superseded_by is not None)) if on)
-                text = " ".join(m.text.split())
-                print(f"{m.id:>5} {m.kind:<8} {flags:<3} {m.subject[:20]:<20} {text[:90]}")
+                text = " ".join(shown(m.text).split())
+                print(f"{m.id:>5} {m.kind:<8} {flags:<3} {shown(m.subject)[:20]:<20} "
+                      f"{text[:90]}")
             if not rows:
                 print("No memories yet; they are made while you are away (or: reverie sleep).")
         return EXIT_OK
@@ -178,19 +179,20 @@ def cmd_memory(app: Reverie, args: argparse.Namespace) -> int:
         data["history"] = [_memory_json(h) for h in history]
         print_json(data)
         return EXIT_OK
-    print(f"Memory {memory.id} ({memory.kind}, {memory.scope}), about {memory.subject!r}:")
-    print(f"  {memory.text}")
+    print(f"Memory {memory.id} ({memory.kind}, {memory.scope}), about "
+          f"{shown(repr(memory.subject))}:")
+    print(f"  {shown(memory.text)}")
     print(f"  confidence {memory.confidence:.2f}" + (", pinned" if memory.pinned else "")
           + (", edited by you" if memory.edited else "")
           + (f", replaced by {memory.superseded_by}" if memory.superseded_by else ""))
     for msg in sources.messages:
-        print(f"  from message {msg.id}: {' '.join(msg.content.split())[:100]}")
+        print(f"  from message {msg.id}: {' '.join(shown(msg.content).split())[:100]}")
     for n in sources.notes:
-        print(f"  from note {n.id}: {n.title}")
+        print(f"  from note {n.id}: {shown(n.title)}")
     for x in sources.memories:
-        print(f"  from memory {x.id}: {' '.join(x.text.split())[:100]}")
+        print(f"  from memory {x.id}: {' '.join(shown(x.text).split())[:100]}")
     for h in history:
-        print(f"  earlier (memory {h.id}): {' '.join(h.text.split())[:100]}")
+        print(f"  earlier (memory {h.id}): {' '.join(shown(h.text).split())[:100]}")
     return EXIT_OK
 
 
@@ -214,7 +216,7 @@ def cmd_note(app: Reverie, args: argparse.Namespace) -> int:
         elif not notes:
             print("No notes yet; add one with `reverie note add TEXT`.")
         for n in notes if not args.json else []:
-            print(f"{n.id:>5} {n.updated_at:%Y-%m-%d} {n.title[:70]}")
+            print(f"{n.id:>5} {n.updated_at:%Y-%m-%d} {shown(n.title)[:70]}")
         return EXIT_OK
     if args.note_command == "delete":
         try:
@@ -239,10 +241,15 @@ def cmd_note(app: Reverie, args: argparse.Namespace) -> int:
     if not is_storable(body) or not is_storable(title):
         raise UsageError("The note is not valid Unicode text (was it typed in another "
                          "encoding?); give it as UTF-8.")
+    if args.title is not None and shown(args.title) != args.title.replace("\t", " "):
+        raise UsageError("The title has control characters (a line break or an escape "
+                         "code); give it as one line of plain text.")
+    if args.title is not None and is_blank(args.title):
+        raise UsageError("The title is empty; give a title, or leave out --title.")
     if is_blank(body):
         raise UsageError("The note is empty (nothing visible in it); give some text.")
     note = app.notes.add(title, body)
-    print(f"Added note {note.id}: {note.title}")
+    print(f"Added note {note.id}: {shown(note.title)}")
     return EXIT_OK
 
 
@@ -255,7 +262,7 @@ def cmd_chats(app: Reverie, args: argparse.Namespace) -> int:
         elif not rows:
             print("No conversations yet; ask something with `reverie ask`.")
         for c in rows if not args.json else []:
-            print(f"{c.id:>5} {c.updated_at:%Y-%m-%d} {c.title[:70]}")
+            print(f"{c.id:>5} {c.updated_at:%Y-%m-%d} {shown(c.title)[:70]}")
         return EXIT_OK
     try:
         gone = app.forgetter().delete_conversation(args.id)
@@ -291,7 +298,7 @@ def cmd_import(app: Reverie, args: argparse.Namespace) -> int:
     else:
         report = import_export_folder(args.path, app.db)
     for problem in report.problems:
-        print(f"skipped {problem}", file=sys.stderr)
+        print(f"skipped {shown(problem)}", file=sys.stderr)
     if args.json:
         print_json(report.to_json())
     else:
@@ -337,7 +344,7 @@ def cmd_anticipations(app: Reverie, args: argparse.Namespace) -> int:
               "(or now with `reverie sleep`).")
     for row in rows:
         print(f"[{row.id}] {row.status:<9} {row.kind:<8} p={row.predictability:.2f}  "
-              f"{row.question}\n      -> {row.answer}")
+              f"{shown(row.question)}\n      -> {shown(row.answer)}")
     return EXIT_OK
 
 
@@ -383,7 +390,7 @@ def cmd_sleep(app: Reverie, args: argparse.Namespace) -> int:
         entries = app.journal.entries(report.session_id) if report.session_id else []
         for entry in reversed(entries):
             if entry.kind != "session":
-                print(f"- {entry.summary}")
+                print(f"- {shown(entry.summary)}")
         print(report.sentence())
         if report.backlog is not None:
             print(report.backlog.sentence())

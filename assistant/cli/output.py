@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import unicodedata
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -12,6 +13,22 @@ from assistant.paths import write_private
 
 if TYPE_CHECKING:
     from assistant.app import Reverie
+
+
+def shown(text: str) -> str:
+    """``text`` as one safe terminal line: a line break or tab becomes a space and every
+    other control character (an escape sequence in an imported title, a bell) is written
+    as its code ("\\x1b"), so stored text can neither recolour nor retitle the terminal
+    nor fake a row of a listing. What is stored is unchanged."""
+    out = []
+    for ch in text:
+        if ch in "\r\n\t\f\v":
+            out.append(" ")
+        elif unicodedata.category(ch) == "Cc":
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def print_json(data: Any) -> None:
