@@ -360,23 +360,32 @@ def cmd_sleep(app: Reverie, args: argparse.Namespace) -> int:
     reports: list[SessionReport] = []
     errors: list[Exception] = []
 
+    finished = threading.Event()
+
     def think() -> None:
         try:
             reports.append(runner.run_session(budget))
         except Exception as exc:  # raised again below, on the command's thread
             errors.append(exc)
+        finally:
+            finished.set()
 
     worker = threading.Thread(target=think, name="reverie-thinking", daemon=True)
     worker.start()
     should_stop = getattr(args, "should_stop", None)  # Ctrl-C of a command sent to the app
+    interrupted = False
+    # Waited on as an event, not with Thread.join: a Ctrl-C that interrupts join() can
+    # leave the thread marked finished while it still runs (CPython 3.11), and the
+    # session's report was then lost ("could not run").
     try:
-        while worker.is_alive():
-            worker.join(0.2)
+        while not finished.wait(0.2):
             if should_stop is not None and should_stop():
+                interrupted = True
                 runner.request_stop("user_returned")
     except KeyboardInterrupt:
+        interrupted = True
         runner.request_stop("user_returned")
-        worker.join()
+        finished.wait()
     if errors:
         raise errors[0]
     if not reports:
@@ -399,4 +408,9 @@ def cmd_sleep(app: Reverie, args: argparse.Namespace) -> int:
                    "think here with `reverie config set thinking.remote_url ''`."
                    if app.thinks_remotely and not app.thinking_engine().is_ready else "")
         print(f"reverie: {report.error}{skipped}", file=sys.stderr)
-    return EXIT_FAILURE if report.stopped_because == "error" else EXIT_OK
+    if report.stopped_because == "error":
+        return EXIT_FAILURE
+    if interrupted:
+        print("Interrupted; what was thought so far is kept.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_OK

@@ -122,3 +122,34 @@ def test_sleep_json_on_the_real_model(bundled_model: Path, data_dir: Path, tmp_p
     data = json.loads(capsys.readouterr().out)
     check_contract(data)
     assert data["items_done"] >= 1 and data["completion_tokens"] > 0
+
+
+def test_ctrl_c_stops_the_session_and_keeps_its_report(
+        with_fake_engine: FakeEngine, data_dir: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Ctrl-C while thinking stops the session the way coming back does: its report is
+    printed, then "Interrupted", exit 130 (a Ctrl-C that interrupted Thread.join had
+    lost the report: "The thinking session could not run", exit 1)."""
+    import _thread
+    import threading
+
+    import_chat(data_dir, tmp_path)
+    capsys.readouterr()
+    with_fake_engine.token_delay = 0.3  # each answer takes seconds: time to interrupt
+    generating = threading.Event()
+
+    def interrupt_once_generating() -> None:
+        for _ in range(300):
+            if with_fake_engine.prompts:
+                generating.set()
+                _thread.interrupt_main()
+                return
+            threading.Event().wait(0.05)
+
+    threading.Thread(target=interrupt_once_generating, daemon=True).start()
+    assert cli.main(["--data-dir", str(data_dir), "sleep", "--budget-seconds", "60"]) == 130
+    out, err = capsys.readouterr()
+    assert generating.is_set()
+    assert "stopped because you came back" in out
+    assert "Interrupted; what was thought so far is kept." in err
+    assert "could not run" not in err
