@@ -87,6 +87,12 @@ class Paths:
         return self.data_dir / "thinking.lock"
 
     @property
+    def continue_lock_file(self) -> Path:
+        """Held by the one `reverie ask --continue` answering at a time, so two of them
+        never interleave their turns in the conversation they continue."""
+        return self.data_dir / "continue.lock"
+
+    @property
     def log_file(self) -> Path:
         return self.log_dir / "reverie.log"
 

@@ -124,3 +124,35 @@ def test_on_the_real_model_an_earlier_question_changes_nothing(
     second = ask(capsys, after, question, "--mode", "memory")
     assert second["answer"] == by_itself["answer"] and second["answer"]
     assert second["prompt_tokens"] == by_itself["prompt_tokens"]
+
+
+def test_two_continues_at_once_keep_their_turns_in_pairs(
+        tmp_path: Path, capsys: Capsys, engine: FakeEngine) -> None:
+    """Two `ask -c` at the same moment: the second waits for the first, so the
+    conversation reads question, answer, question, answer (it had read question,
+    question, answer, answer, and broke every later --continue)."""
+    import threading
+
+    data_dir = profile(tmp_path / "p")
+    first = ask(capsys, data_dir, "When is my dentist appointment?")
+    engine.token_delay = 0.2  # each answer takes a second or so: the two overlap
+    codes: list[int] = []
+
+    def follow(question: str) -> None:
+        codes.append(cli.main(["--data-dir", str(data_dir), "ask", question, "-c",
+                               "--mode", "memory"]))
+
+    threads = [threading.Thread(target=follow, args=(q,))
+               for q in ("And the doctor's name?", "And what time?")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert codes == [0, 0]
+    app = Reverie.open(data_dir)
+    try:
+        roles = [m.role for m in app.chats.messages(first["conversation_id"])]
+    finally:
+        app.close()
+    assert roles == ["user", "assistant"] * 3
+    assert "waiting for the other question" in capsys.readouterr().err

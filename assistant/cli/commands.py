@@ -15,6 +15,8 @@ from assistant.text.lines import is_blank
 
 if TYPE_CHECKING:
     from assistant.app import Reverie
+    from assistant.profile_lock import ProfileLock
+    from assistant.recall.responder import Responder
     from assistant.store.models import Conversation
     from assistant.store.purge import Forgotten
 
@@ -110,6 +112,44 @@ def cmd_ask(app: Reverie, args: argparse.Namespace) -> int:
     engine = start_engine(app)
     responder = app.responder(engine)
     responder.check_fits(question)  # a question that cannot fit leaves nothing behind
+    lock = (_continue_lock(app, should_stop) if args.continue_last and not app.db.read_only
+            else None)
+    try:
+        return _answer(app, args, responder, question, looked, should_stop)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+#: How long `ask --continue` waits for another one answering in the same profile.
+CONTINUE_WAIT_SECONDS = 600.0
+
+
+def _continue_lock(app: Reverie, should_stop: Any) -> ProfileLock:
+    """The profile's continue lock, once any other `ask --continue` has answered (turns
+    of two at once would interleave: question, question, answer, answer)."""
+    import time
+
+    from assistant.profile_lock import ProfileLock
+
+    lock = ProfileLock(app.paths.continue_lock_file)
+    waited = 0.0
+    while not lock.try_acquire():
+        if waited == 0.0:
+            print("(waiting for the other question continuing this conversation to be "
+                  "answered)", file=sys.stderr)
+        if waited >= CONTINUE_WAIT_SECONDS or (should_stop is not None and should_stop()):
+            raise UsageError("Another `reverie ask --continue` is still answering; ask "
+                             "again when it is done.")
+        time.sleep(0.1)
+        waited += 0.1
+    return lock
+
+
+def _answer(app: Reverie, args: argparse.Namespace, responder: Responder, question: str,
+            looked: bool, should_stop: Any) -> int:
+    """Ask ``question`` (in the conversation it continues, or a new one) and show the
+    answer as it comes."""
     conv = _ask_conversation(app, question, args.continue_last)
     use_prepared = not args.no_anticipated and not looked
     if args.json:
