@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -94,6 +95,31 @@ def query_words(question: str) -> list[str]:
     if none are), each usable as one FTS5 term."""
     words = [w for w in sorted(meaning_words(question)) if fts_query(w)]
     return words or [w for w in question.split() if fts_query(w)]
+
+
+#: A note longer than this is read through its passages about the question (`excerpt`):
+#: support, evidence and the prompt never scan a whole 9 MB note for each question.
+NOTE_EXCERPT_CHARS = 8000
+_PASSAGE = re.compile(r"\n\s*\n|\n(?=\s*[-*#])")
+
+
+def excerpt(body: str, words: Sequence[str], limit: int = NOTE_EXCERPT_CHARS) -> str:
+    """``body`` when it is at most ``limit`` characters; else its passages (paragraphs
+    or list items) that say one of ``words``, in order, up to ``limit`` characters (the
+    opening when none does: the note was found by meaning)."""
+    if len(body) <= limit:
+        return body
+    wanted = [w.lower() for w in words if w]
+    kept: list[str] = []
+    size = 0
+    for passage in _PASSAGE.split(body):
+        lowered = passage.lower()
+        if passage.strip() and any(w in lowered for w in wanted):
+            kept.append(passage.strip()[:limit - size])
+            size += len(kept[-1])
+            if size >= limit:
+                break
+    return "\n\n".join(kept) if kept else body[:limit]
 
 
 def query_terms(question: str) -> str:
@@ -246,7 +272,8 @@ class Retriever:
                     fused[(kind, item_id)] = fused.get((kind, item_id), 0.0) + weights[
                         index] * (1.0 / (rrf_k + rank) + 0.05 * max(0.0, closeness))
             ordered = sorted(fused.items(), key=lambda kv: -kv[1])
-            hits = self._load(con, [key for key, _ in ordered[: limit * 4]], dict(ordered))
+            hits = self._load(con, [key for key, _ in ordered[: limit * 4]], dict(ordered),
+                              words)
         return _diverse(hits, limit)
 
     def outdated(self, message_ids: list[int]) -> dict[int, list[Hit]]:
@@ -278,7 +305,7 @@ class Retriever:
         return hits[0]
 
     def _load(self, con: Connection, keys: list[tuple[str, int]],
-              scores: dict[tuple[str, int], float]) -> list[Hit]:
+              scores: dict[tuple[str, int], float], words: Sequence[str] = ()) -> list[Hit]:
         ids: dict[str, list[int]] = {"memory": [], "note": [], "message": []}
         for kind, item_id in keys:
             ids[kind].append(item_id)
@@ -300,8 +327,8 @@ class Retriever:
                                           _when(said) if said else None, summary=not fact)
         for ident, title, body, updated in rows(
                 "SELECT id, title, body, updated_at FROM note WHERE id IN ({ids})", "note"):
-            hits[("note", ident)] = Hit("note", ident, body, f'note "{title}"', 0.0,
-                                        created_at=_when(updated))
+            hits[("note", ident)] = Hit("note", ident, excerpt(body, words),
+                                        f'note "{title}"', 0.0, created_at=_when(updated))
         for ident, role, content, created, title in rows(
                 "SELECT m.id, m.role, m.content, m.created_at, c.title FROM message m "
                 "JOIN conversation c ON c.id = m.conversation_id WHERE m.id IN ({ids})",

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 from assistant.app import Reverie
 from assistant.llm.embedding import to_blob
-from assistant.recall.retrieval import Fusion, Retriever, query_terms
+from assistant.llm.fake import FakeEngine
+from assistant.recall.retrieval import Fusion, Retriever, excerpt, query_terms
 from assistant.store.models import Memory
 
 
@@ -153,3 +154,28 @@ def test_handed_over_looks_past_many_later_mentions_and_at_the_same_time(
                               created_at=datetime(2026, 4, 1, 9, i, tzinfo=UTC))
     found = Retriever(app.db).handed_over("Mr. O'Neill", "manager", when)
     assert found is not None and found.takes_over == ("Ana", "Mr. O'Neill")
+
+
+def test_a_long_note_is_read_through_its_passages_about_the_question() -> None:
+    short = "Dentist on Tuesday.\n\nBuy milk."
+    assert excerpt(short, ["dentist"], limit=100) == short
+    filler = "\n\n".join(f"Paragraph {i} about the garden and the kitchen." for i in range(400))
+    body = f"{filler}\n\nThe dentist is on Tuesday at 10:30.\n\n{filler}\n\n- dentist: Dr. Okafor"
+    got = excerpt(body, ["dentist"], limit=2000)
+    assert got == "The dentist is on Tuesday at 10:30.\n\n- dentist: Dr. Okafor"
+    # Found by meaning alone (no word of the question in it): its opening.
+    assert excerpt(body, ["plumber"], limit=100) == body[:100]
+    # Never longer than the limit, however many passages match.
+    assert len(excerpt(body, ["garden"], limit=500)) <= 500 + 2 * 20
+
+
+def test_a_fact_deep_in_a_huge_note_is_found_and_quoted(app: Reverie,
+                                                        fake_engine: FakeEngine) -> None:
+    filler = "\n\n".join(f"Paragraph {i}: the garden, the kitchen and the budget."
+                         for i in range(4000))
+    app.notes.add("Everything", f"{filler}\n\nThe dentist appointment is on Tuesday at "
+                                f"10:30 with Dr. Okafor.\n\n{filler}")
+    conv = app.chats.create_conversation("").id or 0
+    answer = app.responder(fake_engine).ask("When is my dentist appointment?", conv,
+                                            mode="memory")
+    assert "Tuesday at 10:30" in answer.answer
