@@ -281,7 +281,10 @@ def propose_digests(db: Database, now: datetime | None = None) -> Iterator[Propo
     ranker = Ranker(found.titles, found.asked, now)
     if found.trivial:
         yield Proposal(TRIVIAL_KIND, TRIVIAL_TARGET, TRIVIAL_PRIORITY)
-    for pending in (*found.conversations, *found.notes):
+    # Newest first: items the decay has worn down to one priority (months-old imports
+    # all sit at the band's floor) are then queued, and run, newest first too.
+    for pending in sorted((*found.conversations, *found.notes),
+                          key=lambda p: p.newest, reverse=True):
         yield Proposal(pending.kind, str(pending.target),
                        ranker.priority(pending.newest, pending.title))
 

@@ -99,6 +99,17 @@ def test_a_synthetic_history_is_planned_newest_week_first(db: Database) -> None:
     assert ages[-1] > 50 and ages[0] <= 2
 
 
+def test_chats_months_old_still_go_newest_first(db: Database) -> None:
+    """Past about five months the decay rounds every chat to the band's floor; the queue
+    then keeps them newest first (it had run them in the order they were imported)."""
+    added = [add_chat(db, f"Chat {days}", NOW - timedelta(days=days),
+                      ("user", f"Something long enough to remember, from day {days}."),
+                      ("assistant", "Noted."))
+             for days in (400, 300, 700, 250)]
+    order = consolidation_order(db)
+    assert [o for o in order if o in added] == [added[3], added[1], added[0], added[2]]
+
+
 def test_the_first_session_schedule_is_from_the_newest_week(db: Database) -> None:
     newest = load_synth(db, 2400, months=2)
     planner = DefaultPlanner(db, [digests_at(NOW)])
