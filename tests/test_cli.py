@@ -551,3 +551,18 @@ def test_listings_never_pass_control_characters_to_the_terminal(
     assert "\x1b" not in out and "\x07" not in out and "\r" not in out
     assert out.count("\n") == 1 and "\\x1b[31mRED" in out
     assert db_rows(data_dir, "SELECT title FROM conversation") == [(evil,)]
+
+
+def test_words_without_quotes_are_one_question_or_one_note() -> None:
+    """`reverie ask when is my dentist` (no quotes) had been refused with argparse's
+    "unrecognized arguments"; the words are now the question, as typed."""
+    from assistant.cli.parser import build_parser
+
+    parser = build_parser()
+    args = parser.parse_args(["ask", "when", "is", "my", "dentist?", "--json", "-c"])
+    assert (args.question, args.json, args.continue_last) == ("when is my dentist?", True,
+                                                              True)
+    assert parser.parse_args(["ask", "  one  quoted  "]).question == "  one  quoted  "
+    assert parser.parse_args(["note", "add", "Dentist", "on", "Tuesday"]).text == (
+        "Dentist on Tuesday")
+    assert parser.parse_args(["note", "add", "--file", "x.md"]).text is None

@@ -43,6 +43,19 @@ def _check_import(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
         args.import_command, args.path = "export", Path(args.what)
 
 
+class _Words(argparse.Action):
+    """Several words given without quotes ("reverie ask when is my dentist") are one
+    text, joined by spaces; none at all is None."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: str | Sequence[object] | None, option_string: str | None = None
+                 ) -> None:
+        if isinstance(values, list):
+            setattr(namespace, self.dest, " ".join(map(str, values)) if values else None)
+        else:
+            setattr(namespace, self.dest, values)
+
+
 def row_id(value: str) -> int:
     """An id as the database stores it: a whole number from 1 to 2**63-1."""
     try:
@@ -75,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     repair.add_argument("--json", action="store_true", help="print one JSON object")
 
     ask = sub.add_parser("ask", help="ask a question and print the answer")
-    ask.add_argument("question")
+    ask.add_argument("question", nargs="+", action=_Words,
+                     help="the question (quotes are optional)")
     ask.add_argument("--mode", choices=("auto", "memory", "full-context"), default="auto",
                      help="auto: a prepared answer when one matches, else memory (the "
                           "default); memory: retrieved memories and the warm prefix; "
@@ -105,7 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     note_sub = note.add_subparsers(dest="note_command", metavar="ACTION", required=True,
                                    parser_class=_Parser)
     add = note_sub.add_parser("add", help="add a note from text or a file")
-    add.add_argument("text", nargs="?")
+    add.add_argument("text", nargs="*", action=_Words, default=None,
+                     help="the note's text (quotes are optional)")
     add.add_argument("--file", type=Path)
     add.add_argument("--title")
     note_list = note_sub.add_parser("list", help="the notes, most recently changed first")
