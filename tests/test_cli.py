@@ -74,6 +74,10 @@ def test_version(capsys: Capsys) -> None:
     ["import", "pictures", "x"],
     ["export"],
     ["doctor", "--colour"],
+    ["export", "--out", ""],  # an empty path would have meant the current folder
+    ["model", "use", " "],
+    ["import", "chats", ""],
+    ["note", "add", "--file", ""],
 ])
 def test_bad_usage_exits_2(data_dir: Path, capsys: Capsys, argv: list[str]) -> None:
     with pytest.raises(SystemExit) as done:

@@ -56,6 +56,20 @@ class _Words(argparse.Action):
             setattr(namespace, self.dest, values)
 
 
+def path_arg(value: str) -> Path:
+    """A path given on the command line; an empty one would mean the current folder."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("the path is empty; give a file or folder path")
+    return Path(value)
+
+
+def text_arg(value: str) -> str:
+    """A name, path or address that must say something."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("it is empty; give a path, a name or an address")
+    return value
+
+
 def row_id(value: str) -> int:
     """An id as the database stores it: a whole number from 1 to 2**63-1."""
     try:
@@ -121,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     add = note_sub.add_parser("add", help="add a note from text or a file")
     add.add_argument("text", nargs="*", action=_Words, default=None,
                      help="the note's text (quotes are optional)")
-    add.add_argument("--file", type=Path)
+    add.add_argument("--file", type=path_arg)
     add.add_argument("--title")
     note_list = note_sub.add_parser("list", help="the notes, most recently changed first")
     note_list.add_argument("--json", action="store_true")
@@ -146,12 +160,12 @@ def build_parser() -> argparse.ArgumentParser:
         "reverie import chats FILE reads Reverie JSONL or ChatGPT's conversations.json; "
         "reverie import notes FOLDER reads Markdown and text files.")
     imp.add_argument("what", metavar="FOLDER|chats|notes")
-    imp.add_argument("path", nargs="?", type=Path, metavar="FILE|FOLDER")
+    imp.add_argument("path", nargs="?", type=path_arg, metavar="FILE|FOLDER")
     imp.add_argument("--json", action="store_true", help="print one JSON object")
     imp.set_defaults(_check=_check_import)
 
     export = sub.add_parser("export", help="export everything as JSON and Markdown")
-    export.add_argument("--out", type=Path, required=True, metavar="DIR",
+    export.add_argument("--out", type=path_arg, required=True, metavar="DIR",
                         help="a new or empty folder")
     export.add_argument("--force", action="store_true",
                         help="write into a folder that holds files, replacing files of "
@@ -173,11 +187,11 @@ def build_parser() -> argparse.ArgumentParser:
     mdown.add_argument("name")
     mdown.add_argument("--url", help="download the same file from another address (a mirror)")
     muse = model_sub.add_parser("use", help="use a GGUF file or a downloaded catalog model")
-    muse.add_argument("path", metavar="PATH|NAME|URL|bundled",
+    muse.add_argument("path", metavar="PATH|NAME|URL|bundled", type=text_arg,
                       help="a .gguf file, a downloaded catalog model, an OpenAI-compatible "
                       "server address, or 'bundled'")
     for p in (mlist, mdown, muse):
-        p.add_argument("--catalog", type=Path, help=argparse.SUPPRESS)
+        p.add_argument("--catalog", type=path_arg, help=argparse.SUPPRESS)
 
     config = sub.add_parser("config", help="show or change the settings")
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True,
@@ -218,13 +232,13 @@ def build_parser() -> argparse.ArgumentParser:
     bsleep.add_argument("--json", action="store_true")
     bsleep.add_argument("--limit", type=int, metavar="N",
                         help="only N questions, spread evenly over the fixture")
-    bsleep.add_argument("--plot", type=Path, metavar="PNG",
+    bsleep.add_argument("--plot", type=path_arg, metavar="PNG",
                         help="where to write the accuracy/tokens plot (default: "
                         "bench-sleep.png, or bench-sleep-sweep.png with --sweep)")
     bsleep.add_argument("--fixture", default="maya", metavar="NAME",
                         help="the fixture: maya (the original) or two_people "
                         "(default: %(default)s)")
-    bsleep.add_argument("--model", type=Path, metavar="PATH",
+    bsleep.add_argument("--model", type=path_arg, metavar="PATH",
                         help="a GGUF model file to measure instead of the one in use")
     bsleep.add_argument("--sleep-seconds", type=float, metavar="S",
                         help="cut the sleep session after S seconds (default: until done); "
@@ -232,13 +246,13 @@ def build_parser() -> argparse.ArgumentParser:
     bsleep.add_argument("--modes", metavar="A,B",
                         help="only these modes, comma-separated (full-context, memory, auto, "
                         "generated, extractive; default: all)")
-    bsleep.add_argument("--answers", type=Path, metavar="FILE",
+    bsleep.add_argument("--answers", type=path_arg, metavar="FILE",
                         help="also write every answer of every mode, scored, to FILE "
                         "(JSON Lines)")
     bsleep.add_argument("--warm-full-context", action="store_true",
                         help="the full-context baseline keeps its evaluated fixture between "
                         "questions (accuracy in minutes; its latency is then a warm one)")
-    bsleep.add_argument("--profile", type=Path, metavar="DIR",
+    bsleep.add_argument("--profile", type=path_arg, metavar="DIR",
                         help="keep the slept profile in DIR; a later run on DIR reuses it")
     bsleep.add_argument("--sweep", action="store_true",
                         help="scale the sleep budget (0.25x-2x) against the test-time budget "
@@ -261,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     bscale.add_argument("--only", choices=("window",),
                         help="run one step alone: window (the window at 2,000 conversations "
                         "and 20,000 memories, on a profile built directly)")
-    bscale.add_argument("--keep", type=Path, metavar="DIR",
+    bscale.add_argument("--keep", type=path_arg, metavar="DIR",
                         help="write the history and the profile to DIR and keep them")
     bscale.add_argument("--json", action="store_true", help="print one JSON object")
     bcli = bench_sub.add_parser("cli", help="the terminal with and without the app "
