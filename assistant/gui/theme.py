@@ -54,7 +54,9 @@ def is_dark(theme: str) -> bool:
 def style_sheet(colours: dict[str, str]) -> str:
     """The style sheet with its @tokens replaced; an unknown token is an error."""
     text = resource("styles", "reverie.qss").read_text(encoding="utf-8")
-    return _TOKEN.sub(lambda m: colours[m.group(1)], text)
+    files = {key: resource("icons", name).as_posix() for key, name in (
+        ("checkIcon", "check.svg"), ("upIcon", "arrow-up.svg"), ("downIcon", "arrow-down.svg"))}
+    return _TOKEN.sub(lambda m: {**colours, **files}[m.group(1)], text)
 
 
 def apply_theme(qapp: QApplication, theme: str = "system") -> None:

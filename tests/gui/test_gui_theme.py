@@ -36,3 +36,18 @@ def test_the_icon_loads() -> None:
     icon = app_icon()
     assert not icon.isNull()
     assert not icon.pixmap(64, 64).isNull()
+
+
+def test_every_image_the_style_sheet_names_exists_and_draws() -> None:
+    """Check marks and spin-box arrows are drawn from files (Fusion's own outlines
+    vanished on the dark theme); each one must be there in the installed package."""
+    import re
+    from pathlib import Path
+
+    from PySide6.QtGui import QIcon
+
+    images = re.findall(r"url\(([^)]+)\)", style_sheet(DARK))
+    assert len(images) >= 3
+    for image in images:
+        assert Path(image).is_file(), image
+        assert not QIcon(image).pixmap(14, 14).isNull(), image
