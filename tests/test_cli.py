@@ -174,7 +174,14 @@ def test_a_question_too_long_for_the_model_leaves_nothing_behind(
 def test_a_question_in_another_encoding_is_bad_input(data_dir: Path, capsys: Capsys,
                                                      question: str) -> None:
     """A Latin-1 terminal's "café" reaches Python as a lone surrogate: one sentence, not
-    a traceback (the prepared-answer lookup had failed to encode it)."""
+    a traceback (the prepared-answer lookup had failed to encode it), also with or
+    without a database, and continuing."""
+    assert run(data_dir, "ask", question) == 2
+    assert "not valid Unicode" in one_sentence(capsys.readouterr().err)
+    assert run(data_dir, "note", "add", "the profile has a database now") == 0
+    capsys.readouterr()
+    assert run(data_dir, "ask", question, "-c") == 2
+    assert "not valid Unicode" in one_sentence(capsys.readouterr().err)
     assert run(data_dir, "ask", question) == 2
     err = capsys.readouterr().err
     assert "not valid Unicode" in one_sentence(err) and "Traceback" not in err
@@ -387,7 +394,7 @@ def _odd_inputs(tmp_path: Path) -> dict[str, Path]:
     (["import", "{missing}"], "not a folder"),
     (["note", "add", "--file", "{pipe}"], "not a regular file"),
     (["note", "add", "--file", "{zero}"], "not a regular file"),
-    (["note", "add", "--file", "{big}"], "larger than 10 MB"),
+    (["note", "add", "--file", "{big}"], "larger than 10 MB; split it into smaller files"),
     (["note", "add", "--file", "{binary}"], "not UTF-8 text"),
     (["note", "add", "--file", "{odd}"], "note is empty"),
     (["note", "add", "not \udcff unicode"], "not valid Unicode"),

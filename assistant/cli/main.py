@@ -5,14 +5,12 @@ sentence on stderr; ``--debug`` adds the traceback and verbose logging."""
 from __future__ import annotations
 
 import argparse
-import contextlib
 import errno
-import os
 import sys
 from collections.abc import Callable, Sequence
 
 from assistant.cli.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError
-from assistant.cli.launch import prepared_answer, via_running_app
+from assistant.cli.launch import prepared_answer, quiet_stdout, via_running_app
 from assistant.cli.parser import build_parser
 
 # Not imported from typing, and logging, traceback and assistant.paths only where they
@@ -114,8 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         sys.stdout.flush()
     except BrokenPipeError:  # nor may Python complain of it when it exits
-        with contextlib.suppress(OSError, ValueError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        quiet_stdout()
     return code
 
 
@@ -160,14 +157,29 @@ def _run(args: argparse.Namespace) -> int:
         app.close()
 
 
+def _reader_gone() -> bool:
+    """Whether standard output is a pipe whose reader has closed it."""
+    try:
+        import select
+
+        poll = select.poll()
+        poll.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poll.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll (Windows): assume it is
+        return True
+
+
 def guarded(args: argparse.Namespace, body: Callable[[], int]) -> int:
     """``body()``'s exit code, every failure turned into one sentence on stderr and its
     exit code (also used by the running app for commands sent to it, `cli.remote`)."""
     try:
         return body()
-    except BrokenPipeError:
+    except BrokenPipeError as exc:
         # The reader went away ("reverie chats list | head -1"): it has what it wanted.
-        return EXIT_OK
+        # Any other broken pipe is a failure like another.
+        if _reader_gone():
+            return EXIT_OK
+        return _fail(exc, args.debug, EXIT_FAILURE)
     except (FileExistsError, NotADirectoryError) as exc:
         where = exc.filename or "The path"
         return _fail(UsageError(f"{where} is a file, not a folder; give a folder path."),
