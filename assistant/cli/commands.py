@@ -99,6 +99,18 @@ def cmd_ask(app: Reverie, args: argparse.Namespace) -> int:
     if is_blank(question):  # empty, or only invisible characters (zero-width, marks)
         raise UsageError("The question is empty; type a question in quotes.")
     should_stop = getattr(args, "should_stop", None)  # set for a command sent to the app
+    lock = (_continue_lock(app, should_stop) if args.continue_last and not app.db.read_only
+            else None)
+    try:
+        return _ask(app, args, question, should_stop)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _ask(app: Reverie, args: argparse.Namespace, question: str, should_stop: Any) -> int:
+    """`cmd_ask` once the question is known to be good (and, continuing, the
+    conversation is this command's alone until it returns)."""
     looked = False
     if args.mode == "auto" and not args.no_anticipated:
         served, looked = _prepared(app, question, args.continue_last)
@@ -112,13 +124,7 @@ def cmd_ask(app: Reverie, args: argparse.Namespace) -> int:
     engine = start_engine(app)
     responder = app.responder(engine)
     responder.check_fits(question)  # a question that cannot fit leaves nothing behind
-    lock = (_continue_lock(app, should_stop) if args.continue_last and not app.db.read_only
-            else None)
-    try:
-        return _answer(app, args, responder, question, looked, should_stop)
-    finally:
-        if lock is not None:
-            lock.release()
+    return _answer(app, args, responder, question, looked, should_stop)
 
 
 #: How long `ask --continue` waits for another one answering in the same profile.
