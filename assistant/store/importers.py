@@ -391,9 +391,13 @@ def import_chats(path: Path, chats: ChatRepository, *,
                 if writer.add(conv):
                     tell()
             writer.flush()
-            if not parsed and report.problems:
+            if not parsed and report.problems and all(
+                    p.startswith("line ") for p in report.problems):
+                # Not one line of it is a conversation: not a chat file at all (a
+                # ChatGPT export whose conversations are all images is reported as is).
                 raise ImportFileError(
-                    f"{path} holds no conversation Reverie can read ({len(report.problems)} "
+                    f"{shown(path)} holds no conversation Reverie can read "
+                    f"({len(report.problems)} "
                     f"skipped, the first: {report.problems[0]}); give Reverie JSONL (one "
                     "conversation per line) or ChatGPT's conversations.json.")
         except ImportFileError as exc:

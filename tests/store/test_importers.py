@@ -530,3 +530,16 @@ def test_a_file_with_no_conversation_in_it_is_refused_in_one_sentence(
                                               r"valid JSON"):
         import_chats(wrong, chats)
     assert chats.list_conversations() == []
+
+
+def test_a_chatgpt_export_with_nothing_importable_is_reported_not_refused(
+        chats: ChatRepository, tmp_path: Path) -> None:
+    """Every conversation only system text (or images): the export is what was asked
+    for, so its problems are reported, not "give ChatGPT's conversations.json"."""
+    path = tmp_path / "conversations.json"
+    path.write_text(json.dumps([{"id": "only-system", "mapping": {"a": {"message": {
+        "author": {"role": "system"}, "content": {"parts": ["only system"]}}}}}]),
+        encoding="utf-8")
+    report = import_chats(path, chats)
+    assert report.conversations_added == 0
+    assert [p.split(":")[0] for p in report.problems] == ["conversation 1"]
