@@ -85,8 +85,9 @@ def open_regular(path: Path, advice: str = "") -> IO[bytes]:
 def read_bytes(path: Path, limit: int, advice: str = "") -> bytes:
     """The bytes of the regular file ``path``; a file larger than ``limit`` is refused
     (see :func:`open_regular` for what else is)."""
+    # Whatever else the caller advises, a file too big only gets smaller by splitting.
     too_big = UnreadableFile(path, f"is larger than {megabytes(limit)}",
-                             advice or "split it into smaller files")
+                             "split it into smaller files")
     with open_regular(path, advice) as fh:
         try:
             if os.fstat(fh.fileno()).st_size > limit:
