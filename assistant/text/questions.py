@@ -250,14 +250,36 @@ def tenses_agree(a: str, b: str) -> bool:
     return ta is None or tb is None or ta == tb
 
 
+#: What makes a sentence worth keeping even when it opens like a request: a number or
+#: a date ("Write a toast for Tom's wedding on 14 June", "List price was 30,000 euros").
+_STATES_WHEN_OR_HOW_MUCH = re.compile(
+    r"\d|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|"
+    r"march|april|june|july|august|september|october|november|december|today|tomorrow|"
+    r"tonight|yesterday|week|month|year)\b", re.IGNORECASE)
+
+
 def is_request(sentence: str) -> bool:
-    """Whether ``sentence`` asks the assistant to do something ("Write a poem about the
-    sea.", "Please list ten fruits", "Tell me about Einstein's theory"): it opens with
-    a `REQUEST_VERBS` verb (after an optional "please")."""
-    words = [w.lower() for w in _WORD.findall(plain(sentence))[:2]]
+    """Whether ``sentence`` only asks the assistant to do something ("Write a poem about
+    the sea.", "Please list ten fruits", "Tell me about Einstein's theory"): it opens
+    with a `REQUEST_VERBS` verb (after an optional "please"), says "me" or "us" or names
+    what to make with "a", "an", "some" or a number word, and states no date or number
+    ("Write a toast for Tom's wedding on 14 June" is kept: the wedding's date is news;
+    "Imagine Dragons tickets are booked" and "Tell you what, the wedding moved" are not
+    requests)."""
+    words = [w.lower() for w in _WORD.findall(plain(sentence))[:3]]
     if words[:1] == ["please"]:
         words = words[1:]
-    return bool(words) and words[0] in REQUEST_VERBS
+    return (len(words) >= 2 and words[0] in REQUEST_VERBS
+            and words[1] in _REQUEST_OBJECTS
+            and _STATES_WHEN_OR_HOW_MUCH.search(sentence) is None)
+
+
+#: What follows a request's verb: who it is for, or what to make ("Write a poem").
+_REQUEST_OBJECTS = frozenset([
+    "me", "us", "a", "an", "some", "the", "one", "two", "three", "four", "five", "ten",
+    "twenty", "fifty", "hundred", "every", "all", "how", "what", "why", "about", "in",
+    "into", "this", "that", "these", "those", "my",
+])
 
 
 def names(question: str) -> frozenset[str]:

@@ -120,6 +120,9 @@ def test_a_request_to_reverie_is_not_a_fact_about_the_person() -> None:
                SourceLine(4, "Make sure Biscuit has his booster on 3 June.")]
     facts = extractive_facts(sources, [], "Chat")
     assert [f.text for f in facts] == ["Make sure Biscuit has his booster on 3 June."]
+    kept = [SourceLine(5, "Write a toast for my brother Tom's wedding on 14 June."),
+            SourceLine(6, "Imagine Dragons tickets are booked for 14 July.")]
+    assert len(extractive_facts(kept, [], "Chat")) == 2
     # A note's lines are the person's own to-dos and are all kept.
     kept = extractive_facts(sources[:1], [], "Note", every_line=True)
     assert [f.text for f in kept] == ["Write a long story about a dragon called Smaug."]
@@ -131,8 +134,8 @@ def test_the_model_s_reading_of_a_request_is_not_remembered() -> None:
     from assistant.mind.consolidate import _facts_for
     from assistant.mind.extract import Extraction
 
-    sources = [SourceLine(1, "List one hundred different fruits, and note that Owen's "
-                             "birthday is on 12 March.")]
+    sources = [SourceLine(1, "List one hundred different fruits, as many as you can."),
+               SourceLine(2, "Owen's birthday is on 12 March.")]
     extraction = Extraction(facts=[Fact("List", "List one hundred different fruits", 0.9),
                                    Fact("Owen", "Owen's birthday is on 12 March", 0.9)])
     facts = _facts_for(extraction, sources, "Chat", datetime(2026, 11, 1, 10, 0))

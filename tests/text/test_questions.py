@@ -190,3 +190,12 @@ def test_a_request_opens_with_its_verb() -> None:
     assert not is_request("Make sure Biscuit has his booster on 3 June.")
     assert not is_request("Owen wrote the list on Tuesday.")
     assert not is_request("")
+    # Opening like a request, but news about the person's life (a reviewer's cases).
+    for fact in ("Tell you what, the wedding is actually on 14 June, not 7 June.",
+                 "Imagine Dragons tickets are booked for 14 July.",
+                 "Imagine Dragons tickets are booked",
+                 "Draft of my thesis is due on 3 March.",
+                 "List price of my car was 30,000 euros.",
+                 "Write a toast for my brother Tom's wedding on 14 June.",
+                 "Explain to my landlord that I move out on 30 April."):
+        assert not is_request(fact), fact
