@@ -18,7 +18,7 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -100,26 +100,50 @@ def query_words(question: str) -> list[str]:
 #: A note longer than this is read through its passages about the question (`excerpt`):
 #: support, evidence and the prompt never scan a whole 9 MB note for each question.
 NOTE_EXCERPT_CHARS = 8000
-_PASSAGE = re.compile(r"\n\s*\n|\n(?=\s*[-*#])")
+#: A line longer than this is read in pieces of about this size (cut at spaces).
+PASSAGE_CHARS = 600
+_SEPARATOR = "\n"
+
+
+def _passages(body: str) -> Iterator[str]:
+    """The note's non-empty lines, a long one in pieces of about `PASSAGE_CHARS`."""
+    for line in body.splitlines():
+        line = line.strip()
+        while len(line) > PASSAGE_CHARS:
+            cut = line.rfind(" ", PASSAGE_CHARS // 2, PASSAGE_CHARS)
+            cut = cut if cut > 0 else PASSAGE_CHARS
+            yield line[:cut]
+            line = line[cut:].strip()
+        if line:
+            yield line
 
 
 def excerpt(body: str, words: Sequence[str], limit: int = NOTE_EXCERPT_CHARS) -> str:
-    """``body`` when it is at most ``limit`` characters; else its passages (paragraphs
-    or list items) that say one of ``words``, in order, up to ``limit`` characters (the
-    opening when none does: the note was found by meaning)."""
+    """``body`` when it is at most ``limit`` characters; else the passages (lines, or
+    pieces of a long line) that say the most of ``words`` (as whole words, or with an
+    ending: "appointment" finds "appointments", "car" never "care"), as many as fit in ``limit``
+    characters, in the note's order; the opening when none says any (the note was found
+    by meaning)."""
     if len(body) <= limit:
         return body
-    wanted = [w.lower() for w in words if w]
-    kept: list[str] = []
+    wanted = sorted({w.lower() for w in words if w}, key=len, reverse=True)
+    if not wanted:
+        return body[:limit]
+    said = re.compile(r"\b(" + "|".join(re.escape(w) for w in wanted)
+                      + r")(?:s|es|d|ed|ing|'s|\u2019s)?\b", re.IGNORECASE)
+    scored = []
+    for order, passage in enumerate(_passages(body)):
+        found = {m.lower() for m in said.findall(passage)}
+        if found:
+            scored.append((-len(found), order, passage))
+    kept: list[tuple[int, str]] = []
     size = 0
-    for passage in _PASSAGE.split(body):
-        lowered = passage.lower()
-        if passage.strip() and any(w in lowered for w in wanted):
-            kept.append(passage.strip()[:limit - size])
-            size += len(kept[-1])
-            if size >= limit:
-                break
-    return "\n\n".join(kept) if kept else body[:limit]
+    for _, order, passage in sorted(scored):
+        cost = len(passage) + (len(_SEPARATOR) if kept else 0)
+        if size + cost <= limit:
+            kept.append((order, passage))
+            size += cost
+    return _SEPARATOR.join(p for _, p in sorted(kept)) if kept else body[:limit]
 
 
 def query_terms(question: str) -> str:
