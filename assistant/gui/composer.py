@@ -144,10 +144,10 @@ class Composer(QWidget):
 
     def give_back(self, text: str, why: str) -> None:
         """A sent message was refused before it was stored: put ``text`` back in the box
-        (unless something new was typed meanwhile) and say ``why`` above it."""
-        if is_blank(self.text()):
-            self.input.setPlainText(text)
-            self.input.moveCursor(QTextCursor.MoveOperation.End)
+        (before anything typed meanwhile, which is kept too) and say ``why`` above it."""
+        typed = self.text()
+        self.input.setPlainText(text if is_blank(typed) else f"{text}\n\n{typed}")
+        self.input.moveCursor(QTextCursor.MoveOperation.End)
         self.warning.setText(why)
         self.warning.show()
 

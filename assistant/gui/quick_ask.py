@@ -52,6 +52,9 @@ class QuickAsk(QDialog):
         self.input.setObjectName("quickAskInput")
         self.input.setPlaceholderText("Ask anything…")
         self.input.setAccessibleName("Question")
+        # Qt's default cuts a paste at 32,767 characters, silently; a question too long
+        # for the model is refused whole instead, and stays in the box.
+        self.input.setMaxLength(2**31 - 1)
         self.answer = QTextBrowser(self)
         self.answer.setObjectName("quickAskAnswer")
         self.answer.setAccessibleName("Answer")

@@ -12,7 +12,7 @@ from assistant.app import Reverie
 from assistant.gui.main_window import MainWindow
 from assistant.llm.fake import FakeEngine
 from assistant.store.models import Role
-from tests.gui.gui_support import open_profile, type_and_send, wait_idle
+from tests.gui.gui_support import open_profile, type_and_send, wait_idle, wait_loaded
 
 PARIS = "The capital of France is Paris."
 LONG = " ".join(f"word{i}" for i in range(300))
@@ -183,3 +183,42 @@ def test_a_message_too_long_in_a_conversation_keeps_the_conversation(
     assert stored(app, window) == before
     assert [b.text() for b in window.chat.bubbles] == [text for _, text in before]
     assert window.chat.composer.input.toPlainText() == HUGE
+
+
+def test_a_refused_message_is_given_back_where_it_was_asked_with_nothing_lost(
+        qtbot: QtBot, app: Reverie, window: MainWindow,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reviewer's cases: the person typed, and moved to another conversation, while the
+    refusal was on its way; both texts are kept and the view goes back to where the
+    refused one was asked (it had been sent into the other conversation's box)."""
+    import threading
+
+    from assistant.recall.answer_prompts import QuestionTooLongError
+    from assistant.recall.responder import Responder
+
+    type_and_send(qtbot, window, "What is the capital of France?")
+    wait_idle(qtbot, window)
+    asked_in = window.current_conversation_id
+    other = app.chats.create_conversation("Other topic").id
+    release = threading.Event()
+
+    def slow_refusal(self: Responder, question: str) -> None:
+        if question.startswith("pasted"):
+            release.wait(10)
+            raise QuestionTooLongError("The question is too long for the model's context "
+                                       "window; shorten it.")
+
+    monkeypatch.setattr(Responder, "check_fits", slow_refusal)
+    _send_pasted(qtbot, window, HUGE)
+    qtbot.waitUntil(lambda: window.answering, timeout=5000)
+    window.conversations.refresh_conversations()
+    wait_loaded(qtbot, window.sidebar.model)
+    window.sidebar.select(other)
+    assert window.current_conversation_id == other
+    qtbot.keyClicks(window.chat.composer.input, "typed meanwhile")
+    release.set()
+    qtbot.waitUntil(window.chat.composer.warning.isVisible, timeout=10000)
+    wait_idle(qtbot, window)
+    assert window.current_conversation_id == asked_in
+    assert window.chat.composer.input.toPlainText() == f"{HUGE}\n\ntyped meanwhile"
+    assert [m.content for m in app.chats.messages(other or 0)] == []

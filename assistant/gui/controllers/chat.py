@@ -309,12 +309,16 @@ class ChatController(QObject):
         job = self._job
         if job is None or self._app is None:
             return
-        if (job.conversation_id == self._created_for_job
-                and not self._app.chats.messages(job.conversation_id)):
+        gone = (job.conversation_id == self._created_for_job
+                and not self._app.chats.messages(job.conversation_id))
+        if gone:
             self._app.chats.delete(job.conversation_id)
-            self.refresh_conversations()
-        if job.conversation_id == self._current_id:
-            self._show_current(live=False)
+        # Back where it was asked (the person may have moved on meanwhile), so that the
+        # text given back is never sent into another conversation by mistake.
+        self._current_id = None if gone else job.conversation_id
+        self.sidebar.select(self._current_id)
+        self._show_current(live=False)
+        self.refresh_conversations()
         self.chat.composer.give_back(job.question, message)
         emit(self.stats_changed, "The message was not sent: it is too long for the model.")
 
