@@ -15,6 +15,11 @@ if TYPE_CHECKING:
     from assistant.app import Reverie
 
 
+#: Bidirectional controls that reorder what follows them (U+202A-202E, U+2066-2069): a
+#: title could otherwise show a listing row backwards.
+_REORDERING = frozenset(("LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI"))
+
+
 def shown(text: str) -> str:
     """``text`` as one safe terminal line: a line break or tab becomes a space and every
     other control character (an escape sequence in an imported title, a bell) is written
@@ -24,8 +29,8 @@ def shown(text: str) -> str:
     for ch in text:
         if ch in "\r\n\t\f\v":
             out.append(" ")
-        elif unicodedata.category(ch) == "Cc":
-            out.append(f"\\x{ord(ch):02x}")
+        elif unicodedata.category(ch) == "Cc" or unicodedata.bidirectional(ch) in _REORDERING:
+            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
         else:
             out.append(ch)
     return "".join(out)

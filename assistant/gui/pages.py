@@ -79,6 +79,8 @@ def build_page(window: MainWindow, key: str) -> QWidget:
 
         away = AwayView(app.journal, window, backlog=app.backlog)
         window.update_think_now(away)
+        # What a "Think now" session titled shows in the conversation list at once.
+        away.session_finished.connect(window.conversations.refresh_conversations)
         return away
     if key == "insights":
         from assistant.gui.views.insights import InsightsView

@@ -86,6 +86,10 @@ def test_think_now_runs_one_session(app: Reverie, make_window, qtbot: QtBot) -> 
     qtbot.waitUntil(lambda: view.figures is not None and view.figures.items == 0,
                     timeout=5000)
     assert view.backlog_line.text() == "Everything is digested (100%)."
+    # The title the session gave the untitled chat is in the conversation list already.
+    titled = app.chats.get(conv.id or 0)
+    assert titled is not None and titled.title
+    qtbot.waitUntil(lambda: titled.title in window.sidebar.titles(), timeout=5000)
 
 
 def test_think_now_can_be_stopped(app: Reverie, make_window, qtbot: QtBot) -> None:

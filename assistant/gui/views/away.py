@@ -14,8 +14,10 @@ import html
 from collections.abc import Callable
 from typing import Any
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
+from assistant.gui.qt_compat import emit
 from assistant.gui.views.common import PageHeader, duration_text, local, plural, when_text
 from assistant.gui.workers import Task, run_task
 from assistant.mind.backlog import BacklogFigures
@@ -51,6 +53,9 @@ def _seconds(row: SleepSession) -> float:
 
 
 class AwayView(QWidget):
+    #: A "Think now" session ended (what it titled or prepared can be shown elsewhere).
+    session_finished = Signal()
+
     def __init__(self, journal: Journal, parent: QWidget | None = None,
                  backlog: BacklogReader | None = None) -> None:
         super().__init__(parent)
@@ -143,6 +148,7 @@ class AwayView(QWidget):
             task.join(5)
         self._update_button()
         self.refresh()
+        emit(self.session_finished)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Cancel a running session and wait for its thread (the window is closing)."""
