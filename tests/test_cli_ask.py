@@ -128,24 +128,38 @@ def test_on_the_real_model_an_earlier_question_changes_nothing(
 
 def test_two_continues_at_once_keep_their_turns_in_pairs(
         tmp_path: Path, capsys: Capsys, engine: FakeEngine) -> None:
-    """Two `ask -c` at the same moment: the second waits for the first, so the
-    conversation reads question, answer, question, answer (it had read question,
-    question, answer, answer, and broke every later --continue)."""
+    """Two `ask -c` at the same moment: one waits for the other, so the conversation
+    reads question, answer, question, answer (it had read question, question, answer,
+    answer, and broke every later --continue). The test holds the lock first, so both
+    are sure to meet it, however slow the machine."""
     import threading
+
+    from assistant.paths import Paths
+    from assistant.profile_lock import ProfileLock
 
     data_dir = profile(tmp_path / "p")
     first = ask(capsys, data_dir, "When is my dentist appointment?")
-    engine.token_delay = 0.2  # each answer takes a second or so: the two overlap
+    engine.token_delay = 0.05
     codes: list[int] = []
 
     def follow(question: str) -> None:
         codes.append(cli.main(["--data-dir", str(data_dir), "ask", question, "-c",
                                "--mode", "memory"]))
 
+    held = ProfileLock(Paths.resolve(data_dir).continue_lock_file)
+    held.acquire()
     threads = [threading.Thread(target=follow, args=(q,))
                for q in ("And the doctor's name?", "And what time?")]
     for thread in threads:
         thread.start()
+    threading.Event().wait(1.0)
+    assert all(thread.is_alive() for thread in threads)  # both wait for the lock
+    app = Reverie.open(data_dir)
+    try:
+        assert len(app.chats.messages(first["conversation_id"])) == 2  # nothing added
+    finally:
+        app.close()
+    held.release()
     for thread in threads:
         thread.join(60)
     assert codes == [0, 0]
