@@ -45,6 +45,10 @@ from assistant.ipc.client import send_command
 
 PREPARED = [("When is my dentist appointment?", "On Tuesday at 10:30, with Dr. Okafor."),
             ("What is the wifi password at the cabin?", "It is on the fridge: cedar-42.")]
+#: The notes they were prepared from: in the app every prepared answer has its sources,
+#: and matching by meaning reads them (`recall.matching.prepared_context`).
+SOURCES = ["Dentist appointment on Tuesday at 10:30 with Dr. Okafor.",
+           "The wifi password at the cabin is on the fridge: cedar-42."]
 #: Matches PREPARED[0] by meaning (checked at the start of the run).
 PARAPHRASE = "When is my appointment with the dentist?"
 GENERATED = "Name three colours of the rainbow."
@@ -132,9 +136,11 @@ def make_profile(folder: Path, model: Path) -> None:
                       "thinking": {"enabled": False}}, out)
     app = Reverie.open(folder)
     try:
-        for question, answer in PREPARED:
+        for (question, answer), source in zip(PREPARED, SOURCES, strict=True):
+            note = app.notes.add(question.rstrip("?"), source)
             app.anticipations.add(Anticipation(kind="event", question=question,
-                                               answer=answer, predictability=0.9))
+                                               answer=answer, predictability=0.9,
+                                               sources={"notes": [note.id or 0]}))
     finally:
         app.close()
 

@@ -11,6 +11,7 @@ import pytest
 
 from assistant import cli
 from assistant.bench.cli import (
+    PARAPHRASE,
     PREPARED,
     CliBenchError,
     first_byte_ms,
@@ -50,6 +51,22 @@ def test_the_profile_serves_its_prepared_answers_without_the_model(tmp_path: Pat
     served = serve_exact(tmp_path / "p" / "reverie.db", question)
     assert served is not None and served.hit.answer == answer
     assert "enabled = false" in (tmp_path / "p" / "settings.toml").read_text()
+
+
+def test_the_profile_s_rephrasing_matches_by_meaning(tmp_path: Path) -> None:
+    """The bench's rephrased question must be served the prepared answer: its prepared
+    answers carry the notes they came from, as the app's do (without them the shipped
+    rule, which reads the context, had stopped matching and the bench had failed)."""
+    from assistant.app import Reverie
+    from assistant.recall.prepared import PreparedAnswers
+
+    make_profile(tmp_path / "p", tmp_path / "no-model.gguf")
+    app = Reverie.open(tmp_path / "p")
+    try:
+        found = PreparedAnswers(app.db, embedder=app.embedder()).lookup(PARAPHRASE)
+    finally:
+        app.close()
+    assert found is not None and found.answer == PREPARED[0][1]
 
 
 def test_runs_must_be_positive(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
