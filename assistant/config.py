@@ -184,7 +184,14 @@ SECTIONS: dict[str, type[Any]] = {
 
 
 class SettingsError(ValueError):
-    """The settings data is not valid; the message says which key and why."""
+    """The settings data is not valid; the message says which key and why. A refused
+    value also has its ``key`` and ``problem`` ("must be at least 0.5, not 0.1"), for a
+    window that names the setting as the person sees it."""
+
+    def __init__(self, message: str, *, key: str = "", problem: str = "") -> None:
+        super().__init__(message)
+        self.key = key
+        self.problem = problem
 
 
 @dataclass(frozen=True)
@@ -210,24 +217,28 @@ _KIND_NAMES: dict[type[Any], str] = {bool: "true or false", int: "a whole number
 
 def _check_value(section: str, f: dataclasses.Field[Any], value: Any) -> Any:
     key = f"{section}.{f.name}"
+
+    def refused(problem: str) -> SettingsError:
+        return SettingsError(f"{key} {problem}", key=key, problem=problem)
+
     kind = f.type if isinstance(f.type, type) else {"str": str, "int": int, "float": float,
                                                       "bool": bool}[str(f.type)]
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if (kind is not bool and isinstance(value, bool)) or not isinstance(value, kind):
-        raise SettingsError(f"{key} must be {_KIND_NAMES[kind]}, not {value!r}")
+        raise refused(f"must be {_KIND_NAMES[kind]}, not {value!r}")
     if isinstance(value, float) and math.isnan(value):
-        raise SettingsError(f"{key} must be a number, not nan")
+        raise refused("must be a number, not nan")
     meta = f.metadata
     if meta.get("lo") is not None and value < meta["lo"]:
-        raise SettingsError(f"{key} must be at least {meta['lo']}, not {value!r}")
+        raise refused(f"must be at least {meta['lo']}, not {value!r}")
     if meta.get("hi") is not None and value > meta["hi"]:
-        raise SettingsError(f"{key} must be at most {meta['hi']}, not {value!r}")
+        raise refused(f"must be at most {meta['hi']}, not {value!r}")
     if meta.get("choices") and value not in meta["choices"]:
-        raise SettingsError(f"{key} must be one of {', '.join(meta['choices'])}, not {value!r}")
+        raise refused(f"must be one of {', '.join(meta['choices'])}, not {value!r}")
     problem = meta["check"](value) if meta.get("check") else None
     if problem:
-        raise SettingsError(f"{key} must be {problem}, not {value!r}")
+        raise refused(f"must be {problem}, not {value!r}")
     return value
 
 

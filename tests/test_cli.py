@@ -562,7 +562,7 @@ def test_listings_never_pass_control_characters_to_the_terminal(
     assert "\x1b" not in out and "\x07" not in out and "\r" not in out
     assert out.count("\n") == 1 and "\\x1b[31mRED" in out
     assert db_rows(data_dir, "SELECT title FROM conversation") == [(evil,)]
-    from assistant.cli.output import shown
+    from assistant.cli.output import for_terminal as shown
 
     # A right-to-left override would show the row backwards; Hebrew and Arabic stay.
     assert shown("a\u202eevil\u2066x") == "a\\u202eevil\\u2066x"

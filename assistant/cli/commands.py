@@ -10,7 +10,14 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from assistant.cli.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, UsageError
-from assistant.cli.output import command_stdout, print_json, print_report, shown, start_engine
+from assistant.cli.output import (
+    command_stdout,
+    for_terminal,
+    print_json,
+    print_report,
+    start_engine,
+    unsafe_for_terminal,
+)
 from assistant.text.lines import is_blank
 
 if TYPE_CHECKING:
@@ -139,16 +146,16 @@ def _continue_lock(app: Reverie, should_stop: Any) -> ProfileLock:
     from assistant.profile_lock import ProfileLock
 
     lock = ProfileLock(app.paths.continue_lock_file)
-    waited = 0.0
+    if lock.try_acquire():
+        return lock
+    print("(waiting for the other question continuing this conversation to be answered)",
+          file=sys.stderr)
+    deadline = time.monotonic() + CONTINUE_WAIT_SECONDS
     while not lock.try_acquire():
-        if waited == 0.0:
-            print("(waiting for the other question continuing this conversation to be "
-                  "answered)", file=sys.stderr)
-        if waited >= CONTINUE_WAIT_SECONDS or (should_stop is not None and should_stop()):
+        if time.monotonic() >= deadline or (should_stop is not None and should_stop()):
             raise UsageError("Another `reverie ask --continue` is still answering; ask "
                              "again when it is done.")
         time.sleep(0.1)
-        waited += 0.1
     return lock
 
 
@@ -201,8 +208,8 @@ def cmd_memory(app: Reverie, args: argparse.Namespace) -> int:
             for m in rows:
                 flags = "".join(f for f, on in (("*", m.pinned), ("e", m.edited),
                                                 ("~", m.superseded_by is not None)) if on)
-                text = " ".join(shown(m.text).split())
-                print(f"{m.id:>5} {m.kind:<8} {flags:<3} {shown(m.subject)[:20]:<20} "
+                text = " ".join(for_terminal(m.text).split())
+                print(f"{m.id:>5} {m.kind:<8} {flags:<3} {for_terminal(m.subject)[:20]:<20} "
                       f"{text[:90]}")
             if not rows:
                 print("No memories yet; they are made while you are away (or: reverie sleep).")
@@ -226,19 +233,19 @@ def cmd_memory(app: Reverie, args: argparse.Namespace) -> int:
         print_json(data)
         return EXIT_OK
     print(f"Memory {memory.id} ({memory.kind}, {memory.scope}), about "
-          f"{shown(repr(memory.subject))}:")
-    print(f"  {shown(memory.text)}")
+          f"{for_terminal(repr(memory.subject))}:")
+    print(f"  {for_terminal(memory.text)}")
     print(f"  confidence {memory.confidence:.2f}" + (", pinned" if memory.pinned else "")
           + (", edited by you" if memory.edited else "")
           + (f", replaced by {memory.superseded_by}" if memory.superseded_by else ""))
     for msg in sources.messages:
-        print(f"  from message {msg.id}: {' '.join(shown(msg.content).split())[:100]}")
+        print(f"  from message {msg.id}: {' '.join(for_terminal(msg.content).split())[:100]}")
     for n in sources.notes:
-        print(f"  from note {n.id}: {shown(n.title)}")
+        print(f"  from note {n.id}: {for_terminal(n.title)}")
     for x in sources.memories:
-        print(f"  from memory {x.id}: {' '.join(shown(x.text).split())[:100]}")
+        print(f"  from memory {x.id}: {' '.join(for_terminal(x.text).split())[:100]}")
     for h in history:
-        print(f"  earlier (memory {h.id}): {' '.join(shown(h.text).split())[:100]}")
+        print(f"  earlier (memory {h.id}): {' '.join(for_terminal(h.text).split())[:100]}")
     return EXIT_OK
 
 
@@ -262,7 +269,7 @@ def cmd_note(app: Reverie, args: argparse.Namespace) -> int:
         elif not notes:
             print("No notes yet; add one with `reverie note add TEXT`.")
         for n in notes if not args.json else []:
-            print(f"{n.id:>5} {n.updated_at:%Y-%m-%d} {shown(n.title)[:70]}")
+            print(f"{n.id:>5} {n.updated_at:%Y-%m-%d} {for_terminal(n.title)[:70]}")
         return EXIT_OK
     if args.note_command == "delete":
         try:
@@ -287,7 +294,7 @@ def cmd_note(app: Reverie, args: argparse.Namespace) -> int:
     if not is_storable(body) or not is_storable(title):
         raise UsageError("The note is not valid Unicode text (was it typed in another "
                          "encoding?); give it as UTF-8.")
-    if args.title is not None and shown(args.title) != args.title.replace("\t", " "):
+    if args.title is not None and any(unsafe_for_terminal(c) for c in args.title if c != "\t"):
         raise UsageError("The title has control characters (a line break or an escape "
                          "code); give it as one line of plain text.")
     if args.title is not None and is_blank(args.title):
@@ -295,7 +302,7 @@ def cmd_note(app: Reverie, args: argparse.Namespace) -> int:
     if is_blank(body):
         raise UsageError("The note is empty (nothing visible in it); give some text.")
     note = app.notes.add(title, body)
-    print(f"Added note {note.id}: {shown(note.title)}")
+    print(f"Added note {note.id}: {for_terminal(note.title)}")
     return EXIT_OK
 
 
@@ -308,7 +315,7 @@ def cmd_chats(app: Reverie, args: argparse.Namespace) -> int:
         elif not rows:
             print("No conversations yet; ask something with `reverie ask`.")
         for c in rows if not args.json else []:
-            print(f"{c.id:>5} {c.updated_at:%Y-%m-%d} {shown(c.title)[:70]}")
+            print(f"{c.id:>5} {c.updated_at:%Y-%m-%d} {for_terminal(c.title)[:70]}")
         return EXIT_OK
     try:
         gone = app.forgetter().delete_conversation(args.id)
@@ -344,7 +351,7 @@ def cmd_import(app: Reverie, args: argparse.Namespace) -> int:
     else:
         report = import_export_folder(args.path, app.db)
     for problem in report.problems:
-        print(f"skipped {shown(problem)}", file=sys.stderr)
+        print(f"skipped {for_terminal(problem)}", file=sys.stderr)
     if args.json:
         print_json(report.to_json())
     else:
@@ -390,7 +397,7 @@ def cmd_anticipations(app: Reverie, args: argparse.Namespace) -> int:
               "(or now with `reverie sleep`).")
     for row in rows:
         print(f"[{row.id}] {row.status:<9} {row.kind:<8} p={row.predictability:.2f}  "
-              f"{shown(row.question)}\n      -> {shown(row.answer)}")
+              f"{for_terminal(row.question)}\n      -> {for_terminal(row.answer)}")
     return EXIT_OK
 
 
@@ -445,7 +452,7 @@ def cmd_sleep(app: Reverie, args: argparse.Namespace) -> int:
         entries = app.journal.entries(report.session_id) if report.session_id else []
         for entry in reversed(entries):
             if entry.kind != "session":
-                print(f"- {shown(entry.summary)}")
+                print(f"- {for_terminal(entry.summary)}")
         print(report.sentence())
         if report.backlog is not None:
             print(report.backlog.sentence())

@@ -51,7 +51,11 @@ def via_running_app(words: list[str]) -> int | None:
     the words and says what is wrong with them); None when no app serves it. Only the
     socket modules are imported: the parser is the app's."""
     named = command_of(words)
-    if named is None or named[1] not in ROUTED or not all(_utf8(w) for w in words):
+    if named is None or named[1] not in ROUTED:
+        return None
+    from assistant.store.files import is_storable
+
+    if not all(is_storable(w) for w in words):
         return None  # text the socket cannot carry: the command here says what is wrong
     from assistant.ipc.address import AddressError, data_folder, socket_path
     from assistant.ipc.client import send_command
@@ -81,19 +85,13 @@ def quiet_stdout() -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-def _utf8(word: str) -> bool:
-    try:
-        word.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate: a terminal in another encoding
-        return False
-    return True
-
-
 def prepared_answer(args: argparse.Namespace) -> int | None:
     """``ask``: serve a prepared answer to a question asked as it was prepared."""
     if args.command != "ask" or args.mode != "auto" or args.no_anticipated:
         return None
-    if args.continue_last or not _utf8(args.question):
+    from assistant.store.files import is_storable
+
+    if args.continue_last or not is_storable(args.question):
         return None  # `cmd_ask` serves it under the continue lock, or refuses the text
     from assistant.ipc.address import data_folder
     from assistant.recall.quick import DATABASE_NAME, serve_exact

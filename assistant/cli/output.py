@@ -20,20 +20,20 @@ if TYPE_CHECKING:
 _REORDERING = frozenset(("LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI"))
 
 
-def shown(text: str) -> str:
+def unsafe_for_terminal(ch: str) -> bool:
+    """A control character (an escape, a bell, a line break) or a bidirectional control
+    that reorders what follows it."""
+    return unicodedata.category(ch) == "Cc" or unicodedata.bidirectional(ch) in _REORDERING
+
+
+def for_terminal(text: str) -> str:
     """``text`` as one safe terminal line: a line break or tab becomes a space and every
-    other control character (an escape sequence in an imported title, a bell) is written
-    as its code ("\\x1b"), so stored text can neither recolour nor retitle the terminal
-    nor fake a row of a listing. What is stored is unchanged."""
-    out = []
-    for ch in text:
-        if ch in "\r\n\t\f\v":
-            out.append(" ")
-        elif unicodedata.category(ch) == "Cc" or unicodedata.bidirectional(ch) in _REORDERING:
-            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
+    other `unsafe_for_terminal` character (an escape sequence in an imported title) is
+    written as its code ("\\x1b"), so stored text can neither recolour nor retitle the
+    terminal nor fake a row of a listing. What is stored is unchanged."""
+    return "".join(" " if ch in "\r\n\t\f\v" else
+                   (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+                   if unsafe_for_terminal(ch) else ch for ch in text)
 
 
 def print_json(data: Any) -> None:

@@ -50,10 +50,8 @@ class _Words(argparse.Action):
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
                  values: str | Sequence[object] | None, option_string: str | None = None
                  ) -> None:
-        if isinstance(values, list):
-            setattr(namespace, self.dest, " ".join(map(str, values)) if values else None)
-        else:
-            setattr(namespace, self.dest, values)
+        words = values if isinstance(values, list) else [] if values is None else [values]
+        setattr(namespace, self.dest, " ".join(map(str, words)) if words else None)
 
 
 def path_arg(value: str) -> Path:

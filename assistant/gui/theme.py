@@ -38,6 +38,9 @@ DARK = {
 }
 
 _TOKEN = re.compile(r"@([A-Za-z]+)")
+#: The style sheet's images, by token: drawn check marks and spin-box arrows.
+_ICONS = (("checkIcon", "check.svg"), ("upIcon", "arrow-up.svg"),
+          ("downIcon", "arrow-down.svg"))
 
 
 def app_icon() -> QIcon:
@@ -54,9 +57,8 @@ def is_dark(theme: str) -> bool:
 def style_sheet(colours: dict[str, str]) -> str:
     """The style sheet with its @tokens replaced; an unknown token is an error."""
     text = resource("styles", "reverie.qss").read_text(encoding="utf-8")
-    files = {key: resource("icons", name).as_posix() for key, name in (
-        ("checkIcon", "check.svg"), ("upIcon", "arrow-up.svg"), ("downIcon", "arrow-down.svg"))}
-    return _TOKEN.sub(lambda m: {**colours, **files}[m.group(1)], text)
+    tokens = {**colours, **{key: resource("icons", name).as_posix() for key, name in _ICONS}}
+    return _TOKEN.sub(lambda m: tokens[m.group(1)], text)
 
 
 def apply_theme(qapp: QApplication, theme: str = "system") -> None:

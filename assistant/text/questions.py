@@ -37,7 +37,6 @@ _KINDS: tuple[tuple[str, str], ...] = (
 #: "name of ..." asks for a person unless the rest says otherwise ("name of the hotel").
 _NAMED = re.compile(r"\bname of\b|\bnamed\b|\bcalled what\b|'s name\b")
 
-#: Capitalised words that begin questions or are not names.
 #: The verbs a request to the assistant opens with ("Write an essay about Rome", "List
 #: ten fruits"): never a name, and never a fact about the person's life (`is_request`).
 #: Verbs that also open a person's own plans and reminders ("Make sure Biscuit has his
@@ -47,6 +46,13 @@ REQUEST_VERBS = frozenset([
     "translate", "create", "compose", "draft", "compare", "suggest", "recommend",
     "calculate", "define", "generate", "convert", "solve", "imagine", "pretend", "tell",
 ])
+#: What follows a request's verb: who it is for, or what to make ("Write a poem").
+_REQUEST_OBJECTS = frozenset([
+    "me", "us", "a", "an", "some", "the", "one", "two", "three", "four", "five", "ten",
+    "twenty", "fifty", "hundred", "every", "all", "how", "what", "why", "about", "in",
+    "into", "this", "that", "these", "those", "my",
+])
+#: Capitalised words that begin questions or are not names.
 _NOT_NAMES = frozenset([
     "i", "what", "when", "where", "who", "whom", "whose", "which", "why", "how", "is",
     "are", "was", "were", "do", "does", "did", "can", "could", "will", "would", "should",
@@ -250,12 +256,10 @@ def tenses_agree(a: str, b: str) -> bool:
     return ta is None or tb is None or ta == tb
 
 
-#: What makes a sentence worth keeping even when it opens like a request: a number or
-#: a date ("Write a toast for Tom's wedding on 14 June", "List price was 30,000 euros").
-_STATES_WHEN_OR_HOW_MUCH = re.compile(
-    r"\d|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|"
-    r"march|april|june|july|august|september|october|november|december|today|tomorrow|"
-    r"tonight|yesterday|week|month|year)\b", re.IGNORECASE)
+#: With `_CALENDAR` and a digit: what makes a sentence worth keeping even when it opens
+#: like a request ("Write a toast for Tom's wedding on 14 June", "List price was 30,000
+#: euros").
+_PERIOD = re.compile(r"\b(?:yesterday|week|month|year)\b")
 
 
 def is_request(sentence: str) -> bool:
@@ -269,17 +273,11 @@ def is_request(sentence: str) -> bool:
     words = [w.lower() for w in _WORD.findall(plain(sentence))[:3]]
     if words[:1] == ["please"]:
         words = words[1:]
-    return (len(words) >= 2 and words[0] in REQUEST_VERBS
-            and words[1] in _REQUEST_OBJECTS
-            and _STATES_WHEN_OR_HOW_MUCH.search(sentence) is None)
+    lowered = plain(sentence).lower()
+    return (len(words) >= 2 and words[0] in REQUEST_VERBS and words[1] in _REQUEST_OBJECTS
+            and not any(c.isdigit() for c in lowered)
+            and _CALENDAR.search(lowered) is None and _PERIOD.search(lowered) is None)
 
-
-#: What follows a request's verb: who it is for, or what to make ("Write a poem").
-_REQUEST_OBJECTS = frozenset([
-    "me", "us", "a", "an", "some", "the", "one", "two", "three", "four", "five", "ten",
-    "twenty", "fifty", "hundred", "every", "all", "how", "what", "why", "about", "in",
-    "into", "this", "that", "these", "those", "my",
-])
 
 
 def names(question: str) -> frozenset[str]:

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from assistant import autostart
 from assistant.app import Reverie
-from assistant.config import describe_settings
+from assistant.config import SettingsError, describe_settings
 from assistant.gui.banner import Banner
 from assistant.gui.qt_compat import emit
 from assistant.gui.views.common import PageHeader
@@ -278,11 +278,8 @@ class SettingsView(QWidget):
         try:
             self.app.save_settings(self.app.settings.replace(section, **changes))
         except Exception as exc:
-            why = str(exc)
-            for key in changes:
-                prefix = f"{section}.{key} "
-                if label and why.startswith(prefix):
-                    why = f"it {why[len(prefix):]}"
+            why = (f"it {exc.problem}" if label and isinstance(exc, SettingsError)
+                   and exc.problem else str(exc))
             self.error.show_message(f"{label or 'The setting'} was not saved: {why}")
             return
         self.error.hide()
