@@ -108,14 +108,15 @@ _SEPARATOR = "\n"
 def _passages(body: str) -> Iterator[str]:
     """The note's non-empty lines, a long one in pieces of about `PASSAGE_CHARS`."""
     for line in body.splitlines():
-        line = line.strip()
-        while len(line) > PASSAGE_CHARS:
-            cut = line.rfind(" ", PASSAGE_CHARS // 2, PASSAGE_CHARS)
-            cut = cut if cut > 0 else PASSAGE_CHARS
-            yield line[:cut]
-            line = line[cut:].strip()
-        if line:
-            yield line
+        start, end = 0, len(line)
+        while start < end:  # by offsets: a 9 MB line is never copied piece by piece
+            stop = end if end - start <= PASSAGE_CHARS else (
+                line.rfind(" ", start + PASSAGE_CHARS // 2, start + PASSAGE_CHARS) + 1
+                or start + PASSAGE_CHARS)
+            piece = line[start:stop].strip()
+            if piece:
+                yield piece
+            start = stop
 
 
 def excerpt(body: str, words: Sequence[str], limit: int = NOTE_EXCERPT_CHARS) -> str:

@@ -195,3 +195,13 @@ def test_a_fact_deep_in_a_huge_note_is_found_and_quoted(app: Reverie,
     answer = app.responder(fake_engine).ask("When is my dentist appointment?", conv,
                                             mode="memory")
     assert "Tuesday at 10:30" in answer.answer
+
+
+def test_a_long_line_is_cut_into_pieces_at_spaces_losing_nothing() -> None:
+    from assistant.recall.retrieval import PASSAGE_CHARS, _passages
+
+    line = " ".join(f"w{i}" for i in range(5000))
+    pieces = list(_passages(f"{line}\n\n  short  \n" + "x" * (2 * PASSAGE_CHARS + 5)))
+    assert all(0 < len(p) <= PASSAGE_CHARS for p in pieces)
+    assert " ".join(pieces[:-4]).split() == line.split()
+    assert pieces[-4:] == ["short", "x" * PASSAGE_CHARS, "x" * PASSAGE_CHARS, "xxxxx"]
